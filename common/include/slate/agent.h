@@ -1,0 +1,45 @@
+// Agents: the registered members of a group (workers, supervisor, coordinator).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "slate/task.h"
+
+namespace slate {
+
+inline constexpr int kMaxCapabilities = 8;
+inline constexpr int kMaxAgentNameBytes = 64;
+
+struct AgentSpec {
+  std::string name;                       // unique among registered agents
+  std::vector<std::string> capabilities;  // up to 8, each up to 32 bytes
+  int32_t pid = 0;                        // 0: the calling process
+};
+
+enum class Liveness {
+  kAlive,  // process present and heartbeat fresh
+  kStale,  // process present, heartbeat older than the threshold (hung?)
+  kGone,   // process gone, or its pid now names another process
+};
+const char* LivenessName(Liveness l);
+
+struct AgentInfo {
+  AgentRef ref;
+  std::string name;
+  std::vector<std::string> capabilities;
+  int32_t pid = 0;
+  uint64_t start_time = 0;   // process start, clock ticks since boot
+  EntryId entry_id = 0;      // its entry in segment "agents"
+  int64_t registered_ns = 0;
+  int64_t heartbeat_age_ns = 0;
+  Liveness liveness = Liveness::kAlive;
+  uint32_t pending = 0;      // tasks waiting in its queue
+  uint32_t running = 0;      // tasks it holds a claim on
+  uint64_t done = 0;
+  uint64_t failed = 0;
+  uint32_t consecutive_failures = 0;
+};
+
+}  // namespace slate

@@ -1,0 +1,71 @@
+// Entries: the unit of the blackboard, and queries over them.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace slate {
+
+using EntryId = uint64_t;  // monotonic per pool, never reused; 0 is "none"
+
+inline constexpr int kMaxTags = 8;
+inline constexpr int kMaxTagBytes = 64;
+inline constexpr int kMaxAuthorBytes = 64;
+inline constexpr int kMaxSegmentBytes = 32;
+
+// Segments the group itself uses; users may add their own.
+namespace segments {
+inline constexpr const char* kTasks = "tasks";
+inline constexpr const char* kResults = "results";
+inline constexpr const char* kErrors = "errors";
+inline constexpr const char* kProgress = "progress";
+inline constexpr const char* kConflicts = "conflicts";
+inline constexpr const char* kAgents = "agents";
+}  // namespace segments
+
+struct NewEntry {
+  std::string segment;               // [A-Za-z0-9._-], 1..32 bytes
+  std::vector<std::string> tags;     // up to 8, each 1..64 bytes, no duplicates
+  float importance = 0.5f;           // in [0, 1]
+  std::string author;                // up to 64 bytes
+  std::vector<uint8_t> payload;      // one msgpack object, or empty
+};
+
+struct Entry {
+  EntryId id = 0;
+  std::string segment;
+  std::vector<std::string> tags;
+  float importance = 0;
+  std::string author;
+  int64_t created_ns = 0;  // wall clock
+  int64_t updated_ns = 0;  // wall clock
+  std::vector<uint8_t> payload;
+  bool live = false;       // true while the pool refuses to evict it
+};
+
+// Fields left empty are kept.
+struct EntryUpdate {
+  std::optional<float> importance;
+  std::optional<std::vector<std::string>> tags;
+  std::optional<std::vector<uint8_t>> payload;
+};
+
+enum class QueryOrder {
+  kById,                    // ascending id: oldest first (cursor-friendly)
+  kByImportanceThenRecency  // importance descending, then newest first
+};
+
+struct Query {
+  std::vector<std::string> segments;  // empty: every segment
+  std::vector<std::string> all_tags;  // entry must carry every one
+  std::vector<std::string> any_tags;  // entry must carry at least one (if any)
+  float min_importance = 0;
+  std::string exclude_author;         // empty: exclude nobody
+  EntryId after_id = 0;               // only ids greater than this
+  uint32_t limit = 100;               // 0: no limit
+  QueryOrder order = QueryOrder::kById;
+};
+
+}  // namespace slate

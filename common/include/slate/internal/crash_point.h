@@ -1,0 +1,19 @@
+// Test-only crash points: the process kills itself with SIGKILL when it
+// reaches the armed point, so tests can die at a chosen instruction while
+// holding the pool lock. Points are named "<op>.<step>", e.g.
+// "write.before_commit". Unarmed, a point costs one relaxed atomic load.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace slate::internal {
+
+// Arms `name`: the (skip+1)-th time it is reached, the process dies.
+void TEST_ArmCrashPoint(const std::string& name, int skip = 0);
+void TEST_DisarmCrashPoints();
+// Arms from SLATE_CRASH_POINT="<op>.<step>[:skip]" if set. Called on attach.
+void ArmCrashPointFromEnv();
+void MaybeCrash(std::string_view op, std::string_view step);
+
+}  // namespace slate::internal

@@ -1,0 +1,49 @@
+// Validation and encoding of an entry's data chain prefix, and the hashes the
+// slot keeps to filter without reading the chain.
+//
+// Data = [author_len][ntags][requires_len][tag_len x ntags]
+//        [author][requires][tag...][payload]
+// Decode treats its input as untrusted: every length is checked against the
+// bytes actually present.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "slate/status.h"
+
+namespace slate::internal {
+
+uint32_t Hash32(std::string_view s);  // never 0 for a non-empty string
+uint64_t TagBit(std::string_view tag);  // two bits of the 64-bit tag bloom
+uint64_t TagBloom(const std::vector<std::string>& tags);
+
+// [A-Za-z0-9._-], 1..max_len.
+bool IsValidName(std::string_view s, size_t max_len);
+Status ValidateTags(const std::vector<std::string>& tags);
+Status ValidateSegmentName(std::string_view segment);
+Status ValidateAuthor(std::string_view author);
+Status ValidateImportance(float importance);
+// One complete msgpack object and nothing after it; empty is allowed.
+Status ValidatePayload(std::span<const uint8_t> payload, uint32_t max_payload);
+
+struct DataPrefix {
+  std::string author;
+  std::string requires_cap;
+  std::vector<std::string> tags;
+  uint32_t prefix_bytes = 0;
+};
+
+std::vector<uint8_t> EncodeData(std::string_view author,
+                                std::string_view requires_cap,
+                                const std::vector<std::string>& tags,
+                                std::span<const uint8_t> payload);
+// Parses the prefix of data; false if it is malformed or truncated.
+bool DecodePrefix(std::span<const uint8_t> data, DataPrefix* out);
+// Longest possible prefix, for reading only the prefix of a chain.
+uint32_t MaxPrefixBytes();
+
+}  // namespace slate::internal

@@ -1,0 +1,53 @@
+// Transactions over the region: undo journal plus commit.
+//
+// A Txn is opened by the lock holder. Before first changing an authoritative
+// range it calls Save(range); Commit() then empties the journal in one store.
+// A holder killed before that store is rolled back by the next locker
+// (UndoJournal); one killed after it has committed. Derived structures may be
+// changed at any point: Rebuild() recomputes them after any death.
+// A Txn destroyed without Commit() undoes itself (an in-process error path).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "slate/internal/region.h"
+
+namespace slate::internal {
+
+enum class OpCode : uint32_t {
+  kNone = 0, kCreate, kWrite, kUpdate, kErase, kEvict, kSegment, kPost,
+  kClaim, kRenew, kComplete, kFail, kRequeue, kDeadLetter, kSettle,
+  kRegister, kDeregister, kStale,
+};
+const char* OpName(OpCode op);
+
+class Txn {
+ public:
+  Txn(const Region& r, OpCode op);
+  ~Txn();
+  Txn(const Txn&) = delete;
+  Txn& operator=(const Txn&) = delete;
+
+  // REQUIRES: n <= kJournalRecordBytes and fewer than kJournalRecords saves.
+  void Save(const void* p, size_t n);
+  template <typename T>
+  void Save(const T& object) {
+    Save(&object, sizeof(T));
+  }
+  void Commit();
+  // Test-only crash point inside this transaction: "<op>.<step>".
+  void Point(const char* step) const;
+
+ private:
+  Region r_;
+  OpCode op_;
+  bool committed_ = false;
+};
+
+// Restores every published journal record, newest first, and empties the
+// journal. Returns the number of records undone. Validates each record's
+// range, so a corrupt journal is skipped, not followed.
+int UndoJournal(const Region& r);
+
+}  // namespace slate::internal

@@ -1,0 +1,249 @@
+// The region's layout, version 1. docs/POOL.md describes it in prose.
+//
+// One region per pool, laid out by hand at creation (no segment manager: its
+// internal mutex is not robust). Offsets are from the region base, so every
+// process may map it anywhere. Every structure is fixed-size, standard-layout
+// and written only under the pool's robust mutex, except the atomics marked
+// "lock-free" below.
+//
+// Fields are either AUTHORITATIVE or DERIVED:
+//  - authoritative fields are saved to the undo journal before a transaction
+//    first changes them; a holder that dies mid-transaction is rolled back.
+//  - derived fields (lists, indexes, counters, free lists) are recomputed from
+//    the authoritative ones by Rebuild() after any crash, so a death halfway
+//    through updating them leaves nothing to repair by hand.
+#pragma once
+
+#include <pthread.h>
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <type_traits>
+
+#include "slate/agent.h"
+#include "slate/task.h"
+
+namespace slate::internal {
+
+inline constexpr uint64_t kMagic = 0x314C4F4F50544C53ull;  // "SLTPOOL1"
+inline constexpr uint32_t kLayoutVersion = 1;
+inline constexpr uint32_t kNil = 0xFFFFFFFFu;
+inline constexpr uint32_t kSegmentCapacity = 32;
+inline constexpr int kPriorityBuckets = 256;
+inline constexpr uint32_t kBlockLinkBytes = 4;
+inline constexpr int kMaxCapabilityBytes = 32;
+inline constexpr int kJournalRecords = 8;
+inline constexpr int kJournalRecordBytes = 448;
+
+static_assert(std::atomic<uint32_t>::is_always_lock_free);
+static_assert(std::atomic<uint64_t>::is_always_lock_free);
+static_assert(std::atomic<int64_t>::is_always_lock_free);
+
+// Where everything is. Computed from PoolOptions at creation, stored in the
+// header, recomputed and compared on attach. Written once by the creator.
+struct Geometry {
+  uint64_t region_bytes;
+  uint64_t off_segments;
+  uint64_t off_agents;
+  uint64_t off_slots;
+  uint64_t off_hash;
+  uint64_t off_heap;
+  uint64_t off_blocks;
+  uint32_t slot_capacity;
+  uint32_t block_bytes;
+  uint32_t block_count;
+  uint32_t max_payload;
+  uint32_t agent_capacity;
+  uint32_t hash_buckets;  // power of two
+  uint32_t max_data_bytes;  // per entry: prefix plus payload
+  uint32_t mode;
+};
+static_assert(sizeof(Geometry) == 88);
+
+// A futex-backed event count (lock-free). Bits 0-30 count events; bit 31 says
+// someone may be asleep on it. A waiter that dies leaves the bit set, which
+// costs the next notifier one spurious wake and nothing else.
+struct EventWord {
+  std::atomic<uint32_t> word;
+};
+
+enum class SlotState : uint8_t { kFree = 0, kLive = 1 };
+enum SlotFlags : uint8_t {
+  kSettled = 1,  // a result that was aggregated, or an error resolved
+};
+
+struct TaskFields {
+  uint8_t state;        // TaskState (authoritative)
+  int8_t priority;
+  uint16_t attempts;    // claims so far
+  uint16_t max_retries;
+  uint16_t assignee;    // agent row, 0: shared queue
+  uint32_t epoch;       // of the latest claim
+  uint32_t requires_hash;  // 0: requires nothing
+  uint32_t timeout_ms;
+  uint32_t q_prev;      // DERIVED: bucket list (pending) or running list
+  uint32_t q_next;      // DERIVED
+  uint16_t last_agent;  // row that ran the latest attempt, 0: none
+  uint16_t reserved;
+  int64_t lease_deadline_mono;
+  int64_t deadline_real;
+  uint64_t result_id;
+};
+static_assert(sizeof(TaskFields) == 56);
+
+struct ResultFields {
+  uint64_t task_id;  // the task it completed, 0: a free-standing result
+  uint32_t epoch;    // the claim that produced it
+  uint32_t reserved;
+};
+
+// One entry. The slot is the authoritative record of its entry: a live slot
+// owns the chain of data blocks from first_block holding data_bytes bytes:
+// [author_len u8][ntags u8][requires_len u8][tag_len u8 x ntags]
+// [author][requires][tags...][payload]. Written by the lock holder only.
+struct alignas(64) Slot {
+  uint8_t state;    // SlotState
+  uint8_t segment;  // row in the segment table
+  uint8_t ntags;
+  uint8_t flags;    // SlotFlags
+  uint32_t author_hash;
+  uint64_t id;
+  int64_t created_ns;
+  int64_t updated_ns;
+  float importance;
+  uint32_t first_block;  // kNil when data_bytes == 0
+  uint32_t data_bytes;
+  uint32_t payload_bytes;
+  uint64_t tag_bloom;    // two bits per tag, to skip most non-matches
+  uint32_t seg_prev;     // DERIVED: segment list, ascending id
+  uint32_t seg_next;     // DERIVED
+  uint32_t hash_next;    // DERIVED: id index chain, or slot free list
+  uint32_t heap_pos;     // DERIVED: position in the eviction heap, kNil if not
+  union {
+    TaskFields task;
+    ResultFields result;
+    uint8_t raw[56];
+  } kind;
+};
+static_assert(sizeof(Slot) == 128);
+static_assert(std::is_standard_layout_v<Slot>);
+
+// A priority queue of pending tasks plus the list of running ones. DERIVED.
+struct TaskQueue {
+  uint64_t nonempty[kPriorityBuckets / 64];  // bit b: bucket b has tasks
+  uint32_t running_head;
+  uint32_t pending;
+  uint32_t running;
+  uint32_t reserved;
+  struct Bucket {
+    uint32_t head;
+    uint32_t tail;
+  } buckets[kPriorityBuckets];  // bucket = priority + 128; ascending id
+};
+
+// Authoritative part of a segment row; a row is used once named, forever.
+struct SegmentRecord {
+  uint32_t used;
+  uint32_t reserved;
+  uint64_t evictions;
+  char name[kMaxSegmentBytes];
+};
+struct SegmentRow {
+  SegmentRecord rec;
+  uint32_t head;   // DERIVED
+  uint32_t tail;   // DERIVED
+  uint64_t count;  // DERIVED
+  uint64_t bytes;  // DERIVED
+};
+
+// Authoritative part of an agent row.
+struct AgentRecord {
+  uint32_t state;  // 0 free, 1 registered
+  uint32_t generation;
+  int32_t pid;
+  uint32_t ncaps;
+  uint64_t start_time;
+  uint64_t entry_id;
+  int64_t registered_ns;
+  uint64_t done;
+  uint64_t failed;
+  uint32_t consecutive_failures;
+  uint32_t reserved;
+  char name[kMaxAgentNameBytes];
+  char caps[kMaxCapabilities][kMaxCapabilityBytes];
+  uint32_t cap_hash[kMaxCapabilities];
+};
+static_assert(sizeof(AgentRecord) <= kJournalRecordBytes);
+
+struct alignas(64) AgentRow {
+  AgentRecord rec;
+  // Lock-free: written by the agent itself, read by anyone.
+  alignas(64) std::atomic<int64_t> heartbeat_mono;
+  EventWord wake;  // lock-free: bumped when its queue gains a task
+  alignas(64) TaskQueue queue;
+};
+
+// Authoritative counters, journaled as one range.
+struct Counters {
+  uint64_t next_id;
+  uint64_t evictions;
+  uint64_t stale_completions;
+  uint64_t commits;
+};
+
+struct Derived {
+  uint32_t slot_free_head;
+  uint32_t block_free_head;
+  uint64_t blocks_free;
+  uint64_t entries;
+  uint64_t pinned;  // live entries: never evictable now
+  uint32_t heap_size;
+  uint32_t agents_registered;
+  uint64_t tasks[kTaskStateCount];
+};
+
+struct JournalRecord {
+  uint64_t offset;  // from the region base
+  uint32_t length;
+  uint32_t reserved;
+  uint8_t bytes[kJournalRecordBytes];
+};
+
+// The undo journal. The lock holder saves a range here before first changing
+// it, then publishes the record by bumping count (release). count returns to 0
+// at commit. A locker that finds count > 0 after EOWNERDEAD restores records
+// count-1..0 and so undoes the dead holder's transaction.
+struct Journal {
+  std::atomic<uint32_t> count;
+  uint32_t op;  // OpCode of the transaction in flight, for the log
+  JournalRecord rec[kJournalRecords];
+};
+
+struct alignas(64) Header {
+  std::atomic<uint64_t> magic;  // stored last at creation (release)
+  uint32_t layout_version;
+  uint32_t header_bytes;
+  Geometry geo;
+  uint32_t creator_uid;
+  int32_t creator_pid;
+  int64_t created_ns;
+  uint64_t recoveries;  // written by the recovering locker only
+
+  alignas(64) pthread_mutex_t mutex;  // robust, process-shared
+  // Lock-free: odd while a lock holder may be changing the region. A read-only
+  // snapshot is consistent when it reads the same even value before and after.
+  alignas(64) std::atomic<uint64_t> change_seq;
+  alignas(64) EventWord entries_event;  // any committed change to entries
+  alignas(64) EventWord shared_event;   // the shared queue gained a task
+  alignas(64) Counters counters;
+  alignas(64) Derived derived;
+  alignas(64) TaskQueue shared_queue;  // DERIVED
+  alignas(64) Journal journal;
+};
+
+inline constexpr uint64_t AlignUp(uint64_t v, uint64_t a) {
+  return (v + a - 1) / a * a;
+}
+
+}  // namespace slate::internal

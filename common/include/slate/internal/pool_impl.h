@@ -1,0 +1,161 @@
+// Pool::Impl: the attachment state and the helpers every operation shares.
+// Split by concern across pool_*.cc (open, entries, tasks, agents, inspect).
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "slate/internal/entry_codec.h"
+#include "slate/internal/journal.h"
+#include "slate/internal/layout.h"
+#include "slate/internal/region.h"
+#include "slate/internal/shm_mapping.h"
+#include "slate/pool.h"
+
+namespace slate::internal {
+
+// Segment rows every pool has, in this order, from creation on.
+inline constexpr uint32_t kSegTasks = 0;
+inline constexpr uint32_t kSegResults = 1;
+inline constexpr uint32_t kSegErrors = 2;
+inline constexpr uint32_t kSegProgress = 3;
+inline constexpr uint32_t kSegConflicts = 4;
+inline constexpr uint32_t kSegAgents = 5;
+inline constexpr uint32_t kBuiltinSegments = 6;
+const char* BuiltinSegmentName(uint32_t row);
+
+// True when the pool must keep this entry: an unfinished task, a task result
+// not yet aggregated, an unresolved error, an agent.
+bool IsPinned(const Slot& s);
+
+// Everything a new slot needs besides its kind-specific fields.
+struct SlotSpec {
+  uint32_t segment = 0;
+  std::vector<uint8_t> data;  // EncodeData() output
+  uint32_t payload_bytes = 0;
+  uint64_t bloom = 0;
+  uint32_t author_hash = 0;
+  uint8_t ntags = 0;
+  uint8_t flags = 0;
+  float importance = 0.5f;
+};
+SlotSpec MakeSlotSpec(uint32_t segment, const std::string& author,
+                      const std::string& requires_cap,
+                      const std::vector<std::string>& tags, float importance,
+                      const std::vector<uint8_t>& payload);
+
+// Read helpers over any region: the live mapping under the lock, or a
+// snapshot. All of them validate what they read.
+std::optional<Entry> ReadEntryAt(const Region& r, uint32_t slot,
+                                 bool with_payload);
+// Name of the agent in a row ("" for row 0 or an invalid row).
+std::string AgentName(const Region& r, uint32_t row);
+bool ReadPrefixAt(const Region& r, uint32_t slot, DataPrefix* out);
+TaskInfo TaskInfoAt(const Region& r, uint32_t slot);
+Result<std::vector<Entry>> FindIn(const Region& r, const Query& q);
+PoolStats StatsOf(const Region& r, const std::string& name);
+std::vector<std::string> CheckRegion(const Region& r);
+std::vector<AgentInfo> AgentsOf(const Region& r, int64_t stale_after_ns);
+// Recomputes every DERIVED structure from the authoritative fields.
+// Returns a line per repair it had to make to authoritative data.
+std::vector<std::string> Rebuild(const Region& r);
+
+}  // namespace slate::internal
+
+namespace slate {
+
+class Pool::Impl {
+ public:
+  // Holds the pool mutex for one operation. Recovers the region first if
+  // the previous holder died. Queued notifications fire after unlock.
+  class Guard {
+   public:
+    explicit Guard(const Impl& impl);
+    ~Guard();
+    Guard(const Guard&) = delete;
+    Guard& operator=(const Guard&) = delete;
+    const Status& status() const { return status_; }
+    void Notify(internal::EventWord* e);
+
+   private:
+    const Impl& impl_;
+    Status status_;
+    bool locked_ = false;
+    internal::EventWord* notify_[4] = {};
+    int nnotify_ = 0;
+  };
+
+  // A private copy of the region for read-only attachments.
+  struct Snapshot {
+    std::vector<uint8_t> bytes;
+    internal::Region region;
+    bool recovered = false;  // a dead holder's transaction was rolled back
+  };
+
+  Impl(std::string name, std::unique_ptr<internal::ShmMapping> map,
+       const internal::Geometry& geo);
+
+  Result<std::unique_ptr<Snapshot>> TakeSnapshot() const;
+  // Runs fn over a consistent view: the live region under the lock, or a
+  // snapshot when read-only.
+  template <typename Fn>
+  auto WithView(Fn fn) const -> decltype(fn(std::declval<const internal::Region&>()));
+  Status RequireWritable() const;
+
+  // ---- shared mutation helpers (REQUIRE the Guard held) ----------------
+  // Evicts until one slot and `blocks` data blocks are free. Each eviction
+  // is its own committed transaction. kPoolFull when nothing evictable is
+  // left.
+  Status Reserve(uint32_t blocks);
+  uint32_t BlocksFor(uint32_t data_bytes) const;
+  // Takes a free slot, writes its data and common fields (journaled),
+  // assigns the next id. Does not link it. REQUIRES: Reserve succeeded.
+  uint32_t InsertSlot(internal::Txn& txn, const internal::SlotSpec& spec);
+  // Adds to / removes from id index and segment list, plus Attach/Detach.
+  void LinkSlot(uint32_t slot);
+  void UnlinkSlot(uint32_t slot);
+  // Classification: eviction heap or pinned count, task queues and counts.
+  // Detach before changing a slot's state fields, Attach after.
+  void Attach(uint32_t slot);
+  void Detach(uint32_t slot);
+  // After commit: the slot and its blocks go back to the free lists.
+  void ReleaseSlot(uint32_t slot, uint32_t first_block, uint32_t data_bytes);
+  // Entry -> slot under the lock; kNotFound with a clear message.
+  Result<uint32_t> LocateLocked(EntryId id, const char* what) const;
+  // Validates an agent reference against the table; row on success.
+  Status CheckAgentLocked(AgentRef ref) const;
+  bool AgentHasCap(uint32_t row, uint32_t requires_hash) const;
+  // Records a refused completion (counter, and a "conflicts" entry when
+  // there is room). Commits its own transaction.
+  void RecordStaleLocked(uint32_t slot, uint32_t epoch, const char* op);
+  void NotifyQueue(Guard& g, uint32_t row);
+  // Ends a non-final task as dead-lettered with an "errors" record.
+  Result<EntryId> DeadLetterLocked(Guard& g, uint32_t slot,
+                                   const std::string& reason);
+  // Picks the task `row` should claim next, or kNil. Tasks past their
+  // deadline are dead-lettered on the way.
+  uint32_t PickLocked(Guard& g, uint32_t row);
+  void RecoverLocked() const;
+
+  std::string name_;
+  std::unique_ptr<internal::ShmMapping> map_;
+  internal::Region region_;
+  bool read_only_;
+};
+
+template <typename Fn>
+auto Pool::Impl::WithView(Fn fn) const
+    -> decltype(fn(std::declval<const internal::Region&>())) {
+  if (read_only_) {
+    auto snap = TakeSnapshot();
+    if (!snap.ok()) return snap.status();
+    return fn((*snap)->region);
+  }
+  Guard g(*this);
+  if (!g.status().ok()) return g.status();
+  return fn(region_);
+}
+
+}  // namespace slate

@@ -1,0 +1,70 @@
+// Typed access to a mapped region (or to a private copy of one).
+//
+// Region does no locking: callers hold the pool mutex, or work on a snapshot
+// nobody else can see. Accessors do not bounds-check (callers pass indices
+// they validated); InRange* helpers exist for code reading untrusted values.
+#pragma once
+
+#include <cstdint>
+
+#include "slate/internal/layout.h"
+#include "slate/pool_options.h"
+#include "slate/status.h"
+
+namespace slate::internal {
+
+class Region {
+ public:
+  Region(uint8_t* base, const Geometry& geo) : base_(base), geo_(geo) {}
+
+  uint8_t* base() const { return base_; }
+  const Geometry& geo() const { return geo_; }
+  Header& header() const { return *reinterpret_cast<Header*>(base_); }
+  SegmentRow& segment(uint32_t i) const {
+    return reinterpret_cast<SegmentRow*>(base_ + geo_.off_segments)[i];
+  }
+  // row is 1-based: 0 names the shared queue, which has no agent row.
+  AgentRow& agent(uint32_t row) const {
+    return reinterpret_cast<AgentRow*>(base_ + geo_.off_agents)[row - 1];
+  }
+  Slot& slot(uint32_t i) const {
+    return reinterpret_cast<Slot*>(base_ + geo_.off_slots)[i];
+  }
+  uint32_t* hash() const {
+    return reinterpret_cast<uint32_t*>(base_ + geo_.off_hash);
+  }
+  uint32_t* heap() const {
+    return reinterpret_cast<uint32_t*>(base_ + geo_.off_heap);
+  }
+  uint8_t* block(uint32_t i) const {
+    return base_ + geo_.off_blocks + uint64_t{i} * geo_.block_bytes;
+  }
+  TaskQueue& queue(uint32_t row) const {
+    return row == 0 ? header().shared_queue : agent(row).queue;
+  }
+  uint32_t SlotIndex(const Slot& s) const {
+    return static_cast<uint32_t>(&s - &slot(0));
+  }
+  uint64_t OffsetOf(const void* p) const {
+    return static_cast<uint64_t>(static_cast<const uint8_t*>(p) - base_);
+  }
+
+  bool ValidSlot(uint32_t i) const { return i < geo_.slot_capacity; }
+  bool ValidBlock(uint32_t i) const { return i < geo_.block_count; }
+  bool ValidAgentRow(uint32_t row) const {
+    return row >= 1 && row <= geo_.agent_capacity;
+  }
+
+ private:
+  uint8_t* base_;
+  Geometry geo_;
+};
+
+// Lays out a region for these options, or says which option is out of range.
+Result<Geometry> ComputeGeometry(const PoolOptions& options);
+
+// Checks a geometry read from a region against what its own parameters imply
+// and against the mapped file size. The message names the first mismatch.
+Status ValidateGeometry(const Geometry& geo, uint64_t file_bytes);
+
+}  // namespace slate::internal

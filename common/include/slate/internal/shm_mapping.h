@@ -1,0 +1,42 @@
+// The named shared-memory object behind a pool, mapped into this process.
+//
+// Owns the mapping (RAII, move-only); never removes the name: only
+// Pool::Remove does. Creation is exclusive (O_EXCL) and sets the mode with
+// fchmod, so the umask cannot widen or narrow it. Opening checks owner, mode
+// and size before mapping a byte.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include <boost/interprocess/mapped_region.hpp>
+#include <boost/interprocess/shared_memory_object.hpp>
+
+#include "slate/status.h"
+
+namespace slate::internal {
+
+class ShmMapping {
+ public:
+  static Result<std::unique_ptr<ShmMapping>> Create(const std::string& pool,
+                                                    uint64_t bytes,
+                                                    uint32_t mode);
+  static Result<std::unique_ptr<ShmMapping>> Open(const std::string& pool,
+                                                  bool read_only);
+  // Removes the name; mappings stay valid until unmapped.
+  static Status Unlink(const std::string& pool);
+
+  uint8_t* data() const { return static_cast<uint8_t*>(region_.get_address()); }
+  uint64_t size() const { return region_.get_size(); }
+  bool read_only() const { return read_only_; }
+
+ private:
+  ShmMapping() = default;
+
+  boost::interprocess::shared_memory_object shm_;
+  boost::interprocess::mapped_region region_;
+  bool read_only_ = false;
+};
+
+}  // namespace slate::internal

@@ -1,0 +1,38 @@
+// Task queues (DERIVED): for each agent row and for the shared queue (row 0),
+// pending tasks bucketed by priority, each bucket in ascending id order (so
+// "highest priority, then oldest" is the head of the highest non-empty
+// bucket), and a list of running tasks. Links are TaskFields::q_prev/q_next;
+// a task is in at most one list. A bitmap finds the top bucket in O(1).
+// REQUIRES: the pool mutex held (or a private snapshot).
+#pragma once
+
+#include <cstdint>
+
+#include "slate/internal/region.h"
+
+namespace slate::internal {
+
+class TaskQueues {
+ public:
+  explicit TaskQueues(const Region& r) : r_(r) {}
+
+  static uint32_t BucketOf(int priority) {
+    return static_cast<uint32_t>(priority + 128);
+  }
+  // Adds a pending task to queue `row`, keeping its bucket in id order.
+  void PushPending(uint32_t row, uint32_t slot);
+  void RemovePending(uint32_t row, uint32_t slot);
+  void PushRunning(uint32_t row, uint32_t slot);
+  void RemoveRunning(uint32_t row, uint32_t slot);
+  // Highest non-empty bucket of a queue, or -1.
+  int TopBucket(uint32_t row) const;
+  // Next lower non-empty bucket below `bucket`, or -1.
+  int BucketBelow(uint32_t row, int bucket) const;
+
+ private:
+  TaskFields& T(uint32_t slot) const { return r_.slot(slot).kind.task; }
+
+  Region r_;
+};
+
+}  // namespace slate::internal

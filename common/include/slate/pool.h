@@ -1,0 +1,124 @@
+// slate's pool: a crash-safe shared-memory blackboard for one host.
+//
+// One Pool object is one attachment of this process to a named region. Every
+// method is thread-safe (the region's robust mutex serialises them across
+// threads and processes) and noexcept in spirit: errors come back as Status.
+//
+// Crash safety: any process may be SIGKILLed at any instruction, also inside
+// a method below while it holds the lock. The next caller in any process
+// rolls back the dead holder's unfinished transaction, rebuilds derived
+// structures, logs one warning and carries on (Stats().recoveries counts it).
+// A method that returned ok has committed; one that did not return may or
+// may not have, never half.
+//
+// Read-only attachments map the region read-only and never take the lock:
+// their reads work on a private snapshot validated by the region's change
+// sequence, so they cannot disturb, or be blocked by, the group.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "slate/agent.h"
+#include "slate/entry.h"
+#include "slate/pool_options.h"
+#include "slate/stats.h"
+#include "slate/status.h"
+#include "slate/task.h"
+
+namespace slate {
+
+enum class OpenMode { kReadWrite, kReadOnly };
+
+class Pool {
+ public:
+  // Creates the region exclusively: fails if the name exists.
+  static Result<std::unique_ptr<Pool>> Create(const PoolOptions& options);
+  // Attaches to an existing region after checking owner, mode, magic, layout
+  // version and size.
+  static Result<std::unique_ptr<Pool>> Open(const std::string& name,
+                                            OpenMode mode = OpenMode::kReadWrite);
+  // Removes the name. Attached processes keep their mapping until they close.
+  static Status Remove(const std::string& name);
+
+  ~Pool();
+  Pool(const Pool&) = delete;
+  Pool& operator=(const Pool&) = delete;
+
+  const std::string& name() const;
+  bool read_only() const;
+
+  // ---- entries ----------------------------------------------------------
+  // Writes a new entry; evicts evictable entries if the pool is full.
+  Result<EntryId> Write(const NewEntry& entry);
+  Result<Entry> Read(EntryId id) const;
+  Status Update(EntryId id, const EntryUpdate& update);
+  // Removes an entry. Refused for unfinished tasks and registered agents.
+  Status Erase(EntryId id);
+  Result<std::vector<Entry>> Find(const Query& query) const;
+  // Returns matches as soon as there are any, or an empty list when timeout
+  // passes first. Sleeps on a futex between checks: no polling.
+  Result<std::vector<Entry>> Wait(const Query& query,
+                                  std::chrono::milliseconds timeout) const;
+  // A result was aggregated / an error was handled: either may now be evicted.
+  Status MarkAggregated(EntryId result_id);
+  Status Resolve(EntryId error_id);
+
+  // ---- tasks ------------------------------------------------------------
+  Result<TaskId> PostTask(const TaskSpec& spec);
+  Result<TaskInfo> GetTask(TaskId id) const;
+  // Claims the next task of `agent`: its own queue first, then the shared
+  // queue (tasks it has the capability for). nullopt when there is none.
+  Result<std::optional<Claim>> ClaimNext(AgentRef agent,
+                                         std::chrono::milliseconds lease);
+  // As ClaimNext, but sleeps until a task arrives or timeout passes.
+  Result<std::optional<Claim>> WaitClaim(AgentRef agent,
+                                         std::chrono::milliseconds lease,
+                                         std::chrono::milliseconds timeout);
+  Status RenewLease(TaskId id, uint32_t epoch, std::chrono::milliseconds lease);
+  // Records the result and marks the task done, atomically, if epoch is the
+  // task's current claim. Otherwise kStaleEpoch, and the refusal is recorded
+  // in segment "conflicts".
+  Result<EntryId> Complete(TaskId id, uint32_t epoch, const TaskResult& result);
+  // Marks a running task failed and records the error in segment "errors".
+  Status Fail(TaskId id, uint32_t epoch, const std::string& error);
+  // Moves a pending or running task to another queue (a running claim
+  // becomes stale). The target must have the required capability.
+  Status Reassign(TaskId id, AgentRef target);
+  // Puts a failed task back to pending in target's queue.
+  Status Retry(TaskId id, AgentRef target);
+  // Ends a non-final task as dead-lettered, recording reason in "errors".
+  Result<EntryId> DeadLetter(TaskId id, const std::string& reason);
+  // Tasks of a queue in claim order (pending) or held (running).
+  Result<std::vector<TaskId>> PendingTasks(AgentRef queue, uint32_t limit) const;
+  Result<std::vector<TaskId>> RunningTasks(AgentRef agent) const;
+
+  // ---- agents -----------------------------------------------------------
+  Result<AgentRef> RegisterAgent(const AgentSpec& spec);
+  // Lock-free; cheap enough to call every few milliseconds.
+  Status Heartbeat(AgentRef agent);
+  // Returns its pending and running tasks to the shared queue, then frees
+  // its row and erases its entry.
+  Status Deregister(AgentRef agent);
+  // Registered agents with liveness; kStale when the heartbeat is older
+  // than stale_after.
+  Result<std::vector<AgentInfo>> ListAgents(
+      std::chrono::milliseconds stale_after) const;
+
+  // ---- inspection -------------------------------------------------------
+  Result<PoolStats> Stats() const;
+  // Every invariant violation found; empty means the pool is sound.
+  std::vector<std::string> Check() const;
+
+  class Impl;
+
+ private:
+  explicit Pool(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace slate

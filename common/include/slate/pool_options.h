@@ -1,0 +1,33 @@
+// What a pool is made of. Fixed at creation: the region never grows.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace slate {
+
+struct PoolOptions {
+  // [A-Za-z0-9._-], 1 to 64 characters. The region is /dev/shm/slate.<name>.
+  std::string name;
+  // Entry slots: the most entries the pool holds at once.
+  uint32_t slot_capacity = 65536;
+  // Bytes for entry data (author, tags and payload), in blocks of block_bytes.
+  uint64_t data_bytes = 64ull << 20;
+  // Data block size, a multiple of 64 in [64, 4096]; 4 bytes of each link the
+  // block to the next one of the same entry.
+  uint32_t block_bytes = 64;
+  // Largest payload one entry may carry.
+  uint32_t max_payload = 1u << 20;
+  // Agents (workers, supervisor, coordinator) registered at once, 1..1024.
+  uint32_t agent_capacity = 64;
+  // File mode of the region: 0600, or 0660 when a group shares a pool.
+  uint32_t mode = 0600;
+};
+
+// Validates a pool name; the message says what is wrong with it.
+bool IsValidPoolName(const std::string& name, std::string* why = nullptr);
+
+// The POSIX shared-memory name for a pool ("slate.<name>", no slash).
+std::string ShmNameFor(const std::string& pool_name);
+
+}  // namespace slate

@@ -1,0 +1,40 @@
+// A plain snapshot of what a pool holds, for dump, monitor and tests.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "slate/task.h"
+
+namespace slate {
+
+struct SegmentStats {
+  std::string name;
+  uint64_t entries = 0;
+  uint64_t bytes = 0;      // data bytes: author, tags and payload
+  uint64_t evictions = 0;
+};
+
+struct PoolStats {
+  std::string name;
+  uint64_t region_bytes = 0;
+  uint32_t slot_capacity = 0;
+  uint64_t entries = 0;
+  uint64_t live_entries = 0;      // never evictable right now
+  uint64_t data_blocks_total = 0;
+  uint64_t data_blocks_used = 0;
+  uint32_t block_bytes = 0;
+  std::vector<SegmentStats> segments;
+  std::array<uint64_t, kTaskStateCount> tasks_by_state{};  // by TaskState
+  uint32_t agents_registered = 0;
+  uint32_t agent_capacity = 0;
+  uint64_t next_id = 0;
+  uint64_t evictions = 0;
+  uint64_t recoveries = 0;
+  uint64_t stale_completions = 0;
+  uint64_t commits = 0;
+};
+
+}  // namespace slate

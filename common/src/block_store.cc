@@ -1,0 +1,70 @@
+#include "slate/internal/block_store.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace slate::internal {
+
+uint32_t BlockStore::Link(uint32_t b) const {
+  uint32_t next;
+  std::memcpy(&next, r_.block(b), sizeof next);
+  return next;
+}
+
+void BlockStore::SetLink(uint32_t b, uint32_t next) {
+  std::memcpy(r_.block(b), &next, sizeof next);
+}
+
+uint32_t BlockStore::BlocksFor(uint32_t data_bytes) const {
+  return (data_bytes + DataPerBlock() - 1) / DataPerBlock();
+}
+
+uint32_t BlockStore::Alloc(uint32_t n) {
+  Derived& d = r_.header().derived;
+  if (n == 0 || d.blocks_free < n) return kNil;
+  const uint32_t first = d.block_free_head;
+  uint32_t last = first;
+  for (uint32_t i = 1; i < n; ++i) last = Link(last);
+  d.block_free_head = d.blocks_free == n ? kNil : Link(last);
+  d.blocks_free -= n;
+  return first;
+}
+
+void BlockStore::Free(uint32_t first, uint32_t n) {
+  if (n == 0) return;
+  Derived& d = r_.header().derived;
+  uint32_t last = first;
+  for (uint32_t i = 1; i < n; ++i) last = Link(last);
+  SetLink(last, d.block_free_head);
+  d.block_free_head = first;
+  d.blocks_free += n;
+}
+
+void BlockStore::Write(uint32_t first, std::span<const uint8_t> data) {
+  uint32_t b = first;
+  size_t done = 0;
+  while (done < data.size()) {
+    const size_t n = std::min<size_t>(DataPerBlock(), data.size() - done);
+    std::memcpy(r_.block(b) + kBlockLinkBytes, data.data() + done, n);
+    done += n;
+    if (done < data.size()) b = Link(b);
+  }
+}
+
+bool BlockStore::Read(uint32_t first, uint32_t data_bytes, uint32_t max_bytes,
+                      std::vector<uint8_t>* out) const {
+  const uint32_t want = std::min(data_bytes, max_bytes);
+  out->resize(want);
+  uint32_t b = first;
+  uint32_t done = 0;
+  while (done < want) {
+    if (!r_.ValidBlock(b)) return false;
+    const uint32_t n = std::min(DataPerBlock(), want - done);
+    std::memcpy(out->data() + done, r_.block(b) + kBlockLinkBytes, n);
+    done += n;
+    if (done < want) b = Link(b);
+  }
+  return true;
+}
+
+}  // namespace slate::internal

@@ -1,0 +1,394 @@
+// CheckRegion(): every invariant of the layout, checked over a region that
+// may be corrupt. Every index is range-checked before use and every walk is
+// bounded, so a damaged pool yields violations, never a crash or a hang.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "slate/internal/block_store.h"
+#include "slate/internal/entry_codec.h"
+#include "slate/internal/evict_heap.h"
+#include "slate/internal/id_index.h"
+#include "slate/internal/pool_impl.h"
+#include "slate/internal/segment_list.h"
+#include "slate/internal/task_queue.h"
+
+namespace slate::internal {
+namespace {
+
+constexpr uint8_t kLive = static_cast<uint8_t>(SlotState::kLive);
+
+class Checker {
+ public:
+  explicit Checker(const Region& r)
+      : r_(r), used_(r.geo().block_count, 0), owner_(r.geo().slot_capacity, 0) {}
+
+  std::vector<std::string> Run() {
+    CheckJournal();
+    CheckSlots();
+    CheckResults();
+    CheckFreeSlots();
+    CheckFreeBlocks();
+    CheckIdIndex();
+    CheckSegments();
+    CheckHeap();
+    for (uint32_t row = 0; row <= r_.geo().agent_capacity; ++row) CheckQueue(row);
+    CheckCounts();
+    CheckAgents();
+    return std::move(v_);
+  }
+
+ private:
+  std::string S(uint32_t i) const {
+    return "slot " + std::to_string(i) + " (entry " +
+           std::to_string(r_.slot(i).id) + ")";
+  }
+  void Bad(std::string what) {
+    if (v_.size() < 1000) v_.push_back(std::move(what));
+  }
+  bool IsLive(uint32_t i) const {
+    return r_.ValidSlot(i) && r_.slot(i).state == kLive && owner_[i];
+  }
+
+  void CheckJournal() {
+    const uint32_t n = r_.header().journal.count.load(std::memory_order_acquire);
+    if (n != 0)
+      Bad("journal holds " + std::to_string(n) +
+          " record(s): a transaction did not finish");
+  }
+
+  void CheckSlots() {
+    const uint64_t next_id = r_.header().counters.next_id;
+    for (uint32_t i = 0; i < r_.geo().slot_capacity; ++i) {
+      const Slot& s = r_.slot(i);
+      if (s.state != kLive) {
+        if (s.state != static_cast<uint8_t>(SlotState::kFree))
+          Bad("slot " + std::to_string(i) + " has invalid state " +
+              std::to_string(s.state));
+        continue;
+      }
+      if (!CheckLiveSlot(i, next_id)) continue;
+      owner_[i] = 1;
+      ++live_;
+      ids_.emplace_back(s.id, i);
+      if (IsPinned(s)) ++pinned_; else ++evictable_;
+      if (s.segment == kSegTasks) CheckTask(i);
+      if (s.segment == kSegResults && s.kind.result.task_id != 0)
+        results_by_task_[s.kind.result.task_id].push_back(i);
+    }
+    std::sort(ids_.begin(), ids_.end());
+    for (size_t k = 1; k < ids_.size(); ++k)
+      if (ids_[k].first == ids_[k - 1].first)
+        Bad("entry id " + std::to_string(ids_[k].first) + " appears twice");
+  }
+
+  bool CheckLiveSlot(uint32_t i, uint64_t next_id) {
+    const Slot& s = r_.slot(i);
+    if (s.segment >= kSegmentCapacity || !r_.segment(s.segment).rec.used) {
+      Bad(S(i) + " names unknown segment " + std::to_string(s.segment));
+      return false;
+    }
+    if (s.id == 0 || s.id >= next_id)
+      Bad(S(i) + " has id outside [1, next id " + std::to_string(next_id) + ")");
+    if (!std::isfinite(s.importance) || s.importance < 0 || s.importance > 1)
+      Bad(S(i) + " has importance outside [0, 1]");
+    if (s.data_bytes > r_.geo().max_data_bytes || s.payload_bytes > s.data_bytes) {
+      Bad(S(i) + " has impossible data lengths");
+      return false;
+    }
+    if (!MarkChain(i)) return false;
+    DataPrefix p;
+    std::vector<uint8_t> raw;
+    if (!BlockStore(r_).Read(s.first_block, s.data_bytes, MaxPrefixBytes(), &raw) ||
+        !DecodePrefix(raw, &p)) {
+      Bad(S(i) + " has an undecodable data prefix");
+      return false;
+    }
+    if (p.tags.size() != s.ntags || TagBloom(p.tags) != s.tag_bloom)
+      Bad(S(i) + " tag count or tag filter disagrees with its tags");
+    if (p.prefix_bytes + s.payload_bytes != s.data_bytes)
+      Bad(S(i) + " payload length disagrees with its data");
+    if ((p.author.empty() ? 0u : Hash32(p.author)) != s.author_hash)
+      Bad(S(i) + " author hash disagrees with its author");
+    return true;
+  }
+
+  bool MarkChain(uint32_t i) {
+    const Slot& s = r_.slot(i);
+    const uint32_t n = BlockStore(r_).BlocksFor(s.data_bytes);
+    uint32_t b = s.first_block;
+    for (uint32_t k = 0; k < n; ++k) {
+      if (!r_.ValidBlock(b)) {
+        Bad(S(i) + " data chain leaves the arena");
+        return false;
+      }
+      if (used_[b]) {
+        Bad(S(i) + " data block " + std::to_string(b) + " is used twice");
+        return false;
+      }
+      used_[b] = 1;
+      ++used_count_;
+      if (k + 1 < n) std::memcpy(&b, r_.block(b), sizeof b);
+    }
+    return true;
+  }
+
+  void CheckTask(uint32_t i) {
+    const TaskFields& t = r_.slot(i).kind.task;
+    if (t.state < 1 || t.state >= kTaskStateCount) {
+      Bad(S(i) + " has invalid task state " + std::to_string(t.state));
+      return;
+    }
+    ++tasks_[t.state];
+    const auto st = static_cast<TaskState>(t.state);
+    const bool queued = st == TaskState::kPending || st == TaskState::kRunning;
+    if (queued && t.assignee != 0 &&
+        (!r_.ValidAgentRow(t.assignee) || r_.agent(t.assignee).rec.state != 1))
+      Bad(S(i) + " is " + TaskStateName(st) + " for unregistered agent row " +
+          std::to_string(t.assignee));
+    if (!queued && t.assignee != 0)
+      Bad(S(i) + " is " + TaskStateName(st) + " yet names an assignee");
+    if (st == TaskState::kRunning && (t.epoch == 0 || t.attempts == 0))
+      Bad(S(i) + " is running without a claim");
+    if (st == TaskState::kDone && t.result_id == 0)
+      Bad(S(i) + " is done without a result");
+    if (st != TaskState::kDone && t.result_id != 0)
+      Bad(S(i) + " has a result but is " + TaskStateName(st));
+  }
+
+  void CheckResults() {
+    for (const auto& [task_id, slots] : results_by_task_) {
+      if (slots.size() > 1)
+        Bad("task " + std::to_string(task_id) + " has " +
+            std::to_string(slots.size()) + " results");
+      const uint32_t t = IdIndex(r_).Find(task_id);
+      if (t == kNil) continue;  // the task was evicted after it finished
+      const Slot& task = r_.slot(t);
+      for (uint32_t res : slots) {
+        if (task.segment != kSegTasks) {
+          Bad(S(res) + " is the result of entry " + std::to_string(task_id) +
+              ", which is not a task");
+        } else if (task.kind.task.result_id != r_.slot(res).id ||
+                   task.kind.task.epoch != r_.slot(res).kind.result.epoch) {
+          Bad(S(res) + " is not the recorded result of task " +
+              std::to_string(task_id) + " at its epoch");
+        }
+      }
+    }
+    for (const auto& [id, i] : ids_) {
+      const Slot& s = r_.slot(i);
+      if (s.segment != kSegTasks || s.kind.task.result_id == 0) continue;
+      const uint32_t res = IdIndex(r_).Find(s.kind.task.result_id);
+      if (res != kNil && (r_.slot(res).segment != kSegResults ||
+                          r_.slot(res).kind.result.task_id != id))
+        Bad(S(i) + " names result " + std::to_string(s.kind.task.result_id) +
+            ", which belongs elsewhere");
+    }
+  }
+
+  void CheckFreeSlots() {
+    std::vector<uint8_t> seen(r_.geo().slot_capacity, 0);
+    uint64_t n = 0;
+    for (uint32_t i = r_.header().derived.slot_free_head; i != kNil;
+         i = r_.slot(i).hash_next) {
+      if (!r_.ValidSlot(i) || seen[i]) {
+        Bad("slot free list is broken at " + std::to_string(i));
+        return;
+      }
+      seen[i] = 1;
+      if (r_.slot(i).state == kLive) Bad("live slot " + std::to_string(i) + " is on the free list");
+      ++n;
+    }
+    const uint64_t live_states = std::count_if(
+        owner_.begin(), owner_.end(), [](uint8_t o) { return o != 0; });
+    if (n + live_states != r_.geo().slot_capacity)
+      Bad("free slots (" + std::to_string(n) + ") plus live slots (" +
+          std::to_string(live_states) + ") do not make the capacity");
+  }
+
+  void CheckFreeBlocks() {
+    uint64_t n = 0;
+    uint32_t b = r_.header().derived.block_free_head;
+    const uint64_t expect = r_.header().derived.blocks_free;
+    for (; n < expect; ++n) {
+      if (!r_.ValidBlock(b) || used_[b] == 1) {
+        Bad("block free list is broken at block " + std::to_string(b));
+        return;
+      }
+      used_[b] = 2;
+      std::memcpy(&b, r_.block(b), sizeof b);
+    }
+    if (used_count_ + expect != r_.geo().block_count)
+      Bad("used blocks (" + std::to_string(used_count_) + ") plus free blocks (" +
+          std::to_string(expect) + ") do not make the arena (" +
+          std::to_string(r_.geo().block_count) + "): blocks leak");
+  }
+
+  void CheckIdIndex() {
+    uint64_t chained = 0;
+    const uint32_t buckets = r_.geo().hash_buckets;
+    for (uint32_t bkt = 0; bkt < buckets; ++bkt) {
+      uint32_t i = r_.hash()[bkt];
+      for (uint64_t steps = 0; i != kNil; ++steps, i = r_.slot(i).hash_next) {
+        if (!IsLive(i) || steps > live_ || IdIndex(r_).Bucket(r_.slot(i).id) != bkt) {
+          Bad("id index bucket " + std::to_string(bkt) + " is broken");
+          break;
+        }
+        ++chained;
+      }
+    }
+    if (chained != live_)
+      Bad("id index holds " + std::to_string(chained) + " entries, pool holds " +
+          std::to_string(live_));
+  }
+
+  void CheckSegments() {
+    uint64_t total = 0;
+    for (uint32_t seg = 0; seg < kSegmentCapacity; ++seg) {
+      const SegmentRow& row = r_.segment(seg);
+      if (!row.rec.used) continue;
+      uint64_t count = 0, bytes = 0, prev_id = 0;
+      uint32_t prev = kNil;
+      for (uint32_t i = row.head; i != kNil; prev = i, i = r_.slot(i).seg_next) {
+        if (!IsLive(i) || r_.slot(i).segment != seg || r_.slot(i).seg_prev != prev ||
+            r_.slot(i).id <= prev_id || count > live_) {
+          Bad("segment '" + std::string(SegmentList(r_).Name(seg)) +
+              "' list is broken near slot " + std::to_string(i));
+          break;
+        }
+        prev_id = r_.slot(i).id;
+        ++count;
+        bytes += r_.slot(i).data_bytes;
+      }
+      if (count != row.count || bytes != row.bytes || row.tail != prev)
+        Bad("segment '" + std::string(SegmentList(r_).Name(seg)) +
+            "' counts disagree with its list");
+      total += count;
+    }
+    if (total != live_)
+      Bad("segments hold " + std::to_string(total) + " entries, pool holds " +
+          std::to_string(live_));
+  }
+
+  void CheckHeap() {
+    const uint32_t n = r_.header().derived.heap_size;
+    if (n != evictable_) {
+      Bad("eviction heap holds " + std::to_string(n) + ", evictable entries " +
+          std::to_string(evictable_));
+      return;
+    }
+    EvictHeap heap(r_);
+    for (uint32_t k = 0; k < n; ++k) {
+      const uint32_t i = r_.heap()[k];
+      if (!IsLive(i) || r_.slot(i).heap_pos != k || IsPinned(r_.slot(i))) {
+        Bad("eviction heap position " + std::to_string(k) + " is wrong");
+        return;
+      }
+      if (k > 0 && heap.Before(i, r_.heap()[(k - 1) / 2]))
+        Bad("eviction heap order is violated at " + std::to_string(k));
+    }
+  }
+
+  void CheckQueue(uint32_t row) {
+    const TaskQueue& q = r_.queue(row);
+    const bool registered = row == 0 || r_.agent(row).rec.state == 1;
+    uint64_t pending = 0, running = 0;
+    for (int b = 0; b < kPriorityBuckets; ++b) {
+      const bool bit = (q.nonempty[b / 64] >> (b % 64)) & 1;
+      if (bit != (q.buckets[b].head != kNil))
+        Bad(QName(row) + " bucket bitmap disagrees at bucket " + std::to_string(b));
+      uint32_t prev = kNil;
+      uint64_t prev_id = 0;
+      for (uint32_t i = q.buckets[b].head; i != kNil; prev = i, i = r_.slot(i).kind.task.q_next) {
+        if (!IsLive(i) || r_.slot(i).segment != kSegTasks ||
+            r_.slot(i).kind.task.state != static_cast<uint8_t>(TaskState::kPending) ||
+            r_.slot(i).kind.task.assignee != row ||
+            TaskQueues::BucketOf(r_.slot(i).kind.task.priority) != static_cast<uint32_t>(b) ||
+            r_.slot(i).kind.task.q_prev != prev || r_.slot(i).id <= prev_id ||
+            pending > live_) {
+          Bad(QName(row) + " bucket " + std::to_string(b) + " is broken");
+          break;
+        }
+        prev_id = r_.slot(i).id;
+        ++pending;
+      }
+      if (q.buckets[b].tail != prev) Bad(QName(row) + " bucket tail is wrong");
+    }
+    for (uint32_t i = q.running_head; i != kNil; i = r_.slot(i).kind.task.q_next) {
+      if (!IsLive(i) || r_.slot(i).segment != kSegTasks ||
+          r_.slot(i).kind.task.state != static_cast<uint8_t>(TaskState::kRunning) ||
+          r_.slot(i).kind.task.assignee != row || running > live_) {
+        Bad(QName(row) + " running list is broken");
+        break;
+      }
+      ++running;
+    }
+    if (pending != q.pending || running != q.running)
+      Bad(QName(row) + " counts disagree with its lists");
+    if (!registered && (pending || running))
+      Bad(QName(row) + " is unregistered but holds tasks");
+    queued_pending_ += pending;
+    queued_running_ += running;
+  }
+
+  std::string QName(uint32_t row) const {
+    return row == 0 ? "shared queue" : "agent row " + std::to_string(row) + " queue";
+  }
+
+  void CheckCounts() {
+    const Derived& d = r_.header().derived;
+    if (d.entries != live_)
+      Bad("entry count " + std::to_string(d.entries) + " != " + std::to_string(live_));
+    if (d.pinned != pinned_)
+      Bad("live-entry count " + std::to_string(d.pinned) + " != " + std::to_string(pinned_));
+    for (int s = 1; s < kTaskStateCount; ++s)
+      if (d.tasks[s] != tasks_[s])
+        Bad(std::string("count of ") + TaskStateName(static_cast<TaskState>(s)) +
+            " tasks " + std::to_string(d.tasks[s]) + " != " + std::to_string(tasks_[s]));
+    if (queued_pending_ != tasks_[1] || queued_running_ != tasks_[2])
+      Bad("not every pending or running task is in exactly one queue");
+  }
+
+  void CheckAgents() {
+    uint32_t registered = 0;
+    std::map<std::string, uint32_t> names;
+    for (uint32_t row = 1; row <= r_.geo().agent_capacity; ++row) {
+      const AgentRecord& a = r_.agent(row).rec;
+      if (a.state == 0) continue;
+      if (a.state != 1) {
+        Bad("agent row " + std::to_string(row) + " has invalid state");
+        continue;
+      }
+      ++registered;
+      const std::string name = AgentName(r_, row);
+      if (!IsValidName(name, kMaxAgentNameBytes) || a.ncaps > kMaxCapabilities || a.pid <= 0)
+        Bad("agent row " + std::to_string(row) + " has invalid fields");
+      if (!names.emplace(name, row).second)
+        Bad("agent '" + name + "' is registered twice");
+      const uint32_t e = IdIndex(r_).Find(a.entry_id);
+      if (e == kNil || r_.slot(e).segment != kSegAgents)
+        Bad("agent '" + name + "' has no entry in segment 'agents'");
+    }
+    if (registered != r_.header().derived.agents_registered)
+      Bad("registered agent count disagrees with the table");
+  }
+
+  const Region& r_;
+  std::vector<std::string> v_;
+  std::vector<uint8_t> used_;   // per block: 1 owned by a live slot, 2 free
+  std::vector<uint8_t> owner_;  // per slot: 1 if live and sound
+  std::vector<std::pair<uint64_t, uint32_t>> ids_;
+  std::map<uint64_t, std::vector<uint32_t>> results_by_task_;
+  uint64_t used_count_ = 0, live_ = 0, pinned_ = 0, evictable_ = 0;
+  uint64_t tasks_[kTaskStateCount] = {};
+  uint64_t queued_pending_ = 0, queued_running_ = 0;
+};
+
+}  // namespace
+
+std::vector<std::string> CheckRegion(const Region& r) { return Checker(r).Run(); }
+
+}  // namespace slate::internal

@@ -1,0 +1,92 @@
+#include "slate/internal/journal.h"
+
+#include <cstddef>
+#include <cstring>
+
+#include "slate/internal/crash_point.h"
+
+namespace slate::internal {
+
+const char* OpName(OpCode op) {
+  switch (op) {
+    case OpCode::kNone: return "none";
+    case OpCode::kCreate: return "create";
+    case OpCode::kWrite: return "write";
+    case OpCode::kUpdate: return "update";
+    case OpCode::kErase: return "erase";
+    case OpCode::kEvict: return "evict";
+    case OpCode::kSegment: return "segment";
+    case OpCode::kPost: return "post";
+    case OpCode::kClaim: return "claim";
+    case OpCode::kRenew: return "renew";
+    case OpCode::kComplete: return "complete";
+    case OpCode::kFail: return "fail";
+    case OpCode::kRequeue: return "requeue";
+    case OpCode::kDeadLetter: return "dead_letter";
+    case OpCode::kSettle: return "settle";
+    case OpCode::kRegister: return "register";
+    case OpCode::kDeregister: return "deregister";
+    case OpCode::kStale: return "stale";
+  }
+  return "unknown";
+}
+
+Txn::Txn(const Region& r, OpCode op) : r_(r), op_(op) {
+  Journal& j = r_.header().journal;
+  j.op = static_cast<uint32_t>(op);
+  Point("begin");
+}
+
+Txn::~Txn() {
+  if (!committed_) UndoJournal(r_);
+}
+
+void Txn::Save(const void* p, size_t n) {
+  Journal& j = r_.header().journal;
+  const uint32_t i = j.count.load(std::memory_order_relaxed);
+  JournalRecord& rec = j.rec[i];
+  rec.offset = r_.OffsetOf(p);
+  rec.length = static_cast<uint32_t>(n);
+  std::memcpy(rec.bytes, p, n);
+  // Publish only a complete record: a death before this store leaves the
+  // range unchanged (it is changed only after Save returns).
+  j.count.store(i + 1, std::memory_order_release);
+}
+
+void Txn::Commit() {
+  Point("before_commit");
+  r_.header().counters.commits += 1;  // counters are saved by every op
+  Journal& j = r_.header().journal;
+  j.count.store(0, std::memory_order_release);  // the commit point
+  j.op = static_cast<uint32_t>(OpCode::kNone);
+  committed_ = true;
+  Point("after_commit");
+}
+
+void Txn::Point(const char* step) const { MaybeCrash(OpName(op_), step); }
+
+int UndoJournal(const Region& r) {
+  Journal& j = r.header().journal;
+  const uint32_t n = j.count.load(std::memory_order_acquire);
+  int undone = 0;
+  for (uint32_t i = n > kJournalRecords ? kJournalRecords : n; i-- > 0;) {
+    const JournalRecord& rec = j.rec[i];
+    // Only ranges a transaction may save: never the immutable header fields,
+    // the mutex or the journal itself, never past the region.
+    const uint64_t journal_at = offsetof(Header, journal);
+    const uint64_t end = rec.offset + rec.length;
+    const bool in_header_prefix = rec.offset < offsetof(Header, counters);
+    const bool in_journal =
+        end > journal_at && rec.offset < journal_at + sizeof(Journal);
+    if (rec.length > kJournalRecordBytes || in_header_prefix || in_journal ||
+        end > r.geo().region_bytes)
+      continue;
+    std::memcpy(r.base() + rec.offset, rec.bytes, rec.length);
+    ++undone;
+  }
+  j.count.store(0, std::memory_order_release);
+  j.op = static_cast<uint32_t>(OpCode::kNone);
+  return undone;
+}
+
+}  // namespace slate::internal

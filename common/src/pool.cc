@@ -1,0 +1,241 @@
+// Pool lifecycle: create, open, remove; the lock guard and recovery; the
+// read-only snapshot.
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <thread>
+
+#include "slate/clock.h"
+#include "slate/internal/crash_point.h"
+#include "slate/internal/event_count.h"
+#include "slate/internal/pool_impl.h"
+#include "slate/internal/robust_mutex.h"
+
+namespace slate {
+using namespace internal;
+
+namespace {
+
+Status PoolError(const std::string& name, StatusCode code,
+                 const std::string& why) {
+  return {code, "pool '" + name + "': " + why};
+}
+
+// Checks the header of a mapped region before anything else reads it.
+Status ValidateHeader(const std::string& name, const ShmMapping& m,
+                      Geometry* geo) {
+  if (m.size() < sizeof(Header))
+    return PoolError(name, StatusCode::kIncompatible,
+                     "not a slate pool (region too small)");
+  const Header& h = *reinterpret_cast<const Header*>(m.data());
+  const uint64_t magic = h.magic.load(std::memory_order_acquire);
+  if (magic == 0)
+    return PoolError(name, StatusCode::kIncompatible,
+                     "not initialised (being created, or its creator died "
+                     "during creation; remove it and create again)");
+  if (magic != kMagic)
+    return PoolError(name, StatusCode::kIncompatible,
+                     "not a slate pool (wrong magic)");
+  if (h.layout_version != kLayoutVersion)
+    return PoolError(name, StatusCode::kIncompatible,
+                     "layout version " + std::to_string(h.layout_version) +
+                         ", this build reads version " +
+                         std::to_string(kLayoutVersion));
+  std::memcpy(geo, &h.geo, sizeof(Geometry));
+  if (Status s = ValidateGeometry(*geo, m.size()); !s.ok())
+    return PoolError(name, s.code(), s.message());
+  const Region r(m.data(), *geo);
+  for (uint32_t i = 0; i < kBuiltinSegments; ++i)
+    if (strncmp(r.segment(i).rec.name, BuiltinSegmentName(i),
+                kMaxSegmentBytes) != 0)
+      return PoolError(name, StatusCode::kCorrupt,
+                       "built-in segment table is damaged");
+  return Status::Ok();
+}
+
+void InitRegion(const Region& r, const std::string& name) {
+  Header& h = r.header();
+  h.layout_version = kLayoutVersion;
+  h.header_bytes = sizeof(Header);
+  std::memcpy(&h.geo, &r.geo(), sizeof(Geometry));
+  h.creator_uid = geteuid();
+  h.creator_pid = getpid();
+  h.created_ns = NowRealNs();
+  for (uint32_t i = 0; i < kBuiltinSegments; ++i) {
+    SegmentRecord& rec = r.segment(i).rec;
+    rec.used = 1;
+    std::strncpy(rec.name, BuiltinSegmentName(i), kMaxSegmentBytes);
+  }
+  h.counters.next_id = 1;
+  for (const auto& repair : Rebuild(r))
+    spdlog::warn("pool '{}': creation: {}", name, repair);
+}
+
+}  // namespace
+
+bool IsValidPoolName(const std::string& name, std::string* why) {
+  if (IsValidName(name, 64)) return true;
+  if (why != nullptr)
+    *why = "pool name '" + name.substr(0, 80) +
+           "' must be 1 to 64 characters of [A-Za-z0-9._-]";
+  return false;
+}
+
+std::string ShmNameFor(const std::string& pool_name) {
+  return "slate." + pool_name;
+}
+
+Pool::Pool(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Pool::~Pool() = default;
+const std::string& Pool::name() const { return impl_->name_; }
+bool Pool::read_only() const { return impl_->read_only_; }
+
+Result<std::unique_ptr<Pool>> Pool::Create(const PoolOptions& options) {
+  std::string why;
+  if (!IsValidPoolName(options.name, &why))
+    return Status{StatusCode::kInvalidArgument, why};
+  auto geo = ComputeGeometry(options);
+  if (!geo.ok())
+    return PoolError(options.name, geo.status().code(), geo.status().message());
+  auto map = ShmMapping::Create(options.name, geo->region_bytes, options.mode);
+  if (!map.ok()) return map.status();
+  const Region r((*map)->data(), *geo);
+  if (Status s = InitRobustMutex(&r.header().mutex); !s.ok()) {
+    (void)ShmMapping::Unlink(options.name);
+    return PoolError(options.name, s.code(), s.message());
+  }
+  InitRegion(r, options.name);
+  // Published last: an attacher that sees the magic sees a whole pool.
+  r.header().magic.store(kMagic, std::memory_order_release);
+  ArmCrashPointFromEnv();
+  return std::unique_ptr<Pool>(new Pool(
+      std::make_unique<Impl>(options.name, std::move(*map), *geo)));
+}
+
+Result<std::unique_ptr<Pool>> Pool::Open(const std::string& name,
+                                         OpenMode mode) {
+  std::string why;
+  if (!IsValidPoolName(name, &why))
+    return Status{StatusCode::kInvalidArgument, why};
+  auto map = ShmMapping::Open(name, mode == OpenMode::kReadOnly);
+  if (!map.ok()) return map.status();
+  Geometry geo{};
+  if (Status s = ValidateHeader(name, **map, &geo); !s.ok()) return s;
+  ArmCrashPointFromEnv();
+  return std::unique_ptr<Pool>(
+      new Pool(std::make_unique<Impl>(name, std::move(*map), geo)));
+}
+
+Status Pool::Remove(const std::string& name) {
+  std::string why;
+  if (!IsValidPoolName(name, &why))
+    return {StatusCode::kInvalidArgument, why};
+  return ShmMapping::Unlink(name);
+}
+
+Pool::Impl::Impl(std::string name, std::unique_ptr<ShmMapping> map,
+                 const Geometry& geo)
+    : name_(std::move(name)),
+      map_(std::move(map)),
+      region_(map_->data(), geo),
+      read_only_(map_->read_only()) {}
+
+Status Pool::Impl::RequireWritable() const {
+  if (read_only_)
+    return PoolError(name_, StatusCode::kReadOnly,
+                     "attached read-only; this operation writes");
+  return Status::Ok();
+}
+
+Pool::Impl::Guard::Guard(const Impl& impl) : impl_(impl) {
+  Header& h = impl_.region_.header();
+  switch (LockRobust(&h.mutex)) {
+    case LockOutcome::kAcquired:
+      break;
+    case LockOutcome::kOwnerDied:
+      impl_.RecoverLocked();
+      MarkConsistent(&h.mutex);
+      break;
+    case LockOutcome::kNotRecoverable:
+      status_ = PoolError(impl_.name_, StatusCode::kCorrupt,
+                          "lock is not recoverable; recreate the pool");
+      return;
+    case LockOutcome::kFailed:
+      status_ = PoolError(impl_.name_, StatusCode::kIoError,
+                          "cannot take the pool lock");
+      return;
+  }
+  locked_ = true;
+  // Odd while we may change things. A dead holder may have left it odd
+  // already; then it stays odd until our unlock.
+  if ((h.change_seq.load(std::memory_order_relaxed) & 1) == 0)
+    h.change_seq.fetch_add(1, std::memory_order_acq_rel);
+}
+
+Pool::Impl::Guard::~Guard() {
+  if (!locked_) return;
+  Header& h = impl_.region_.header();
+  h.change_seq.fetch_add(1, std::memory_order_release);
+  UnlockRobust(&h.mutex);
+  for (int i = 0; i < nnotify_; ++i) internal::Notify(*notify_[i]);
+}
+
+void Pool::Impl::Guard::Notify(EventWord* e) {
+  for (int i = 0; i < nnotify_; ++i)
+    if (notify_[i] == e) return;
+  if (nnotify_ < 4) {
+    notify_[nnotify_++] = e;
+  } else {
+    internal::Notify(*e);
+  }
+}
+
+void Pool::Impl::RecoverLocked() const {
+  const auto start = std::chrono::steady_clock::now();
+  Header& h = region_.header();
+  const char* op = OpName(static_cast<OpCode>(h.journal.op));
+  const int undone = UndoJournal(region_);
+  const auto repairs = Rebuild(region_);
+  h.recoveries += 1;
+  const auto ms = std::chrono::duration<double, std::milli>(
+                      std::chrono::steady_clock::now() - start).count();
+  spdlog::warn(
+      "pool '{}': the previous lock holder died (in '{}'); rolled back {} "
+      "journal record(s), rebuilt indexes in {:.1f} ms (recovery #{})",
+      name_, undone > 0 ? op : "no transaction", undone, ms, h.recoveries);
+  for (const auto& r : repairs) spdlog::error("pool '{}': {}", name_, r);
+  // Wake every sleeper: the dead holder may have died before its wake-ups.
+  Notify(h.entries_event);
+  Notify(h.shared_event);
+  for (uint32_t row = 1; row <= region_.geo().agent_capacity; ++row)
+    Notify(region_.agent(row).wake);
+}
+
+Result<std::unique_ptr<Pool::Impl::Snapshot>> Pool::Impl::TakeSnapshot() const {
+  auto snap = std::make_unique<Snapshot>(
+      Snapshot{std::vector<uint8_t>(map_->size()), region_, false});
+  const Header& live = region_.header();
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    const uint64_t before = live.change_seq.load(std::memory_order_acquire);
+    std::memcpy(snap->bytes.data(), map_->data(), map_->size());
+    std::atomic_thread_fence(std::memory_order_acquire);
+    const uint64_t after = live.change_seq.load(std::memory_order_relaxed);
+    snap->region = Region(snap->bytes.data(), region_.geo());
+    if (before == after && (before & 1) == 0) return snap;
+    if (before == after && attempt >= 20) {
+      // Odd and not moving: the holder is stuck or dead. Show what the next
+      // locker would see.
+      UndoJournal(snap->region);
+      Rebuild(snap->region);
+      snap->recovered = true;
+      return snap;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return PoolError(name_, StatusCode::kTimedOut,
+                   "pool changes too fast for a consistent read-only snapshot");
+}
+
+}  // namespace slate

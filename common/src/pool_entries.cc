@@ -1,0 +1,366 @@
+// Entries: write, read, update, erase, settle, query and wait.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <thread>
+
+#include "slate/clock.h"
+#include "slate/internal/block_store.h"
+#include "slate/internal/entry_codec.h"
+#include "slate/internal/event_count.h"
+#include "slate/internal/evict_heap.h"
+#include "slate/internal/id_index.h"
+#include "slate/internal/pool_impl.h"
+#include "slate/internal/segment_list.h"
+
+namespace slate {
+using namespace internal;
+
+namespace {
+
+Status ValidateNewEntry(const NewEntry& e, uint32_t max_payload) {
+  if (Status s = ValidateSegmentName(e.segment); !s.ok()) return s;
+  if (Status s = ValidateTags(e.tags); !s.ok()) return s;
+  if (Status s = ValidateAuthor(e.author); !s.ok()) return s;
+  if (Status s = ValidateImportance(e.importance); !s.ok()) return s;
+  return ValidatePayload(e.payload, max_payload);
+}
+
+bool HasTag(const std::vector<std::string>& tags, const std::string& t) {
+  return std::find(tags.begin(), tags.end(), t) != tags.end();
+}
+
+// Prefilter on the slot alone; the caller confirms tags and author exactly.
+bool SlotMayMatch(const Slot& s, const Query& q, uint64_t all_bits) {
+  if (s.importance < q.min_importance || s.id <= q.after_id) return false;
+  return (s.tag_bloom & all_bits) == all_bits;
+}
+
+bool EntryMatches(const Entry& e, const Query& q) {
+  if (!q.exclude_author.empty() && e.author == q.exclude_author) return false;
+  for (const auto& t : q.all_tags)
+    if (!HasTag(e.tags, t)) return false;
+  if (q.any_tags.empty()) return true;
+  for (const auto& t : q.any_tags)
+    if (HasTag(e.tags, t)) return true;
+  return false;
+}
+
+// First slot of segment row seg with id > after, walking from the cheaper end.
+uint32_t FirstAfter(const Region& r, uint32_t seg, EntryId after) {
+  const SegmentRow& row = r.segment(seg);
+  if (after == 0) return row.head;
+  const uint32_t cursor = IdIndex(r).Find(after);
+  if (cursor != kNil && r.slot(cursor).segment == seg)
+    return r.slot(cursor).seg_next;
+  uint32_t i = row.tail;
+  uint32_t first = kNil;
+  for (uint64_t steps = 0; i != kNil && steps < r.geo().slot_capacity; ++steps) {
+    if (!r.ValidSlot(i) || r.slot(i).id <= after) break;
+    first = i;
+    i = r.slot(i).seg_prev;
+  }
+  return first;
+}
+
+}  // namespace
+
+namespace internal {
+
+bool ReadPrefixAt(const Region& r, uint32_t slot, DataPrefix* out) {
+  if (!r.ValidSlot(slot)) return false;
+  const Slot& s = r.slot(slot);
+  if (s.data_bytes > r.geo().max_data_bytes) return false;
+  std::vector<uint8_t> raw;
+  return BlockStore(r).Read(s.first_block, s.data_bytes, MaxPrefixBytes(),
+                            &raw) &&
+         DecodePrefix(raw, out);
+}
+
+std::optional<Entry> ReadEntryAt(const Region& r, uint32_t slot,
+                                 bool with_payload) {
+  if (!r.ValidSlot(slot)) return std::nullopt;
+  const Slot& s = r.slot(slot);
+  if (s.state != static_cast<uint8_t>(SlotState::kLive) ||
+      s.segment >= kSegmentCapacity || s.data_bytes > r.geo().max_data_bytes ||
+      s.payload_bytes > s.data_bytes)
+    return std::nullopt;
+  std::vector<uint8_t> data;
+  const uint32_t want =
+      with_payload ? s.data_bytes : std::min(s.data_bytes, MaxPrefixBytes());
+  if (s.data_bytes > 0 &&
+      !BlockStore(r).Read(s.first_block, s.data_bytes, want, &data))
+    return std::nullopt;
+  DataPrefix prefix;
+  if (!DecodePrefix(data, &prefix)) return std::nullopt;
+  Entry e;
+  e.id = s.id;
+  e.segment = std::string(SegmentList(r).Name(s.segment));
+  e.tags = std::move(prefix.tags);
+  e.importance = s.importance;
+  e.author = std::move(prefix.author);
+  e.created_ns = s.created_ns;
+  e.updated_ns = s.updated_ns;
+  e.live = IsPinned(s);
+  if (with_payload) {
+    if (prefix.prefix_bytes + s.payload_bytes != s.data_bytes)
+      return std::nullopt;
+    e.payload.assign(data.begin() + prefix.prefix_bytes, data.end());
+  }
+  return e;
+}
+
+Result<std::vector<Entry>> FindIn(const Region& r, const Query& q) {
+  std::vector<uint32_t> segs;
+  if (q.segments.empty()) {
+    for (uint32_t i = 0; i < kSegmentCapacity && r.segment(i).rec.used; ++i)
+      segs.push_back(i);
+  } else {
+    for (const auto& name : q.segments) {
+      const uint32_t row = SegmentList(r).Find(name);
+      if (row != kNil) segs.push_back(row);
+    }
+  }
+  const uint64_t all_bits = TagBloom(q.all_tags);
+  const bool by_id = q.order == QueryOrder::kById;
+  std::vector<Entry> out;
+  for (uint32_t seg : segs) {
+    uint32_t per_segment = 0;
+    uint32_t i = FirstAfter(r, seg, q.after_id);
+    for (uint64_t steps = 0; i != kNil && steps < r.geo().slot_capacity;
+         ++steps, i = r.slot(i).seg_next) {
+      if (!r.ValidSlot(i)) break;
+      if (!SlotMayMatch(r.slot(i), q, all_bits)) continue;
+      auto e = ReadEntryAt(r, i, /*with_payload=*/false);
+      if (!e || !EntryMatches(*e, q)) continue;
+      e = ReadEntryAt(r, i, /*with_payload=*/true);
+      if (!e) continue;
+      out.push_back(std::move(*e));
+      // In id order a segment never needs more than limit of its own.
+      if (by_id && q.limit != 0 && ++per_segment >= q.limit) break;
+    }
+  }
+  if (by_id) {
+    std::sort(out.begin(), out.end(),
+              [](const Entry& a, const Entry& b) { return a.id < b.id; });
+  } else {
+    std::sort(out.begin(), out.end(), [](const Entry& a, const Entry& b) {
+      if (a.importance != b.importance) return a.importance > b.importance;
+      return a.id > b.id;
+    });
+  }
+  if (q.limit != 0 && out.size() > q.limit) out.resize(q.limit);
+  return out;
+}
+
+}  // namespace internal
+
+Result<EntryId> Pool::Write(const NewEntry& entry) {
+  if (Status s = impl_->RequireWritable(); !s.ok()) return s;
+  if (Status s = ValidateNewEntry(entry, impl_->region_.geo().max_payload);
+      !s.ok())
+    return s;
+  if (entry.segment == segments::kTasks)
+    return Status{StatusCode::kInvalidArgument,
+                  "segment 'tasks' is written with PostTask"};
+  if (entry.segment == segments::kAgents)
+    return Status{StatusCode::kInvalidArgument,
+                  "segment 'agents' is written with RegisterAgent"};
+  Impl& im = *impl_;
+  Impl::Guard g(im);
+  if (!g.status().ok()) return g.status();
+  const Region& r = im.region_;
+  uint32_t seg = SegmentList(r).Find(entry.segment);
+  if (seg == kNil) {
+    seg = SegmentList(r).FirstUnused();
+    if (seg == kNil)
+      return Status{StatusCode::kPoolFull,
+                    "pool '" + im.name_ + "' has no room for segment '" +
+                        entry.segment + "' (32 segments in use)"};
+    Txn txn(r, OpCode::kSegment);
+    SegmentRecord& rec = r.segment(seg).rec;
+    txn.Save(rec);
+    std::memset(rec.name, 0, sizeof rec.name);
+    std::memcpy(rec.name, entry.segment.data(), entry.segment.size());
+    rec.used = 1;
+    txn.Commit();
+  }
+  SlotSpec spec = MakeSlotSpec(seg, entry.author, "", entry.tags,
+                               entry.importance, entry.payload);
+  // Results written directly are not task results: nothing waits to
+  // aggregate them. Errors stay live until resolved.
+  if (seg == kSegResults) spec.flags |= kSettled;
+  if (Status s = im.Reserve(im.BlocksFor(static_cast<uint32_t>(spec.data.size())));
+      !s.ok())
+    return s;
+  Txn txn(r, OpCode::kWrite);
+  const uint32_t slot = im.InsertSlot(txn, spec);
+  im.LinkSlot(slot);
+  txn.Commit();
+  g.Notify(&r.header().entries_event);
+  return r.slot(slot).id;
+}
+
+Result<Entry> Pool::Read(EntryId id) const {
+  return impl_->WithView([&](const Region& r) -> Result<Entry> {
+    const uint32_t slot = IdIndex(r).Find(id);
+    auto e = slot == kNil ? std::nullopt : ReadEntryAt(r, slot, true);
+    if (!e)
+      return Status{StatusCode::kNotFound,
+                    "entry " + std::to_string(id) + " not found in pool '" +
+                        impl_->name_ + "'"};
+    return std::move(*e);
+  });
+}
+
+Result<std::vector<Entry>> Pool::Find(const Query& query) const {
+  if (!std::isfinite(query.min_importance))
+    return Status{StatusCode::kInvalidArgument, "min importance is not a number"};
+  return impl_->WithView([&](const Region& r) { return FindIn(r, query); });
+}
+
+Result<std::vector<Entry>> Pool::Wait(const Query& query,
+                                      std::chrono::milliseconds timeout) const {
+  const int64_t deadline = NowMonoNs() + timeout.count() * 1'000'000;
+  EventWord& ev = impl_->region_.header().entries_event;
+  for (;;) {
+    // A read-only mapping cannot set the waiters bit: poll gently instead.
+    const uint32_t key = impl_->read_only_ ? 0 : PrepareWait(ev);
+    auto found = Find(query);
+    if (!found.ok() || !found->empty()) return found;
+    const int64_t left = deadline - NowMonoNs();
+    if (left <= 0) return found;
+    if (impl_->read_only_) {
+      std::this_thread::sleep_for(std::chrono::nanoseconds(
+          std::min<int64_t>(left, 20'000'000)));
+    } else {
+      WaitFor(ev, key, left);
+    }
+  }
+}
+
+Status Pool::Update(EntryId id, const EntryUpdate& u) {
+  if (Status s = impl_->RequireWritable(); !s.ok()) return s;
+  if (u.importance)
+    if (Status s = ValidateImportance(*u.importance); !s.ok()) return s;
+  if (u.tags)
+    if (Status s = ValidateTags(*u.tags); !s.ok()) return s;
+  if (u.payload)
+    if (Status s = ValidatePayload(*u.payload, impl_->region_.geo().max_payload);
+        !s.ok())
+      return s;
+  Impl& im = *impl_;
+  Impl::Guard g(im);
+  if (!g.status().ok()) return g.status();
+  const Region& r = im.region_;
+  auto slot = im.LocateLocked(id, "entry");
+  if (!slot.ok()) return slot.status();
+  const bool rewrite = u.tags.has_value() || u.payload.has_value();
+  std::vector<uint8_t> data;
+  SlotSpec spec;
+  if (rewrite) {
+    auto old = ReadEntryAt(r, *slot, true);
+    DataPrefix prefix;
+    const Slot& s = r.slot(*slot);
+    if (!old || !ReadPrefixAt(r, *slot, &prefix))
+      return Status{StatusCode::kCorrupt,
+                    "entry " + std::to_string(id) + " has unreadable data"};
+    spec = MakeSlotSpec(s.segment, old->author, prefix.requires_cap,
+                        u.tags ? *u.tags : old->tags, s.importance,
+                        u.payload ? *u.payload : old->payload);
+    if (Status st = im.Reserve(im.BlocksFor(static_cast<uint32_t>(spec.data.size())));
+        !st.ok())
+      return st;
+    slot = im.LocateLocked(id, "entry (evicted to make room for its update)");
+    if (!slot.ok()) return slot.status();
+  }
+  Slot& s = r.slot(*slot);
+  const uint32_t old_first = s.first_block;
+  const uint32_t old_bytes = s.data_bytes;
+  Txn txn(r, OpCode::kUpdate);
+  txn.Save(s);
+  SegmentRow& seg = r.segment(s.segment);
+  if (rewrite) {
+    BlockStore blocks(r);
+    const uint32_t n = blocks.BlocksFor(static_cast<uint32_t>(spec.data.size()));
+    const uint32_t first = n == 0 ? kNil : blocks.Alloc(n);
+    if (n > 0) blocks.Write(first, spec.data);
+    seg.bytes -= s.data_bytes;
+    s.first_block = first;
+    s.data_bytes = static_cast<uint32_t>(spec.data.size());
+    s.payload_bytes = spec.payload_bytes;
+    s.tag_bloom = spec.bloom;
+    s.ntags = spec.ntags;
+    seg.bytes += s.data_bytes;
+  }
+  if (u.importance) s.importance = *u.importance;
+  s.updated_ns = NowRealNs();
+  EvictHeap(r).Fix(*slot);
+  txn.Commit();
+  if (rewrite) BlockStore(r).Free(old_first, BlockStore(r).BlocksFor(old_bytes));
+  g.Notify(&r.header().entries_event);
+  return Status::Ok();
+}
+
+Status Pool::Erase(EntryId id) {
+  if (Status s = impl_->RequireWritable(); !s.ok()) return s;
+  Impl& im = *impl_;
+  Impl::Guard g(im);
+  if (!g.status().ok()) return g.status();
+  const Region& r = im.region_;
+  auto slot = im.LocateLocked(id, "entry");
+  if (!slot.ok()) return slot.status();
+  Slot& s = r.slot(*slot);
+  if (s.segment == kSegTasks && IsPinned(s))
+    return {StatusCode::kWrongState,
+            "task " + std::to_string(id) + " is " +
+                TaskStateName(static_cast<TaskState>(s.kind.task.state)) +
+                "; complete or dead-letter it before erasing"};
+  if (s.segment == kSegAgents)
+    return {StatusCode::kWrongState,
+            "entry " + std::to_string(id) + " is an agent; deregister it"};
+  const uint32_t first = s.first_block;
+  const uint32_t bytes = s.data_bytes;
+  Txn txn(r, OpCode::kErase);
+  txn.Save(s);
+  im.UnlinkSlot(*slot);
+  s.state = static_cast<uint8_t>(SlotState::kFree);
+  txn.Commit();
+  im.ReleaseSlot(*slot, first, bytes);
+  return Status::Ok();
+}
+
+namespace {
+
+Status Settle(Pool::Impl& im, EntryId id, uint32_t segment, const char* what) {
+  if (Status s = im.RequireWritable(); !s.ok()) return s;
+  Pool::Impl::Guard g(im);
+  if (!g.status().ok()) return g.status();
+  auto slot = im.LocateLocked(id, what);
+  if (!slot.ok()) return slot.status();
+  Slot& s = im.region_.slot(*slot);
+  if (s.segment != segment)
+    return {StatusCode::kInvalidArgument,
+            "entry " + std::to_string(id) + " is not in segment '" +
+                BuiltinSegmentName(segment) + "'"};
+  if (s.flags & kSettled) return Status::Ok();
+  Txn txn(im.region_, OpCode::kSettle);
+  txn.Save(s);
+  im.Detach(*slot);
+  s.flags |= kSettled;
+  im.Attach(*slot);
+  txn.Commit();
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status Pool::MarkAggregated(EntryId result_id) {
+  return Settle(*impl_, result_id, kSegResults, "result");
+}
+
+Status Pool::Resolve(EntryId error_id) {
+  return Settle(*impl_, error_id, kSegErrors, "error");
+}
+
+}  // namespace slate

@@ -1,0 +1,53 @@
+// Inspection: stats snapshot and the invariant check.
+#include "slate/internal/pool_impl.h"
+#include "slate/internal/segment_list.h"
+
+namespace slate {
+using namespace internal;
+
+namespace internal {
+
+PoolStats StatsOf(const Region& r, const std::string& name) {
+  const Header& h = r.header();
+  PoolStats st;
+  st.name = name;
+  st.region_bytes = r.geo().region_bytes;
+  st.slot_capacity = r.geo().slot_capacity;
+  st.entries = h.derived.entries;
+  st.live_entries = h.derived.pinned;
+  st.data_blocks_total = r.geo().block_count;
+  st.data_blocks_used = r.geo().block_count - h.derived.blocks_free;
+  st.block_bytes = r.geo().block_bytes;
+  for (uint32_t i = 0; i < kSegmentCapacity && r.segment(i).rec.used; ++i) {
+    const SegmentRow& row = r.segment(i);
+    st.segments.push_back({std::string(SegmentList(r).Name(i)), row.count,
+                           row.bytes, row.rec.evictions});
+  }
+  for (int s = 0; s < kTaskStateCount; ++s) st.tasks_by_state[s] = h.derived.tasks[s];
+  st.agents_registered = h.derived.agents_registered;
+  st.agent_capacity = r.geo().agent_capacity;
+  st.next_id = h.counters.next_id;
+  st.evictions = h.counters.evictions;
+  st.recoveries = h.recoveries;
+  st.stale_completions = h.counters.stale_completions;
+  st.commits = h.counters.commits;
+  return st;
+}
+
+}  // namespace internal
+
+Result<PoolStats> Pool::Stats() const {
+  return impl_->WithView([&](const Region& r) -> Result<PoolStats> {
+    return StatsOf(r, impl_->name_);
+  });
+}
+
+std::vector<std::string> Pool::Check() const {
+  auto out = impl_->WithView([&](const Region& r) -> Result<std::vector<std::string>> {
+    return CheckRegion(r);
+  });
+  if (!out.ok()) return {out.status().ToString()};
+  return std::move(out).value();
+}
+
+}  // namespace slate

@@ -1,0 +1,194 @@
+// Mutation helpers shared by every operation: reserving room (eviction),
+// inserting and releasing slots, and keeping derived structures in step.
+// REQUIRES for all: the Guard held and the pool writable.
+#include <cstring>
+
+#include "slate/clock.h"
+#include "slate/internal/block_store.h"
+#include "slate/internal/entry_codec.h"
+#include "slate/internal/evict_heap.h"
+#include "slate/internal/event_count.h"
+#include "slate/internal/id_index.h"
+#include "slate/internal/pool_impl.h"
+#include "slate/internal/segment_list.h"
+#include "slate/internal/task_queue.h"
+
+namespace slate {
+using namespace internal;
+
+namespace internal {
+
+const char* BuiltinSegmentName(uint32_t row) {
+  static const char* const kNames[kBuiltinSegments] = {
+      segments::kTasks,    segments::kResults,   segments::kErrors,
+      segments::kProgress, segments::kConflicts, segments::kAgents};
+  return row < kBuiltinSegments ? kNames[row] : "";
+}
+
+bool IsPinned(const Slot& s) {
+  switch (s.segment) {
+    case kSegTasks: return !IsFinal(static_cast<TaskState>(s.kind.task.state));
+    case kSegResults:
+    case kSegErrors: return (s.flags & kSettled) == 0;
+    case kSegAgents: return true;
+    default: return false;
+  }
+}
+
+SlotSpec MakeSlotSpec(uint32_t segment, const std::string& author,
+                      const std::string& requires_cap,
+                      const std::vector<std::string>& tags, float importance,
+                      const std::vector<uint8_t>& payload) {
+  SlotSpec spec;
+  spec.segment = segment;
+  spec.data = EncodeData(author, requires_cap, tags, payload);
+  spec.payload_bytes = static_cast<uint32_t>(payload.size());
+  spec.bloom = TagBloom(tags);
+  spec.author_hash = author.empty() ? 0 : Hash32(author);
+  spec.ntags = static_cast<uint8_t>(tags.size());
+  spec.importance = importance;
+  return spec;
+}
+
+}  // namespace internal
+
+uint32_t Pool::Impl::BlocksFor(uint32_t data_bytes) const {
+  return BlockStore(region_).BlocksFor(data_bytes);
+}
+
+Status Pool::Impl::Reserve(uint32_t blocks) {
+  Header& h = region_.header();
+  EvictHeap heap(region_);
+  while (h.derived.slot_free_head == kNil || h.derived.blocks_free < blocks) {
+    const uint32_t victim = heap.Top();
+    if (victim == kNil)
+      return {StatusCode::kPoolFull,
+              "pool '" + name_ + "' is full: " +
+                  std::to_string(h.derived.entries) + " entries, " +
+                  std::to_string(h.derived.pinned) +
+                  " of them live, nothing left to evict"};
+    Slot& s = region_.slot(victim);
+    const uint32_t first = s.first_block;
+    const uint32_t bytes = s.data_bytes;
+    SegmentRecord& seg = region_.segment(s.segment).rec;
+    Txn txn(region_, OpCode::kEvict);
+    txn.Save(s);
+    txn.Save(seg);
+    UnlinkSlot(victim);
+    s.state = static_cast<uint8_t>(SlotState::kFree);
+    h.counters.evictions += 1;
+    seg.evictions += 1;
+    txn.Commit();
+    ReleaseSlot(victim, first, bytes);
+  }
+  return Status::Ok();
+}
+
+uint32_t Pool::Impl::InsertSlot(Txn& txn, const SlotSpec& spec) {
+  Header& h = region_.header();
+  const uint32_t i = h.derived.slot_free_head;
+  Slot& s = region_.slot(i);
+  txn.Save(s);
+  h.derived.slot_free_head = s.hash_next;
+  BlockStore blocks(region_);
+  const uint32_t n = blocks.BlocksFor(static_cast<uint32_t>(spec.data.size()));
+  const uint32_t first = n == 0 ? kNil : blocks.Alloc(n);
+  if (n > 0) blocks.Write(first, spec.data);
+  txn.Point("after_data");
+  const int64_t now = NowRealNs();
+  std::memset(&s.kind, 0, sizeof s.kind);
+  s.segment = static_cast<uint8_t>(spec.segment);
+  s.ntags = spec.ntags;
+  s.flags = spec.flags;
+  s.author_hash = spec.author_hash;
+  s.id = h.counters.next_id++;
+  s.created_ns = s.updated_ns = now;
+  s.importance = spec.importance;
+  s.first_block = first;
+  s.data_bytes = static_cast<uint32_t>(spec.data.size());
+  s.payload_bytes = spec.payload_bytes;
+  s.tag_bloom = spec.bloom;
+  s.seg_prev = s.seg_next = s.hash_next = s.heap_pos = kNil;
+  s.state = static_cast<uint8_t>(SlotState::kLive);
+  return i;
+}
+
+void Pool::Impl::LinkSlot(uint32_t slot) {
+  IdIndex(region_).Insert(slot);
+  SegmentList(region_).Append(slot);
+  region_.header().derived.entries += 1;
+  Attach(slot);
+}
+
+void Pool::Impl::UnlinkSlot(uint32_t slot) {
+  Detach(slot);
+  SegmentList(region_).Unlink(slot);
+  IdIndex(region_).Erase(slot);
+  region_.header().derived.entries -= 1;
+}
+
+void Pool::Impl::Attach(uint32_t slot) {
+  Derived& d = region_.header().derived;
+  Slot& s = region_.slot(slot);
+  if (s.segment == kSegTasks) {
+    TaskFields& t = s.kind.task;
+    d.tasks[t.state] += 1;
+    if (t.state == static_cast<uint8_t>(TaskState::kPending))
+      TaskQueues(region_).PushPending(t.assignee, slot);
+    if (t.state == static_cast<uint8_t>(TaskState::kRunning))
+      TaskQueues(region_).PushRunning(t.assignee, slot);
+  }
+  if (IsPinned(s)) d.pinned += 1;
+  else EvictHeap(region_).Push(slot);
+}
+
+void Pool::Impl::Detach(uint32_t slot) {
+  Derived& d = region_.header().derived;
+  Slot& s = region_.slot(slot);
+  if (s.segment == kSegTasks) {
+    TaskFields& t = s.kind.task;
+    d.tasks[t.state] -= 1;
+    if (t.state == static_cast<uint8_t>(TaskState::kPending))
+      TaskQueues(region_).RemovePending(t.assignee, slot);
+    if (t.state == static_cast<uint8_t>(TaskState::kRunning))
+      TaskQueues(region_).RemoveRunning(t.assignee, slot);
+  }
+  if (IsPinned(s)) d.pinned -= 1;
+  else EvictHeap(region_).Remove(slot);
+}
+
+void Pool::Impl::ReleaseSlot(uint32_t slot, uint32_t first_block,
+                             uint32_t data_bytes) {
+  Header& h = region_.header();
+  BlockStore blocks(region_);
+  blocks.Free(first_block, blocks.BlocksFor(data_bytes));
+  Slot& s = region_.slot(slot);
+  s.hash_next = h.derived.slot_free_head;
+  h.derived.slot_free_head = slot;
+}
+
+Result<uint32_t> Pool::Impl::LocateLocked(EntryId id, const char* what) const {
+  const uint32_t slot = IdIndex(region_).Find(id);
+  if (slot == kNil)
+    return Status{StatusCode::kNotFound,
+                  std::string(what) + " " + std::to_string(id) +
+                      " not found in pool '" + name_ + "'"};
+  return slot;
+}
+
+void Pool::Impl::NotifyQueue(Guard& g, uint32_t row) {
+  if (row != 0) {
+    g.Notify(&region_.agent(row).wake);
+    return;
+  }
+  // The shared queue wakes every agent asleep on its own word.
+  g.Notify(&region_.header().shared_event);
+  for (uint32_t r = 1; r <= region_.geo().agent_capacity; ++r) {
+    AgentRow& a = region_.agent(r);
+    if (a.rec.state == 1 &&
+        (a.wake.word.load(std::memory_order_relaxed) & 0x80000000u))
+      internal::Notify(a.wake);
+  }
+}
+
+}  // namespace slate

@@ -1,0 +1,302 @@
+// Tasks: post, claim, renew, complete, fail, reassign, retry, dead-letter.
+#include <algorithm>
+#include <cstring>
+
+#include "slate/clock.h"
+#include "slate/internal/entry_codec.h"
+#include "slate/internal/event_count.h"
+#include "slate/internal/id_index.h"
+#include "slate/internal/pool_impl.h"
+#include "slate/internal/records.h"
+#include "slate/internal/task_queue.h"
+
+namespace slate {
+using namespace internal;
+
+namespace {
+
+using Ms = std::chrono::milliseconds;
+
+std::string TaskName(TaskId id) { return "task " + std::to_string(id); }
+
+}  // namespace
+
+const char* TaskStateName(TaskState s) {
+  switch (s) {
+    case TaskState::kPending: return "pending";
+    case TaskState::kRunning: return "running";
+    case TaskState::kDone: return "done";
+    case TaskState::kFailed: return "failed";
+    case TaskState::kDeadLettered: return "dead_lettered";
+  }
+  return "invalid";
+}
+
+namespace internal {
+
+TaskInfo TaskInfoAt(const Region& r, uint32_t slot) {
+  const Slot& s = r.slot(slot);
+  const TaskFields& t = s.kind.task;
+  TaskInfo info;
+  info.id = s.id;
+  info.state = static_cast<TaskState>(t.state);
+  info.priority = t.priority;
+  info.attempts = t.attempts;
+  info.max_retries = t.max_retries;
+  info.timeout_ms = t.timeout_ms;
+  info.deadline_ns = t.deadline_real;
+  info.epoch = t.epoch;
+  info.lease_deadline_mono_ns = t.lease_deadline_mono;
+  auto ref = [&](uint32_t row) {
+    return r.ValidAgentRow(row) ? AgentRef{row, r.agent(row).rec.generation}
+                                : kSharedQueue;
+  };
+  info.assignee = ref(t.assignee);
+  info.last_agent = ref(t.last_agent);
+  info.result_id = t.result_id;
+  DataPrefix prefix;
+  if (ReadPrefixAt(r, slot, &prefix)) info.requires_cap = prefix.requires_cap;
+  return info;
+}
+
+}  // namespace internal
+
+Status Pool::Impl::CheckAgentLocked(AgentRef ref) const {
+  if (ref.is_shared()) return Status::Ok();
+  if (!region_.ValidAgentRow(ref.row) ||
+      region_.agent(ref.row).rec.state != 1 ||
+      region_.agent(ref.row).rec.generation != ref.generation)
+    return {StatusCode::kNotFound,
+            "agent row " + std::to_string(ref.row) + " (generation " +
+                std::to_string(ref.generation) +
+                ") is not registered in pool '" + name_ + "'"};
+  return Status::Ok();
+}
+
+bool Pool::Impl::AgentHasCap(uint32_t row, uint32_t requires_hash) const {
+  if (requires_hash == 0 || row == 0) return true;
+  const AgentRecord& a = region_.agent(row).rec;
+  for (uint32_t i = 0; i < a.ncaps && i < kMaxCapabilities; ++i)
+    if (a.cap_hash[i] == requires_hash) return true;
+  return false;
+}
+
+void Pool::Impl::RecordStaleLocked(uint32_t slot, uint32_t epoch,
+                                   const char* op) {
+  const Slot& s = region_.slot(slot);
+  const TaskFields& t = s.kind.task;
+  const std::vector<uint8_t> payload =
+      StaleRecord(op, s.id, epoch, t.epoch,
+                  TaskStateName(static_cast<TaskState>(t.state)),
+                  AgentName(region_, t.assignee));
+  const std::vector<std::string> tags = {"stale-epoch",
+                                         "task:" + std::to_string(s.id)};
+  const SlotSpec spec =
+      MakeSlotSpec(kSegConflicts, "pool", "", tags, 0.9f, payload);
+  const bool room = Reserve(BlocksFor(static_cast<uint32_t>(spec.data.size()))).ok();
+  Txn txn(region_, OpCode::kStale);
+  region_.header().counters.stale_completions += 1;
+  if (room) LinkSlot(InsertSlot(txn, spec));
+  txn.Commit();
+}
+
+Result<TaskId> Pool::PostTask(const TaskSpec& spec) {
+  if (Status s = impl_->RequireWritable(); !s.ok()) return s;
+  const NewEntry& e = spec.entry;
+  if (Status s = ValidateTags(e.tags); !s.ok()) return s;
+  if (Status s = ValidateAuthor(e.author); !s.ok()) return s;
+  if (Status s = ValidateImportance(e.importance); !s.ok()) return s;
+  if (Status s = ValidatePayload(e.payload, impl_->region_.geo().max_payload);
+      !s.ok())
+    return s;
+  if (spec.priority < kMinPriority || spec.priority > kMaxPriority)
+    return Status{StatusCode::kInvalidArgument,
+                  "priority " + std::to_string(spec.priority) +
+                      " is outside [-128, 127]"};
+  if (spec.max_retries > kMaxRetriesLimit)
+    return Status{StatusCode::kInvalidArgument,
+                  "max retries " + std::to_string(spec.max_retries) +
+                      " exceeds 255"};
+  if (!spec.requires_cap.empty() &&
+      !IsValidName(spec.requires_cap, kMaxRequiresBytes))
+    return Status{StatusCode::kInvalidArgument,
+                  "required capability '" + spec.requires_cap.substr(0, 80) +
+                      "' must be 1 to 32 characters of [A-Za-z0-9._-]"};
+  Impl& im = *impl_;
+  Impl::Guard g(im);
+  if (!g.status().ok()) return g.status();
+  const Region& r = im.region_;
+  if (Status s = im.CheckAgentLocked(spec.assignee); !s.ok()) return s;
+  const uint32_t req = spec.requires_cap.empty() ? 0 : Hash32(spec.requires_cap);
+  if (!im.AgentHasCap(spec.assignee.row, req))
+    return Status{StatusCode::kInvalidArgument,
+                  "agent '" + AgentName(r, spec.assignee.row) +
+                      "' lacks capability '" + spec.requires_cap + "'"};
+  const SlotSpec ss = MakeSlotSpec(kSegTasks, e.author, spec.requires_cap,
+                                   e.tags, e.importance, e.payload);
+  if (Status s = im.Reserve(im.BlocksFor(static_cast<uint32_t>(ss.data.size())));
+      !s.ok())
+    return s;
+  Txn txn(r, OpCode::kPost);
+  const uint32_t slot = im.InsertSlot(txn, ss);
+  TaskFields& t = r.slot(slot).kind.task;
+  t.state = static_cast<uint8_t>(TaskState::kPending);
+  t.priority = static_cast<int8_t>(spec.priority);
+  t.max_retries = static_cast<uint16_t>(spec.max_retries);
+  t.assignee = static_cast<uint16_t>(spec.assignee.row);
+  t.requires_hash = req;
+  t.timeout_ms = spec.timeout_ms;
+  t.deadline_real = spec.deadline_ns;
+  t.q_prev = t.q_next = kNil;
+  im.LinkSlot(slot);
+  txn.Commit();
+  im.NotifyQueue(g, spec.assignee.row);
+  g.Notify(&r.header().entries_event);
+  return r.slot(slot).id;
+}
+
+Result<TaskInfo> Pool::GetTask(TaskId id) const {
+  return impl_->WithView([&](const Region& r) -> Result<TaskInfo> {
+    const uint32_t slot = IdIndex(r).Find(id);
+    if (slot == kNil || r.slot(slot).segment != kSegTasks)
+      return Status{StatusCode::kNotFound, TaskName(id) + " not found in pool '" +
+                                               impl_->name_ + "'"};
+    return TaskInfoAt(r, slot);
+  });
+}
+
+}  // namespace slate
+
+namespace slate {
+using namespace internal;
+
+namespace {
+
+// Moves a pending, running or failed task to target's pending queue.
+Status Requeue(Pool::Impl& im, TaskId id, AgentRef target,
+               std::initializer_list<TaskState> from, const char* verb) {
+  if (Status s = im.RequireWritable(); !s.ok()) return s;
+  Pool::Impl::Guard g(im);
+  if (!g.status().ok()) return g.status();
+  const Region& r = im.region_;
+  auto slot = im.LocateLocked(id, "task");
+  if (!slot.ok()) return slot.status();
+  Slot& s = r.slot(*slot);
+  if (s.segment != kSegTasks)
+    return {StatusCode::kNotFound, "entry " + std::to_string(id) + " is not a task"};
+  const auto state = static_cast<TaskState>(s.kind.task.state);
+  if (std::find(from.begin(), from.end(), state) == from.end())
+    return {StatusCode::kWrongState, "cannot " + std::string(verb) + " task " +
+                                         std::to_string(id) + ": it is " +
+                                         TaskStateName(state)};
+  if (Status st = im.CheckAgentLocked(target); !st.ok()) return st;
+  if (!im.AgentHasCap(target.row, s.kind.task.requires_hash))
+    return {StatusCode::kInvalidArgument,
+            "agent '" + AgentName(r, target.row) +
+                "' lacks the capability task " + std::to_string(id) +
+                " requires"};
+  Txn txn(r, OpCode::kRequeue);
+  txn.Save(s);
+  im.Detach(*slot);
+  s.kind.task.state = static_cast<uint8_t>(TaskState::kPending);
+  s.kind.task.assignee = static_cast<uint16_t>(target.row);
+  s.kind.task.lease_deadline_mono = 0;
+  s.updated_ns = NowRealNs();
+  im.Attach(*slot);
+  txn.Commit();
+  im.NotifyQueue(g, target.row);
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status Pool::Reassign(TaskId id, AgentRef target) {
+  return Requeue(*impl_, id, target, {TaskState::kPending, TaskState::kRunning},
+                 "reassign");
+}
+
+Status Pool::Retry(TaskId id, AgentRef target) {
+  return Requeue(*impl_, id, target, {TaskState::kFailed}, "retry");
+}
+
+Result<EntryId> Pool::Impl::DeadLetterLocked(Guard& g, uint32_t slot,
+                                             const std::string& reason) {
+  const Region& r = region_;
+  const TaskFields& t = r.slot(slot).kind.task;
+  const TaskId id = r.slot(slot).id;
+  const std::vector<uint8_t> payload =
+      DeadLetterRecord(id, t.attempts, AgentName(r, t.last_agent), reason);
+  const SlotSpec spec = MakeSlotSpec(
+      kSegErrors, "pool", "", {"dead-letter", "task:" + std::to_string(id)},
+      1.0f, payload);
+  if (Status s = Reserve(BlocksFor(static_cast<uint32_t>(spec.data.size())));
+      !s.ok())
+    return s;
+  Txn txn(r, OpCode::kDeadLetter);
+  Slot& s = r.slot(slot);
+  txn.Save(s);
+  const uint32_t err = InsertSlot(txn, spec);
+  LinkSlot(err);
+  Detach(slot);
+  s.kind.task.state = static_cast<uint8_t>(TaskState::kDeadLettered);
+  s.kind.task.assignee = 0;
+  s.kind.task.lease_deadline_mono = 0;
+  s.updated_ns = NowRealNs();
+  Attach(slot);
+  txn.Commit();
+  g.Notify(&r.header().entries_event);
+  return r.slot(err).id;
+}
+
+Result<EntryId> Pool::DeadLetter(TaskId id, const std::string& reason) {
+  if (Status s = impl_->RequireWritable(); !s.ok()) return s;
+  Impl& im = *impl_;
+  Impl::Guard g(im);
+  if (!g.status().ok()) return g.status();
+  auto slot = im.LocateLocked(id, "task");
+  if (!slot.ok()) return slot.status();
+  const Slot& s = im.region_.slot(*slot);
+  if (s.segment != kSegTasks)
+    return Status{StatusCode::kNotFound,
+                  "entry " + std::to_string(id) + " is not a task"};
+  const auto state = static_cast<TaskState>(s.kind.task.state);
+  if (IsFinal(state))
+    return Status{StatusCode::kWrongState,
+                  TaskName(id) + " is already " + TaskStateName(state)};
+  return im.DeadLetterLocked(g, *slot, reason);
+}
+
+Result<std::vector<TaskId>> Pool::PendingTasks(AgentRef queue,
+                                               uint32_t limit) const {
+  return impl_->WithView([&](const Region& r) -> Result<std::vector<TaskId>> {
+    if (!queue.is_shared() && !r.ValidAgentRow(queue.row))
+      return Status{StatusCode::kNotFound, "no agent row " + std::to_string(queue.row)};
+    std::vector<TaskId> out;
+    TaskQueues qs(r);
+    const TaskQueue& q = r.queue(queue.row);
+    for (int b = qs.TopBucket(queue.row); b >= 0; b = qs.BucketBelow(queue.row, b)) {
+      uint32_t i = q.buckets[b].head;
+      for (uint64_t n = 0; i != kNil && r.ValidSlot(i) && n < r.geo().slot_capacity;
+           ++n, i = r.slot(i).kind.task.q_next) {
+        if (limit != 0 && out.size() >= limit) return out;
+        out.push_back(r.slot(i).id);
+      }
+    }
+    return out;
+  });
+}
+
+Result<std::vector<TaskId>> Pool::RunningTasks(AgentRef agent) const {
+  return impl_->WithView([&](const Region& r) -> Result<std::vector<TaskId>> {
+    if (!agent.is_shared() && !r.ValidAgentRow(agent.row))
+      return Status{StatusCode::kNotFound, "no agent row " + std::to_string(agent.row)};
+    std::vector<TaskId> out;
+    uint32_t i = r.queue(agent.row).running_head;
+    for (uint64_t n = 0; i != kNil && r.ValidSlot(i) && n < r.geo().slot_capacity;
+         ++n, i = r.slot(i).kind.task.q_next)
+      out.push_back(r.slot(i).id);
+    return out;
+  });
+}
+
+}  // namespace slate

@@ -1,0 +1,177 @@
+// Rebuild(): every DERIVED structure recomputed from the authoritative
+// fields. Runs at creation and after a lock holder died. Treats the slots as
+// untrusted: a slot that cannot be valid is repaired or dropped, and each
+// such repair is reported (they mean corruption, not a crash).
+#include <algorithm>
+#include <cstring>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "slate/internal/block_store.h"
+#include "slate/internal/evict_heap.h"
+#include "slate/internal/id_index.h"
+#include "slate/internal/pool_impl.h"
+#include "slate/internal/segment_list.h"
+#include "slate/internal/task_queue.h"
+
+namespace slate::internal {
+namespace {
+
+void ResetQueue(TaskQueue& q) {
+  std::memset(&q, 0, sizeof q);
+  q.running_head = kNil;
+  for (auto& b : q.buckets) b.head = b.tail = kNil;
+}
+
+void ResetDerived(const Region& r) {
+  Header& h = r.header();
+  std::memset(&h.derived, 0, sizeof h.derived);
+  h.derived.slot_free_head = kNil;
+  h.derived.block_free_head = kNil;
+  ResetQueue(h.shared_queue);
+  for (uint32_t i = 0; i < kSegmentCapacity; ++i) {
+    SegmentRow& s = r.segment(i);
+    s.head = s.tail = kNil;
+    s.count = s.bytes = 0;
+  }
+  for (uint32_t row = 1; row <= r.geo().agent_capacity; ++row) {
+    ResetQueue(r.agent(row).queue);
+    if (r.agent(row).rec.state == 1) h.derived.agents_registered += 1;
+  }
+  std::memset(r.hash(), 0xFF, 4ull * r.geo().hash_buckets);
+}
+
+// Marks the blocks of one chain; false if it leaves the arena or crosses
+// another chain.
+bool MarkChain(const Region& r, const Slot& s, std::vector<uint8_t>* used) {
+  const uint32_t per = r.geo().block_bytes - kBlockLinkBytes;
+  const uint32_t n = (s.data_bytes + per - 1) / per;
+  uint32_t b = s.first_block;
+  for (uint32_t i = 0; i < n; ++i) {
+    if (!r.ValidBlock(b) || (*used)[b]) return false;
+    (*used)[b] = 1;
+    if (i + 1 < n) std::memcpy(&b, r.block(b), sizeof b);
+  }
+  return true;
+}
+
+void UnmarkChain(const Region& r, const Slot& s, std::vector<uint8_t>* used) {
+  const uint32_t per = r.geo().block_bytes - kBlockLinkBytes;
+  const uint32_t n = (s.data_bytes + per - 1) / per;
+  uint32_t b = s.first_block;
+  for (uint32_t i = 0; i < n && r.ValidBlock(b); ++i) {
+    (*used)[b] = 0;
+    if (i + 1 < n) std::memcpy(&b, r.block(b), sizeof b);
+  }
+}
+
+// Authoritative sanity of one live slot; "" when fine.
+std::string SlotProblem(const Region& r, const Slot& s) {
+  if (s.segment >= kSegmentCapacity || !r.segment(s.segment).rec.used)
+    return "unknown segment";
+  if (s.ntags > kMaxTags) return "too many tags";
+  if (s.data_bytes > r.geo().max_data_bytes) return "data too long";
+  if (s.payload_bytes > s.data_bytes) return "payload longer than its data";
+  if (s.id == 0) return "id 0";
+  if (s.segment == kSegTasks) {
+    const uint8_t st = s.kind.task.state;
+    if (st < 1 || st >= kTaskStateCount) return "bad task state";
+  }
+  return "";
+}
+
+}  // namespace
+
+std::vector<std::string> Rebuild(const Region& r) {
+  std::vector<std::string> repairs;
+  Header& h = r.header();
+  ResetDerived(r);
+  const uint32_t cap = r.geo().slot_capacity;
+  std::vector<uint8_t> used(r.geo().block_count, 0);
+  std::vector<std::pair<uint64_t, uint32_t>> live;
+  for (uint32_t i = 0; i < cap; ++i) {
+    Slot& s = r.slot(i);
+    s.heap_pos = s.hash_next = s.seg_prev = s.seg_next = kNil;
+    if (s.state != static_cast<uint8_t>(SlotState::kLive)) {
+      s.state = static_cast<uint8_t>(SlotState::kFree);
+      continue;
+    }
+    std::string problem = SlotProblem(r, s);
+    if (problem.empty() && !MarkChain(r, s, &used)) {
+      UnmarkChain(r, s, &used);
+      problem = "data chain leaves the arena or overlaps another";
+    }
+    if (!problem.empty()) {
+      repairs.push_back("dropped entry " + std::to_string(s.id) + " in slot " +
+                        std::to_string(i) + ": " + problem);
+      s.state = static_cast<uint8_t>(SlotState::kFree);
+      continue;
+    }
+    live.emplace_back(s.id, i);
+  }
+  std::sort(live.begin(), live.end());
+  for (size_t k = 1; k < live.size(); ++k) {
+    if (live[k].first == live[k - 1].first) {
+      repairs.push_back("dropped duplicate of entry " +
+                        std::to_string(live[k].first));
+      r.slot(live[k].second).state = static_cast<uint8_t>(SlotState::kFree);
+      UnmarkChain(r, r.slot(live[k].second), &used);
+    }
+  }
+  // Free slots: a stack, lowest index on top.
+  for (uint32_t i = cap; i-- > 0;) {
+    Slot& s = r.slot(i);
+    if (s.state == static_cast<uint8_t>(SlotState::kFree)) {
+      s.hash_next = h.derived.slot_free_head;
+      h.derived.slot_free_head = i;
+    }
+  }
+  // Free blocks: one chain, ascending.
+  uint32_t tail = kNil;
+  for (uint32_t b = 0; b < r.geo().block_count; ++b) {
+    if (used[b]) continue;
+    if (tail == kNil) h.derived.block_free_head = b;
+    else std::memcpy(r.block(tail), &b, sizeof b);
+    tail = b;
+    h.derived.blocks_free += 1;
+  }
+  if (tail != kNil) std::memcpy(r.block(tail), &kNil, sizeof kNil);
+  // Live entries in id order: lists stay sorted by appending.
+  IdIndex index(r);
+  SegmentList segs(r);
+  EvictHeap heap(r);
+  TaskQueues queues(r);
+  uint64_t max_id = 0;
+  for (const auto& [id, i] : live) {
+    Slot& s = r.slot(i);
+    if (s.state != static_cast<uint8_t>(SlotState::kLive)) continue;
+    max_id = std::max(max_id, id);
+    index.Insert(i);
+    segs.Append(i);
+    h.derived.entries += 1;
+    if (s.segment == kSegTasks) {
+      TaskFields& t = s.kind.task;
+      if (t.assignee != 0 && (!r.ValidAgentRow(t.assignee) ||
+                              r.agent(t.assignee).rec.state != 1)) {
+        repairs.push_back("task " + std::to_string(id) +
+                          " was assigned to a free agent row; moved to the "
+                          "shared queue");
+        t.assignee = 0;
+      }
+      h.derived.tasks[t.state] += 1;
+      const auto st = static_cast<TaskState>(t.state);
+      if (st == TaskState::kPending) queues.PushPending(t.assignee, i);
+      if (st == TaskState::kRunning) queues.PushRunning(t.assignee, i);
+    }
+    if (IsPinned(s)) h.derived.pinned += 1;
+    else heap.Push(i);
+  }
+  if (h.counters.next_id <= max_id) {
+    repairs.push_back("next id was behind the newest entry; advanced");
+    h.counters.next_id = max_id + 1;
+  }
+  return repairs;
+}
+
+}  // namespace slate::internal

@@ -1,0 +1,86 @@
+#include "slate/internal/records.h"
+
+#include <msgpack.hpp>
+
+namespace slate::internal {
+namespace {
+
+class MapPacker {
+ public:
+  explicit MapPacker(uint32_t n) : pk_(buf_) { pk_.pack_map(n); }
+  MapPacker& Int(const char* k, int64_t v) {
+    pk_.pack(k);
+    pk_.pack(v);
+    return *this;
+  }
+  MapPacker& Str(const char* k, const std::string& v) {
+    pk_.pack(k);
+    pk_.pack(v.size() <= kMaxErrorText ? v : v.substr(0, kMaxErrorText));
+    return *this;
+  }
+  MapPacker& Strs(const char* k, const std::vector<std::string>& v) {
+    pk_.pack(k);
+    pk_.pack(v);
+    return *this;
+  }
+  std::vector<uint8_t> Done() const {
+    const auto* p = reinterpret_cast<const uint8_t*>(buf_.data());
+    return {p, p + buf_.size()};
+  }
+
+ private:
+  msgpack::sbuffer buf_;
+  msgpack::packer<msgpack::sbuffer> pk_;
+};
+
+}  // namespace
+
+std::vector<uint8_t> StaleRecord(const char* op, uint64_t task, uint32_t epoch,
+                                 uint32_t current_epoch, const char* state,
+                                 const std::string& holder) {
+  return MapPacker(7)
+      .Str("kind", "stale_epoch")
+      .Str("op", op)
+      .Int("task", static_cast<int64_t>(task))
+      .Int("epoch", epoch)
+      .Int("current_epoch", current_epoch)
+      .Str("state", state)
+      .Str("holder", holder)
+      .Done();
+}
+
+std::vector<uint8_t> FailureRecord(uint64_t task, uint32_t attempt,
+                                   const std::string& agent,
+                                   const std::string& error) {
+  return MapPacker(5)
+      .Str("kind", "failure")
+      .Int("task", static_cast<int64_t>(task))
+      .Int("attempt", attempt)
+      .Str("agent", agent)
+      .Str("error", error)
+      .Done();
+}
+
+std::vector<uint8_t> DeadLetterRecord(uint64_t task, uint32_t attempts,
+                                      const std::string& last_agent,
+                                      const std::string& reason) {
+  return MapPacker(5)
+      .Str("kind", "dead_letter")
+      .Int("task", static_cast<int64_t>(task))
+      .Int("attempts", attempts)
+      .Str("last_agent", last_agent)
+      .Str("reason", reason)
+      .Done();
+}
+
+std::vector<uint8_t> AgentEntryRecord(const std::string& name, int32_t pid,
+                                      const std::vector<std::string>& caps) {
+  return MapPacker(4)
+      .Str("kind", "agent")
+      .Str("name", name)
+      .Int("pid", pid)
+      .Strs("capabilities", caps)
+      .Done();
+}
+
+}  // namespace slate::internal

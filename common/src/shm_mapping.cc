@@ -1,0 +1,105 @@
+#include "slate/internal/shm_mapping.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <boost/interprocess/exceptions.hpp>
+
+#include "slate/pool_options.h"
+
+namespace slate::internal {
+namespace bip = boost::interprocess;
+namespace {
+
+std::string Quote(const std::string& pool) { return "pool '" + pool + "'"; }
+
+Status FromBoost(const std::string& pool, const char* doing,
+                 const bip::interprocess_exception& e) {
+  const std::string what = Quote(pool) + ": " + doing + ": " + e.what();
+  switch (e.get_error_code()) {
+    case bip::not_found_error:
+      return {StatusCode::kNotFound, Quote(pool) + ": no such pool"};
+    case bip::already_exists_error:
+      return {StatusCode::kAlreadyExists, Quote(pool) + ": already exists"};
+    case bip::security_error:
+      return {StatusCode::kPermissionDenied, what};
+    default:
+      return {StatusCode::kIoError, what};
+  }
+}
+
+// Refuses a region this user must not trust or cannot use.
+Status CheckOwnerAndMode(const std::string& pool, int fd, uint64_t* size) {
+  struct stat st {};
+  if (fstat(fd, &st) != 0)
+    return {StatusCode::kIoError, Quote(pool) + ": cannot stat the region"};
+  if (st.st_uid != geteuid())
+    return {StatusCode::kPermissionDenied,
+            Quote(pool) + ": owned by uid " + std::to_string(st.st_uid) +
+                ", not by this user (uid " + std::to_string(geteuid()) + ")"};
+  if (st.st_mode & S_IWOTH)
+    return {StatusCode::kPermissionDenied,
+            Quote(pool) + ": region is world-writable; refusing to trust it"};
+  *size = static_cast<uint64_t>(st.st_size);
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<ShmMapping>> ShmMapping::Create(const std::string& pool,
+                                                       uint64_t bytes,
+                                                       uint32_t mode) {
+  std::unique_ptr<ShmMapping> m(new ShmMapping());
+  const std::string name = ShmNameFor(pool);
+  try {
+    bip::permissions perm(static_cast<int>(mode));
+    m->shm_ = bip::shared_memory_object(bip::create_only, name.c_str(),
+                                        bip::read_write, perm);
+  } catch (const bip::interprocess_exception& e) {
+    return FromBoost(pool, "cannot create", e);
+  }
+  try {
+    m->shm_.truncate(static_cast<bip::offset_t>(bytes));
+    m->region_ = bip::mapped_region(m->shm_, bip::read_write);
+  } catch (const bip::interprocess_exception& e) {
+    bip::shared_memory_object::remove(name.c_str());
+    return FromBoost(pool, "cannot size or map the region", e);
+  }
+  return m;
+}
+
+Result<std::unique_ptr<ShmMapping>> ShmMapping::Open(const std::string& pool,
+                                                     bool read_only) {
+  std::unique_ptr<ShmMapping> m(new ShmMapping());
+  m->read_only_ = read_only;
+  const std::string name = ShmNameFor(pool);
+  const auto mode = read_only ? bip::read_only : bip::read_write;
+  try {
+    m->shm_ = bip::shared_memory_object(bip::open_only, name.c_str(), mode);
+  } catch (const bip::interprocess_exception& e) {
+    return FromBoost(pool, "cannot open", e);
+  }
+  uint64_t size = 0;
+  if (Status s = CheckOwnerAndMode(pool, m->shm_.get_mapping_handle().handle,
+                                   &size);
+      !s.ok())
+    return s;
+  if (size == 0)
+    return Status{StatusCode::kIncompatible,
+                  Quote(pool) + ": not a slate pool (empty region)"};
+  try {
+    m->region_ = bip::mapped_region(m->shm_, mode);
+  } catch (const bip::interprocess_exception& e) {
+    return FromBoost(pool, "cannot map", e);
+  }
+  return m;
+}
+
+Status ShmMapping::Unlink(const std::string& pool) {
+  const std::string name = ShmNameFor(pool);
+  if (!bip::shared_memory_object::remove(name.c_str()))
+    return {StatusCode::kNotFound, Quote(pool) + ": no such pool"};
+  return Status::Ok();
+}
+
+}  // namespace slate::internal

@@ -1,0 +1,126 @@
+// The checker over pools damaged on purpose: it names each violation and
+// never crashes or hangs, whatever the bytes.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <random>
+
+#include "slate/internal/layout.h"
+#include "slate/internal/region.h"
+#include "slate/internal/shm_mapping.h"
+#include "slate/pool.h"
+#include "util/test_pool.h"
+
+namespace slate {
+namespace {
+
+using namespace std::chrono_literals;
+using internal::Region;
+
+// A second, unchecked read-write view of a pool, to damage it.
+class Vandal {
+ public:
+  explicit Vandal(const std::string& pool)
+      : map_(std::move(internal::ShmMapping::Open(pool, false).value())),
+        region_(map_->data(), reinterpret_cast<internal::Header*>(map_->data())->geo) {}
+  const Region& r() const { return region_; }
+  uint32_t SlotOf(EntryId id) const {
+    for (uint32_t i = 0; i < r().geo().slot_capacity; ++i)
+      if (r().slot(i).state == 1 && r().slot(i).id == id) return i;
+    return internal::kNil;
+  }
+
+ private:
+  std::unique_ptr<internal::ShmMapping> map_;
+  Region region_;
+};
+
+bool Mentions(const std::vector<std::string>& v, const std::string& what) {
+  for (const auto& s : v)
+    if (s.find(what) != std::string::npos) return true;
+  return false;
+}
+
+class CheckerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    w = *sut->RegisterAgent({"w", {}, 0});
+    for (int i = 0; i < 4; ++i) {
+      TaskSpec t;
+      t.entry = testing::MakeEntry("tasks");
+      t.assignee = w;
+      tasks.push_back(*sut->PostTask(t));
+    }
+    auto c = **sut->ClaimNext(w, 5s);
+    TaskResult res;
+    res.payload = testing::PackStr("r");
+    result = *sut->Complete(c.task.id, c.task.epoch, res);
+    note = *sut->Write(testing::MakeEntry("notes", {"a"}, 0.3f));
+    ASSERT_TRUE(sut->Check().empty());
+  }
+  testing::ScopedPool sut{"check"};
+  AgentRef w;
+  std::vector<TaskId> tasks;
+  EntryId result = 0, note = 0;
+};
+
+TEST_F(CheckerTest, SecondResultForATaskIsReported) {
+  Vandal v(sut.name());
+  const uint32_t s = v.SlotOf(note);
+  v.r().slot(s).segment = 1;  // "results"
+  v.r().slot(s).kind.result.task_id = tasks[0];
+  EXPECT_TRUE(Mentions(sut->Check(), "has 2 results"));
+}
+
+TEST_F(CheckerTest, TaskInTwoStatesIsReported) {
+  Vandal v(sut.name());
+  v.r().slot(v.SlotOf(tasks[1])).kind.task.state =
+      static_cast<uint8_t>(TaskState::kRunning);  // still in the pending bucket
+  const auto problems = sut->Check();
+  EXPECT_TRUE(Mentions(problems, "bucket")) << problems.size();
+  EXPECT_TRUE(Mentions(problems, "exactly one queue"));
+}
+
+TEST_F(CheckerTest, BrokenFreeListAndLeakedBlocksAreReported) {
+  Vandal v(sut.name());
+  v.r().header().derived.blocks_free -= 3;
+  EXPECT_TRUE(Mentions(sut->Check(), "blocks leak"));
+}
+
+TEST_F(CheckerTest, UnfinishedJournalIsReported) {
+  Vandal v(sut.name());
+  v.r().header().journal.count.store(2);
+  EXPECT_TRUE(Mentions(sut->Check(), "did not finish"));
+  v.r().header().journal.count.store(0);
+}
+
+TEST_F(CheckerTest, WrongCountsAreReported) {
+  Vandal v(sut.name());
+  v.r().header().derived.tasks[1] += 1;
+  v.r().segment(0).count += 1;
+  const auto problems = sut->Check();
+  EXPECT_TRUE(Mentions(problems, "count of pending tasks"));
+  EXPECT_TRUE(Mentions(problems, "'tasks' counts disagree"));
+}
+
+TEST_F(CheckerTest, RandomScribblesNeverCrashTheChecker) {
+  std::mt19937 rng(1234);
+  Vandal v(sut.name());
+  const auto& g = v.r().geo();
+  const uint64_t from = g.off_segments;
+  std::vector<uint8_t> saved(v.r().base() + from, v.r().base() + g.region_bytes);
+  int reported = 0;
+  for (int round = 0; round < 300; ++round) {
+    for (int k = 0; k < 8; ++k) {
+      const uint64_t off = from + rng() % (g.off_blocks + 4096 * 4 - from);
+      v.r().base()[off] = static_cast<uint8_t>(rng());
+    }
+    if (!sut->Check().empty()) ++reported;
+    std::memcpy(v.r().base() + from, saved.data(), saved.size());
+  }
+  EXPECT_GT(reported, 100);  // most scribbles land on something checked
+  EXPECT_TRUE(sut->Check().empty());
+}
+
+}  // namespace
+}  // namespace slate

@@ -1,0 +1,190 @@
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "slate/internal/layout.h"
+#include "slate/pool.h"
+#include "util/test_pool.h"
+
+namespace slate {
+namespace {
+
+using testing::ScopedPool;
+using testing::SmallOptions;
+
+std::string ShmPath(const std::string& pool) { return "/dev/shm/slate." + pool; }
+
+mode_t ModeOf(const std::string& pool) {
+  struct stat st {};
+  EXPECT_EQ(stat(ShmPath(pool).c_str(), &st), 0);
+  return st.st_mode & 0777;
+}
+
+// Opens the raw region read-write, bypassing every check, to damage it.
+struct RawRegion {
+  explicit RawRegion(const std::string& pool) {
+    fd = shm_open(ShmNameFor(pool).insert(0, "/").c_str(), O_RDWR, 0);
+    struct stat st {};
+    fstat(fd, &st);
+    size = static_cast<size_t>(st.st_size);
+    base = static_cast<uint8_t*>(
+        mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0));
+  }
+  ~RawRegion() {
+    munmap(base, size);
+    close(fd);
+  }
+  internal::Header& header() { return *reinterpret_cast<internal::Header*>(base); }
+  int fd;
+  size_t size;
+  uint8_t* base;
+};
+
+TEST(PoolOpenTest, CreateThenOpenSeesTheSameEntries) {
+  ScopedPool sut("open");
+  auto id = sut->Write(testing::MakeEntry("notes", {"a"}));
+  ASSERT_TRUE(id.ok()) << id.status().ToString();
+  auto other = Pool::Open(sut.name());
+  ASSERT_TRUE(other.ok()) << other.status().ToString();
+  auto e = (*other)->Read(*id);
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(e->segment, "notes");
+}
+
+TEST(PoolOpenTest, CreateIsExclusive) {
+  ScopedPool sut("excl");
+  PoolOptions same = SmallOptions("y");
+  same.name = sut.name();
+  auto dup = Pool::Create(same);
+  ASSERT_FALSE(dup.ok());
+  EXPECT_EQ(dup.status().code(), StatusCode::kAlreadyExists);
+  EXPECT_NE(dup.status().message().find(sut.name()), std::string::npos);
+}
+
+TEST(PoolOpenTest, ModeIs0600WhateverTheUmask) {
+  for (mode_t mask : {mode_t{0}, mode_t{077}, mode_t{022}}) {
+    const mode_t old = umask(mask);
+    ScopedPool sut("umask");
+    umask(old);
+    EXPECT_EQ(ModeOf(sut.name()), 0600u) << "umask " << mask;
+  }
+}
+
+TEST(PoolOpenTest, GroupModeOnRequest) {
+  const mode_t old = umask(077);
+  PoolOptions o = SmallOptions("group");
+  o.mode = 0660;
+  ScopedPool sut(o);
+  umask(old);
+  EXPECT_EQ(ModeOf(sut.name()), 0660u);
+}
+
+TEST(PoolOpenTest, RemoveThenOpenSaysNoSuchPool) {
+  std::string name;
+  {
+    ScopedPool sut("gone");
+    name = sut.name();
+    ASSERT_TRUE(Pool::Remove(name).ok());
+  }
+  auto r = Pool::Open(name);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(r.status().message(), "pool '" + name + "': no such pool");
+  EXPECT_EQ(Pool::Remove(name).code(), StatusCode::kNotFound);
+}
+
+TEST(PoolOpenTest, RefusesBadNames) {
+  for (const std::string& bad : std::vector<std::string>{"", "a/b", "sp ace", std::string(65, 'n'), "ü"}) {
+    PoolOptions o = SmallOptions("n");
+    o.name = bad;
+    EXPECT_EQ(Pool::Create(o).status().code(), StatusCode::kInvalidArgument) << bad;
+    EXPECT_EQ(Pool::Open(bad).status().code(), StatusCode::kInvalidArgument) << bad;
+  }
+}
+
+TEST(PoolOpenTest, RefusesWrongMagic) {
+  ScopedPool sut("magic");
+  RawRegion(sut.name()).header().magic.store(0x1234);
+  auto r = Pool::Open(sut.name());
+  EXPECT_EQ(r.status().code(), StatusCode::kIncompatible);
+  EXPECT_NE(r.status().message().find("not a slate pool"), std::string::npos);
+}
+
+TEST(PoolOpenTest, RefusesUninitialisedRegion) {
+  ScopedPool sut("uninit");
+  RawRegion(sut.name()).header().magic.store(0);
+  auto r = Pool::Open(sut.name());
+  EXPECT_EQ(r.status().code(), StatusCode::kIncompatible);
+  EXPECT_NE(r.status().message().find("not initialised"), std::string::npos);
+}
+
+TEST(PoolOpenTest, RefusesOtherLayoutVersion) {
+  ScopedPool sut("version");
+  RawRegion(sut.name()).header().layout_version = 99;
+  auto r = Pool::Open(sut.name());
+  EXPECT_EQ(r.status().code(), StatusCode::kIncompatible);
+  EXPECT_NE(r.status().message().find("layout version 99"), std::string::npos);
+}
+
+TEST(PoolOpenTest, RefusesSizeMismatch) {
+  ScopedPool sut("size");
+  {
+    RawRegion raw(sut.name());
+    ASSERT_EQ(ftruncate(raw.fd, static_cast<off_t>(raw.size + 4096)), 0);
+  }
+  auto r = Pool::Open(sut.name());
+  EXPECT_EQ(r.status().code(), StatusCode::kIncompatible);
+  EXPECT_NE(r.status().message().find("size mismatch"), std::string::npos);
+}
+
+TEST(PoolOpenTest, RefusesARegionThatIsNotAPool) {
+  const std::string name = testing::UniquePoolName("foreign");
+  const int fd = shm_open(("/" + ShmNameFor(name)).c_str(), O_CREAT | O_RDWR, 0600);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(ftruncate(fd, 100), 0);
+  close(fd);
+  auto r = Pool::Open(name);
+  EXPECT_EQ(r.status().code(), StatusCode::kIncompatible);
+  EXPECT_NE(r.status().message().find("not a slate pool"), std::string::npos);
+  ASSERT_TRUE(Pool::Remove(name).ok());
+}
+
+TEST(PoolOpenTest, RefusesARegionOwnedByAnotherUser) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to chown the region";
+  ScopedPool sut("owner");
+  ASSERT_EQ(chown(ShmPath(sut.name()).c_str(), 12345, 12345), 0);
+  auto r = Pool::Open(sut.name());
+  EXPECT_EQ(r.status().code(), StatusCode::kPermissionDenied);
+  EXPECT_NE(r.status().message().find("owned by uid 12345"), std::string::npos);
+}
+
+TEST(PoolOpenTest, RefusesAWorldWritableRegion) {
+  ScopedPool sut("worldw");
+  ASSERT_EQ(chmod(ShmPath(sut.name()).c_str(), 0666), 0);
+  auto r = Pool::Open(sut.name());
+  EXPECT_EQ(r.status().code(), StatusCode::kPermissionDenied);
+  EXPECT_NE(r.status().message().find("world-writable"), std::string::npos);
+}
+
+TEST(PoolOpenTest, ReadOnlyAttachmentReadsButNeverWrites) {
+  ScopedPool sut("ro");
+  auto id = sut->Write(testing::MakeEntry("notes"));
+  ASSERT_TRUE(id.ok());
+  auto ro = Pool::Open(sut.name(), OpenMode::kReadOnly);
+  ASSERT_TRUE(ro.ok()) << ro.status().ToString();
+  EXPECT_TRUE((*ro)->read_only());
+  EXPECT_TRUE((*ro)->Read(*id).ok());
+  EXPECT_EQ((*ro)->Write(testing::MakeEntry("notes")).status().code(), StatusCode::kReadOnly);
+  EXPECT_EQ((*ro)->Erase(*id).code(), StatusCode::kReadOnly);
+  EXPECT_TRUE((*ro)->Check().empty());
+  auto stats = (*ro)->Stats();
+  ASSERT_TRUE(stats.ok());
+  EXPECT_EQ(stats->entries, 1u);
+}
+
+}  // namespace
+}  // namespace slate

@@ -1,0 +1,259 @@
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "slate/clock.h"
+#include "slate/pool.h"
+#include "util/test_pool.h"
+
+namespace slate {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::MakeEntry;
+using testing::ScopedPool;
+
+class PoolTasksTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    w1 = *sut->RegisterAgent({"w1", {"cpu"}, 0});
+    w2 = *sut->RegisterAgent({"w2", {"gpu"}, 0});
+  }
+  TaskId Post(AgentRef to, int priority = 0, const std::string& payload = "p",
+              const std::string& requires_cap = "") {
+    TaskSpec t;
+    t.entry = MakeEntry("tasks", {}, 0.5f, "sup", payload);
+    t.priority = priority;
+    t.assignee = to;
+    t.requires_cap = requires_cap;
+    auto id = sut->PostTask(t);
+    EXPECT_TRUE(id.ok()) << id.status().ToString();
+    return id.ok() ? *id : 0;
+  }
+  Claim MustClaim(AgentRef a) {
+    auto c = sut->ClaimNext(a, 5s);
+    EXPECT_TRUE(c.ok()) << c.status().ToString();
+    EXPECT_TRUE(c.ok() && c->has_value());
+    return c.ok() && c->has_value() ? **c : Claim{};
+  }
+  TaskResult Res(const std::string& s) {
+    TaskResult r;
+    r.payload = testing::PackStr(s);
+    return r;
+  }
+  void TearDown() override {
+    const auto problems = sut->Check();
+    EXPECT_TRUE(problems.empty()) << problems.front();
+  }
+
+  ScopedPool sut{"tasks"};
+  AgentRef w1, w2;
+};
+
+TEST_F(PoolTasksTest, ClaimTakesHighestPriorityThenOldest) {
+  const TaskId low = Post(w1, -5);
+  const TaskId mid1 = Post(w1, 0);
+  const TaskId high = Post(w1, 100);
+  const TaskId mid2 = Post(w1, 0);
+  std::vector<TaskId> order;
+  for (int i = 0; i < 4; ++i) order.push_back(MustClaim(w1).task.id);
+  EXPECT_EQ(order, (std::vector<TaskId>{high, mid1, mid2, low}));
+  auto none = sut->ClaimNext(w1, 1s);
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->has_value());
+}
+
+TEST_F(PoolTasksTest, ClaimGivesEpochLeaseAttemptAndPayload) {
+  const TaskId id = Post(w1, 0, "work");
+  const int64_t now = NowMonoNs();
+  const Claim c = MustClaim(w1);
+  EXPECT_EQ(c.task.id, id);
+  EXPECT_EQ(c.task.state, TaskState::kRunning);
+  EXPECT_EQ(c.task.epoch, 1u);
+  EXPECT_EQ(c.task.attempts, 1u);
+  EXPECT_GE(c.task.lease_deadline_mono_ns, now + 4'000'000'000);
+  EXPECT_EQ(c.task.assignee, w1);
+  EXPECT_EQ(testing::UnpackStr(c.entry.payload), "work");
+  EXPECT_EQ(c.entry.author, "sup");
+  EXPECT_EQ(*sut->RunningTasks(w1), std::vector<TaskId>{id});
+}
+
+TEST_F(PoolTasksTest, CompleteRecordsExactlyOneResult) {
+  const TaskId id = Post(w1);
+  const Claim c = MustClaim(w1);
+  auto res = sut->Complete(id, c.task.epoch, Res("answer"));
+  ASSERT_TRUE(res.ok()) << res.status().ToString();
+  auto task = sut->GetTask(id);
+  EXPECT_EQ(task->state, TaskState::kDone);
+  EXPECT_EQ(task->result_id, *res);
+  auto r = sut->Read(*res);
+  EXPECT_EQ(r->segment, "results");
+  EXPECT_EQ(r->author, "w1");
+  EXPECT_TRUE(r->live);  // until aggregated
+  auto again = sut->Complete(id, c.task.epoch, Res("again"));
+  EXPECT_EQ(again.status().code(), StatusCode::kStaleEpoch);
+  Query q;
+  q.segments = {"results"};
+  EXPECT_EQ(sut->Find(q)->size(), 1u);
+  ASSERT_TRUE(sut->MarkAggregated(*res).ok());
+  EXPECT_FALSE(sut->Read(*res)->live);
+  auto agents = sut->ListAgents(10s);
+  EXPECT_EQ(agents->at(0).done, 1u);
+}
+
+TEST_F(PoolTasksTest, StaleEpochIsRefusedAndRecordedAsConflict) {
+  const TaskId id = Post(w1);
+  const Claim first = MustClaim(w1);
+  ASSERT_TRUE(sut->Reassign(id, w2).ok());
+  const Claim second = MustClaim(w2);
+  EXPECT_EQ(second.task.epoch, first.task.epoch + 1);
+  auto late = sut->Complete(id, first.task.epoch, Res("late"));
+  ASSERT_FALSE(late.ok());
+  EXPECT_EQ(late.status().code(), StatusCode::kStaleEpoch);
+  EXPECT_NE(late.status().message().find("epoch 1 refused"), std::string::npos);
+  EXPECT_EQ(sut->RenewLease(id, first.task.epoch, 1s).code(), StatusCode::kStaleEpoch);
+  EXPECT_EQ(sut->Fail(id, first.task.epoch, "x").code(), StatusCode::kStaleEpoch);
+  ASSERT_TRUE(sut->Complete(id, second.task.epoch, Res("ok")).ok());
+  Query q;
+  q.segments = {"conflicts"};
+  q.all_tags = {"stale-epoch", "task:" + std::to_string(id)};
+  EXPECT_EQ(sut->Find(q)->size(), 3u);
+  EXPECT_EQ(sut->Stats()->stale_completions, 3u);
+}
+
+TEST_F(PoolTasksTest, RenewExtendsTheLease) {
+  const TaskId id = Post(w1);
+  const Claim c = MustClaim(w1);
+  ASSERT_TRUE(sut->RenewLease(id, c.task.epoch, 60s).ok());
+  EXPECT_GT(sut->GetTask(id)->lease_deadline_mono_ns,
+            c.task.lease_deadline_mono_ns + 50'000'000'000);
+}
+
+TEST_F(PoolTasksTest, FailRecordsErrorThenRetryThenDeadLetter) {
+  const TaskId id = Post(w1);
+  Claim c = MustClaim(w1);
+  ASSERT_TRUE(sut->Fail(id, c.task.epoch, "boom").ok());
+  EXPECT_EQ(sut->GetTask(id)->state, TaskState::kFailed);
+  Query q;
+  q.segments = {"errors"};
+  q.all_tags = {"failure", "task:" + std::to_string(id)};
+  auto errs = sut->Find(q);
+  ASSERT_EQ(errs->size(), 1u);
+  EXPECT_TRUE(errs->front().live);
+  EXPECT_EQ(sut->ClaimNext(w1, 1s)->has_value(), false);
+  ASSERT_TRUE(sut->Retry(id, w2).ok());
+  c = MustClaim(w2);
+  EXPECT_EQ(c.task.attempts, 2u);
+  EXPECT_EQ(c.task.last_agent, w2);
+  ASSERT_TRUE(sut->Fail(id, c.task.epoch, "boom again").ok());
+  auto dl = sut->DeadLetter(id, "gave up after 2 attempts");
+  ASSERT_TRUE(dl.ok());
+  EXPECT_EQ(sut->GetTask(id)->state, TaskState::kDeadLettered);
+  EXPECT_EQ(sut->Read(*dl)->tags, (std::vector<std::string>{"dead-letter", "task:" + std::to_string(id)}));
+  EXPECT_EQ(sut->DeadLetter(id, "again").status().code(), StatusCode::kWrongState);
+  EXPECT_EQ(sut->Retry(id, w1).code(), StatusCode::kWrongState);
+  EXPECT_EQ(sut->ListAgents(10s)->at(0).failed, 1u);
+}
+
+TEST_F(PoolTasksTest, CapabilitiesDecideWhoMayHoldATask) {
+  TaskSpec t;
+  t.entry = MakeEntry("tasks");
+  t.requires_cap = "gpu";
+  t.assignee = w1;
+  auto refused = sut->PostTask(t);
+  EXPECT_EQ(refused.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(refused.status().message().find("lacks capability 'gpu'"), std::string::npos);
+  const TaskId shared = Post(kSharedQueue, 0, "p", "gpu");
+  auto none = sut->ClaimNext(w1, 1s);
+  EXPECT_FALSE(none->has_value());  // w1 has no gpu
+  EXPECT_EQ(MustClaim(w2).task.id, shared);
+  EXPECT_EQ(sut->Reassign(shared, w1).code(), StatusCode::kInvalidArgument);
+}
+
+TEST_F(PoolTasksTest, OwnQueueBeforeSharedQueue) {
+  const TaskId shared = Post(kSharedQueue, 100);
+  const TaskId own = Post(w1, -100);
+  EXPECT_EQ(MustClaim(w1).task.id, own);
+  EXPECT_EQ(MustClaim(w1).task.id, shared);
+}
+
+TEST_F(PoolTasksTest, TaskPastItsDeadlineIsDeadLetteredNotRun) {
+  TaskSpec t;
+  t.entry = MakeEntry("tasks");
+  t.assignee = w1;
+  t.deadline_ns = NowRealNs() - 1;
+  const TaskId late = *sut->PostTask(t);
+  const TaskId ok = Post(w1);
+  EXPECT_EQ(MustClaim(w1).task.id, ok);
+  EXPECT_EQ(sut->GetTask(late)->state, TaskState::kDeadLettered);
+}
+
+TEST_F(PoolTasksTest, BadTaskSpecsAreRefused) {
+  TaskSpec t;
+  t.entry = MakeEntry("tasks");
+  t.priority = 128;
+  EXPECT_EQ(sut->PostTask(t).status().code(), StatusCode::kInvalidArgument);
+  t.priority = 0;
+  t.max_retries = 256;
+  EXPECT_EQ(sut->PostTask(t).status().code(), StatusCode::kInvalidArgument);
+  t.max_retries = 1;
+  t.requires_cap = "has space";
+  EXPECT_EQ(sut->PostTask(t).status().code(), StatusCode::kInvalidArgument);
+  t.requires_cap = "";
+  t.assignee = AgentRef{w1.row, w1.generation + 7};
+  EXPECT_EQ(sut->PostTask(t).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(sut->ClaimNext(kSharedQueue, 1s).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(sut->Complete(999, 1, Res("x")).status().code(), StatusCode::kNotFound);
+}
+
+TEST_F(PoolTasksTest, PendingTasksListsClaimOrder) {
+  const TaskId a = Post(w1, 1);
+  const TaskId b = Post(w1, 5);
+  const TaskId c = Post(w1, 1);
+  EXPECT_EQ(*sut->PendingTasks(w1, 0), (std::vector<TaskId>{b, a, c}));
+  EXPECT_EQ(*sut->PendingTasks(w1, 2), (std::vector<TaskId>{b, a}));
+}
+
+TEST_F(PoolTasksTest, RetriedTaskGoesBackToItsPlaceByAge) {
+  const TaskId a = Post(w1);
+  Claim c = MustClaim(w1);
+  const TaskId b = Post(w1);
+  ASSERT_TRUE(sut->Fail(a, c.task.epoch, "x").ok());
+  ASSERT_TRUE(sut->Retry(a, w1).ok());
+  EXPECT_EQ(*sut->PendingTasks(w1, 0), (std::vector<TaskId>{a, b}));
+}
+
+TEST_F(PoolTasksTest, WaitClaimWakesWhenATaskIsPosted) {
+  std::thread poster([&] {
+    std::this_thread::sleep_for(50ms);
+    Post(w1);
+  });
+  const auto start = std::chrono::steady_clock::now();
+  auto c = sut->WaitClaim(w1, 5s, 5s);
+  poster.join();
+  ASSERT_TRUE(c.ok());
+  EXPECT_TRUE(c->has_value());
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
+}
+
+TEST_F(PoolTasksTest, WaitClaimWakesForTheSharedQueue) {
+  std::thread poster([&] {
+    std::this_thread::sleep_for(50ms);
+    Post(kSharedQueue);
+  });
+  auto c = sut->WaitClaim(w1, 5s, 5s);
+  poster.join();
+  ASSERT_TRUE(c.ok());
+  EXPECT_TRUE(c->has_value());
+}
+
+TEST_F(PoolTasksTest, UnfinishedTaskCannotBeErased) {
+  const TaskId id = Post(w1);
+  EXPECT_EQ(sut->Erase(id).code(), StatusCode::kWrongState);
+  const Claim c = MustClaim(w1);
+  auto res = sut->Complete(id, c.task.epoch, Res("r"));
+  EXPECT_TRUE(sut->Erase(id).ok());
+}
+
+}  // namespace
+}  // namespace slate
