@@ -35,6 +35,9 @@ Txn::Txn(const Region& r, OpCode op) : r_(r), op_(op) {
   Journal& j = r_.header().journal;
   j.op = static_cast<uint32_t>(op);
   Point("begin");
+  // Every transaction bumps counters.commits, and most move another counter:
+  // saving them here means no operation can forget to.
+  Save(r_.header().counters);
 }
 
 Txn::~Txn() {
@@ -55,7 +58,7 @@ void Txn::Save(const void* p, size_t n) {
 
 void Txn::Commit() {
   Point("before_commit");
-  r_.header().counters.commits += 1;  // counters are saved by every op
+  r_.header().counters.commits += 1;  // saved by the constructor
   Journal& j = r_.header().journal;
   j.count.store(0, std::memory_order_release);  // the commit point
   j.op = static_cast<uint32_t>(OpCode::kNone);

@@ -66,7 +66,7 @@ void InitRegion(const Region& r, const std::string& name) {
   for (uint32_t i = 0; i < kBuiltinSegments; ++i) {
     SegmentRecord& rec = r.segment(i).rec;
     rec.used = 1;
-    std::strncpy(rec.name, BuiltinSegmentName(i), kMaxSegmentBytes);
+    std::memcpy(rec.name, BuiltinSegmentName(i), strlen(BuiltinSegmentName(i)));
   }
   h.counters.next_id = 1;
   for (const auto& repair : Rebuild(r))

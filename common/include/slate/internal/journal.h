@@ -1,7 +1,7 @@
 // Transactions over the region: undo journal plus commit.
 //
-// A Txn is opened by the lock holder. Before first changing an authoritative
-// range it calls Save(range); Commit() then empties the journal in one store.
+// A Txn is opened by the lock holder; it saves the header counters itself.
+// Before first changing any other authoritative range it calls Save(range); Commit() then empties the journal in one store.
 // A holder killed before that store is rolled back by the next locker
 // (UndoJournal); one killed after it has committed. Derived structures may be
 // changed at any point: Rebuild() recomputes them after any death.

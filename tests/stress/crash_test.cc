@@ -1,0 +1,329 @@
+// Crash suite (ctest label "crash"): a child process SIGKILLs itself at a
+// named step inside a pool operation, while holding the pool lock. After each
+// death the parent requires: its next operation returns within 1 s, the pool
+// check is clean, one recovery was counted, everything committed before is
+// intact, and the interrupted operation is either wholly there (the child
+// died after its commit point) or wholly absent (before it).
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <any>
+#include <functional>
+#include <map>
+
+#include "slate/internal/crash_point.h"
+#include "slate/pool.h"
+#include "util/test_pool.h"
+
+namespace slate {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::MakeEntry;
+using testing::PackStr;
+using testing::UnpackStr;
+
+constexpr int kRounds = 9;  // per crash point; 24 points -> 216 kills
+
+std::string Tag(int round) { return "victim-" + std::to_string(round); }
+
+struct Fixture {
+  testing::ScopedPool pool;
+  AgentRef agent;
+  std::map<EntryId, std::string> committed;  // must survive every crash
+};
+
+// One crash point: what the parent prepares, what the child runs (and dies
+// in), and how the parent checks the outcome.
+struct Scenario {
+  std::string point;  // "<op>.<step>"
+  std::function<std::any(Fixture&, int)> prepare;
+  std::function<void(Pool&, Fixture&, int, const std::any&)> act;  // in child
+  std::function<void(Pool&, Fixture&, int, const std::any&, bool committed)> verify;
+};
+
+bool AfterCommit(const std::string& point) {
+  return point.size() > 13 && point.compare(point.size() - 13, 13, ".after_commit") == 0;
+}
+
+std::vector<Entry> ByTag(Pool& p, const std::string& seg, const std::string& tag) {
+  Query q;
+  q.segments = {seg};
+  q.all_tags = {tag};
+  q.limit = 0;
+  return p.Find(q).value();
+}
+
+TaskId PostTo(Pool& p, AgentRef to, const std::string& tag) {
+  TaskSpec t;
+  t.entry = MakeEntry("tasks", {tag}, 0.5f, "sup", "task");
+  t.assignee = to;
+  return p.PostTask(t).value();
+}
+
+TaskResult ResultFor(int round) {
+  TaskResult r;
+  r.tags = {"res-" + std::to_string(round)};
+  r.payload = PackStr("result-" + std::to_string(round));
+  return r;
+}
+
+// Completes a task the parent leaves behind, so queues start empty.
+void Finish(Pool& p, AgentRef a, TaskId id) {
+  auto info = p.GetTask(id).value();
+  if (info.state == TaskState::kPending) info = (*p.ClaimNext(a, 5s))->task;
+  ASSERT_EQ(info.id, id);
+  ASSERT_TRUE(p.Complete(id, info.epoch, {}).ok());
+}
+
+std::vector<Scenario> WriteScenarios() {
+  std::vector<Scenario> out;
+  for (const char* step : {"begin", "after_data", "before_commit", "after_commit"}) {
+    out.push_back({std::string("write.") + step,
+                   [](Fixture&, int) { return std::any(); },
+                   [](Pool& p, Fixture&, int round, const std::any&) {
+                     (void)p.Write(MakeEntry("notes", {Tag(round)}, 0.5f, "c",
+                                             "payload-" + std::to_string(round)));
+                   },
+                   [](Pool& p, Fixture&, int round, const std::any&, bool done) {
+                     auto found = ByTag(p, "notes", Tag(round));
+                     ASSERT_EQ(found.size(), done ? 1u : 0u);
+                     if (done) {
+                       EXPECT_EQ(UnpackStr(found[0].payload),
+                                 "payload-" + std::to_string(round));
+                     }
+                   }});
+  }
+  for (const char* step : {"after_data", "before_commit", "after_commit"}) {
+    out.push_back({std::string("post.") + step,
+                   [](Fixture&, int) { return std::any(); },
+                   [](Pool& p, Fixture& f, int round, const std::any&) {
+                     (void)PostTo(p, f.agent, Tag(round));
+                   },
+                   [](Pool& p, Fixture& f, int round, const std::any&, bool done) {
+                     auto found = ByTag(p, "tasks", Tag(round));
+                     ASSERT_EQ(found.size(), done ? 1u : 0u);
+                     if (done) {
+                       EXPECT_EQ(*p.PendingTasks(f.agent, 0),
+                                 std::vector<TaskId>{found[0].id});
+                       Finish(p, f.agent, found[0].id);
+                     }
+                   }});
+  }
+  return out;
+}
+
+std::vector<Scenario> ClaimScenarios() {
+  std::vector<Scenario> out;
+  for (const char* step : {"begin", "before_commit", "after_commit"}) {
+    out.push_back({std::string("claim.") + step,
+                   [](Fixture& f, int round) {
+                     return std::any(PostTo(*f.pool, f.agent, Tag(round)));
+                   },
+                   [](Pool& p, Fixture& f, int, const std::any&) {
+                     (void)p.ClaimNext(f.agent, 30s);
+                   },
+                   [](Pool& p, Fixture& f, int, const std::any& ctx, bool done) {
+                     const TaskId id = std::any_cast<TaskId>(ctx);
+                     const TaskInfo t = p.GetTask(id).value();
+                     EXPECT_EQ(t.state, done ? TaskState::kRunning : TaskState::kPending);
+                     EXPECT_EQ(t.epoch, done ? 1u : 0u);
+                     EXPECT_EQ(t.attempts, done ? 1u : 0u);
+                     EXPECT_EQ(p.RunningTasks(f.agent)->size(), done ? 1u : 0u);
+                     Finish(p, f.agent, id);
+                   }});
+  }
+  return out;
+}
+
+std::vector<Scenario> CompleteScenarios() {
+  std::vector<Scenario> out;
+  for (const char* step :
+       {"begin", "after_data", "after_result", "before_commit", "after_commit"}) {
+    out.push_back(
+        {std::string("complete.") + step,
+         [](Fixture& f, int round) {
+           PostTo(*f.pool, f.agent, Tag(round));
+           return std::any((*f.pool->ClaimNext(f.agent, 30s))->task);
+         },
+         [](Pool& p, Fixture&, int round, const std::any& ctx) {
+           const TaskInfo t = std::any_cast<TaskInfo>(ctx);
+           (void)p.Complete(t.id, t.epoch, ResultFor(round));
+         },
+         [](Pool& p, Fixture& f, int round, const std::any& ctx, bool done) {
+           const TaskInfo t = std::any_cast<TaskInfo>(ctx);
+           const TaskInfo now = p.GetTask(t.id).value();
+           auto results = ByTag(p, "results", "res-" + std::to_string(round));
+           if (done) {
+             ASSERT_EQ(now.state, TaskState::kDone);
+             ASSERT_EQ(results.size(), 1u);
+             EXPECT_EQ(results[0].id, now.result_id);
+             EXPECT_EQ(UnpackStr(results[0].payload), "result-" + std::to_string(round));
+             // The crashed claimer's retry is refused: one result, ever.
+             EXPECT_EQ(p.Complete(t.id, t.epoch, ResultFor(round)).status().code(),
+                       StatusCode::kStaleEpoch);
+           } else {
+             ASSERT_EQ(now.state, TaskState::kRunning);
+             EXPECT_EQ(now.result_id, 0u);
+             ASSERT_TRUE(results.empty());
+             ASSERT_TRUE(p.Complete(t.id, t.epoch, ResultFor(round)).ok());
+           }
+           EXPECT_EQ(ByTag(p, "results", "res-" + std::to_string(round)).size(), 1u);
+           (void)f;
+         }});
+  }
+  for (const char* step : {"before_commit", "after_commit"}) {
+    out.push_back(
+        {std::string("fail.") + step,
+         [](Fixture& f, int round) {
+           PostTo(*f.pool, f.agent, Tag(round));
+           return std::any((*f.pool->ClaimNext(f.agent, 30s))->task);
+         },
+         [](Pool& p, Fixture&, int, const std::any& ctx) {
+           const TaskInfo t = std::any_cast<TaskInfo>(ctx);
+           (void)p.Fail(t.id, t.epoch, "it broke");
+         },
+         [](Pool& p, Fixture& f, int, const std::any& ctx, bool done) {
+           const TaskInfo t = std::any_cast<TaskInfo>(ctx);
+           const auto errors = ByTag(p, "errors", "task:" + std::to_string(t.id));
+           EXPECT_EQ(p.GetTask(t.id)->state, done ? TaskState::kFailed : TaskState::kRunning);
+           EXPECT_EQ(errors.size(), done ? 1u : 0u);
+           if (!done) {
+             ASSERT_TRUE(p.Fail(t.id, t.epoch, "it broke").ok());
+           }
+           ASSERT_TRUE(p.DeadLetter(t.id, "test is done with it").ok());
+           for (const auto& e : ByTag(p, "errors", "task:" + std::to_string(t.id)))
+             ASSERT_TRUE(p.Resolve(e.id).ok());
+           (void)f;
+         }});
+  }
+  return out;
+}
+
+std::vector<Scenario> EntryScenarios() {
+  std::vector<Scenario> out;
+  for (const char* step : {"begin", "before_commit", "after_commit"}) {
+    // The pool is kept full of evictable notes, so every write evicts.
+    out.push_back({std::string("evict.") + step,
+                   [](Fixture& f, int) {
+                     while (f.pool->Stats()->entries < 64)  // full again
+                       EXPECT_TRUE(f.pool->Write(MakeEntry("filler", {}, 0.0f)).ok());
+                     return std::any(f.pool->Stats()->evictions);
+                   },
+                   [](Pool& p, Fixture&, int round, const std::any&) {
+                     (void)p.Write(MakeEntry("filler", {Tag(round)}, 0.0f));
+                   },
+                   [](Pool& p, Fixture&, int round, const std::any& ctx, bool done) {
+                     const uint64_t before = std::any_cast<uint64_t>(ctx);
+                     EXPECT_EQ(p.Stats()->evictions, before + (done ? 1 : 0));
+                     EXPECT_TRUE(ByTag(p, "filler", Tag(round)).empty());
+                   }});
+  }
+  for (const char* step : {"before_commit", "after_commit"}) {
+    out.push_back({std::string("update.") + step,
+                   [](Fixture& f, int round) {
+                     return std::any(
+                         f.pool->Write(MakeEntry("docs", {Tag(round)}, 0.9f, "u", "old")).value());
+                   },
+                   [](Pool& p, Fixture&, int, const std::any& ctx) {
+                     EntryUpdate u;
+                     u.payload = PackStr(std::string(300, 'n'));
+                     u.tags = std::vector<std::string>{"updated"};
+                     (void)p.Update(std::any_cast<EntryId>(ctx), u);
+                   },
+                   [](Pool& p, Fixture& f, int, const std::any& ctx, bool done) {
+                     const Entry e = p.Read(std::any_cast<EntryId>(ctx)).value();
+                     EXPECT_EQ(UnpackStr(e.payload), done ? std::string(300, 'n') : "old");
+                     EXPECT_EQ(e.tags.size(), 1u);
+                     EXPECT_EQ(e.tags[0] == "updated", done);
+                     ASSERT_TRUE(p.Erase(e.id).ok());
+                     (void)f;
+                   }});
+    out.push_back({std::string("erase.") + step,
+                   [](Fixture& f, int round) {
+                     return std::any(
+                         f.pool->Write(MakeEntry("docs", {Tag(round)}, 0.9f)).value());
+                   },
+                   [](Pool& p, Fixture&, int, const std::any& ctx) {
+                     (void)p.Erase(std::any_cast<EntryId>(ctx));
+                   },
+                   [](Pool& p, Fixture&, int, const std::any& ctx, bool done) {
+                     const EntryId id = std::any_cast<EntryId>(ctx);
+                     EXPECT_EQ(p.Read(id).ok(), !done);
+                     if (!done) {
+                       ASSERT_TRUE(p.Erase(id).ok());
+                     }
+                   }});
+  }
+  return out;
+}
+
+class CrashTest : public ::testing::TestWithParam<Scenario> {};
+
+TEST_P(CrashTest, DeathInsideTheLockLosesNothingAndHalvesNothing) {
+  const Scenario& sc = GetParam();
+  PoolOptions o = testing::SmallOptions("crash");
+  o.slot_capacity = 64;
+  Fixture f{testing::ScopedPool(o), {}, {}};
+  Pool& pool = *f.pool;
+  f.agent = pool.RegisterAgent({"worker", {}, 0}).value();
+  // Entries that must survive everything: live errors (never evicted).
+  for (int i = 0; i < 8; ++i) {
+    const std::string body = "keep-" + std::to_string(i);
+    f.committed[pool.Write(MakeEntry("errors", {"keep"}, 1.0f, "p", body)).value()] = body;
+  }
+  while (pool.Stats()->entries < 64)  // full: later writes must evict
+    ASSERT_TRUE(pool.Write(MakeEntry("filler", {}, 0.0f)).ok());
+  const bool after_commit = AfterCommit(sc.point);
+  for (int round = 0; round < kRounds; ++round) {
+    SCOPED_TRACE(sc.point + " round " + std::to_string(round));
+    const std::any ctx = sc.prepare(f, round);
+    const uint64_t recoveries = pool.Stats()->recoveries;
+    const pid_t child = testing::ForkChild([&] {
+      auto p = Pool::Open(f.pool.name());
+      if (!p.ok()) return 2;
+      internal::TEST_ArmCrashPoint(sc.point);
+      sc.act(**p, f, round, ctx);
+      return 3;  // the point was never reached
+    });
+    const int status = testing::WaitChild(child);
+    ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
+        << "child did not die at the crash point; status " << status;
+    const auto start = std::chrono::steady_clock::now();
+    auto stats = pool.Stats();
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 1s);
+    ASSERT_TRUE(stats.ok());
+    EXPECT_EQ(stats->recoveries, recoveries + 1);
+    const auto problems = pool.Check();
+    ASSERT_TRUE(problems.empty()) << problems.front();
+    sc.verify(pool, f, round, ctx, after_commit);
+    for (const auto& [id, body] : f.committed) {
+      auto e = pool.Read(id);
+      ASSERT_TRUE(e.ok()) << "committed entry " << id << " lost";
+      EXPECT_EQ(UnpackStr(e->payload), body);
+    }
+    ASSERT_TRUE(pool.Check().empty());
+  }
+}
+
+std::vector<Scenario> AllScenarios() {
+  std::vector<Scenario> all;
+  for (auto part : {WriteScenarios(), ClaimScenarios(), CompleteScenarios(),
+                    EntryScenarios()})
+    all.insert(all.end(), part.begin(), part.end());
+  return all;
+}
+
+INSTANTIATE_TEST_SUITE_P(AllPoints, CrashTest, ::testing::ValuesIn(AllScenarios()),
+                         [](const auto& param_info) {
+                           std::string n = param_info.param.point;
+                           for (char& c : n)
+                             if (c == '.') c = '_';
+                           return n;
+                         });
+
+}  // namespace
+}  // namespace slate
