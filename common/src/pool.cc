@@ -169,15 +169,20 @@ Pool::Impl::Guard::Guard(const Impl& impl) : impl_(impl) {
   }
   locked_ = true;
   // Odd while we may change things. A dead holder may have left it odd
-  // already; then it stays odd until our unlock.
-  if ((h.change_seq.load(std::memory_order_relaxed) & 1) == 0)
-    h.change_seq.fetch_add(1, std::memory_order_acq_rel);
+  // already; then it stays odd until our unlock. Only lock holders write it,
+  // so a plain store suffices; the fence orders it before our changes.
+  const uint64_t seq = h.change_seq.load(std::memory_order_relaxed);
+  if ((seq & 1) == 0) {
+    h.change_seq.store(seq + 1, std::memory_order_relaxed);
+    std::atomic_thread_fence(std::memory_order_release);
+  }
 }
 
 Pool::Impl::Guard::~Guard() {
   if (!locked_) return;
   Header& h = impl_.region_.header();
-  h.change_seq.fetch_add(1, std::memory_order_release);
+  h.change_seq.store(h.change_seq.load(std::memory_order_relaxed) + 1,
+                     std::memory_order_release);
   UnlockRobust(&h.mutex);
   for (int i = 0; i < nnotify_; ++i) internal::Notify(*notify_[i]);
 }
