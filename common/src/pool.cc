@@ -55,7 +55,11 @@ Status ValidateHeader(const std::string& name, const ShmMapping& m,
   return Status::Ok();
 }
 
-void InitRegion(const Region& r, const std::string& name) {
+}  // namespace
+
+namespace internal {
+
+void FormatRegion(const Region& r, const std::string& name) {
   Header& h = r.header();
   h.layout_version = kLayoutVersion;
   h.header_bytes = sizeof(Header);
@@ -73,7 +77,8 @@ void InitRegion(const Region& r, const std::string& name) {
     spdlog::warn("pool '{}': creation: {}", name, repair);
 }
 
-}  // namespace
+}  // namespace internal
+
 
 bool IsValidPoolName(const std::string& name, std::string* why) {
   if (IsValidName(name, 64)) return true;
@@ -106,7 +111,7 @@ Result<std::unique_ptr<Pool>> Pool::Create(const PoolOptions& options) {
     (void)ShmMapping::Unlink(options.name);
     return PoolError(options.name, s.code(), s.message());
   }
-  InitRegion(r, options.name);
+  FormatRegion(r, options.name);
   // Published last: an attacher that sees the magic sees a whole pool.
   r.header().magic.store(kMagic, std::memory_order_release);
   ArmCrashPointFromEnv();

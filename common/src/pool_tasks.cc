@@ -295,6 +295,7 @@ Result<std::vector<TaskId>> Pool::RunningTasks(AgentRef agent) const {
     for (uint64_t n = 0; i != kNil && r.ValidSlot(i) && n < r.geo().slot_capacity;
          ++n, i = r.slot(i).kind.task.q_next)
       out.push_back(r.slot(i).id);
+    std::sort(out.begin(), out.end());
     return out;
   });
 }

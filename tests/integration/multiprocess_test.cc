@@ -11,6 +11,7 @@
 #include <set>
 #include <thread>
 
+#include "slate/internal/crash_point.h"
 #include "slate/pool.h"
 #include "util/test_pool.h"
 
@@ -194,6 +195,38 @@ TEST(MultiProcessTest, LockHolderKilledMidWriteStreamGroupCarriesOn) {
     const auto problems = sut->Check();
     ASSERT_TRUE(problems.empty()) << problems.front();
   }
+}
+
+}  // namespace
+}  // namespace slate
+
+namespace slate {
+namespace {
+
+TEST(ReadOnlyInspectorTest, SeesARecoveredViewOfAPoolWhoseHolderDied) {
+  testing::ScopedPool sut("rodead");
+  const EntryId kept = sut->Write(MakeEntry("notes", {"kept"})).value();
+  const pid_t child = ForkChild([&] {
+    auto p = Pool::Open(sut.name());
+    internal::TEST_ArmCrashPoint("write.before_commit");
+    (void)(*p)->Write(MakeEntry("notes", {"doomed"}));
+    return 3;
+  });
+  ASSERT_EQ(WaitChild(child) & 0x7f, SIGKILL);
+  // No read-write process has touched the pool since: the lock is still
+  // owned by the dead child and the journal holds its transaction.
+  auto ro = Pool::Open(sut.name(), OpenMode::kReadOnly);
+  ASSERT_TRUE(ro.ok()) << ro.status().ToString();
+  const auto start = std::chrono::steady_clock::now();
+  auto stats = (*ro)->Stats();
+  ASSERT_TRUE(stats.ok()) << stats.status().ToString();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 1s);
+  EXPECT_EQ(stats->entries, 1u);  // the doomed write is rolled back in the view
+  EXPECT_TRUE((*ro)->Read(kept).ok());
+  EXPECT_TRUE((*ro)->Check().empty());
+  EXPECT_EQ(stats->recoveries, 0u);  // the region itself was not touched
+  EXPECT_EQ(sut->Stats()->recoveries, 1u);  // the first writer recovers it
+  EXPECT_TRUE(sut->Check().empty());
 }
 
 }  // namespace

@@ -93,7 +93,8 @@ class Pool {
   Status Retry(TaskId id, AgentRef target);
   // Ends a non-final task as dead-lettered, recording reason in "errors".
   Result<EntryId> DeadLetter(TaskId id, const std::string& reason);
-  // Tasks of a queue in claim order (pending) or held (running).
+  // Pending tasks of a queue in claim order; running tasks of an agent in
+  // ascending id order.
   Result<std::vector<TaskId>> PendingTasks(AgentRef queue, uint32_t limit) const;
   Result<std::vector<TaskId>> RunningTasks(AgentRef agent) const;
 

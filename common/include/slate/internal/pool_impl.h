@@ -58,6 +58,9 @@ Result<std::vector<Entry>> FindIn(const Region& r, const Query& q);
 PoolStats StatsOf(const Region& r, const std::string& name);
 std::vector<std::string> CheckRegion(const Region& r);
 std::vector<AgentInfo> AgentsOf(const Region& r, int64_t stale_after_ns);
+// Writes a fresh, empty pool into a zeroed region (all but the mutex and
+// the magic, which Pool::Create sets around it).
+void FormatRegion(const Region& r, const std::string& name);
 // Recomputes every DERIVED structure from the authoritative fields.
 // Returns a line per repair it had to make to authoritative data.
 std::vector<std::string> Rebuild(const Region& r);
