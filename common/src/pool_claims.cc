@@ -23,13 +23,9 @@ bool PastDeadline(const TaskFields& t) {
 // A refusal is recorded as a conflict before returning kStaleEpoch.
 Result<uint32_t> LocateClaim(Pool::Impl& im, TaskId id, uint32_t epoch,
                              const char* op) {
-  auto slot = im.LocateLocked(id, "task");
+  auto slot = im.LocateTaskLocked(id);
   if (!slot.ok()) return slot.status();
-  const Slot& s = im.region_.slot(*slot);
-  if (s.segment != kSegTasks)
-    return Status{StatusCode::kNotFound,
-                  "entry " + std::to_string(id) + " is not a task"};
-  const TaskFields& t = s.kind.task;
+  const TaskFields& t = im.region_.slot(*slot).kind.task;
   if (t.state == static_cast<uint8_t>(TaskState::kRunning) && t.epoch == epoch)
     return *slot;
   const std::string why =

@@ -176,6 +176,14 @@ Result<uint32_t> Pool::Impl::LocateLocked(EntryId id, const char* what) const {
   return slot;
 }
 
+Result<uint32_t> Pool::Impl::LocateTaskLocked(TaskId id) const {
+  auto slot = LocateLocked(id, "task");
+  if (slot.ok() && region_.slot(*slot).segment != kSegTasks)
+    return Status{StatusCode::kNotFound,
+                  "entry " + std::to_string(id) + " is not a task"};
+  return slot;
+}
+
 void Pool::Impl::NotifyQueue(Guard& g, uint32_t row) {
   if (row != 0) {
     g.Notify(&region_.agent(row).wake);

@@ -179,11 +179,9 @@ Status Requeue(Pool::Impl& im, TaskId id, AgentRef target,
   Pool::Impl::Guard g(im);
   if (!g.status().ok()) return g.status();
   const Region& r = im.region_;
-  auto slot = im.LocateLocked(id, "task");
+  auto slot = im.LocateTaskLocked(id);
   if (!slot.ok()) return slot.status();
   Slot& s = r.slot(*slot);
-  if (s.segment != kSegTasks)
-    return {StatusCode::kNotFound, "entry " + std::to_string(id) + " is not a task"};
   const auto state = static_cast<TaskState>(s.kind.task.state);
   if (std::find(from.begin(), from.end(), state) == from.end())
     return {StatusCode::kWrongState, "cannot " + std::string(verb) + " task " +
@@ -253,13 +251,10 @@ Result<EntryId> Pool::DeadLetter(TaskId id, const std::string& reason) {
   Impl& im = *impl_;
   Impl::Guard g(im);
   if (!g.status().ok()) return g.status();
-  auto slot = im.LocateLocked(id, "task");
+  auto slot = im.LocateTaskLocked(id);
   if (!slot.ok()) return slot.status();
-  const Slot& s = im.region_.slot(*slot);
-  if (s.segment != kSegTasks)
-    return Status{StatusCode::kNotFound,
-                  "entry " + std::to_string(id) + " is not a task"};
-  const auto state = static_cast<TaskState>(s.kind.task.state);
+  const auto state =
+      static_cast<TaskState>(im.region_.slot(*slot).kind.task.state);
   if (IsFinal(state))
     return Status{StatusCode::kWrongState,
                   TaskName(id) + " is already " + TaskStateName(state)};

@@ -127,6 +127,8 @@ class Pool::Impl {
   void ReleaseSlot(uint32_t slot, uint32_t first_block, uint32_t data_bytes);
   // Entry -> slot under the lock; kNotFound with a clear message.
   Result<uint32_t> LocateLocked(EntryId id, const char* what) const;
+  // As LocateLocked, and the entry must be a task.
+  Result<uint32_t> LocateTaskLocked(TaskId id) const;
   // Validates an agent reference against the table; row on success.
   Status CheckAgentLocked(AgentRef ref) const;
   bool AgentHasCap(uint32_t row, uint32_t requires_hash) const;
