@@ -19,6 +19,8 @@ Status ValidateAgentSpec(const AgentSpec& spec) {
     return {StatusCode::kInvalidArgument,
             "agent name '" + spec.name.substr(0, 80) +
                 "' must be 1 to 64 characters of [A-Za-z0-9._-]"};
+  if (static_cast<uint32_t>(spec.role) > 2)
+    return {StatusCode::kInvalidArgument, "agent '" + spec.name + "': unknown role"};
   if (spec.capabilities.size() > kMaxCapabilities)
     return {StatusCode::kInvalidArgument,
             "agent '" + spec.name + "' has " +
@@ -51,6 +53,7 @@ std::vector<AgentInfo> AgentsOf(const Region& r, int64_t stale_after_ns) {
     AgentInfo info;
     info.ref = {row, a.rec.generation};
     info.name = AgentName(r, row);
+    info.role = static_cast<AgentRole>(a.rec.role);
     for (uint32_t i = 0; i < a.rec.ncaps && i < kMaxCapabilities; ++i)
       info.capabilities.emplace_back(a.rec.caps[i],
                                      strnlen(a.rec.caps[i], kMaxCapabilityBytes));
@@ -75,6 +78,15 @@ std::vector<AgentInfo> AgentsOf(const Region& r, int64_t stale_after_ns) {
 }
 
 }  // namespace internal
+
+const char* AgentRoleName(AgentRole r) {
+  switch (r) {
+    case AgentRole::kWorker: return "worker";
+    case AgentRole::kSupervisor: return "supervisor";
+    case AgentRole::kCoordinator: return "coordinator";
+  }
+  return "invalid";
+}
 
 const char* LivenessName(Liveness l) {
   switch (l) {
@@ -130,6 +142,7 @@ Result<AgentRef> Pool::RegisterAgent(const AgentSpec& spec) {
   std::memset(&a, 0, sizeof a);
   a.generation = generation;
   a.pid = pid;
+  a.role = static_cast<uint32_t>(spec.role);
   a.start_time = start_time;
   a.entry_id = r.slot(slot).id;
   a.registered_ns = NowRealNs();
@@ -166,8 +179,10 @@ Status Pool::Heartbeat(AgentRef agent) {
   return Status::Ok();
 }
 
-Status Pool::Deregister(AgentRef agent) {
+Status Pool::Deregister(AgentRef agent, AgentRef heir) {
   if (Status s = impl_->RequireWritable(); !s.ok()) return s;
+  if (!heir.is_shared() && heir == agent)
+    return {StatusCode::kInvalidArgument, "an agent cannot be its own heir"};
   // Hand back its tasks first, one committed move each, so a death midway
   // leaves every task in exactly one queue.
   for (;;) {
@@ -177,10 +192,10 @@ Status Pool::Deregister(AgentRef agent) {
     if (!pending.ok()) return pending.status();
     if (running->empty() && pending->empty()) break;
     for (TaskId id : *running)
-      if (Status s = Reassign(id, kSharedQueue); !s.ok() && s.code() != StatusCode::kWrongState)
+      if (Status s = Reassign(id, heir); !s.ok() && s.code() != StatusCode::kWrongState)
         return s;
     for (TaskId id : *pending)
-      if (Status s = Reassign(id, kSharedQueue); !s.ok() && s.code() != StatusCode::kWrongState)
+      if (Status s = Reassign(id, heir); !s.ok() && s.code() != StatusCode::kWrongState)
         return s;
   }
   Impl& im = *impl_;

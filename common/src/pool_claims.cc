@@ -22,7 +22,7 @@ bool PastDeadline(const TaskFields& t) {
 // The slot of a running task whose current claim is `epoch`, or an error.
 // A refusal is recorded as a conflict before returning kStaleEpoch.
 Result<uint32_t> LocateClaim(Pool::Impl& im, TaskId id, uint32_t epoch,
-                             const char* op) {
+                             const char* op, AgentRef by) {
   auto slot = im.LocateTaskLocked(id);
   if (!slot.ok()) return slot.status();
   const TaskFields& t = im.region_.slot(*slot).kind.task;
@@ -33,7 +33,7 @@ Result<uint32_t> LocateClaim(Pool::Impl& im, TaskId id, uint32_t epoch,
       " refused; the task is " +
       TaskStateName(static_cast<TaskState>(t.state)) + " at epoch " +
       std::to_string(t.epoch);
-  im.RecordStaleLocked(*slot, epoch, op);
+  im.RecordStaleLocked(*slot, epoch, op, by);
   return Status{StatusCode::kStaleEpoch, why};
 }
 
@@ -117,14 +117,14 @@ Result<std::optional<Claim>> Pool::WaitClaim(AgentRef agent,
 }
 
 Status Pool::RenewLease(TaskId id, uint32_t epoch,
-                        std::chrono::milliseconds lease) {
+                        std::chrono::milliseconds lease, AgentRef by) {
   if (Status s = impl_->RequireWritable(); !s.ok()) return s;
   if (lease.count() <= 0)
     return {StatusCode::kInvalidArgument, "lease must be positive"};
   Impl& im = *impl_;
   Impl::Guard g(im);
   if (!g.status().ok()) return g.status();
-  auto slot = LocateClaim(im, id, epoch, "renew");
+  auto slot = LocateClaim(im, id, epoch, "renew", by);
   if (!slot.ok()) return slot.status();
   Slot& s = im.region_.slot(*slot);
   Txn txn(im.region_, OpCode::kRenew);
@@ -135,7 +135,7 @@ Status Pool::RenewLease(TaskId id, uint32_t epoch,
 }
 
 Result<EntryId> Pool::Complete(TaskId id, uint32_t epoch,
-                               const TaskResult& result) {
+                               const TaskResult& result, AgentRef by) {
   if (Status s = impl_->RequireWritable(); !s.ok()) return s;
   if (Status s = ValidateTags(result.tags); !s.ok()) return s;
   if (Status s = ValidateImportance(result.importance); !s.ok()) return s;
@@ -146,10 +146,11 @@ Result<EntryId> Pool::Complete(TaskId id, uint32_t epoch,
   Impl::Guard g(im);
   if (!g.status().ok()) return g.status();
   const Region& r = im.region_;
-  auto slot = LocateClaim(im, id, epoch, "complete");
+  auto slot = LocateClaim(im, id, epoch, "complete", by);
   if (!slot.ok()) return slot.status();
   const uint32_t row = r.slot(*slot).kind.task.assignee;
-  const SlotSpec spec = MakeSlotSpec(kSegResults, AgentName(r, row), "",
+  const std::string author = AgentName(r, by.is_shared() ? row : by.row);
+  const SlotSpec spec = MakeSlotSpec(kSegResults, author, "",
                                      result.tags, result.importance,
                                      result.payload);
   // Running tasks are never evicted, so the slot survives this.
@@ -181,13 +182,14 @@ Result<EntryId> Pool::Complete(TaskId id, uint32_t epoch,
   return r.slot(res).id;
 }
 
-Status Pool::Fail(TaskId id, uint32_t epoch, const std::string& error) {
+Status Pool::Fail(TaskId id, uint32_t epoch, const std::string& error,
+                  AgentRef by) {
   if (Status s = impl_->RequireWritable(); !s.ok()) return s;
   Impl& im = *impl_;
   Impl::Guard g(im);
   if (!g.status().ok()) return g.status();
   const Region& r = im.region_;
-  auto slot = LocateClaim(im, id, epoch, "fail");
+  auto slot = LocateClaim(im, id, epoch, "fail", by);
   if (!slot.ok()) return slot.status();
   const TaskFields& t0 = r.slot(*slot).kind.task;
   const uint32_t row = t0.assignee;

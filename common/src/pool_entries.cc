@@ -133,7 +133,7 @@ Result<std::vector<Entry>> FindIn(const Region& r, const Query& q) {
       if (!SlotMayMatch(r.slot(i), q, all_bits)) continue;
       auto e = ReadEntryAt(r, i, /*with_payload=*/false);
       if (!e || !EntryMatches(*e, q)) continue;
-      e = ReadEntryAt(r, i, /*with_payload=*/true);
+      if (q.with_payload) e = ReadEntryAt(r, i, /*with_payload=*/true);
       if (!e) continue;
       out.push_back(std::move(*e));
       // In id order a segment never needs more than limit of its own.
@@ -188,8 +188,9 @@ Result<EntryId> Pool::Write(const NewEntry& entry) {
   SlotSpec spec = MakeSlotSpec(seg, entry.author, "", entry.tags,
                                entry.importance, entry.payload);
   // Results written directly are not task results: nothing waits to
-  // aggregate them. Errors stay live until resolved.
-  if (seg == kSegResults) spec.flags |= kSettled;
+  // aggregate them unless kept. Errors stay live until resolved.
+  if (entry.keep) spec.flags |= kKeep;
+  else if (seg == kSegResults) spec.flags |= kSettled;
   if (Status s = im.Reserve(im.BlocksFor(static_cast<uint32_t>(spec.data.size())));
       !s.ok())
     return s;
@@ -332,6 +333,7 @@ Status Pool::Erase(EntryId id) {
 
 namespace {
 
+// Marks an entry settled: no longer live. segment kNil accepts any.
 Status Settle(Pool::Impl& im, EntryId id, uint32_t segment, const char* what) {
   if (Status s = im.RequireWritable(); !s.ok()) return s;
   Pool::Impl::Guard g(im);
@@ -339,7 +341,7 @@ Status Settle(Pool::Impl& im, EntryId id, uint32_t segment, const char* what) {
   auto slot = im.LocateLocked(id, what);
   if (!slot.ok()) return slot.status();
   Slot& s = im.region_.slot(*slot);
-  if (s.segment != segment)
+  if (segment != kNil && s.segment != segment)
     return {StatusCode::kInvalidArgument,
             "entry " + std::to_string(id) + " is not in segment '" +
                 BuiltinSegmentName(segment) + "'"};
@@ -361,6 +363,10 @@ Status Pool::MarkAggregated(EntryId result_id) {
 
 Status Pool::Resolve(EntryId error_id) {
   return Settle(*impl_, error_id, kSegErrors, "error");
+}
+
+Status Pool::Release(EntryId kept_id) {
+  return Settle(*impl_, kept_id, kNil, "entry");
 }
 
 }  // namespace slate

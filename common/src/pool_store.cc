@@ -25,13 +25,14 @@ const char* BuiltinSegmentName(uint32_t row) {
   return row < kBuiltinSegments ? kNames[row] : "";
 }
 
+// Pinned entries never enter the eviction heap.
 bool IsPinned(const Slot& s) {
   switch (s.segment) {
     case kSegTasks: return !IsFinal(static_cast<TaskState>(s.kind.task.state));
     case kSegResults:
     case kSegErrors: return (s.flags & kSettled) == 0;
     case kSegAgents: return true;
-    default: return false;
+    default: return (s.flags & kKeep) != 0 && (s.flags & kSettled) == 0;
   }
 }
 

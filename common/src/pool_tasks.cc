@@ -76,19 +76,21 @@ Status Pool::Impl::CheckAgentLocked(AgentRef ref) const {
 bool Pool::Impl::AgentHasCap(uint32_t row, uint32_t requires_hash) const {
   if (requires_hash == 0 || row == 0) return true;
   const AgentRecord& a = region_.agent(row).rec;
+  if (a.role == static_cast<uint32_t>(AgentRole::kSupervisor)) return true;
   for (uint32_t i = 0; i < a.ncaps && i < kMaxCapabilities; ++i)
     if (a.cap_hash[i] == requires_hash) return true;
   return false;
 }
 
 void Pool::Impl::RecordStaleLocked(uint32_t slot, uint32_t epoch,
-                                   const char* op) {
+                                   const char* op, AgentRef by) {
   const Slot& s = region_.slot(slot);
   const TaskFields& t = s.kind.task;
   const std::vector<uint8_t> payload =
       StaleRecord(op, s.id, epoch, t.epoch,
                   TaskStateName(static_cast<TaskState>(t.state)),
-                  AgentName(region_, t.assignee));
+                  AgentName(region_, t.last_agent),
+                  by.is_shared() ? "" : AgentName(region_, by.row));
   const std::vector<std::string> tags = {"stale-epoch",
                                          "task:" + std::to_string(s.id)};
   const SlotSpec spec =

@@ -37,8 +37,9 @@ class MapPacker {
 
 std::vector<uint8_t> StaleRecord(const char* op, uint64_t task, uint32_t epoch,
                                  uint32_t current_epoch, const char* state,
-                                 const std::string& holder) {
-  return MapPacker(7)
+                                 const std::string& holder,
+                                 const std::string& refused) {
+  return MapPacker(8)
       .Str("kind", "stale_epoch")
       .Str("op", op)
       .Int("task", static_cast<int64_t>(task))
@@ -46,6 +47,7 @@ std::vector<uint8_t> StaleRecord(const char* op, uint64_t task, uint32_t epoch,
       .Int("current_epoch", current_epoch)
       .Str("state", state)
       .Str("holder", holder)
+      .Str("refused", refused)
       .Done();
 }
 

@@ -253,3 +253,37 @@ TEST_F(PoolEntriesTest, TooManySegmentsIsAClearError) {
 
 }  // namespace
 }  // namespace slate
+
+namespace slate {
+namespace {
+
+TEST(PoolKeepTest, KeptEntriesAreNeverEvictedUntilReleased) {
+  PoolOptions o = testing::SmallOptions("keep");
+  o.slot_capacity = 16;
+  testing::ScopedPool sut(o);
+  NewEntry kept = MakeEntry("requests", {}, 0.0f);
+  kept.keep = true;
+  const EntryId id = sut->Write(kept).value();
+  EXPECT_TRUE(sut->Read(id)->live);
+  for (int i = 0; i < 40; ++i) ASSERT_TRUE(sut->Write(MakeEntry("noise", {}, 0.9f)).ok());
+  EXPECT_TRUE(sut->Read(id).ok());
+  ASSERT_TRUE(sut->Release(id).ok());
+  EXPECT_FALSE(sut->Read(id)->live);
+  for (int i = 0; i < 40; ++i) ASSERT_TRUE(sut->Write(MakeEntry("noise", {}, 0.9f)).ok());
+  EXPECT_EQ(sut->Read(id).status().code(), StatusCode::kNotFound);
+  EXPECT_TRUE(sut->Check().empty());
+}
+
+TEST(PoolKeepTest, QueryWithoutPayloadsLeavesThemEmpty) {
+  testing::ScopedPool sut("nopayload");
+  ASSERT_TRUE(sut->Write(MakeEntry("s", {"a"})).ok());
+  Query q;
+  q.with_payload = false;
+  auto r = sut->Find(q).value();
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_TRUE(r[0].payload.empty());
+  EXPECT_EQ(r[0].tags, std::vector<std::string>{"a"});
+}
+
+}  // namespace
+}  // namespace slate

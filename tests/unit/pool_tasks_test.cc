@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <map>
+#include <msgpack.hpp>
 #include <thread>
 
 #include "slate/clock.h"
@@ -253,6 +255,60 @@ TEST_F(PoolTasksTest, UnfinishedTaskCannotBeErased) {
   const Claim c = MustClaim(w1);
   auto res = sut->Complete(id, c.task.epoch, Res("r"));
   EXPECT_TRUE(sut->Erase(id).ok());
+}
+
+}  // namespace
+}  // namespace slate
+
+namespace slate {
+namespace {
+
+TEST(PoolDispatchTest, SupervisorHoldsAnyTaskAsABacklogWorkersCannotClaim) {
+  testing::ScopedPool sut("dispatch");
+  const AgentRef sup = sut->RegisterAgent({"sup", {}, 0, AgentRole::kSupervisor}).value();
+  const AgentRef gpu = sut->RegisterAgent({"gpu-worker", {"gpu"}, 0}).value();
+  TaskSpec t;
+  t.entry = MakeEntry("tasks");
+  t.requires_cap = "gpu";
+  t.assignee = sup;
+  const TaskId id = sut->PostTask(t).value();
+  EXPECT_FALSE(sut->ClaimNext(gpu, 1s)->has_value());  // not in the shared queue
+  ASSERT_TRUE(sut->Reassign(id, gpu).ok());
+  const Claim c = **sut->ClaimNext(gpu, 1s);
+  // A dead worker's tasks go back to the backlog, not to the shared queue.
+  ASSERT_TRUE(sut->Deregister(gpu, sup).ok());
+  EXPECT_EQ(*sut->PendingTasks(sup, 0), std::vector<TaskId>{id});
+  EXPECT_EQ(sut->ListAgents(10s)->at(0).role, AgentRole::kSupervisor);
+  EXPECT_EQ(sut->Deregister(sup, sup).code(), StatusCode::kInvalidArgument);
+  (void)c;
+  EXPECT_TRUE(sut->Check().empty());
+}
+
+TEST(PoolDispatchTest, StaleRecordNamesTheRefusedCallerAndTheHolder) {
+  testing::ScopedPool sut("evidence");
+  const AgentRef a = sut->RegisterAgent({"alice", {}, 0}).value();
+  const AgentRef b = sut->RegisterAgent({"bob", {}, 0}).value();
+  TaskSpec t;
+  t.entry = MakeEntry("tasks");
+  t.assignee = a;
+  const TaskId id = sut->PostTask(t).value();
+  const Claim first = **sut->ClaimNext(a, 5s);
+  ASSERT_TRUE(sut->Reassign(id, b).ok());
+  const Claim second = **sut->ClaimNext(b, 5s);
+  EXPECT_EQ(sut->Complete(id, first.task.epoch, {}, a).status().code(), StatusCode::kStaleEpoch);
+  auto res = sut->Complete(id, second.task.epoch, {}, b);
+  ASSERT_TRUE(res.ok());
+  EXPECT_EQ(sut->Read(*res)->author, "bob");
+  Query q;
+  q.segments = {"conflicts"};
+  const auto conflicts = sut->Find(q).value();
+  ASSERT_EQ(conflicts.size(), 1u);
+  const auto& bytes = conflicts[0].payload;
+  auto h = msgpack::unpack(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  const auto m = h.get().as<std::map<std::string, msgpack::object>>();
+  EXPECT_EQ(m.at("refused").as<std::string>(), "alice");
+  EXPECT_EQ(m.at("holder").as<std::string>(), "bob");
+  EXPECT_EQ(m.at("task").as<uint64_t>(), id);
 }
 
 }  // namespace

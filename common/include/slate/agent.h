@@ -12,10 +12,19 @@ namespace slate {
 inline constexpr int kMaxCapabilities = 8;
 inline constexpr int kMaxAgentNameBytes = 64;
 
+enum class AgentRole : uint32_t {
+  kWorker = 0,       // claims and runs tasks
+  kSupervisor = 1,   // a dispatcher: its queue is a backlog it hands out;
+                     // it may hold any task, whatever it requires
+  kCoordinator = 2,  // watches; holds no tasks
+};
+const char* AgentRoleName(AgentRole r);
+
 struct AgentSpec {
   std::string name;                       // unique among registered agents
   std::vector<std::string> capabilities;  // up to 8, each up to 32 bytes
   int32_t pid = 0;                        // 0: the calling process
+  AgentRole role = AgentRole::kWorker;
 };
 
 enum class Liveness {
@@ -28,6 +37,7 @@ const char* LivenessName(Liveness l);
 struct AgentInfo {
   AgentRef ref;
   std::string name;
+  AgentRole role = AgentRole::kWorker;
   std::vector<std::string> capabilities;
   int32_t pid = 0;
   uint64_t start_time = 0;   // process start, clock ticks since boot

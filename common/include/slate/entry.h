@@ -31,6 +31,7 @@ struct NewEntry {
   float importance = 0.5f;           // in [0, 1]
   std::string author;                // up to 64 bytes
   std::vector<uint8_t> payload;      // one msgpack object, or empty
+  bool keep = false;                 // never evicted until Release(id)
 };
 
 struct Entry {
@@ -66,6 +67,7 @@ struct Query {
   EntryId after_id = 0;               // only ids greater than this
   uint32_t limit = 100;               // 0: no limit
   QueryOrder order = QueryOrder::kById;
+  bool with_payload = true;           // false: Entry::payload left empty
 };
 
 }  // namespace slate

@@ -64,9 +64,11 @@ class Pool {
   // passes first. Sleeps on a futex between checks: no polling.
   Result<std::vector<Entry>> Wait(const Query& query,
                                   std::chrono::milliseconds timeout) const;
-  // A result was aggregated / an error was handled: either may now be evicted.
+  // A result was aggregated / an error was handled / a kept entry is no
+  // longer needed: each may now be evicted.
   Status MarkAggregated(EntryId result_id);
   Status Resolve(EntryId error_id);
+  Status Release(EntryId kept_id);
 
   // ---- tasks ------------------------------------------------------------
   Result<TaskId> PostTask(const TaskSpec& spec);
@@ -79,13 +81,18 @@ class Pool {
   Result<std::optional<Claim>> WaitClaim(AgentRef agent,
                                          std::chrono::milliseconds lease,
                                          std::chrono::milliseconds timeout);
-  Status RenewLease(TaskId id, uint32_t epoch, std::chrono::milliseconds lease);
+  // `by`, when given, names the caller in records (result author, conflict
+  // evidence); it is not checked against the claim: the epoch is the fence.
+  Status RenewLease(TaskId id, uint32_t epoch, std::chrono::milliseconds lease,
+                    AgentRef by = kSharedQueue);
   // Records the result and marks the task done, atomically, if epoch is the
   // task's current claim. Otherwise kStaleEpoch, and the refusal is recorded
   // in segment "conflicts".
-  Result<EntryId> Complete(TaskId id, uint32_t epoch, const TaskResult& result);
+  Result<EntryId> Complete(TaskId id, uint32_t epoch, const TaskResult& result,
+                           AgentRef by = kSharedQueue);
   // Marks a running task failed and records the error in segment "errors".
-  Status Fail(TaskId id, uint32_t epoch, const std::string& error);
+  Status Fail(TaskId id, uint32_t epoch, const std::string& error,
+              AgentRef by = kSharedQueue);
   // Moves a pending or running task to another queue (a running claim
   // becomes stale). The target must have the required capability.
   Status Reassign(TaskId id, AgentRef target);
@@ -102,9 +109,9 @@ class Pool {
   Result<AgentRef> RegisterAgent(const AgentSpec& spec);
   // Lock-free; cheap enough to call every few milliseconds.
   Status Heartbeat(AgentRef agent);
-  // Returns its pending and running tasks to the shared queue, then frees
-  // its row and erases its entry.
-  Status Deregister(AgentRef agent);
+  // Hands its pending and running tasks to `heir` (the shared queue unless
+  // told), then frees its row and erases its entry. Works on a dead agent.
+  Status Deregister(AgentRef agent, AgentRef heir = kSharedQueue);
   // Registered agents with liveness; kStale when the heartbeat is older
   // than stale_after.
   Result<std::vector<AgentInfo>> ListAgents(

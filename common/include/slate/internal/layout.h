@@ -70,7 +70,8 @@ struct EventWord {
 
 enum class SlotState : uint8_t { kFree = 0, kLive = 1 };
 enum SlotFlags : uint8_t {
-  kSettled = 1,  // a result that was aggregated, or an error resolved
+  kSettled = 1,  // a result aggregated, an error resolved, a kept entry released
+  kKeep = 2,     // written with NewEntry::keep: live until released
 };
 
 struct TaskFields {
@@ -169,7 +170,7 @@ struct AgentRecord {
   uint64_t done;
   uint64_t failed;
   uint32_t consecutive_failures;
-  uint32_t reserved;
+  uint32_t role;  // AgentRole
   char name[kMaxAgentNameBytes];
   char caps[kMaxCapabilities][kMaxCapabilityBytes];
   uint32_t cap_hash[kMaxCapabilities];

@@ -134,7 +134,8 @@ class Pool::Impl {
   bool AgentHasCap(uint32_t row, uint32_t requires_hash) const;
   // Records a refused completion (counter, and a "conflicts" entry when
   // there is room). Commits its own transaction.
-  void RecordStaleLocked(uint32_t slot, uint32_t epoch, const char* op);
+  void RecordStaleLocked(uint32_t slot, uint32_t epoch, const char* op,
+                         AgentRef by);
   void NotifyQueue(Guard& g, uint32_t row);
   // Ends a non-final task as dead-lettered with an "errors" record.
   Result<EntryId> DeadLetterLocked(Guard& g, uint32_t slot,

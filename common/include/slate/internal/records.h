@@ -14,7 +14,8 @@ inline constexpr size_t kMaxErrorText = 4096;
 
 std::vector<uint8_t> StaleRecord(const char* op, uint64_t task, uint32_t epoch,
                                  uint32_t current_epoch, const char* state,
-                                 const std::string& holder);
+                                 const std::string& holder,
+                                 const std::string& refused);
 std::vector<uint8_t> FailureRecord(uint64_t task, uint32_t attempt,
                                    const std::string& agent,
                                    const std::string& error);
