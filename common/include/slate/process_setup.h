@@ -1,0 +1,26 @@
+// What every slate program does first: logging to stderr, the default pool
+// name, and turning SIGTERM/SIGINT into a flag the main loop polls.
+#pragma once
+
+#include <atomic>
+#include <string>
+
+#include "slate/status.h"
+
+namespace slate {
+
+// --log-level: trace, debug, info, warn, error, off. Logs go to stderr,
+// prefixed with the program's name and pid.
+Status SetUpLogging(const std::string& program, const std::string& level);
+
+// SLATE_POOL if set, else "slate".
+std::string DefaultPoolName();
+
+// SIGTERM and SIGINT set the returned flag instead of killing the process.
+// Installed without SA_RESTART, so a blocking wait returns early (EINTR).
+std::atomic<bool>& InstallStopSignals();
+
+// Arranges SIGTERM for this process when its parent dies (PR_SET_PDEATHSIG).
+void DieWithParent();
+
+}  // namespace slate

@@ -1,0 +1,186 @@
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <thread>
+
+#include "exec_handler.h"
+#include "handler.h"
+#include "slate/internal/process_info.h"
+
+namespace slate::worker {
+namespace {
+
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+Outcome RunWith(const HandlerOptions& o, json payload, uint32_t timeout_ms = 0,
+                uint32_t attempt = 1) {
+  auto h = MakeHandler(o);
+  EXPECT_TRUE(h.ok()) << h.status().ToString();
+  if (!h.ok()) return Outcome::Failure("no handler");
+  TaskInput in;
+  in.task_id = 42;
+  in.attempt = attempt;
+  in.request_id = "r1";
+  in.payload = std::move(payload);
+  in.timeout_ms = timeout_ms;
+  std::atomic<bool> cancel{false};
+  return (*h)->Run(in, cancel);
+}
+
+HandlerOptions Named(const std::string& n) {
+  HandlerOptions o;
+  o.name = n;
+  return o;
+}
+
+HandlerOptions Exec(const std::string& cmd, bool shell = false) {
+  HandlerOptions o;
+  o.name = "exec";
+  o.exec_command = cmd;
+  o.exec_shell = shell;
+  return o;
+}
+
+TEST(BuiltinHandlersTest, EchoReturnsThePayload) {
+  const Outcome sut = RunWith(Named("echo"), {{"a", 1}});
+  ASSERT_TRUE(sut.ok);
+  EXPECT_EQ(sut.result, (json{{"a", 1}}));
+}
+
+TEST(BuiltinHandlersTest, WordCountOfTextAndOfAFile) {
+  const Outcome text = RunWith(Named("wordcount"), "The cat, the hat. THE end");
+  ASSERT_TRUE(text.ok) << text.error;
+  EXPECT_EQ(text.result["words"], 6);
+  EXPECT_EQ(text.result["unique"], 4);
+  EXPECT_EQ(text.result["top"][0], (json{"the", 3}));
+  const std::string path = "/tmp/slate-wc-" + std::to_string(getpid());
+  std::ofstream(path) << "one two two";
+  const Outcome file = RunWith(Named("wordcount"), {{"path", path}});
+  unlink(path.c_str());
+  ASSERT_TRUE(file.ok) << file.error;
+  EXPECT_EQ(file.result["top"][0], (json{"two", 2}));
+  const Outcome missing = RunWith(Named("wordcount"), {{"path", "/nonexistent/x"}});
+  EXPECT_FALSE(missing.ok);
+  EXPECT_NE(missing.error.find("cannot read file"), std::string::npos);
+  EXPECT_FALSE(RunWith(Named("wordcount"), 17).ok);
+}
+
+TEST(BuiltinHandlersTest, Sha256MatchesAKnownDigest) {
+  const Outcome sut = RunWith(Named("sha256"), "abc");
+  ASSERT_TRUE(sut.ok);
+  EXPECT_EQ(sut.result["sha256"],
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(sut.result["bytes"], 3);
+}
+
+TEST(BuiltinHandlersTest, SleepSleepsAndFailFailsAsAsked) {
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_TRUE(RunWith(Named("sleep"), {{"ms", 30}}).ok);
+  EXPECT_GE(std::chrono::steady_clock::now() - start, 30ms);
+  EXPECT_FALSE(RunWith(Named("sleep"), "x").ok);
+  const Outcome fail = RunWith(Named("fail"), {{"message", "nope"}});
+  EXPECT_FALSE(fail.ok);
+  EXPECT_EQ(fail.error, "nope");
+  EXPECT_FALSE(RunWith(Named("fail"), {{"times", 2}}, 0, 2).ok);
+  EXPECT_TRUE(RunWith(Named("fail"), {{"times", 2}}, 0, 3).ok);
+}
+
+TEST(BuiltinHandlersTest, UnknownHandlerAndMisplacedExecAreRefused) {
+  auto unknown = MakeHandler(Named("frobnicate"));
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_NE(unknown.status().message().find("unknown handler 'frobnicate'"), std::string::npos);
+  HandlerOptions o = Named("echo");
+  o.exec_command = "cat";
+  EXPECT_FALSE(MakeHandler(o).ok());
+  EXPECT_FALSE(MakeHandler(Exec("")).ok());
+  EXPECT_FALSE(MakeHandler(Exec("echo 'unterminated")).ok());
+}
+
+TEST(CommandLineTest, SplitsLikeAShellWithoutExpanding) {
+  auto sut = SplitCommandLine(R"(python3 -c 'print("a b")' "x y" z\ w $HOME)");
+  ASSERT_TRUE(sut.ok());
+  EXPECT_EQ(*sut, (std::vector<std::string>{"python3", "-c", "print(\"a b\")", "x y", "z w",
+                                            "$HOME"}));
+}
+
+TEST(ExecHandlerTest, StdoutIsTheResultJsonIfItParses) {
+  const Outcome json_out = RunWith(Exec("echo '{\"n\": 3}'", true), nullptr);
+  ASSERT_TRUE(json_out.ok) << json_out.error;
+  EXPECT_EQ(json_out.result, (json{{"n", 3}}));
+  const Outcome text_out = RunWith(Exec("echo hello world", true), nullptr);
+  ASSERT_TRUE(text_out.ok);
+  EXPECT_EQ(text_out.result, "hello world");
+}
+
+TEST(ExecHandlerTest, StringPayloadIsRawStdinOtherwiseJson) {
+  EXPECT_EQ(RunWith(Exec("cat"), "plain text").result, "plain text");
+  EXPECT_EQ(RunWith(Exec("cat"), {{"k", "v"}}).result, (json{{"k", "v"}}));
+}
+
+TEST(ExecHandlerTest, EnvironmentNamesTheTask) {
+  const Outcome sut = RunWith(Exec("echo $SLATE_TASK_ID/$SLATE_ATTEMPT/$SLATE_REQUEST_ID", true),
+                              nullptr, 0, 2);
+  ASSERT_TRUE(sut.ok);
+  EXPECT_EQ(sut.result, "42/2/r1");
+}
+
+TEST(ExecHandlerTest, NonZeroExitFailsWithCodeAndStderrTail) {
+  const Outcome sut = RunWith(Exec("echo bad thing >&2; exit 3", true), nullptr);
+  ASSERT_FALSE(sut.ok);
+  EXPECT_NE(sut.error.find("exit code 3"), std::string::npos);
+  EXPECT_NE(sut.error.find("bad thing"), std::string::npos);
+  const Outcome missing = RunWith(Exec("/no/such/program"), nullptr);
+  ASSERT_FALSE(missing.ok);
+  EXPECT_NE(missing.error.find("exit code 127"), std::string::npos);
+}
+
+TEST(ExecHandlerTest, TimeoutKillsTheWholeProcessGroup) {
+  const std::string marker = "/tmp/slate-grandchild-" + std::to_string(getpid());
+  // The command starts a grandchild that records its pid, then both sleep.
+  const auto start = std::chrono::steady_clock::now();
+  const Outcome sut =
+      RunWith(Exec("sleep 30 & echo $! > " + marker + "; sleep 30", true), nullptr, 200);
+  ASSERT_FALSE(sut.ok);
+  EXPECT_NE(sut.error.find("timed out after 200 ms"), std::string::npos);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
+  pid_t grandchild = 0;
+  std::ifstream(marker) >> grandchild;
+  unlink(marker.c_str());
+  ASSERT_GT(grandchild, 0);
+  std::this_thread::sleep_for(50ms);
+  // Killed; it may linger as a zombie until init reaps it, which is not alive.
+  EXPECT_EQ(internal::ProcessStartTime(grandchild), 0u)
+      << "grandchild " << grandchild << " survived";
+}
+
+TEST(ExecHandlerTest, OversizedOutputIsAClearFailure) {
+  HandlerOptions o = Exec("yes slate");
+  o.max_output_bytes = 10000;
+  const Outcome sut = RunWith(o, nullptr, 5000);
+  ASSERT_FALSE(sut.ok);
+  EXPECT_NE(sut.error.find("output exceeds 10000 bytes"), std::string::npos);
+}
+
+TEST(ExecHandlerTest, PayloadWithEveryByteValueArrivesIntact) {
+  std::string all;
+  for (int i = 0; i < 256; ++i) all.push_back(static_cast<char>(i));
+  const Outcome sut = RunWith(Exec("cat"), all + all);
+  ASSERT_TRUE(sut.ok) << sut.error;
+  EXPECT_EQ(sut.result.get<std::string>(), all + all);
+}
+
+TEST(ExecHandlerTest, LargeStdinDoesNotDeadlockAgainstLargeStdout) {
+  const std::string big(2 << 20, 'x');  // larger than any pipe buffer
+  HandlerOptions o = Exec("cat");
+  o.max_output_bytes = 4 << 20;
+  const Outcome sut = RunWith(o, big, 10000);
+  ASSERT_TRUE(sut.ok) << sut.error;
+  EXPECT_EQ(sut.result.get<std::string>().size(), big.size());
+}
+
+}  // namespace
+}  // namespace slate::worker

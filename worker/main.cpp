@@ -1,0 +1,59 @@
+// slate-worker: claims tasks from a pool and runs a handler on each.
+#include <boost/program_options.hpp>
+#include <iostream>
+
+#include "slate/process_setup.h"
+#include "worker_app.h"
+
+namespace po = boost::program_options;
+
+int main(int argc, char** argv) {
+  slate::worker::WorkerConfig cfg;
+  std::string log_level;
+  po::options_description opts(
+      "Usage: slate-worker [options]\n\n"
+      "Registers in a pool, claims the tasks delegated to it (highest priority\n"
+      "first) and runs a handler on each. SIGTERM finishes the current task,\n"
+      "hands queued ones back to the supervisor and exits 0.\n\nOptions");
+  opts.add_options()
+      ("help,h", "show this help")
+      ("pool", po::value(&cfg.pool)->default_value(slate::DefaultPoolName()),
+       "pool name (default: $SLATE_POOL, else slate)")
+      ("name", po::value(&cfg.name), "agent name (default: worker-<pid>)")
+      ("handler", po::value(&cfg.handler.name)->default_value("echo"),
+       "echo, wordcount, sha256, sleep, fail or exec")
+      ("exec", po::value(&cfg.handler.exec_command),
+       "command to run per task (handler exec); split into words, no shell")
+      ("shell", po::bool_switch(&cfg.handler.exec_shell), "run --exec through /bin/sh -c")
+      ("capability,c", po::value(&cfg.capabilities)->composing(),
+       "a capability this worker has (repeatable)")
+      ("max-output", po::value(&cfg.handler.max_output_bytes)->default_value(512 * 1024),
+       "exec: stdout bytes allowed before the task fails")
+      ("timeout-ms", po::value(&cfg.handler.default_timeout_ms)->default_value(0),
+       "time limit for tasks that set none (0: none)")
+      ("lease-ms", po::value(&cfg.lease_ms)->default_value(30000), "claim lease")
+      ("heartbeat-ms", po::value(&cfg.heartbeat_ms)->default_value(200), "heartbeat interval")
+      ("log-level", po::value(&log_level)->default_value("info"),
+       "trace, debug, info, warn, error, off");
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(argc, argv).options(opts).run(), vm);
+    po::notify(vm);
+  } catch (const std::exception& e) {
+    std::cerr << "slate-worker: " << e.what() << " (see --help)\n";
+    return 2;
+  }
+  if (vm.count("help")) {
+    std::cout << opts << "\n";
+    return 0;
+  }
+  if (!vm.count("handler") || vm["handler"].defaulted()) {
+    if (!cfg.handler.exec_command.empty()) cfg.handler.name = "exec";
+  }
+  if (auto s = slate::SetUpLogging("slate-worker", log_level); !s.ok()) {
+    std::cerr << "slate-worker: " << s.message() << "\n";
+    return 2;
+  }
+  slate::DieWithParent();
+  return slate::worker::WorkerApp(std::move(cfg)).Run();
+}

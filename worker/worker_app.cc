@@ -1,0 +1,191 @@
+#include "worker_app.h"
+
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include "slate/clock.h"
+#include "slate/json_payload.h"
+#include "slate/pool.h"
+#include "slate/process_setup.h"
+
+namespace slate::worker {
+namespace {
+
+using std::chrono::milliseconds;
+
+// The task being run, shared with the heartbeat thread. Guarded by mu.
+struct Current {
+  std::mutex mu;
+  bool active = false;
+  TaskId id = 0;
+  uint32_t epoch = 0;
+  int64_t lease_deadline_mono = 0;
+  int64_t timeout_at_mono = 0;  // 0: none
+  std::atomic<bool> cancel{false};
+};
+
+std::string RequestIdOf(const Entry& e) {
+  for (const auto& t : e.tags)
+    if (t.rfind("req:", 0) == 0) return t.substr(4);
+  return "";
+}
+
+// The supervisor's row, if one is registered and alive: queued tasks of a
+// leaving worker go back to it, not to the shared queue.
+AgentRef HeirOf(Pool& pool) {
+  auto agents = pool.ListAgents(std::chrono::seconds(10));
+  if (agents.ok())
+    for (const auto& a : *agents)
+      if (a.role == AgentRole::kSupervisor && a.liveness != Liveness::kGone) return a.ref;
+  return kSharedQueue;
+}
+
+class Heartbeat {
+ public:
+  Heartbeat(Pool& pool, AgentRef me, const WorkerConfig& cfg, Current& cur)
+      : pool_(pool), me_(me), cfg_(cfg), cur_(cur), thread_([this] { Loop(); }) {}
+  ~Heartbeat() {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      done_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+
+ private:
+  void Loop() {
+    std::unique_lock<std::mutex> l(mu_);
+    while (!done_) {
+      (void)pool_.Heartbeat(me_);
+      Tend();
+      cv_.wait_for(l, milliseconds(cfg_.heartbeat_ms));
+    }
+  }
+  void Tend() {
+    std::lock_guard<std::mutex> l(cur_.mu);
+    if (!cur_.active) return;
+    const int64_t now = NowMonoNs();
+    if (cur_.timeout_at_mono != 0 && now > cur_.timeout_at_mono) cur_.cancel = true;
+    if (cur_.lease_deadline_mono - now < int64_t{cfg_.lease_ms} * 500'000) {
+      const Status s = pool_.RenewLease(cur_.id, cur_.epoch, milliseconds(cfg_.lease_ms), me_);
+      if (s.ok()) {
+        cur_.lease_deadline_mono = now + int64_t{cfg_.lease_ms} * 1'000'000;
+      } else if (s.code() == StatusCode::kStaleEpoch) {
+        spdlog::warn("task {} was taken from us: {}", cur_.id, s.message());
+        cur_.cancel = true;
+      }
+    }
+  }
+
+  Pool& pool_;
+  AgentRef me_;
+  const WorkerConfig& cfg_;
+  Current& cur_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool done_ = false;
+  std::thread thread_;
+};
+
+void Report(Pool& pool, AgentRef me, const Claim& c, const Outcome& out) {
+  Status s;
+  if (out.ok) {
+    TaskResult r;
+    r.payload = JsonToPayload(out.result);
+    auto res = pool.Complete(c.task.id, c.task.epoch, r, me);
+    s = res.status();
+    if (s.code() == StatusCode::kInvalidArgument)  // e.g. the result is too large
+      s = pool.Fail(c.task.id, c.task.epoch, "result refused by the pool: " + s.message(), me);
+  } else {
+    s = pool.Fail(c.task.id, c.task.epoch, out.error, me);
+  }
+  if (s.code() == StatusCode::kStaleEpoch)
+    spdlog::warn("task {}: our claim was superseded; outcome discarded ({})", c.task.id,
+                 s.message());
+  else if (!s.ok())
+    spdlog::error("task {}: cannot record the outcome: {}", c.task.id, s.ToString());
+  else
+    spdlog::debug("task {} {}", c.task.id, out.ok ? "done" : "failed: " + out.error);
+}
+
+}  // namespace
+
+int WorkerApp::Run() {
+  auto handler = MakeHandler(config_.handler);
+  if (!handler.ok()) {
+    spdlog::error("{}", handler.status().message());
+    return 2;
+  }
+  auto pool = Pool::Open(config_.pool);
+  if (!pool.ok()) {
+    spdlog::error("cannot attach: {}", pool.status().message());
+    return 1;
+  }
+  const std::string name =
+      config_.name.empty() ? "worker-" + std::to_string(getpid()) : config_.name;
+  auto me = (*pool)->RegisterAgent({name, config_.capabilities, 0, AgentRole::kWorker});
+  if (!me.ok()) {
+    spdlog::error("cannot register: {}", me.status().message());
+    return 1;
+  }
+  spdlog::info("worker '{}' registered in pool '{}' (handler {})", name, config_.pool,
+               config_.handler.name);
+  std::atomic<bool>& stop = InstallStopSignals();
+  Current cur;
+  int rc = 0;
+  {
+    Heartbeat hb(**pool, *me, config_, cur);
+    while (!stop.load()) {
+      auto claim = (*pool)->WaitClaim(*me, milliseconds(config_.lease_ms), milliseconds(1000));
+      if (!claim.ok()) {
+        spdlog::error("cannot claim: {}", claim.status().message());
+        rc = 1;
+        break;
+      }
+      if (!claim->has_value()) continue;
+      const Claim& c = **claim;
+      TaskInput in;
+      in.task_id = c.task.id;
+      in.attempt = c.task.attempts;
+      in.request_id = RequestIdOf(c.entry);
+      in.timeout_ms = c.task.timeout_ms;
+      auto payload = PayloadToJson(c.entry.payload);
+      Outcome out;
+      if (!payload.ok()) {
+        out = Outcome::Failure(payload.status().message());
+      } else {
+        in.payload = std::move(*payload);
+        {
+          std::lock_guard<std::mutex> l(cur.mu);
+          cur.active = true;
+          cur.id = c.task.id;
+          cur.epoch = c.task.epoch;
+          cur.lease_deadline_mono = c.task.lease_deadline_mono_ns;
+          const uint32_t t = in.timeout_ms ? in.timeout_ms : config_.handler.default_timeout_ms;
+          cur.timeout_at_mono = t ? NowMonoNs() + int64_t{t} * 1'000'000 : 0;
+          cur.cancel = false;
+        }
+        out = (**handler).Run(in, cur.cancel);
+        std::lock_guard<std::mutex> l(cur.mu);
+        if (!out.ok && out.error == "cancelled" && cur.timeout_at_mono != 0 &&
+            NowMonoNs() > cur.timeout_at_mono)
+          out.error = "timed out after " + std::to_string(in.timeout_ms) + " ms";
+        cur.active = false;
+      }
+      Report(**pool, *me, c, out);
+    }
+  }
+  const Status left = (*pool)->Deregister(*me, HeirOf(**pool));
+  if (!left.ok()) spdlog::warn("deregister: {}", left.message());
+  spdlog::info("worker '{}' stopped", name);
+  return rc;
+}
+
+}  // namespace slate::worker

@@ -1,0 +1,38 @@
+// slate-worker: registers, heartbeats, claims its tasks without polling,
+// runs its handler, and completes or fails each task under its claim's epoch.
+//
+// Threads: the main thread claims and runs tasks. The heartbeat thread
+// heartbeats, renews the current lease when half of it is gone, and cancels
+// a task past its timeout. SIGTERM/SIGINT: the current task is finished, the
+// worker deregisters (its queued tasks go back to the supervisor), exit 0.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "handler.h"
+
+namespace slate::worker {
+
+struct WorkerConfig {
+  std::string pool;
+  std::string name;  // empty: worker-<pid>
+  std::vector<std::string> capabilities;
+  HandlerOptions handler;
+  uint32_t lease_ms = 30000;
+  uint32_t heartbeat_ms = 200;
+};
+
+class WorkerApp {
+ public:
+  explicit WorkerApp(WorkerConfig config) : config_(std::move(config)) {}
+  // Exit status: 0 after a clean stop, 1 when the pool fails us, 2 for a
+  // bad configuration.
+  int Run();
+
+ private:
+  WorkerConfig config_;
+};
+
+}  // namespace slate::worker
