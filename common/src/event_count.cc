@@ -4,6 +4,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <climits>
 #include <ctime>
 
@@ -26,11 +27,11 @@ uint32_t PrepareWait(EventWord& e) {
   return e.word.fetch_or(kWaitersBit, std::memory_order_acq_rel) | kWaitersBit;
 }
 
-void WaitFor(EventWord& e, uint32_t key, int64_t timeout_ns) {
-  if (timeout_ns <= 0) return;
+bool WaitFor(EventWord& e, uint32_t key, int64_t timeout_ns) {
+  if (timeout_ns <= 0) return true;
   timespec ts{static_cast<time_t>(timeout_ns / 1'000'000'000),
               static_cast<long>(timeout_ns % 1'000'000'000)};
-  Futex(&e.word, FUTEX_WAIT, key, &ts);
+  return !(Futex(&e.word, FUTEX_WAIT, key, &ts) != 0 && errno == EINTR);
 }
 
 void Notify(EventWord& e) {

@@ -111,8 +111,7 @@ Result<std::optional<Claim>> Pool::WaitClaim(AgentRef agent,
     auto claim = ClaimNext(agent, lease);
     if (!claim.ok() || claim->has_value()) return claim;
     const int64_t left = deadline - NowMonoNs();
-    if (left <= 0) return claim;
-    WaitFor(ev, key, left);
+    if (left <= 0 || !WaitFor(ev, key, left)) return claim;  // timed out or signalled
   }
 }
 

@@ -234,8 +234,8 @@ Result<std::vector<Entry>> Pool::Wait(const Query& query,
     if (impl_->read_only_) {
       std::this_thread::sleep_for(std::chrono::nanoseconds(
           std::min<int64_t>(left, 20'000'000)));
-    } else {
-      WaitFor(ev, key, left);
+    } else if (!WaitFor(ev, key, left)) {
+      return found;  // a signal: let the caller look at its flags
     }
   }
 }
@@ -316,7 +316,9 @@ Status Pool::Erase(EntryId id) {
     return {StatusCode::kWrongState,
             "task " + std::to_string(id) + " is " +
                 TaskStateName(static_cast<TaskState>(s.kind.task.state)) +
-                "; complete or dead-letter it before erasing"};
+                (IsFinal(static_cast<TaskState>(s.kind.task.state))
+                     ? " and kept; release it before erasing"
+                     : "; complete or dead-letter it before erasing")};
   if (s.segment == kSegAgents)
     return {StatusCode::kWrongState,
             "entry " + std::to_string(id) + " is an agent; deregister it"};

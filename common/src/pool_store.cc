@@ -28,7 +28,9 @@ const char* BuiltinSegmentName(uint32_t row) {
 // Pinned entries never enter the eviction heap.
 bool IsPinned(const Slot& s) {
   switch (s.segment) {
-    case kSegTasks: return !IsFinal(static_cast<TaskState>(s.kind.task.state));
+    case kSegTasks:  // a kept task stays until released, final or not
+      return !IsFinal(static_cast<TaskState>(s.kind.task.state)) ||
+             ((s.flags & kKeep) != 0 && (s.flags & kSettled) == 0);
     case kSegResults:
     case kSegErrors: return (s.flags & kSettled) == 0;
     case kSegAgents: return true;

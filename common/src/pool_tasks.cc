@@ -134,8 +134,9 @@ Result<TaskId> Pool::PostTask(const TaskSpec& spec) {
     return Status{StatusCode::kInvalidArgument,
                   "agent '" + AgentName(r, spec.assignee.row) +
                       "' lacks capability '" + spec.requires_cap + "'"};
-  const SlotSpec ss = MakeSlotSpec(kSegTasks, e.author, spec.requires_cap,
-                                   e.tags, e.importance, e.payload);
+  SlotSpec ss = MakeSlotSpec(kSegTasks, e.author, spec.requires_cap, e.tags,
+                             e.importance, e.payload);
+  if (e.keep) ss.flags |= kKeep;
   if (Status s = im.Reserve(im.BlocksFor(static_cast<uint32_t>(ss.data.size())));
       !s.ok())
     return s;

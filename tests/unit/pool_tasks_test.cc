@@ -313,3 +313,31 @@ TEST(PoolDispatchTest, StaleRecordNamesTheRefusedCallerAndTheHolder) {
 
 }  // namespace
 }  // namespace slate
+
+namespace slate {
+namespace {
+
+TEST(PoolKeptTaskTest, AKeptFinalTaskStaysUntilReleased) {
+  PoolOptions o = testing::SmallOptions("kepttask");
+  o.slot_capacity = 16;
+  testing::ScopedPool sut(o);
+  const AgentRef w = sut->RegisterAgent({"w", {}, 0}).value();
+  TaskSpec t;
+  t.entry = MakeEntry("tasks", {}, 0.0f);
+  t.entry.keep = true;
+  t.assignee = w;
+  const TaskId id = sut->PostTask(t).value();
+  const Claim c = **sut->ClaimNext(w, 5s);
+  const EntryId res = sut->Complete(id, c.task.epoch, {}).value();
+  ASSERT_TRUE(sut->MarkAggregated(res).ok());
+  for (int i = 0; i < 40; ++i) ASSERT_TRUE(sut->Write(MakeEntry("noise", {}, 0.9f)).ok());
+  EXPECT_TRUE(sut->GetTask(id).ok());
+  EXPECT_EQ(sut->Erase(id).code(), StatusCode::kWrongState);
+  ASSERT_TRUE(sut->Release(id).ok());
+  for (int i = 0; i < 40; ++i) ASSERT_TRUE(sut->Write(MakeEntry("noise", {}, 0.9f)).ok());
+  EXPECT_EQ(sut->GetTask(id).status().code(), StatusCode::kNotFound);
+  EXPECT_TRUE(sut->Check().empty());
+}
+
+}  // namespace
+}  // namespace slate

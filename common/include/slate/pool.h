@@ -61,7 +61,8 @@ class Pool {
   Status Erase(EntryId id);
   Result<std::vector<Entry>> Find(const Query& query) const;
   // Returns matches as soon as there are any, or an empty list when timeout
-  // passes first. Sleeps on a futex between checks: no polling.
+  // passes first or a signal arrives. Sleeps on a futex between checks: no
+  // polling.
   Result<std::vector<Entry>> Wait(const Query& query,
                                   std::chrono::milliseconds timeout) const;
   // A result was aggregated / an error was handled / a kept entry is no
@@ -77,7 +78,8 @@ class Pool {
   // queue (tasks it has the capability for). nullopt when there is none.
   Result<std::optional<Claim>> ClaimNext(AgentRef agent,
                                          std::chrono::milliseconds lease);
-  // As ClaimNext, but sleeps until a task arrives or timeout passes.
+  // As ClaimNext, but sleeps until a task arrives, timeout passes or a
+  // signal arrives (then nullopt).
   Result<std::optional<Claim>> WaitClaim(AgentRef agent,
                                          std::chrono::milliseconds lease,
                                          std::chrono::milliseconds timeout);

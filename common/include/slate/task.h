@@ -50,7 +50,8 @@ struct AgentRef {
 inline constexpr AgentRef kSharedQueue{};
 
 struct TaskSpec {
-  NewEntry entry;            // segment is forced to "tasks"
+  NewEntry entry;            // segment is forced to "tasks"; entry.keep holds
+                             // the task, even when final, until Release(id)
   int priority = 0;          // [-128, 127], higher is claimed first
   std::string requires_cap;  // capability the claimer must have; empty: none
   uint32_t max_retries = 3;  // further attempts after the first, <= 255

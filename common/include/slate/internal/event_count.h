@@ -17,7 +17,8 @@ namespace slate::internal {
 
 uint32_t PrepareWait(EventWord& e);
 // Sleeps until the word moves off key, the timeout passes, or a signal.
-void WaitFor(EventWord& e, uint32_t key, int64_t timeout_ns);
+// Returns false if a signal interrupted the sleep.
+bool WaitFor(EventWord& e, uint32_t key, int64_t timeout_ns);
 void Notify(EventWord& e);
 
 }  // namespace slate::internal

@@ -1,0 +1,206 @@
+#include "coordinator_app.h"
+
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <map>
+#include <set>
+
+#include "slate/clock.h"
+#include "slate/json_payload.h"
+#include "slate/pool.h"
+#include "slate/process_setup.h"
+
+namespace slate::coordinator {
+namespace {
+
+using nlohmann::json;
+using std::chrono::milliseconds;
+
+struct Progress {
+  EntryId last_entry = 0;
+  uint64_t last_done = 0;
+  int64_t last_at = 0;
+  double rate = 0;  // tasks per second, smoothed
+};
+
+class Watch {
+ public:
+  Watch(const CoordinatorConfig& cfg, Pool& pool) : cfg_(cfg), pool_(pool) {}
+
+  void Tick() {
+    ReportProgress();
+    FlagStaleRefusals();
+    FlagAgents();
+  }
+
+ private:
+  void Flag(const std::string& kind, const std::vector<std::string>& tags, json detail) {
+    NewEntry e;
+    e.segment = segments::kConflicts;
+    e.tags = tags;
+    e.tags.insert(e.tags.begin(), kind);
+    e.importance = 0.9f;
+    e.author = "coordinator";
+    detail["kind"] = kind;
+    e.payload = JsonToPayload(detail);
+    if (auto w = pool_.Write(e); !w.ok())
+      spdlog::warn("cannot flag {}: {}", kind, w.status().message());
+    else
+      spdlog::warn("flagged {}: {}", kind, detail.dump());
+  }
+
+  void ReportProgress() {
+    Query q;
+    q.segments = {"requests"};
+    q.all_tags = {"active"};
+    q.limit = 0;
+    auto requests = pool_.Find(q);
+    if (!requests.ok()) return;
+    for (const Entry& r : *requests) ReportRequest(r);
+  }
+
+  void ReportRequest(const Entry& r) {
+    const std::string rid = std::to_string(r.id);
+    Query q;
+    q.segments = {segments::kTasks};
+    q.all_tags = {"req:" + rid};
+    q.limit = 0;
+    q.with_payload = false;
+    auto tasks = pool_.Find(q);
+    if (!tasks.ok()) return;
+    uint64_t by_state[kTaskStateCount] = {};
+    for (const Entry& t : *tasks) {
+      auto info = pool_.GetTask(t.id);
+      if (info.ok()) by_state[static_cast<int>(info->state)] += 1;
+    }
+    const auto total = r.payload.empty() ? tasks->size() : [&] {
+      auto j = PayloadToJson(r.payload);
+      return j.ok() && j->contains("tasks") ? (*j)["tasks"].get<size_t>() : tasks->size();
+    }();
+    Progress& p = progress_[r.id];
+    const int64_t now = NowMonoNs();
+    const uint64_t done = by_state[static_cast<int>(TaskState::kDone)] +
+                          by_state[static_cast<int>(TaskState::kDeadLettered)];
+    if (p.last_at != 0 && now > p.last_at) {
+      const double inst = static_cast<double>(done - p.last_done) * 1e9 /
+                          static_cast<double>(now - p.last_at);
+      p.rate = p.rate == 0 ? inst : 0.7 * p.rate + 0.3 * inst;
+    }
+    p.last_done = done;
+    p.last_at = now;
+    const uint64_t left = total > done ? total - done : 0;
+    json payload = {{"kind", "progress"},
+                    {"request", rid},
+                    {"total", total},
+                    {"pending", by_state[static_cast<int>(TaskState::kPending)]},
+                    {"running", by_state[static_cast<int>(TaskState::kRunning)]},
+                    {"done", by_state[static_cast<int>(TaskState::kDone)]},
+                    {"failed", by_state[static_cast<int>(TaskState::kFailed)]},
+                    {"dead_lettered", by_state[static_cast<int>(TaskState::kDeadLettered)]},
+                    {"throughput_per_s", p.rate},
+                    {"eta_s", p.rate > 0 ? json(static_cast<double>(left) / p.rate)
+                                         : json(nullptr)}};
+    NewEntry e;
+    e.segment = segments::kProgress;
+    e.tags = {"progress", "req:" + rid};
+    e.importance = 0.5f;
+    e.author = "coordinator";
+    e.payload = JsonToPayload(payload);
+    auto id = pool_.Write(e);
+    if (!id.ok()) return;
+    if (p.last_entry != 0) (void)pool_.Erase(p.last_entry);
+    p.last_entry = *id;
+  }
+
+  void FlagStaleRefusals() {
+    Query q;
+    q.segments = {segments::kConflicts};
+    q.all_tags = {"stale-epoch"};
+    q.after_id = stale_cursor_;
+    q.limit = 0;
+    auto found = pool_.Find(q);
+    if (!found.ok()) return;
+    for (const Entry& e : *found) {
+      stale_cursor_ = e.id;
+      auto rec = PayloadToJson(e.payload);
+      if (!rec.ok() || !rec->is_object()) continue;
+      const uint64_t task = rec->value("task", uint64_t{0});
+      Flag("duplicate_assignment", {"task:" + std::to_string(task)},
+           {{"task", task},
+            {"workers", json::array({rec->value("refused", ""), rec->value("holder", "")})},
+            {"evidence", "a " + rec->value("op", std::string("completion")) + " with epoch " +
+                             std::to_string(rec->value("epoch", 0)) + " was refused; the task is " +
+                             rec->value("state", std::string("?")) + " at epoch " +
+                             std::to_string(rec->value("current_epoch", 0))},
+            {"record", e.id}});
+    }
+  }
+
+  void FlagAgents() {
+    auto agents = pool_.ListAgents(milliseconds(cfg_.hung_after_ms));
+    if (!agents.ok()) return;
+    const int64_t now = NowMonoNs();
+    for (const AgentInfo& a : *agents) {
+      if (a.role != AgentRole::kWorker) continue;
+      const std::string key = a.name + "/" + std::to_string(a.ref.generation);
+      if (a.liveness != Liveness::kAlive && flagged_agents_.insert(key).second)
+        Flag(a.liveness == Liveness::kGone ? "dead_worker" : "hung_worker",
+             {"agent:" + a.name},
+             {{"worker", a.name}, {"pid", a.pid},
+              {"heartbeat_age_ms", static_cast<double>(a.heartbeat_age_ns) / 1e6},
+              {"running", a.running}, {"pending", a.pending}});
+      if (a.running == 0) continue;
+      auto running = pool_.RunningTasks(a.ref);
+      if (!running.ok()) continue;
+      for (TaskId id : *running) {
+        auto t = pool_.GetTask(id);
+        if (!t.ok() || t->lease_deadline_mono_ns > now) continue;
+        if (flagged_leases_.insert({id, t->epoch}).second)
+          Flag("expired_lease", {"task:" + std::to_string(id), "agent:" + a.name},
+               {{"task", id}, {"worker", a.name}, {"epoch", t->epoch},
+                {"expired_ms_ago",
+                 static_cast<double>(now - t->lease_deadline_mono_ns) / 1e6}});
+      }
+    }
+  }
+
+  const CoordinatorConfig& cfg_;
+  Pool& pool_;
+  std::map<EntryId, Progress> progress_;
+  EntryId stale_cursor_ = 0;
+  std::set<std::string> flagged_agents_;
+  std::set<std::pair<TaskId, uint32_t>> flagged_leases_;
+};
+
+}  // namespace
+
+int CoordinatorApp::Run() {
+  auto pool = Pool::Open(config_.pool);
+  if (!pool.ok()) {
+    spdlog::error("cannot attach: {}", pool.status().message());
+    return 1;
+  }
+  auto me = (*pool)->RegisterAgent({"coordinator-" + std::to_string(getpid()), {}, 0,
+                                    AgentRole::kCoordinator});
+  if (!me.ok()) {
+    spdlog::error("cannot register: {}", me.status().message());
+    return 1;
+  }
+  std::atomic<bool>& stop = InstallStopSignals();
+  Watch watch(config_, **pool);
+  int64_t next_tick = 0;
+  while (!stop.load()) {
+    (void)(*pool)->Heartbeat(*me);
+    if (NowMonoNs() >= next_tick) {
+      watch.Tick();
+      next_tick = NowMonoNs() + int64_t{config_.interval_ms} * 1'000'000;
+    }
+    usleep(config_.heartbeat_ms * 1000);
+  }
+  (void)(*pool)->Deregister(*me);
+  return 0;
+}
+
+}  // namespace slate::coordinator

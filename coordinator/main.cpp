@@ -1,0 +1,49 @@
+// slate-coordinator: progress reports and conflict flags for a pool.
+#include <boost/program_options.hpp>
+#include <iostream>
+
+#include "coordinator_app.h"
+#include "slate/process_setup.h"
+
+namespace po = boost::program_options;
+
+int main(int argc, char** argv) {
+  slate::coordinator::CoordinatorConfig cfg;
+  std::string log_level;
+  po::options_description opts(
+      "Usage: slate-coordinator [options]\n\n"
+      "Watches a pool: writes progress entries for active requests and flags\n"
+      "duplicate assignments, dead or hung workers and expired leases in\n"
+      "segment 'conflicts'. Changes no task.\n\nOptions");
+  opts.add_options()
+      ("help,h", "show this help")
+      ("pool", po::value(&cfg.pool)->default_value(slate::DefaultPoolName()),
+       "pool name (default: $SLATE_POOL, else slate)")
+      ("interval-ms", po::value(&cfg.interval_ms)->default_value(1000), "report interval")
+      ("hung-after-ms", po::value(&cfg.hung_after_ms)->default_value(5000),
+       "heartbeat age that makes a worker hung")
+      ("log-level", po::value(&log_level)->default_value("info"),
+       "trace, debug, info, warn, error, off");
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(argc, argv).options(opts).run(), vm);
+    po::notify(vm);
+  } catch (const std::exception& e) {
+    std::cerr << "slate-coordinator: " << e.what() << " (see --help)\n";
+    return 2;
+  }
+  if (vm.count("help")) {
+    std::cout << opts << "\n";
+    return 0;
+  }
+  if (cfg.interval_ms == 0) {
+    std::cerr << "slate-coordinator: --interval-ms must be positive\n";
+    return 2;
+  }
+  if (auto s = slate::SetUpLogging("slate-coordinator", log_level); !s.ok()) {
+    std::cerr << "slate-coordinator: " << s.message() << "\n";
+    return 2;
+  }
+  slate::DieWithParent();
+  return slate::coordinator::CoordinatorApp(std::move(cfg)).Run();
+}

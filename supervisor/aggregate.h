@@ -1,0 +1,27 @@
+// The final result of a request, built from the pool alone: every task in
+// input order with its status, result or error, worker, attempts and time,
+// and a summary.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include "request_store.h"
+
+namespace slate::supervisor {
+
+struct Aggregate {
+  nlohmann::ordered_json document;
+  uint64_t done = 0;
+  uint64_t dead_lettered = 0;
+  std::vector<EntryId> results;  // to mark aggregated
+  std::vector<EntryId> errors;   // to resolve
+  std::vector<TaskId> tasks;     // to release
+};
+
+Result<Aggregate> BuildAggregate(Pool& pool, const RequestRecord& req, int64_t wall_ns);
+
+// JSON text that survives any bytes a handler produced (invalid UTF-8 is
+// replaced, never thrown on).
+std::string DumpJson(const nlohmann::ordered_json& j, int indent = -1);
+
+}  // namespace slate::supervisor

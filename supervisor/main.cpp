@@ -1,0 +1,73 @@
+// slate-supervisor: runs one request over a pool's workers.
+#include <boost/program_options.hpp>
+#include <iostream>
+
+#include "slate/process_setup.h"
+#include "supervisor_app.h"
+
+namespace po = boost::program_options;
+
+int main(int argc, char** argv) {
+  slate::supervisor::SupervisorConfig cfg;
+  std::string log_level;
+  po::options_description opts(
+      "Usage: slate-supervisor [options] [INPUT]\n\n"
+      "Decomposes INPUT into tasks, delegates them to the pool's live workers,\n"
+      "retries failures and prints the aggregated result as JSON. Without INPUT\n"
+      "it resumes the pool's unfinished request.\n"
+      "Exit status: 0 all tasks done, 3 some dead-lettered, 2 bad input or\n"
+      "usage, 1 internal error.\n\nOptions");
+  opts.add_options()
+      ("help,h", "show this help")
+      ("pool", po::value(&cfg.pool)->default_value(slate::DefaultPoolName()),
+       "pool name (default: $SLATE_POOL, else slate)")
+      ("input", po::value(&cfg.input), "request file or directory")
+      ("split", po::value(&cfg.split)->default_value("jsonl"),
+       "jsonl (a task a line), lines (a line a task) or files (a file of a directory a task)")
+      ("policy", po::value(&cfg.policy)->default_value("round-robin"),
+       "round-robin or least-loaded")
+      ("output,o", po::value(&cfg.output), "also write the result JSON to this file")
+      ("max-pending", po::value(&cfg.max_pending)->default_value(2),
+       "tasks queued or running per worker at most")
+      ("max-retries", po::value(&cfg.default_max_retries)->default_value(2),
+       "retries for tasks that set none")
+      ("backoff-base-ms", po::value(&cfg.backoff_base_ms)->default_value(100),
+       "first retry delay; doubles per attempt, with jitter")
+      ("backoff-max-ms", po::value(&cfg.backoff_max_ms)->default_value(5000), "retry delay cap")
+      ("no-worker-timeout-ms", po::value(&cfg.no_worker_timeout_ms)->default_value(30000),
+       "dead-letter a task no live worker can take after this long")
+      ("wait-workers", po::value(&cfg.wait_workers)->default_value(0),
+       "wait for this many workers before delegating")
+      ("wait-workers-ms", po::value(&cfg.wait_workers_ms)->default_value(10000),
+       "how long to wait for them")
+      ("heartbeat-ms", po::value(&cfg.heartbeat_ms)->default_value(200), "heartbeat interval")
+      ("hung-after-ms", po::value(&cfg.hung_after_ms)->default_value(5000),
+       "a worker whose heartbeat is this old gets no new tasks")
+      ("seed", po::value(&cfg.seed)->default_value(0), "backoff jitter seed (0: clock)")
+      ("log-level", po::value(&log_level)->default_value("info"),
+       "trace, debug, info, warn, error, off");
+  po::positional_options_description pos;
+  pos.add("input", 1);
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(argc, argv).options(opts).positional(pos).run(), vm);
+    po::notify(vm);
+  } catch (const std::exception& e) {
+    std::cerr << "slate-supervisor: " << e.what() << " (see --help)\n";
+    return slate::supervisor::kExitUsage;
+  }
+  if (vm.count("help")) {
+    std::cout << opts << "\n";
+    return 0;
+  }
+  if (cfg.max_pending == 0) {
+    std::cerr << "slate-supervisor: --max-pending must be at least 1\n";
+    return slate::supervisor::kExitUsage;
+  }
+  if (auto s = slate::SetUpLogging("slate-supervisor", log_level); !s.ok()) {
+    std::cerr << "slate-supervisor: " << s.message() << "\n";
+    return slate::supervisor::kExitUsage;
+  }
+  slate::DieWithParent();
+  return slate::supervisor::SupervisorApp(std::move(cfg)).Run();
+}

@@ -1,0 +1,42 @@
+// Reading a request: the tasks it holds, validated in full before anything
+// runs. Errors name the file, the line (for jsonl and lines) and the reason.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "slate/status.h"
+
+namespace slate::supervisor {
+
+enum class SplitMode { kJsonLines, kLines, kFiles };
+Result<SplitMode> ParseSplitMode(const std::string& s);
+const char* SplitModeName(SplitMode m);
+
+struct TaskDef {
+  nlohmann::json payload;
+  std::optional<std::string> user_id;  // jsonl "id", echoed in the output
+  int priority = 0;
+  std::string requires_cap;
+  std::optional<uint32_t> max_retries;  // unset: the supervisor's default
+  uint32_t timeout_ms = 0;
+  int64_t deadline_ns = 0;  // wall clock, 0: none
+};
+
+// jsonl: one object a line with "payload" and optional "id", "priority",
+//        "requires", "max_retries", "timeout_ms", "deadline" (RFC 3339 UTC
+//        such as 2026-11-21T18:00:00Z, or Unix milliseconds). Blank lines
+//        are skipped; unknown fields are errors.
+// lines: each non-empty line is a task whose payload is the line's text.
+// files: each regular file of the directory (sorted by name, not recursive)
+//        is a task whose payload is {"path": "<absolute path>"}.
+Result<std::vector<TaskDef>> ReadRequest(const std::string& path, SplitMode mode);
+
+// Parses one jsonl line; exposed for tests and fuzzing.
+Result<TaskDef> ParseTaskLine(const std::string& line);
+
+}  // namespace slate::supervisor

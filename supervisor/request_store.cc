@@ -1,0 +1,148 @@
+#include "request_store.h"
+
+#include <algorithm>
+#include <set>
+
+#include "slate/clock.h"
+#include "slate/json_payload.h"
+
+namespace slate::supervisor {
+namespace {
+
+using nlohmann::json;
+
+json RecordJson(const RequestRecord& r) {
+  return {{"source", r.source}, {"split", SplitModeName(r.split)}, {"tasks", r.tasks},
+          {"posted", r.posted}, {"started_ns", r.started_ns}};
+}
+
+std::optional<RequestRecord> FromEntry(const Entry& e) {
+  auto j = PayloadToJson(e.payload);
+  if (!j.ok() || !j->is_object()) return std::nullopt;
+  try {
+    RequestRecord r;
+    r.entry_id = e.id;
+    r.id = std::to_string(e.id);
+    r.source = (*j)["source"].get<std::string>();
+    auto split = ParseSplitMode((*j)["split"].get<std::string>());
+    if (!split.ok()) return std::nullopt;
+    r.split = *split;
+    r.tasks = (*j)["tasks"].get<uint64_t>();
+    r.posted = (*j)["posted"].get<bool>();
+    r.started_ns = (*j)["started_ns"].get<int64_t>();
+    return r;
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+std::optional<std::string> TagValue(const Entry& e, const std::string& prefix) {
+  for (const auto& t : e.tags)
+    if (t.rfind(prefix, 0) == 0) return t.substr(prefix.size());
+  return std::nullopt;
+}
+
+}  // namespace
+
+Result<std::optional<RequestRecord>> FindActiveRequest(Pool& pool) {
+  Query q;
+  q.segments = {kRequestsSegment};
+  q.all_tags = {"active"};
+  q.limit = 0;
+  auto found = pool.Find(q);
+  if (!found.ok()) return found.status();
+  for (const Entry& e : *found)
+    if (auto r = FromEntry(e)) return std::optional<RequestRecord>(*r);
+  return std::optional<RequestRecord>();
+}
+
+Result<RequestRecord> CreateRequest(Pool& pool, const std::string& source, SplitMode split,
+                                    uint64_t tasks) {
+  RequestRecord r;
+  r.source = source;
+  r.split = split;
+  r.tasks = tasks;
+  r.started_ns = NowRealNs();
+  NewEntry e;
+  e.segment = kRequestsSegment;
+  e.tags = {"request", "active"};
+  e.importance = 1.0f;
+  e.author = "supervisor";
+  e.payload = JsonToPayload(RecordJson(r));
+  e.keep = true;
+  auto id = pool.Write(e);
+  if (!id.ok()) return id.status();
+  r.entry_id = *id;
+  r.id = std::to_string(*id);
+  return r;
+}
+
+Status PostTasks(Pool& pool, RequestRecord& req, const std::vector<TaskDef>& defs,
+                 AgentRef backlog, uint32_t default_max_retries) {
+  if (defs.size() != req.tasks)
+    return {StatusCode::kInvalidArgument,
+            "request " + req.id + " had " + std::to_string(req.tasks) + " tasks; " +
+                req.source + " now holds " + std::to_string(defs.size())};
+  auto existing = RequestTasks(pool, req, false);
+  if (!existing.ok()) return existing.status();
+  std::set<uint64_t> have;
+  for (const auto& t : *existing) have.insert(t.index);
+  for (uint64_t i = 0; i < defs.size(); ++i) {
+    if (have.count(i)) continue;
+    const TaskDef& d = defs[i];
+    TaskSpec spec;
+    spec.entry.segment = segments::kTasks;
+    spec.entry.tags = {"req:" + req.id, "i:" + std::to_string(i)};
+    if (d.user_id) spec.entry.tags.push_back("id:" + *d.user_id);
+    spec.entry.author = "supervisor";
+    spec.entry.payload = JsonToPayload(d.payload);
+    spec.entry.keep = true;  // until aggregated: its tags place it in the output
+    spec.priority = d.priority;
+    spec.requires_cap = d.requires_cap;
+    spec.max_retries = d.max_retries.value_or(default_max_retries);
+    spec.timeout_ms = d.timeout_ms;
+    spec.deadline_ns = d.deadline_ns;
+    spec.assignee = backlog;
+    auto posted = pool.PostTask(spec);
+    if (!posted.ok())
+      return {posted.status().code(),
+              "task " + std::to_string(i) + " of " + req.source + ": " + posted.status().message()};
+  }
+  req.posted = true;
+  EntryUpdate u;
+  u.payload = JsonToPayload(RecordJson(req));
+  return pool.Update(req.entry_id, u);
+}
+
+Result<std::vector<RequestTask>> RequestTasks(Pool& pool, const RequestRecord& req,
+                                              bool with_payload) {
+  Query q;
+  q.segments = {segments::kTasks};
+  q.all_tags = {"req:" + req.id};
+  q.limit = 0;
+  q.with_payload = with_payload;
+  auto found = pool.Find(q);
+  if (!found.ok()) return found.status();
+  std::vector<RequestTask> out;
+  for (Entry& e : *found) {
+    RequestTask t;
+    const auto idx = TagValue(e, "i:");
+    if (!idx) continue;
+    t.index = std::stoull(*idx);
+    t.user_id = TagValue(e, "id:");
+    t.entry = std::move(e);
+    out.push_back(std::move(t));
+  }
+  std::sort(out.begin(), out.end(),
+            [](const RequestTask& a, const RequestTask& b) { return a.index < b.index; });
+  return out;
+}
+
+Status FinishRequest(Pool& pool, const RequestRecord& req) {
+  EntryUpdate u;
+  u.tags = std::vector<std::string>{"request", "finished"};
+  if (Status s = pool.Update(req.entry_id, u); !s.ok()) return s;
+  return pool.Release(req.entry_id);
+}
+
+}  // namespace slate::supervisor

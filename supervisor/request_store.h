@@ -1,0 +1,48 @@
+// A request as the pool holds it, so that no supervisor state lives outside
+// the pool. The request entry (segment "requests", kept until finished)
+// records the source and how many tasks it has; each task carries the tags
+// "req:<request>" and "i:<input index>" (and "id:<user id>" if given).
+// Posting is resumable: a supervisor that dies halfway through posting is
+// replaced by one that posts only the indexes still missing.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "request_reader.h"
+#include "slate/pool.h"
+
+namespace slate::supervisor {
+
+inline constexpr const char* kRequestsSegment = "requests";
+
+struct RequestRecord {
+  EntryId entry_id = 0;
+  std::string id;  // the entry id as text: tags say "req:<id>"
+  std::string source;
+  SplitMode split = SplitMode::kJsonLines;
+  uint64_t tasks = 0;
+  bool posted = false;
+  int64_t started_ns = 0;
+};
+
+// The oldest request not yet finished, if any.
+Result<std::optional<RequestRecord>> FindActiveRequest(Pool& pool);
+Result<RequestRecord> CreateRequest(Pool& pool, const std::string& source, SplitMode split,
+                                    uint64_t tasks);
+// Posts every task whose index is not in the pool yet into the backlog,
+// then marks the request posted.
+Status PostTasks(Pool& pool, RequestRecord& req, const std::vector<TaskDef>& defs,
+                 AgentRef backlog, uint32_t default_max_retries);
+// The request's task entries, ordered by input index.
+struct RequestTask {
+  uint64_t index = 0;
+  std::optional<std::string> user_id;
+  Entry entry;
+};
+Result<std::vector<RequestTask>> RequestTasks(Pool& pool, const RequestRecord& req,
+                                              bool with_payload);
+Status FinishRequest(Pool& pool, const RequestRecord& req);
+
+}  // namespace slate::supervisor

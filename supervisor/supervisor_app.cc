@@ -1,0 +1,382 @@
+#include "supervisor_app.h"
+
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <random>
+#include <set>
+
+#include "aggregate.h"
+#include "delegator.h"
+#include "request_store.h"
+#include "slate/clock.h"
+#include "slate/json_payload.h"
+#include "slate/pool.h"
+#include "slate/process_setup.h"
+
+namespace slate::supervisor {
+namespace {
+
+using std::chrono::milliseconds;
+using nlohmann::json;
+
+// Registers, taking over from a predecessor that died: its backlog and the
+// tasks it was handing out become ours.
+Result<AgentRef> RegisterSupervisor(Pool& pool) {
+  auto agents = pool.ListAgents(std::chrono::seconds(3600));
+  if (!agents.ok()) return agents.status();
+  std::vector<AgentRef> dead;
+  for (const auto& a : *agents) {
+    if (a.role != AgentRole::kSupervisor) continue;
+    if (a.liveness != Liveness::kGone)
+      return Status{StatusCode::kAlreadyExists,
+                    "supervisor '" + a.name + "' (pid " + std::to_string(a.pid) +
+                        ") is already running on this pool"};
+    dead.push_back(a.ref);
+  }
+  auto me = pool.RegisterAgent({"supervisor-" + std::to_string(getpid()), {}, 0,
+                                AgentRole::kSupervisor});
+  if (!me.ok()) return me.status();
+  for (AgentRef d : dead) {
+    spdlog::warn("adopting the backlog of a supervisor that died (row {})", d.row);
+    if (Status s = pool.Deregister(d, *me); !s.ok()) return s;
+  }
+  return me;
+}
+
+class RequestRun {
+ public:
+  RequestRun(const SupervisorConfig& cfg, Pool& pool, AgentRef me, RequestRecord req,
+             Policy policy)
+      : cfg_(cfg), pool_(pool), me_(me), req_(std::move(req)),
+        delegator_(policy, cfg.max_pending),
+        rng_(cfg.seed ? cfg.seed : static_cast<uint64_t>(NowMonoNs())) {}
+
+  // Returns the exit status once the request is finished or we are stopped.
+  int Loop(const std::atomic<bool>& stop) {
+    WaitForWorkers(stop);
+    const int64_t start = NowMonoNs();
+    Query changes;
+    changes.segments = {segments::kResults, segments::kErrors, segments::kAgents};
+    changes.limit = 1;
+    changes.with_payload = false;
+    while (!stop.load()) {
+      auto stats = pool_.Stats();
+      if (!stats.ok()) return Fatal(stats.status());
+      changes.after_id = stats->next_id - 1;
+      if (Status s = Tick(); !s.ok()) return Fatal(s);
+      if (Finished(*stats)) return Finish(NowMonoNs() - start);
+      (void)pool_.Wait(changes, milliseconds(cfg_.heartbeat_ms));
+    }
+    spdlog::warn("stopped; request {} stays in the pool and resumes with the next supervisor",
+                 req_.id);
+    return kExitInternal;
+  }
+
+ private:
+  int Fatal(const Status& s) {
+    spdlog::error("{}", s.ToString());
+    return kExitInternal;
+  }
+
+  void WaitForWorkers(const std::atomic<bool>& stop) {
+    if (cfg_.wait_workers == 0) return;
+    const int64_t until = NowMonoNs() + int64_t{cfg_.wait_workers_ms} * 1'000'000;
+    while (!stop.load() && NowMonoNs() < until) {
+      (void)pool_.Heartbeat(me_);
+      if (LiveWorkers().size() >= cfg_.wait_workers) return;
+      Query q;
+      q.segments = {segments::kAgents};
+      q.after_id = pool_.Stats()->next_id - 1;
+      (void)pool_.Wait(q, milliseconds(100));
+    }
+    spdlog::warn("only {} of {} workers registered within {} ms; starting anyway",
+                 LiveWorkers().size(), cfg_.wait_workers, cfg_.wait_workers_ms);
+  }
+
+  std::vector<WorkerView> LiveWorkers() {
+    std::vector<WorkerView> out;
+    auto agents = pool_.ListAgents(milliseconds(cfg_.hung_after_ms));
+    if (!agents.ok()) return out;
+    for (const auto& a : *agents)
+      if (a.role == AgentRole::kWorker && a.liveness == Liveness::kAlive)
+        out.push_back({a.ref, a.name, a.capabilities, a.pending + a.running});
+    return out;
+  }
+
+  Status Tick() {
+    (void)pool_.Heartbeat(me_);
+    if (Status s = ReapGoneWorkers(); !s.ok()) return s;
+    if (Status s = ReclaimExpiredLeases(); !s.ok()) return s;
+    if (Status s = HandleFailures(); !s.ok()) return s;
+    if (Status s = RetryDue(); !s.ok()) return s;
+    return Delegate();
+  }
+
+  Status ReapGoneWorkers() {
+    auto agents = pool_.ListAgents(milliseconds(cfg_.hung_after_ms));
+    if (!agents.ok()) return agents.status();
+    for (const auto& a : *agents) {
+      if (a.role != AgentRole::kWorker || a.liveness != Liveness::kGone) continue;
+      spdlog::warn("worker '{}' (pid {}) is gone; its {} running and {} queued tasks return "
+                   "to the backlog",
+                   a.name, a.pid, a.running, a.pending);
+      Status s = pool_.Deregister(a.ref, me_);
+      if (!s.ok() && s.code() != StatusCode::kNotFound) return s;
+    }
+    return Status::Ok();
+  }
+
+  Status ReclaimExpiredLeases() {
+    auto agents = pool_.ListAgents(milliseconds(cfg_.hung_after_ms));
+    if (!agents.ok()) return agents.status();
+    const int64_t now = NowMonoNs();
+    for (const auto& a : *agents) {
+      if (a.role != AgentRole::kWorker || a.running == 0) continue;
+      auto running = pool_.RunningTasks(a.ref);
+      if (!running.ok()) continue;
+      for (TaskId id : *running) {
+        auto t = pool_.GetTask(id);
+        if (!t.ok() || t->lease_deadline_mono_ns > now) continue;
+        spdlog::warn("task {}: lease of '{}' expired; back to the backlog", id, a.name);
+        Status s = pool_.Reassign(id, me_);
+        if (!s.ok() && s.code() != StatusCode::kWrongState) return s;
+      }
+    }
+    return Status::Ok();
+  }
+
+  // Failures are learned from their records in "errors" (tag "failure").
+  Status HandleFailures() {
+    Query q;
+    q.segments = {segments::kErrors};
+    q.all_tags = {"failure"};
+    q.after_id = failure_cursor_;
+    q.limit = 0;
+    auto found = pool_.Find(q);
+    if (!found.ok()) return found.status();
+    for (const Entry& e : *found) {
+      failure_cursor_ = e.id;
+      auto rec = PayloadToJson(e.payload);
+      if (!rec.ok() || !rec->is_object() || !rec->contains("task")) continue;
+      const TaskId id = (*rec)["task"].get<TaskId>();
+      auto t = pool_.GetTask(id);
+      if (!t.ok() || t->state != TaskState::kFailed || retry_at_.count(id)) continue;
+      if (t->attempts <= t->max_retries) {
+        retry_at_[id] = NowMonoNs() + BackoffNs(t->attempts);
+        continue;
+      }
+      const std::string reason = "failed " + std::to_string(t->attempts) +
+                                 " attempt(s); last error: " + rec->value("error", "");
+      spdlog::warn("task {} dead-lettered: {}", id, reason);
+      if (auto dl = pool_.DeadLetter(id, reason); !dl.ok() &&
+                                                  dl.status().code() != StatusCode::kWrongState)
+        return dl.status();
+    }
+    return Status::Ok();
+  }
+
+  int64_t BackoffNs(uint32_t attempts) {
+    const double base = cfg_.backoff_base_ms * std::pow(2.0, attempts > 0 ? attempts - 1 : 0);
+    const double capped = std::min<double>(base, cfg_.backoff_max_ms);
+    std::uniform_real_distribution<double> jitter(0.5, 1.0);
+    return static_cast<int64_t>(capped * jitter(rng_) * 1e6);
+  }
+
+  Status RetryDue() {
+    const int64_t now = NowMonoNs();
+    for (auto it = retry_at_.begin(); it != retry_at_.end();) {
+      if (it->second > now) {
+        ++it;
+        continue;
+      }
+      Status s = pool_.Retry(it->first, me_);
+      if (!s.ok() && s.code() != StatusCode::kWrongState) return s;
+      it = retry_at_.erase(it);
+    }
+    return Status::Ok();
+  }
+
+  Status Delegate() {
+    auto backlog = pool_.PendingTasks(me_, 512);
+    if (!backlog.ok()) return backlog.status();
+    if (backlog->empty()) return Status::Ok();
+    std::vector<WorkerView> workers = LiveWorkers();
+    const int64_t now = NowMonoNs();
+    for (TaskId id : *backlog) {
+      auto t = pool_.GetTask(id);
+      if (!t.ok()) continue;
+      const auto choice = delegator_.Choose(workers, t->requires_cap, t->last_agent.row);
+      if (choice.worker) {
+        Status s = pool_.Reassign(id, workers[*choice.worker].ref);
+        if (s.ok()) delegator_.Assigned(workers, *choice.worker, t->requires_cap);
+        else if (s.code() != StatusCode::kNotFound) return s;
+        waiting_since_.erase(id);
+        continue;
+      }
+      if (choice.any_capable) {
+        waiting_since_.erase(id);
+        continue;
+      }
+      auto [it, fresh] = waiting_since_.emplace(id, now);
+      if (now - it->second > int64_t{cfg_.no_worker_timeout_ms} * 1'000'000) {
+        const std::string reason =
+            "no live worker " +
+            (t->requires_cap.empty() ? std::string("registered")
+                                     : "has capability '" + t->requires_cap + "'") +
+            " after waiting " + std::to_string(cfg_.no_worker_timeout_ms) + " ms";
+        spdlog::error("task {} dead-lettered: {}", id, reason);
+        (void)pool_.DeadLetter(id, reason);
+        waiting_since_.erase(id);
+      }
+    }
+    return Status::Ok();
+  }
+
+  // Cheap test first (pool-wide counts), then the request's own tasks.
+  bool Finished(const PoolStats& st) {
+    auto n = [&](TaskState s) { return st.tasks_by_state[static_cast<int>(s)]; };
+    if (n(TaskState::kPending) + n(TaskState::kRunning) + n(TaskState::kFailed) != 0 ||
+        !retry_at_.empty())
+      return false;
+    auto tasks = RequestTasks(pool_, req_, false);
+    if (!tasks.ok() || tasks->size() != req_.tasks) return false;
+    for (const auto& t : *tasks) {
+      auto info = pool_.GetTask(t.entry.id);
+      if (!info.ok() || !IsFinal(info->state)) return false;
+    }
+    return true;
+  }
+
+  int Finish(int64_t wall_ns) {
+    auto agg = BuildAggregate(pool_, req_, wall_ns);
+    if (!agg.ok()) return Fatal(agg.status());
+    const std::string text = DumpJson(agg->document, 2);
+    NewEntry final_entry;
+    final_entry.segment = segments::kResults;
+    final_entry.tags = {"final", "req:" + req_.id};
+    final_entry.importance = 1.0f;
+    final_entry.author = "supervisor";
+    final_entry.payload = JsonToPayload(agg->document);
+    if (auto w = pool_.Write(final_entry); !w.ok()) {
+      final_entry.payload = JsonToPayload({{"request", agg->document["request"]},
+                                           {"summary", agg->document["summary"]},
+                                           {"note", "tasks omitted: " + w.status().message()}});
+      if (auto w2 = pool_.Write(final_entry); !w2.ok())
+        spdlog::error("cannot write the final entry: {}", w2.status().message());
+    }
+    for (EntryId r : agg->results) (void)pool_.MarkAggregated(r);
+    for (EntryId e : agg->errors) (void)pool_.Resolve(e);
+    for (TaskId t : agg->tasks) (void)pool_.Release(t);
+    if (Status s = FinishRequest(pool_, req_); !s.ok())
+      spdlog::error("cannot mark request {} finished: {}", req_.id, s.message());
+    std::cout << text << std::endl;
+    if (!cfg_.output.empty()) {
+      std::ofstream out(cfg_.output);
+      out << text << "\n";
+      if (!out) spdlog::error("cannot write {}", cfg_.output);
+    }
+    const json& s = agg->document["summary"];
+    std::fprintf(stderr, "slate: request %s: %llu tasks, %llu done, %llu dead-lettered, "
+                 "%llu retries, %llu workers, %.2f s\n",
+                 req_.id.c_str(), static_cast<unsigned long long>(s["tasks"].get<uint64_t>()),
+                 static_cast<unsigned long long>(agg->done),
+                 static_cast<unsigned long long>(agg->dead_lettered),
+                 static_cast<unsigned long long>(s["retries"].get<uint64_t>()),
+                 static_cast<unsigned long long>(s["workers"].get<uint64_t>()),
+                 static_cast<double>(wall_ns) / 1e9);
+    return agg->dead_lettered ? kExitPartial : kExitOk;
+  }
+
+  const SupervisorConfig& cfg_;
+  Pool& pool_;
+  AgentRef me_;
+  RequestRecord req_;
+  Delegator delegator_;
+  std::mt19937_64 rng_;
+  EntryId failure_cursor_ = 0;
+  std::map<TaskId, int64_t> retry_at_;
+  std::map<TaskId, int64_t> waiting_since_;
+};
+
+}  // namespace
+
+int SupervisorApp::Run() {
+  auto policy = ParsePolicy(config_.policy);
+  auto split = ParseSplitMode(config_.split);
+  for (const Status& s : {policy.status(), split.status()})
+    if (!s.ok()) {
+      spdlog::error("{}", s.message());
+      return kExitUsage;
+    }
+  std::vector<TaskDef> defs;
+  if (!config_.input.empty()) {
+    auto read = ReadRequest(config_.input, *split);
+    if (!read.ok()) {
+      spdlog::error("{}", read.status().message());
+      return kExitUsage;
+    }
+    defs = std::move(*read);
+  }
+  auto pool = Pool::Open(config_.pool);
+  if (!pool.ok()) {
+    spdlog::error("cannot attach: {}", pool.status().message());
+    return kExitInternal;
+  }
+  auto me = RegisterSupervisor(**pool);
+  if (!me.ok()) {
+    spdlog::error("cannot register: {}", me.status().message());
+    return kExitInternal;
+  }
+  auto active = FindActiveRequest(**pool);
+  if (!active.ok()) {
+    spdlog::error("{}", active.status().ToString());
+    return kExitInternal;
+  }
+  RequestRecord req;
+  if (active->has_value()) {
+    req = **active;
+    spdlog::info("resuming request {} ({}, {} tasks)", req.id, req.source, req.tasks);
+    if (!config_.input.empty())
+      spdlog::warn("the pool already holds unfinished request {}; --input is ignored", req.id);
+    if (!req.posted && (config_.input.empty() || config_.input != req.source)) {
+      auto read = ReadRequest(req.source, req.split);
+      if (!read.ok()) {
+        spdlog::error("cannot re-read request {}: {}", req.id, read.status().message());
+        return kExitInternal;
+      }
+      defs = std::move(*read);
+    }
+  } else {
+    if (config_.input.empty()) {
+      spdlog::error("pool '{}' holds no unfinished request and no --input was given",
+                    config_.pool);
+      return kExitUsage;
+    }
+    auto created = CreateRequest(**pool, config_.input, *split, defs.size());
+    if (!created.ok()) {
+      spdlog::error("{}", created.status().ToString());
+      return kExitInternal;
+    }
+    req = *created;
+    spdlog::info("request {}: {} tasks from {}", req.id, req.tasks, req.source);
+  }
+  if (!req.posted) {
+    if (Status s = PostTasks(**pool, req, defs, *me, config_.default_max_retries); !s.ok()) {
+      spdlog::error("{}", s.ToString());
+      return kExitInternal;
+    }
+  }
+  std::atomic<bool>& stop = InstallStopSignals();
+  const int rc = RequestRun(config_, **pool, *me, req, *policy).Loop(stop);
+  if (rc == kExitOk || rc == kExitPartial) (void)(*pool)->Deregister(*me);
+  return rc;
+}
+
+}  // namespace slate::supervisor

@@ -1,0 +1,48 @@
+// slate-supervisor: turns a request into tasks, delegates them to live
+// workers, retries failures, dead-letters what cannot succeed, and prints
+// the aggregated result.
+//
+// All state is in the pool: the request entry, the tasks (its backlog is
+// its own agent queue), results and errors. A supervisor started on a pool
+// that holds an unfinished request resumes it; a dead predecessor's backlog
+// is adopted.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace slate::supervisor {
+
+struct SupervisorConfig {
+  std::string pool;
+  std::string input;  // empty: resume the pool's active request
+  std::string split = "jsonl";
+  std::string policy = "round-robin";
+  std::string output;  // also write the result JSON here
+  uint32_t max_pending = 2;            // per worker
+  uint32_t default_max_retries = 2;
+  uint32_t backoff_base_ms = 100;
+  uint32_t backoff_max_ms = 5000;
+  uint32_t no_worker_timeout_ms = 30000;
+  uint32_t wait_workers = 0;           // wait for this many before delegating
+  uint32_t wait_workers_ms = 10000;
+  uint32_t heartbeat_ms = 200;
+  uint32_t hung_after_ms = 5000;       // heartbeat age of a hung worker
+  uint64_t seed = 0;                   // backoff jitter; 0: from the clock
+};
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitInternal = 1;
+inline constexpr int kExitUsage = 2;
+inline constexpr int kExitPartial = 3;
+
+class SupervisorApp {
+ public:
+  explicit SupervisorApp(SupervisorConfig config) : config_(std::move(config)) {}
+  int Run();
+
+ private:
+  SupervisorConfig config_;
+};
+
+}  // namespace slate::supervisor

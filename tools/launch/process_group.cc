@@ -1,0 +1,85 @@
+#include "process_group.h"
+
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstring>
+#include <thread>
+
+namespace slate::launch {
+
+ProcessGroup::~ProcessGroup() { StopAll(std::chrono::milliseconds(2000)); }
+
+Result<size_t> ProcessGroup::Start(const std::string& name,
+                                   const std::vector<std::string>& argv) {
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  const pid_t parent = getpid();
+  const pid_t pid = fork();
+  if (pid < 0)
+    return Status{StatusCode::kIoError, "cannot start " + name + ": " + strerror(errno)};
+  if (pid == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid() != parent) _exit(1);
+    execv(args[0], args.data());
+    static const char kMsg[] = "slate-launch: cannot execute a group member\n";
+    (void)!write(2, kMsg, sizeof kMsg - 1);
+    _exit(127);
+  }
+  members_.push_back({name, pid, 0, false});
+  return members_.size() - 1;
+}
+
+std::vector<size_t> ProcessGroup::Reap() {
+  std::vector<size_t> out;
+  for (size_t i = 0; i < members_.size(); ++i) {
+    Member& m = members_[i];
+    if (m.exited) continue;
+    if (waitpid(m.pid, &m.status, WNOHANG) == m.pid) {
+      m.exited = true;
+      out.push_back(i);
+    }
+  }
+  return out;
+}
+
+void ProcessGroup::StopAll(std::chrono::milliseconds grace) {
+  for (Member& m : members_)
+    if (!m.exited) kill(m.pid, SIGTERM);
+  const auto until = std::chrono::steady_clock::now() + grace;
+  for (;;) {
+    Reap();
+    bool running = false;
+    for (const Member& m : members_) running |= !m.exited;
+    if (!running) return;
+    if (std::chrono::steady_clock::now() > until) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  for (Member& m : members_) {
+    if (m.exited) continue;
+    kill(m.pid, SIGKILL);
+    waitpid(m.pid, &m.status, 0);
+    m.exited = true;
+  }
+}
+
+std::string SelfDirectory() {
+  char buf[PATH_MAX];
+  const ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n <= 0) return ".";
+  std::string path(buf, static_cast<size_t>(n));
+  return path.substr(0, path.rfind('/'));
+}
+
+std::string DescribeWaitStatus(int status) {
+  if (WIFEXITED(status)) return "exit " + std::to_string(WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) return "killed by signal " + std::to_string(WTERMSIG(status));
+  return "status " + std::to_string(status);
+}
+
+}  // namespace slate::launch

@@ -1,0 +1,46 @@
+// The members of a group started by slate-launch: child processes it
+// forked and must stop. Every member gets SIGTERM when slate-launch dies
+// (PR_SET_PDEATHSIG), so none can outlive it.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "slate/status.h"
+
+namespace slate::launch {
+
+struct Member {
+  std::string name;  // for messages: "worker-3", "supervisor"
+  pid_t pid = -1;
+  int status = 0;    // wait status once exited
+  bool exited = false;
+};
+
+class ProcessGroup {
+ public:
+  ~ProcessGroup();  // stops whatever is still running
+
+  // Starts argv[0] (a path) with argv; stdout and stderr are inherited.
+  Result<size_t> Start(const std::string& name, const std::vector<std::string>& argv);
+  // Reaps exited members without blocking; returns those newly exited.
+  std::vector<size_t> Reap();
+  // SIGTERM to every running member, then SIGKILL after grace; reaps all.
+  void StopAll(std::chrono::milliseconds grace);
+  const Member& member(size_t i) const { return members_[i]; }
+  size_t size() const { return members_.size(); }
+
+ private:
+  std::vector<Member> members_;
+};
+
+// The folder holding slate-launch itself (its siblings are there too).
+std::string SelfDirectory();
+
+// "exit 3", "killed by signal 9".
+std::string DescribeWaitStatus(int status);
+
+}  // namespace slate::launch

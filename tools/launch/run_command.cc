@@ -1,0 +1,192 @@
+#include "run_command.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <thread>
+
+#include "handler.h"
+#include "process_group.h"
+#include "progress_bar.h"
+#include "request_reader.h"
+#include "delegator.h"
+#include "slate/pool.h"
+#include "slate/process_setup.h"
+
+namespace slate::launch {
+namespace {
+
+int Usage(const std::string& message) {
+  std::fprintf(stderr, "slate-launch: %s\n", message.c_str());
+  return 2;
+}
+
+// Worker groups: "--workers N" plus any "--worker-group N:cap1,cap2".
+struct WorkerGroup {
+  uint32_t count = 0;
+  std::vector<std::string> caps;
+};
+
+Result<std::vector<WorkerGroup>> WorkerGroups(const RunOptions& o) {
+  std::vector<WorkerGroup> out;
+  if (o.workers > 0) out.push_back({o.workers, o.capabilities});
+  for (const auto& spec : o.worker_specs) {
+    const auto colon = spec.find(':');
+    WorkerGroup g;
+    try {
+      g.count = static_cast<uint32_t>(std::stoul(spec.substr(0, colon)));
+    } catch (const std::exception&) {
+      return Status{StatusCode::kInvalidArgument,
+                    "--worker-group '" + spec + "' is not N:cap1,cap2"};
+    }
+    if (colon != std::string::npos) {
+      std::string caps = spec.substr(colon + 1);
+      size_t pos = 0;
+      while (pos <= caps.size()) {
+        const size_t comma = std::min(caps.find(',', pos), caps.size());
+        if (comma > pos) g.caps.push_back(caps.substr(pos, comma - pos));
+        pos = comma + 1;
+      }
+    }
+    out.push_back(std::move(g));
+  }
+  uint32_t total = 0;
+  for (const auto& g : out) total += g.count;
+  if (total == 0 || total > 512)
+    return Status{StatusCode::kInvalidArgument, "the group needs 1 to 512 workers"};
+  return out;
+}
+
+// Everything a user can get wrong is checked before anything starts.
+Result<size_t> Validate(const RunOptions& o) {
+  std::string why;
+  if (!IsValidPoolName(o.pool, &why)) return Status{StatusCode::kInvalidArgument, why};
+  auto split = supervisor::ParseSplitMode(o.split);
+  if (!split.ok()) return split.status();
+  if (auto p = supervisor::ParsePolicy(o.policy); !p.ok()) return p.status();
+  worker::HandlerOptions h;
+  h.name = o.exec.empty() ? o.handler : "exec";
+  h.exec_command = o.exec;
+  h.exec_shell = o.shell;
+  if (auto made = worker::MakeHandler(h); !made.ok()) return made.status();
+  if (auto g = WorkerGroups(o); !g.ok()) return g.status();
+  auto tasks = supervisor::ReadRequest(o.input, *split);
+  if (!tasks.ok()) return tasks.status();
+  return tasks->size();
+}
+
+std::atomic<int> g_signal{0};
+void OnSignal(int sig) { g_signal.store(sig); }
+
+}  // namespace
+
+int RunGroup(const RunOptions& o) {
+  auto tasks = Validate(o);
+  if (!tasks.ok()) return Usage(tasks.status().message());
+  struct sigaction sa {};
+  sa.sa_handler = OnSignal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+
+  PoolOptions po;
+  po.name = o.pool;
+  po.slot_capacity = o.slots ? o.slots
+                             : std::max<uint32_t>(65536, static_cast<uint32_t>(*tasks * 4 + 1024));
+  po.data_bytes = std::max<uint64_t>(64ull << 20, uint64_t{po.slot_capacity} * 512);
+  auto pool = Pool::Create(po);
+  if (!pool.ok()) {
+    std::string msg = pool.status().message();
+    if (pool.status().code() == StatusCode::kAlreadyExists)
+      msg += " (another group may be using it; if none is, remove /dev/shm/" +
+             ShmNameFor(o.pool) + ")";
+    std::fprintf(stderr, "slate-launch: %s\n", msg.c_str());
+    return pool.status().code() == StatusCode::kAlreadyExists ? 2 : 1;
+  }
+  const std::string bin = SelfDirectory();
+  const std::vector<std::string> common = {"--pool", o.pool, "--log-level", o.log_level};
+  auto with = [&](std::vector<std::string> argv) {
+    argv.insert(argv.begin() + 1, common.begin(), common.end());
+    return argv;
+  };
+  int rc = 1;
+  {
+    ProcessGroup group;
+    bool started = group.Start("coordinator", with({bin + "/slate-coordinator"})).ok();
+    const auto groups = *WorkerGroups(o);
+    uint32_t n = 0;
+    for (const auto& g : groups) {
+      for (uint32_t i = 0; i < g.count && started; ++i) {
+        const std::string name = "worker-" + std::to_string(++n);
+        std::vector<std::string> argv = {bin + "/slate-worker", "--name", name};
+        if (o.exec.empty()) {
+          argv.insert(argv.end(), {"--handler", o.handler});
+        } else {
+          argv.insert(argv.end(), {"--handler", "exec", "--exec", o.exec});
+          if (o.shell) argv.push_back("--shell");
+        }
+        for (const auto& c : g.caps) argv.insert(argv.end(), {"--capability", c});
+        started = group.Start(name, with(argv)).ok();
+      }
+    }
+    std::vector<std::string> sup = {bin + "/slate-supervisor", "--input", o.input,
+                                    "--split", o.split, "--policy", o.policy,
+                                    "--max-retries", std::to_string(o.max_retries),
+                                    "--max-pending", std::to_string(o.max_pending),
+                                    "--wait-workers", std::to_string(n)};
+    if (!o.output.empty()) sup.insert(sup.end(), {"--output", o.output});
+    const size_t sup_index = group.size();
+    started = started && group.Start("supervisor", with(sup)).ok();
+    ProgressBar bar;
+    while (started && g_signal.load() == 0) {
+      bool supervisor_done = false;
+      for (size_t i : group.Reap()) {
+        const Member& m = group.member(i);
+        if (i == sup_index) {
+          supervisor_done = true;
+          continue;
+        }
+        bar.Clear();
+        std::fprintf(stderr, "slate-launch: %s (pid %d) exited: %s\n", m.name.c_str(), m.pid,
+                     DescribeWaitStatus(m.status).c_str());
+      }
+      if (supervisor_done) break;
+      if (auto st = (*pool)->Stats(); st.ok()) {
+        const auto& t = st->tasks_by_state;
+        bar.Update(t[static_cast<int>(TaskState::kDone)],
+                   t[static_cast<int>(TaskState::kDeadLettered)], *tasks,
+                   st->agents_registered >= 2 ? st->agents_registered - 2 : 0);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    bar.Clear();
+    const Member& sm = group.member(std::min(sup_index, group.size() - 1));
+    if (g_signal.load() != 0) {
+      std::fprintf(stderr, "slate-launch: interrupted; stopping the group\n");
+      rc = 130;
+    } else if (!started) {
+      std::fprintf(stderr, "slate-launch: the group could not be started\n");
+    } else if (WIFEXITED(sm.status)) {
+      rc = WEXITSTATUS(sm.status);
+    } else {
+      std::fprintf(stderr, "slate-launch: supervisor %s\n",
+                   DescribeWaitStatus(sm.status).c_str());
+    }
+    group.StopAll(std::chrono::milliseconds(5000));
+  }
+  const std::string name = (*pool)->name();
+  pool->reset();
+  if (o.keep) {
+    std::fprintf(stderr, "slate-launch: pool '%s' kept for inspection (/dev/shm/%s)\n",
+                 name.c_str(), ShmNameFor(name).c_str());
+  } else {
+    (void)Pool::Remove(name);
+  }
+  return rc;
+}
+
+}  // namespace slate::launch
