@@ -13,8 +13,9 @@ int main(int argc, char** argv) {
   po::options_description opts(
       "Usage: slate-worker [options]\n\n"
       "Registers in a pool, claims the tasks delegated to it (highest priority\n"
-      "first) and runs a handler on each. SIGTERM finishes the current task,\n"
-      "hands queued ones back to the supervisor and exits 0.\n\nOptions");
+      "first) and runs a handler on each. SIGTERM lets the current task finish\n"
+      "(within --drain-ms, else it is released), hands queued tasks back to the\n"
+      "supervisor and exits 0.\n\nOptions");
   opts.add_options()
       ("help,h", "show this help")
       ("pool", po::value(&cfg.pool)->default_value(slate::DefaultPoolName()),
@@ -33,6 +34,8 @@ int main(int argc, char** argv) {
        "time limit for tasks that set none (0: none)")
       ("lease-ms", po::value(&cfg.lease_ms)->default_value(30000), "claim lease")
       ("heartbeat-ms", po::value(&cfg.heartbeat_ms)->default_value(200), "heartbeat interval")
+      ("drain-ms", po::value(&cfg.drain_ms)->default_value(2000),
+       "on SIGTERM, how long the current task may still run before it is released")
       ("log-level", po::value(&log_level)->default_value("info"),
        "trace, debug, info, warn, error, off");
   po::variables_map vm;

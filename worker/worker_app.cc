@@ -48,8 +48,10 @@ AgentRef HeirOf(Pool& pool) {
 
 class Heartbeat {
  public:
-  Heartbeat(Pool& pool, AgentRef me, const WorkerConfig& cfg, Current& cur)
-      : pool_(pool), me_(me), cfg_(cfg), cur_(cur), thread_([this] { Loop(); }) {}
+  Heartbeat(Pool& pool, AgentRef me, const WorkerConfig& cfg, Current& cur,
+            const std::atomic<bool>& stop)
+      : pool_(pool), me_(me), cfg_(cfg), cur_(cur), stop_(stop),
+        thread_([this] { Loop(); }) {}
   ~Heartbeat() {
     {
       std::lock_guard<std::mutex> l(mu_);
@@ -73,6 +75,10 @@ class Heartbeat {
     if (!cur_.active) return;
     const int64_t now = NowMonoNs();
     if (cur_.timeout_at_mono != 0 && now > cur_.timeout_at_mono) cur_.cancel = true;
+    if (stop_.load()) {
+      if (stop_seen_ == 0) stop_seen_ = now;
+      if (now - stop_seen_ > int64_t{cfg_.drain_ms} * 1'000'000) cur_.cancel = true;
+    }
     if (cur_.lease_deadline_mono - now < int64_t{cfg_.lease_ms} * 500'000) {
       const Status s = pool_.RenewLease(cur_.id, cur_.epoch, milliseconds(cfg_.lease_ms), me_);
       if (s.ok()) {
@@ -88,6 +94,8 @@ class Heartbeat {
   AgentRef me_;
   const WorkerConfig& cfg_;
   Current& cur_;
+  const std::atomic<bool>& stop_;
+  int64_t stop_seen_ = 0;
   std::mutex mu_;
   std::condition_variable cv_;
   bool done_ = false;
@@ -141,7 +149,7 @@ int WorkerApp::Run() {
   Current cur;
   int rc = 0;
   {
-    Heartbeat hb(**pool, *me, config_, cur);
+    Heartbeat hb(**pool, *me, config_, cur, stop);
     while (!stop.load()) {
       auto claim = (*pool)->WaitClaim(*me, milliseconds(config_.lease_ms), milliseconds(1000));
       if (!claim.ok()) {
@@ -173,6 +181,15 @@ int WorkerApp::Run() {
           cur.cancel = false;
         }
         out = (**handler).Run(in, cur.cancel);
+        if (!out.ok && cur.cancel.load() && stop.load()) {
+          // Stopping and out of drain time: the task goes back, unfailed.
+          std::lock_guard<std::mutex> l(cur.mu);
+          cur.active = false;
+          const Status s = (*pool)->Reassign(c.task.id, HeirOf(**pool));
+          spdlog::info("stopping: task {} released ({})", c.task.id,
+                       s.ok() ? "back to the supervisor" : s.message());
+          continue;
+        }
         std::lock_guard<std::mutex> l(cur.mu);
         if (!out.ok && out.error == "cancelled" && cur.timeout_at_mono != 0 &&
             NowMonoNs() > cur.timeout_at_mono)

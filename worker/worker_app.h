@@ -3,8 +3,10 @@
 //
 // Threads: the main thread claims and runs tasks. The heartbeat thread
 // heartbeats, renews the current lease when half of it is gone, and cancels
-// a task past its timeout. SIGTERM/SIGINT: the current task is finished, the
-// worker deregisters (its queued tasks go back to the supervisor), exit 0.
+// a task past its timeout. SIGTERM/SIGINT: the current task may finish within
+// drain_ms; past that it is cancelled and released back to the supervisor
+// (pending again, not failed). The worker deregisters (its queued tasks go
+// back to the supervisor) and exits 0.
 #pragma once
 
 #include <cstdint>
@@ -22,6 +24,7 @@ struct WorkerConfig {
   HandlerOptions handler;
   uint32_t lease_ms = 30000;
   uint32_t heartbeat_ms = 200;
+  uint32_t drain_ms = 2000;
 };
 
 class WorkerApp {

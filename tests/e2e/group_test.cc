@@ -1,0 +1,235 @@
+// End-to-end: slate-launch runs real groups (supervisor, workers,
+// coordinator as separate processes) over a real pool.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "run_command.h"
+#include "slate/json_payload.h"
+#include "slate/pool.h"
+#include "util/test_pool.h"
+
+namespace slate::testing {
+namespace {
+
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+class GroupTest : public ::testing::Test {
+ protected:
+  void SetUp() override { pool = UniquePoolName("e2e"); }
+  void TearDown() override {
+    EXPECT_FALSE(PoolExists(pool)) << "pool left behind";
+    EXPECT_TRUE(ProcessesMentioning(pool).empty()) << "group members left behind";
+    (void)Pool::Remove(pool);
+  }
+  // slate-launch run ... with this test's pool; parses stdout as JSON.
+  CommandResult Launch(std::vector<std::string> args, json* out = nullptr) {
+    args.insert(args.begin(), {"slate-launch", "run", "--pool", pool});
+    CommandResult r = RunCommand(args, 120000);
+    if (out != nullptr) *out = json::parse(r.out, nullptr, false);
+    return r;
+  }
+  std::string Jsonl(const std::string& name, const std::vector<json>& tasks) {
+    std::string text;
+    for (const auto& t : tasks) text += t.dump() + "\n";
+    return WriteTempFile(name, text);
+  }
+  std::string pool;
+};
+
+TEST_F(GroupTest, SampleDocumentsGiveExactlyTheExpectedResults) {
+  json out;
+  const auto r = Launch({"--workers", "3", "--split", "files", "--exec",
+                         "python3 " + SourceDir() + "/examples/agents/keywords.py",
+                         SourceDir() + "/examples/docs"},
+                        &out);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  json expected;
+  std::ifstream(SourceDir() + "/examples/expected/docs.json") >> expected;
+  ASSERT_EQ(out["tasks"].size(), expected.size());
+  for (size_t i = 0; i < expected.size(); ++i) {
+    EXPECT_EQ(out["tasks"][i]["index"], i);
+    EXPECT_EQ(out["tasks"][i]["status"], "done");
+    EXPECT_EQ(out["tasks"][i]["result"], expected[i]) << "task " << i;
+  }
+  EXPECT_EQ(out["summary"]["done"], expected.size());
+  EXPECT_NE(r.err.find("24 tasks, 24 done, 0 dead-lettered"), std::string::npos) << r.err;
+}
+
+TEST_F(GroupTest, SampleRequestWithPrioritiesAndCapabilities) {
+  json out;
+  const auto r = Launch({"--workers", "2", "--worker-group", "1:stats", "--exec",
+                         "python3 " + SourceDir() + "/examples/agents/keywords.py",
+                         SourceDir() + "/examples/request.jsonl"},
+                        &out);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  json expected;
+  std::ifstream(SourceDir() + "/examples/expected/request.json") >> expected;
+  ASSERT_EQ(out["tasks"].size(), expected.size());
+  for (size_t i = 0; i < expected.size(); ++i) {
+    EXPECT_EQ(out["tasks"][i]["result"], expected[i]) << "task " << i;
+    const std::string id = out["tasks"][i]["id"];
+    if (id.rfind("stats-", 0) == 0) {
+      EXPECT_EQ(out["tasks"][i]["worker"], "worker-3") << id;
+    }
+  }
+}
+
+TEST_F(GroupTest, RoundRobinSplitsEqualTasksEvenlyWithoutConflicts) {
+  std::vector<json> tasks;
+  for (int i = 0; i < 22; ++i) tasks.push_back({{"payload", {{"ms", 5}}}});
+  json out;
+  const auto r = Launch({"--workers", "4", "--handler", "sleep", "--keep",
+                         Jsonl("rr.jsonl", tasks)}, &out);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::map<std::string, int> per_worker;
+  for (const auto& t : out["tasks"]) per_worker[t["worker"]] += 1;
+  ASSERT_EQ(per_worker.size(), 4u);
+  for (const auto& [w, n] : per_worker) EXPECT_TRUE(n == 5 || n == 6) << w << ": " << n;
+  auto kept = Pool::Open(pool, OpenMode::kReadOnly);
+  ASSERT_TRUE(kept.ok()) << kept.status().ToString();
+  Query q;
+  q.segments = {"conflicts"};
+  EXPECT_TRUE((*kept)->Find(q)->empty());
+  EXPECT_TRUE((*kept)->Check().empty());
+  kept->reset();
+  ASSERT_TRUE(Pool::Remove(pool).ok());
+}
+
+TEST_F(GroupTest, OneWorkerCompletesInPriorityOrder) {
+  std::vector<json> tasks;
+  const int prios[] = {0, 5, -3, 100, 5, 7, -128, 127, 0, 42};
+  for (int p : prios) tasks.push_back({{"payload", {{"p", p}}}, {"priority", p}});
+  const auto r = Launch({"--workers", "1", "--keep", Jsonl("prio.jsonl", tasks)});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto kept = Pool::Open(pool, OpenMode::kReadOnly);
+  ASSERT_TRUE(kept.ok());
+  Query q;
+  q.segments = {"results"};
+  q.limit = 0;
+  std::vector<int> order;
+  for (const Entry& e : *(*kept)->Find(q)) {
+    const json j = *PayloadToJson(e.payload);
+    if (j.is_object() && j.contains("p")) order.push_back(j["p"]);
+  }
+  kept->reset();
+  ASSERT_TRUE(Pool::Remove(pool).ok());
+  EXPECT_EQ(order, (std::vector<int>{127, 100, 42, 7, 5, 5, 0, 0, -3, -128}));
+}
+
+TEST_F(GroupTest, CapabilityTasksReachOnlyCapableWorkers) {
+  std::vector<json> tasks;
+  for (int i = 0; i < 12; ++i)
+    tasks.push_back(i % 2 ? json{{"payload", i}, {"requires", "gpu"}} : json{{"payload", i}});
+  json out;
+  const auto r = Launch({"--workers", "2", "--worker-group", "2:gpu", Jsonl("caps.jsonl", tasks)},
+                        &out);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const auto& t : out["tasks"]) {
+    if (t["index"].get<int>() % 2 == 1) {
+      EXPECT_TRUE(t["worker"] == "worker-3" || t["worker"] == "worker-4") << t.dump();
+    }
+  }
+}
+
+TEST_F(GroupTest, FailingExecIsRetriedThenDeadLetteredWithExit3) {
+  std::vector<json> tasks = {{{"payload", "x"}}, {{"payload", "y"}}};
+  json out;
+  const auto r = Launch({"--workers", "2", "--max-retries", "1", "--shell", "--exec",
+                         "echo broken >&2; exit 3", Jsonl("fail.jsonl", tasks)},
+                        &out);
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  for (const auto& t : out["tasks"]) {
+    EXPECT_EQ(t["status"], "dead_lettered");
+    EXPECT_EQ(t["attempts"], 2);
+    EXPECT_NE(t["error"].get<std::string>().find("exit code 3"), std::string::npos);
+    EXPECT_EQ(t["failures"].size(), 2u);
+  }
+  EXPECT_NE(r.err.find("2 dead-lettered"), std::string::npos) << r.err;
+}
+
+TEST_F(GroupTest, BadInputIsRefusedBeforeAnythingStarts) {
+  struct Case {
+    std::string what;
+    std::vector<std::string> args;
+    std::string message;
+  };
+  const std::string good = Jsonl("good.jsonl", {{{"payload", 1}}});
+  const std::vector<Case> cases = {
+      {"malformed line", {WriteTempFile("bad1.jsonl", "{\"payload\": 1}\n{oops\n")},
+       "bad1.jsonl:2: not valid JSON"},
+      {"wrong type", {WriteTempFile("bad2.jsonl", "{\"payload\": 1, \"priority\": \"high\"}\n")},
+       "bad2.jsonl:1: \"priority\" must be an integer"},
+      {"unknown field", {WriteTempFile("bad3.jsonl", "{\"payload\": 1, \"priorty\": 3}\n")},
+       "unknown field \"priorty\""},
+      {"empty file", {WriteTempFile("empty.jsonl", "")}, "holds no tasks"},
+      {"missing file", {"/nonexistent/request.jsonl"}, "no such file or directory"},
+      {"unknown handler", {"--handler", "frob", good}, "unknown handler 'frob'"},
+      {"unknown policy", {"--policy", "random", good}, "unknown policy 'random'"},
+      {"unknown split", {"--split", "csv", good}, "unknown split 'csv'"},
+      {"no input", {}, "missing INPUT"},
+      {"unknown flag", {"--frobnicate", good}, "unrecognised option"},
+  };
+  for (const auto& c : cases) {
+    const auto r = Launch(c.args);
+    EXPECT_EQ(r.exit_code, 2) << c.what << ": " << r.err;
+    EXPECT_NE(r.err.find(c.message), std::string::npos) << c.what << ": " << r.err;
+    EXPECT_FALSE(PoolExists(pool)) << c.what;
+  }
+  const auto bad_pool = RunCommand({"slate-launch", "run", "--pool", "bad name", good});
+  EXPECT_EQ(bad_pool.exit_code, 2);
+  EXPECT_NE(bad_pool.err.find("must be 1 to 64 characters"), std::string::npos) << bad_pool.err;
+}
+
+TEST_F(GroupTest, SigintStopsEverythingAndLeavesNothing) {
+  std::vector<json> tasks;
+  for (int i = 0; i < 8; ++i) tasks.push_back({{"payload", {{"ms", 20000}}}});
+  const pid_t launcher = StartCommand({"slate-launch", "run", "--pool", pool, "--workers", "2",
+                                       "--handler", "sleep", Jsonl("long.jsonl", tasks)});
+  const auto until = std::chrono::steady_clock::now() + 10s;
+  while (ProcessesMentioning(pool).size() < 5 && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(20ms);
+  ASSERT_GE(ProcessesMentioning(pool).size(), 5u);  // launcher, coordinator, 2 workers, supervisor
+  std::this_thread::sleep_for(300ms);  // tasks running
+  const auto start = std::chrono::steady_clock::now();
+  kill(launcher, SIGINT);
+  EXPECT_EQ(WaitCommand(launcher, 15000), 130);
+  // Running tasks are cancelled after the workers' drain time, not waited for.
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 4500ms);
+}
+
+TEST_F(GroupTest, TenThousandTasksEachExecutedByExactlyOneWorker) {
+  std::string text;
+  for (int i = 0; i < 10000; ++i) text += "{\"payload\": " + std::to_string(i) + "}\n";
+  json out;
+  const auto r = Launch({"--workers", "4", WriteTempFile("10k.jsonl", text)}, &out);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(out["tasks"].size(), 10000u);
+  std::map<std::string, int> per_worker;
+  for (size_t i = 0; i < 10000; ++i) {
+    const json& t = out["tasks"][i];
+    ASSERT_EQ(t["status"], "done");
+    ASSERT_EQ(t["attempts"], 1) << "task " << i << " ran more than once";
+    ASSERT_EQ(t["result"], static_cast<int>(i));
+    per_worker[t["worker"]] += 1;
+  }
+  for (const auto& [w, n] : per_worker) EXPECT_EQ(n, 2500) << w;
+  EXPECT_EQ(out["summary"]["retries"], 0);
+}
+
+TEST_F(GroupTest, EveryProgramHasHelp) {
+  for (const char* prog : {"slate-launch", "slate-supervisor", "slate-worker",
+                           "slate-coordinator"}) {
+    const auto r = RunCommand({prog, "--help"});
+    EXPECT_EQ(r.exit_code, 0) << prog;
+    EXPECT_NE(r.out.find("Usage: "), std::string::npos) << prog;
+  }
+}
+
+}  // namespace
+}  // namespace slate::testing
