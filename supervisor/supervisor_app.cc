@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -317,6 +318,10 @@ int SupervisorApp::Run() {
     }
   std::vector<TaskDef> defs;
   if (!config_.input.empty()) {
+    // Recorded in the pool: a successor may run from another directory.
+    std::error_code ec;
+    const auto abs = std::filesystem::absolute(config_.input, ec);
+    if (!ec) config_.input = abs.lexically_normal().string();
     auto read = ReadRequest(config_.input, *split);
     if (!read.ok()) {
       spdlog::error("{}", read.status().message());
