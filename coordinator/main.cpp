@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "coordinator_app.h"
+#include "slate/cli.h"
 #include "slate/process_setup.h"
 
 namespace po = boost::program_options;
@@ -25,17 +26,7 @@ int main(int argc, char** argv) {
       ("log-level", po::value(&log_level)->default_value("info"),
        "trace, debug, info, warn, error, off");
   po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(argc, argv).options(opts).run(), vm);
-    po::notify(vm);
-  } catch (const std::exception& e) {
-    std::cerr << "slate-coordinator: " << e.what() << " (see --help)\n";
-    return 2;
-  }
-  if (vm.count("help")) {
-    std::cout << opts << "\n";
-    return 0;
-  }
+  if (auto rc = slate::ParseCommandLine("slate-coordinator", argc, argv, opts, nullptr, &vm)) return *rc;
   if (cfg.interval_ms == 0) {
     std::cerr << "slate-coordinator: --interval-ms must be positive\n";
     return 2;

@@ -2,6 +2,7 @@
 #include <boost/program_options.hpp>
 #include <iostream>
 
+#include "slate/cli.h"
 #include "slate/process_setup.h"
 #include "supervisor_app.h"
 
@@ -49,17 +50,7 @@ int main(int argc, char** argv) {
   po::positional_options_description pos;
   pos.add("input", 1);
   po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(argc, argv).options(opts).positional(pos).run(), vm);
-    po::notify(vm);
-  } catch (const std::exception& e) {
-    std::cerr << "slate-supervisor: " << e.what() << " (see --help)\n";
-    return slate::supervisor::kExitUsage;
-  }
-  if (vm.count("help")) {
-    std::cout << opts << "\n";
-    return 0;
-  }
+  if (auto rc = slate::ParseCommandLine("slate-supervisor", argc, argv, opts, &pos, &vm)) return *rc;
   if (cfg.max_pending == 0) {
     std::cerr << "slate-supervisor: --max-pending must be at least 1\n";
     return slate::supervisor::kExitUsage;

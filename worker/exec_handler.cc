@@ -81,6 +81,7 @@ class ExecHandler : public Handler {
  private:
   [[noreturn]] static void Child(char** argv, char** envp, Pipe& to, Pipe& out, Pipe& err) {
     setpgid(0, 0);
+    signal(SIGPIPE, SIG_DFL);  // the worker ignores it; the command must not
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     dup2(to.fd[0], 0);
     dup2(out.fd[1], 1);
@@ -181,6 +182,9 @@ class ExecHandler : public Handler {
 }  // namespace
 
 Result<std::unique_ptr<Handler>> MakeExecHandler(const HandlerOptions& options) {
+  // A command that exits without reading its stdin must fail its task, not
+  // kill the worker: writes to its pipe then fail with EPIPE instead.
+  signal(SIGPIPE, SIG_IGN);
   std::vector<std::string> argv = {"/bin/sh", "-c", options.exec_command};
   if (!options.exec_shell) {
     auto words = SplitCommandLine(options.exec_command);

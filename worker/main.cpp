@@ -2,6 +2,7 @@
 #include <boost/program_options.hpp>
 #include <iostream>
 
+#include "slate/cli.h"
 #include "slate/process_setup.h"
 #include "worker_app.h"
 
@@ -39,17 +40,7 @@ int main(int argc, char** argv) {
       ("log-level", po::value(&log_level)->default_value("info"),
        "trace, debug, info, warn, error, off");
   po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(argc, argv).options(opts).run(), vm);
-    po::notify(vm);
-  } catch (const std::exception& e) {
-    std::cerr << "slate-worker: " << e.what() << " (see --help)\n";
-    return 2;
-  }
-  if (vm.count("help")) {
-    std::cout << opts << "\n";
-    return 0;
-  }
+  if (auto rc = slate::ParseCommandLine("slate-worker", argc, argv, opts, nullptr, &vm)) return *rc;
   if (!vm.count("handler") || vm["handler"].defaulted()) {
     if (!cfg.handler.exec_command.empty()) cfg.handler.name = "exec";
   }

@@ -184,3 +184,22 @@ TEST(ExecHandlerTest, LargeStdinDoesNotDeadlockAgainstLargeStdout) {
 
 }  // namespace
 }  // namespace slate::worker
+
+namespace slate::worker {
+namespace {
+
+// Regression: the worker died of SIGPIPE writing a payload to a command
+// that had already exited without reading it.
+TEST(ExecHandlerTest, CommandThatNeverReadsStdinDoesNotKillTheWorker) {
+  const std::string big(4 << 20, 'p');  // far more than a pipe holds
+  for (int i = 0; i < 20; ++i) {
+    const Outcome sut = RunWith(Exec("true"), big, 10000);
+    ASSERT_TRUE(sut.ok) << sut.error;
+    const Outcome failing = RunWith(Exec("false"), big, 10000);
+    ASSERT_FALSE(failing.ok);
+    EXPECT_NE(failing.error.find("exit code 1"), std::string::npos);
+  }
+}
+
+}  // namespace
+}  // namespace slate::worker

@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "run_command.h"
+#include "slate/cli.h"
 #include "slate/process_setup.h"
 
 namespace po = boost::program_options;
@@ -52,17 +53,7 @@ int Run(int argc, char** argv) {
   po::positional_options_description pos;
   pos.add("input", 1);
   po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(argc, argv).options(opts).positional(pos).run(), vm);
-    po::notify(vm);
-  } catch (const std::exception& e) {
-    std::cerr << "slate-launch run: " << e.what() << " (see --help)\n";
-    return 2;
-  }
-  if (vm.count("help")) {
-    std::cout << opts << "\n";
-    return 0;
-  }
+  if (auto rc = slate::ParseCommandLine("slate-launch run", argc, argv, opts, &pos, &vm)) return *rc;
   if (o.input.empty()) {
     std::cerr << "slate-launch run: missing INPUT (see --help)\n";
     return 2;
