@@ -233,3 +233,93 @@ TEST_F(GroupTest, EveryProgramHasHelp) {
 
 }  // namespace
 }  // namespace slate::testing
+
+namespace slate::testing {
+namespace {
+
+TEST_F(GroupTest, TaskNoWorkerCanTakeFailsClearlyAfterTheTimeout) {
+  const std::string out_file = WriteTempFile("out.json", "");
+  json out;
+  const auto r = Launch({"--workers", "1", "--no-worker-timeout-ms", "300", "--output",
+                         out_file,
+                         Jsonl("quantum.jsonl", {{{"payload", 1}},
+                                                 {{"payload", 2}, {"requires", "quantum"}}})},
+                        &out);
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_EQ(out["tasks"][0]["status"], "done");
+  EXPECT_EQ(out["tasks"][1]["status"], "dead_lettered");
+  EXPECT_NE(out["tasks"][1]["error"].get<std::string>().find(
+                "no live worker has capability 'quantum'"),
+            std::string::npos);
+  json from_file;
+  std::ifstream(out_file) >> from_file;
+  EXPECT_EQ(from_file, out);  // --output holds the same document
+}
+
+TEST_F(GroupTest, FinalEntryAndProgressEntriesAreInThePool) {
+  std::vector<json> tasks;
+  for (int i = 0; i < 8; ++i) tasks.push_back({{"payload", {{"ms", 400}}}});
+  json out;
+  const auto r = Launch({"--workers", "2", "--handler", "sleep", "--keep",
+                         Jsonl("slow.jsonl", tasks)}, &out);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto kept = Pool::Open(pool, OpenMode::kReadOnly);
+  ASSERT_TRUE(kept.ok());
+  const std::string rid = out["request"]["id"];
+  Query q;
+  q.segments = {"results"};
+  q.all_tags = {"final", "req:" + rid};
+  const auto finals = *(*kept)->Find(q);
+  ASSERT_EQ(finals.size(), 1u);
+  EXPECT_EQ((*PayloadToJson(finals[0].payload))["summary"]["done"], 8);
+  q.segments = {"progress"};
+  q.all_tags = {"req:" + rid};
+  const auto progress = *(*kept)->Find(q);
+  ASSERT_EQ(progress.size(), 1u);  // the coordinator keeps only its latest
+  const json p = *PayloadToJson(progress[0].payload);
+  EXPECT_EQ(p["total"], 8);
+  EXPECT_GE(p["done"].get<int>(), 1);
+  EXPECT_TRUE(p.contains("throughput_per_s"));
+  kept->reset();
+  ASSERT_TRUE(Pool::Remove(pool).ok());
+}
+
+TEST_F(GroupTest, KilledSupervisorIsReplacedAndTheRequestResumes) {
+  auto created = Pool::Create({.name = pool});
+  ASSERT_TRUE(created.ok());
+  std::vector<pid_t> workers;
+  for (int i = 0; i < 2; ++i)
+    workers.push_back(StartCommand({"slate-worker", "--pool", pool, "--handler", "sleep",
+                                    "--name", "w" + std::to_string(i)}));
+  std::vector<json> tasks;
+  for (int i = 0; i < 12; ++i) tasks.push_back({{"payload", {{"ms", 150}}}});
+  const std::string input = Jsonl("resume.jsonl", tasks);
+  const pid_t first = StartCommand({"slate-supervisor", "--pool", pool, "--max-pending", "1",
+                                    "--wait-workers", "2", input});
+  // Let it post everything and finish a few tasks, then kill it outright.
+  const auto until = std::chrono::steady_clock::now() + 10s;
+  while ((*created)->Stats()->tasks_by_state[static_cast<int>(TaskState::kDone)] < 3 &&
+         std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(10ms);
+  kill(first, SIGKILL);
+  EXPECT_EQ(WaitCommand(first, 5000), 128 + SIGKILL);
+  json out;
+  const auto r = RunCommand({"slate-supervisor", "--pool", pool, "--log-level", "info"});
+  out = json::parse(r.out, nullptr, false);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("resuming request"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("adopting the backlog"), std::string::npos) << r.err;
+  ASSERT_EQ(out["tasks"].size(), 12u);
+  for (const auto& t : out["tasks"]) {
+    EXPECT_EQ(t["status"], "done");
+    EXPECT_EQ(t["attempts"], 1) << "no task runs twice when only the supervisor dies";
+  }
+  for (pid_t w : workers) kill(w, SIGTERM);
+  for (pid_t w : workers) EXPECT_EQ(WaitCommand(w, 10000), 0);
+  EXPECT_TRUE((*created)->Check().empty());
+  created->reset();
+  ASSERT_TRUE(Pool::Remove(pool).ok());
+}
+
+}  // namespace
+}  // namespace slate::testing

@@ -45,6 +45,8 @@ int Run(int argc, char** argv) {
       ("max-retries", po::value(&o.max_retries)->default_value(2), "retries per task")
       ("max-pending", po::value(&o.max_pending)->default_value(2), "tasks queued per worker")
       ("slots", po::value(&o.slots)->default_value(0), "pool entry slots (0: sized to INPUT)")
+      ("no-worker-timeout-ms", po::value(&o.no_worker_timeout_ms)->default_value(30000),
+       "dead-letter a task no live worker can take after this long")
       ("output,o", po::value(&o.output), "also write the result JSON to this file")
       ("keep", po::bool_switch(&o.keep), "keep the pool after the run, for slate-dump")
       ("log-level", po::value(&o.log_level)->default_value("warn"),

@@ -137,7 +137,9 @@ int RunGroup(const RunOptions& o) {
                                     "--split", o.split, "--policy", o.policy,
                                     "--max-retries", std::to_string(o.max_retries),
                                     "--max-pending", std::to_string(o.max_pending),
-                                    "--wait-workers", std::to_string(n)};
+                                    "--wait-workers", std::to_string(n),
+                                    "--no-worker-timeout-ms",
+                                    std::to_string(o.no_worker_timeout_ms)};
     if (!o.output.empty()) sup.insert(sup.end(), {"--output", o.output});
     const size_t sup_index = group.size();
     started = started && group.Start("supervisor", with(sup)).ok();

@@ -24,6 +24,7 @@ struct RunOptions {
   uint32_t max_retries = 2;
   uint32_t max_pending = 2;
   uint32_t slots = 0;  // 0: sized from the request
+  uint32_t no_worker_timeout_ms = 30000;
   std::string output;
   std::string log_level = "warn";
   bool keep = false;
