@@ -6,6 +6,7 @@
 #include <chrono>
 #include <map>
 #include <set>
+#include <tuple>
 
 #include "slate/clock.h"
 #include "slate/json_payload.h"
@@ -127,6 +128,10 @@ class Watch {
       auto rec = PayloadToJson(e.payload);
       if (!rec.ok() || !rec->is_object()) continue;
       const uint64_t task = rec->value("task", uint64_t{0});
+      // A stale claim is refused up to three times (renew, complete, fail):
+      // it is one duplicate assignment.
+      const auto key = std::make_tuple(task, rec->value("epoch", 0u), rec->value("refused", ""));
+      if (!flagged_stale_.insert(key).second) continue;
       Flag("duplicate_assignment", {"task:" + std::to_string(task)},
            {{"task", task},
             {"workers", json::array({rec->value("refused", ""), rec->value("holder", "")})},
@@ -172,6 +177,7 @@ class Watch {
   EntryId stale_cursor_ = 0;
   std::set<std::string> flagged_agents_;
   std::set<std::pair<TaskId, uint32_t>> flagged_leases_;
+  std::set<std::tuple<uint64_t, uint32_t, std::string>> flagged_stale_;
 };
 
 }  // namespace

@@ -33,10 +33,15 @@ void ErrorsOf(Pool& pool, TaskId id, json* failures, std::string* dead_reason,
     const json rec = PayloadOrNote(e.payload);
     const bool dead = std::find(e.tags.begin(), e.tags.end(), "dead-letter") != e.tags.end();
     if (dead && rec.is_object() && rec.contains("reason")) *dead_reason = rec["reason"];
-    if (!dead && rec.is_object())
-      failures->push_back({{"attempt", rec.value("attempt", 0)},
-                           {"worker", rec.value("agent", "")},
-                           {"error", rec.value("error", "")}});
+    if (!dead && rec.is_object()) {  // a failure, or an attempt lost with its worker
+      json f = {{"attempt", rec.value("attempt", 0)},
+                {"worker", rec.value("agent", "")},
+                {"error", rec.value("error", "")}};
+      if (rec.value("kind", "") == "lost") f["lost"] = true;
+      if (rec.contains("started_ns")) f["started_ns"] = rec["started_ns"];
+      if (rec.contains("ended_ns")) f["ended_ns"] = rec["ended_ns"];
+      failures->push_back(std::move(f));
+    }
   }
 }
 
@@ -52,6 +57,7 @@ Result<Aggregate> BuildAggregate(Pool& pool, const RequestRecord& req, int64_t w
   Aggregate agg;
   json list = json::array();
   std::set<std::string> workers;
+  json dead = json::array();
   uint64_t retries = 0;
   for (const RequestTask& t : *tasks) {
     auto info = pool.GetTask(t.entry.id);
@@ -79,6 +85,9 @@ Result<Aggregate> BuildAggregate(Pool& pool, const RequestRecord& req, int64_t w
     std::string reason;
     ErrorsOf(pool, t.entry.id, &failures, &reason, &agg.errors);
     if (!reason.empty()) item["error"] = reason;
+    if (info->state == TaskState::kDeadLettered)
+      dead.push_back({{"index", t.index}, {"id", item["id"]}, {"task", t.entry.id},
+                      {"error", reason}});
     if (!failures.empty()) item["failures"] = failures;
     list.push_back(std::move(item));
   }
@@ -90,7 +99,8 @@ Result<Aggregate> BuildAggregate(Pool& pool, const RequestRecord& req, int64_t w
                    {"dead_lettered", agg.dead_lettered},
                    {"retries", retries},
                    {"workers", workers.size()},
-                   {"wall_ms", static_cast<double>(wall_ns) / 1e6}}}};
+                   {"wall_ms", static_cast<double>(wall_ns) / 1e6},
+                   {"dead_lettered_tasks", std::move(dead)}}}};
   return agg;
 }
 

@@ -25,12 +25,16 @@ Delegator::Choice Delegator::Choose(const std::vector<WorkerView>& workers,
   c.any_capable = !capable.empty();
   if (capable.empty()) return c;
   if (policy_ == Policy::kRoundRobin) {
-    const size_t in_turn = capable[turn_[cap] % capable.size()];
-    if (workers[in_turn].load < max_pending_) c.worker = in_turn;
+    size_t in_turn = capable[turn_[cap] % capable.size()];
+    if (workers[in_turn].ref.row == avoid_row && capable.size() > 1) {
+      turn_[cap] += 1;  // a retry: the next in turn takes it instead
+      in_turn = capable[turn_[cap] % capable.size()];
+    }
+    if (HasRoom(workers[in_turn])) c.worker = in_turn;
     return c;
   }
   for (size_t i : capable) {
-    if (workers[i].load >= max_pending_) continue;
+    if (!HasRoom(workers[i])) continue;
     if (!c.worker) {
       c.worker = i;
       continue;
@@ -41,6 +45,10 @@ Delegator::Choice Delegator::Choose(const std::vector<WorkerView>& workers,
     if (avoid_best != avoid_i ? avoid_best : workers[i].load < best.load) c.worker = i;
   }
   return c;
+}
+
+bool Delegator::HasRoom(const WorkerView& w) const {
+  return w.load < std::min(max_pending_, w.max_load);
 }
 
 void Delegator::Assigned(std::vector<WorkerView>& workers, size_t index,

@@ -5,11 +5,14 @@
 //   row order, take turns; the one in turn gets the task if it holds fewer
 //   than max_pending, otherwise the task waits for it. So M equal tasks on
 //   N equal workers split floor(M/N) / ceil(M/N).
+//   A retry skips the worker that ran its last attempt when another capable
+//   worker exists.
 // least-loaded: the capable worker with the fewest pending plus running
 //   tasks and room left, preferring one that did not run the last attempt.
 #pragma once
 
 #include <cstdint>
+#include <climits>
 #include <map>
 #include <optional>
 #include <string>
@@ -28,6 +31,7 @@ struct WorkerView {
   std::string name;
   std::vector<std::string> capabilities;
   uint32_t load = 0;  // pending + running
+  uint32_t max_load = UINT32_MAX;  // lower than max_pending on probation
 };
 
 class Delegator {
@@ -46,6 +50,8 @@ class Delegator {
   void Assigned(std::vector<WorkerView>& workers, size_t index, const std::string& cap);
 
  private:
+  bool HasRoom(const WorkerView& w) const;
+
   Policy policy_;
   uint32_t max_pending_;
   std::map<std::string, uint64_t> turn_;  // per capability

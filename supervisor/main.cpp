@@ -44,6 +44,10 @@ int main(int argc, char** argv) {
       ("heartbeat-ms", po::value(&cfg.heartbeat_ms)->default_value(200), "heartbeat interval")
       ("hung-after-ms", po::value(&cfg.hung_after_ms)->default_value(5000),
        "a worker whose heartbeat is this old gets no new tasks")
+      ("breaker-failures", po::value(&cfg.breaker_failures)->default_value(3),
+       "consecutive failures that take a worker out of rotation (0: never)")
+      ("breaker-cooldown-ms", po::value(&cfg.breaker_cooldown_ms)->default_value(5000),
+       "how long it stays out before probation")
       ("seed", po::value(&cfg.seed)->default_value(0), "backoff jitter seed (0: clock)")
       ("log-level", po::value(&log_level)->default_value("info"),
        "trace, debug, info, warn, error, off");

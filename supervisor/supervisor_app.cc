@@ -16,6 +16,7 @@
 #include "aggregate.h"
 #include "delegator.h"
 #include "request_store.h"
+#include "worker_health.h"
 #include "slate/clock.h"
 #include "slate/json_payload.h"
 #include "slate/pool.h"
@@ -56,6 +57,8 @@ class RequestRun {
   RequestRun(const SupervisorConfig& cfg, Pool& pool, AgentRef me, RequestRecord req,
              Policy policy)
       : cfg_(cfg), pool_(pool), me_(me), req_(std::move(req)),
+        health_cfg_{cfg.hung_after_ms, cfg.breaker_failures, cfg.breaker_cooldown_ms},
+        health_(health_cfg_, pool, me),
         delegator_(policy, cfg.max_pending),
         rng_(cfg.seed ? cfg.seed : static_cast<uint64_t>(NowMonoNs())) {}
 
@@ -91,66 +94,22 @@ class RequestRun {
     const int64_t until = NowMonoNs() + int64_t{cfg_.wait_workers_ms} * 1'000'000;
     while (!stop.load() && NowMonoNs() < until) {
       (void)pool_.Heartbeat(me_);
-      if (LiveWorkers().size() >= cfg_.wait_workers) return;
+      if (health_.Rotation().size() >= cfg_.wait_workers) return;
       Query q;
       q.segments = {segments::kAgents};
       q.after_id = pool_.Stats()->next_id - 1;
       (void)pool_.Wait(q, milliseconds(100));
     }
     spdlog::warn("only {} of {} workers registered within {} ms; starting anyway",
-                 LiveWorkers().size(), cfg_.wait_workers, cfg_.wait_workers_ms);
-  }
-
-  std::vector<WorkerView> LiveWorkers() {
-    std::vector<WorkerView> out;
-    auto agents = pool_.ListAgents(milliseconds(cfg_.hung_after_ms));
-    if (!agents.ok()) return out;
-    for (const auto& a : *agents)
-      if (a.role == AgentRole::kWorker && a.liveness == Liveness::kAlive)
-        out.push_back({a.ref, a.name, a.capabilities, a.pending + a.running});
-    return out;
+                 health_.Rotation().size(), cfg_.wait_workers, cfg_.wait_workers_ms);
   }
 
   Status Tick() {
     (void)pool_.Heartbeat(me_);
-    if (Status s = ReapGoneWorkers(); !s.ok()) return s;
-    if (Status s = ReclaimExpiredLeases(); !s.ok()) return s;
+    if (Status s = health_.Sweep(); !s.ok()) return s;
     if (Status s = HandleFailures(); !s.ok()) return s;
     if (Status s = RetryDue(); !s.ok()) return s;
     return Delegate();
-  }
-
-  Status ReapGoneWorkers() {
-    auto agents = pool_.ListAgents(milliseconds(cfg_.hung_after_ms));
-    if (!agents.ok()) return agents.status();
-    for (const auto& a : *agents) {
-      if (a.role != AgentRole::kWorker || a.liveness != Liveness::kGone) continue;
-      spdlog::warn("worker '{}' (pid {}) is gone; its {} running and {} queued tasks return "
-                   "to the backlog",
-                   a.name, a.pid, a.running, a.pending);
-      Status s = pool_.Deregister(a.ref, me_);
-      if (!s.ok() && s.code() != StatusCode::kNotFound) return s;
-    }
-    return Status::Ok();
-  }
-
-  Status ReclaimExpiredLeases() {
-    auto agents = pool_.ListAgents(milliseconds(cfg_.hung_after_ms));
-    if (!agents.ok()) return agents.status();
-    const int64_t now = NowMonoNs();
-    for (const auto& a : *agents) {
-      if (a.role != AgentRole::kWorker || a.running == 0) continue;
-      auto running = pool_.RunningTasks(a.ref);
-      if (!running.ok()) continue;
-      for (TaskId id : *running) {
-        auto t = pool_.GetTask(id);
-        if (!t.ok() || t->lease_deadline_mono_ns > now) continue;
-        spdlog::warn("task {}: lease of '{}' expired; back to the backlog", id, a.name);
-        Status s = pool_.Reassign(id, me_);
-        if (!s.ok() && s.code() != StatusCode::kWrongState) return s;
-      }
-    }
-    return Status::Ok();
   }
 
   // Failures are learned from their records in "errors" (tag "failure").
@@ -208,11 +167,20 @@ class RequestRun {
     auto backlog = pool_.PendingTasks(me_, 512);
     if (!backlog.ok()) return backlog.status();
     if (backlog->empty()) return Status::Ok();
-    std::vector<WorkerView> workers = LiveWorkers();
+    std::vector<WorkerView> workers = health_.Rotation();
     const int64_t now = NowMonoNs();
     for (TaskId id : *backlog) {
       auto t = pool_.GetTask(id);
       if (!t.ok()) continue;
+      if (t->attempts > t->max_retries) {  // lost its worker on its last allowed attempt
+        const std::string reason = "attempt " + std::to_string(t->attempts) +
+                                   " was lost with its worker and no retries are left";
+        spdlog::warn("task {} dead-lettered: {}", id, reason);
+        if (auto dl = pool_.DeadLetter(id, reason);
+            !dl.ok() && dl.status().code() != StatusCode::kWrongState)
+          return dl.status();
+        continue;
+      }
       const auto choice = delegator_.Choose(workers, t->requires_cap, t->last_agent.row);
       if (choice.worker) {
         Status s = pool_.Reassign(id, workers[*choice.worker].ref);
@@ -292,6 +260,11 @@ class RequestRun {
                  static_cast<unsigned long long>(s["retries"].get<uint64_t>()),
                  static_cast<unsigned long long>(s["workers"].get<uint64_t>()),
                  static_cast<double>(wall_ns) / 1e9);
+    for (const auto& d : agg->document["summary"]["dead_lettered_tasks"])
+      std::fprintf(stderr, "slate: dead-lettered: task %s%s: %s\n",
+                   DumpJson(d["index"]).c_str(),
+                   d["id"].is_null() ? "" : (" (" + d["id"].get<std::string>() + ")").c_str(),
+                   d["error"].get<std::string>().c_str());
     return agg->dead_lettered ? kExitPartial : kExitOk;
   }
 
@@ -299,6 +272,8 @@ class RequestRun {
   Pool& pool_;
   AgentRef me_;
   RequestRecord req_;
+  HealthConfig health_cfg_;
+  WorkerHealth health_;
   Delegator delegator_;
   std::mt19937_64 rng_;
   EntryId failure_cursor_ = 0;

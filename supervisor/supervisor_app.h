@@ -28,6 +28,8 @@ struct SupervisorConfig {
   uint32_t wait_workers_ms = 10000;
   uint32_t heartbeat_ms = 200;
   uint32_t hung_after_ms = 5000;       // heartbeat age of a hung worker
+  uint32_t breaker_failures = 3;       // consecutive failures that open it
+  uint32_t breaker_cooldown_ms = 5000;
   uint64_t seed = 0;                   // backoff jitter; 0: from the clock
 };
 

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "slate/clock.h"
+#include "slate/internal/crash_point.h"
 #include "slate/json_payload.h"
 #include "slate/pool.h"
 #include "slate/process_setup.h"
@@ -102,6 +103,23 @@ class Heartbeat {
   std::thread thread_;
 };
 
+// Registers under `name`. A restarted worker finds its dead predecessor still
+// registered under that name: it hands the predecessor's tasks to the
+// supervisor and takes the name over. A live holder of the name is an error.
+Result<AgentRef> RegisterTakingOver(Pool& pool, const AgentSpec& spec) {
+  auto me = pool.RegisterAgent(spec);
+  if (me.ok() || me.status().code() != StatusCode::kAlreadyExists) return me;
+  auto agents = pool.ListAgents(std::chrono::seconds(3600));
+  if (!agents.ok()) return agents.status();
+  for (const auto& a : *agents) {
+    if (a.name != spec.name) continue;
+    if (a.liveness != Liveness::kGone) return me;
+    spdlog::warn("taking over the name '{}' from dead pid {}", a.name, a.pid);
+    if (Status s = pool.Deregister(a.ref, HeirOf(pool)); !s.ok()) return s;
+  }
+  return pool.RegisterAgent(spec);
+}
+
 void Report(Pool& pool, AgentRef me, const Claim& c, const Outcome& out) {
   Status s;
   if (out.ok) {
@@ -138,7 +156,7 @@ int WorkerApp::Run() {
   }
   const std::string name =
       config_.name.empty() ? "worker-" + std::to_string(getpid()) : config_.name;
-  auto me = (*pool)->RegisterAgent({name, config_.capabilities, 0, AgentRole::kWorker});
+  auto me = RegisterTakingOver(**pool, {name, config_.capabilities, 0, AgentRole::kWorker});
   if (!me.ok()) {
     spdlog::error("cannot register: {}", me.status().message());
     return 1;
@@ -158,6 +176,7 @@ int WorkerApp::Run() {
         break;
       }
       if (!claim->has_value()) continue;
+      internal::MaybeCrash("worker", "after_claim");  // test-only crash points
       const Claim& c = **claim;
       TaskInput in;
       in.task_id = c.task.id;
@@ -181,6 +200,7 @@ int WorkerApp::Run() {
           cur.cancel = false;
         }
         out = (**handler).Run(in, cur.cancel);
+        internal::MaybeCrash("worker", "after_execute");
         if (!out.ok && cur.cancel.load() && stop.load()) {
           // Stopping and out of drain time: the task goes back, unfailed.
           std::lock_guard<std::mutex> l(cur.mu);
@@ -197,6 +217,7 @@ int WorkerApp::Run() {
         cur.active = false;
       }
       Report(**pool, *me, c, out);
+      internal::MaybeCrash("worker", "after_report");
     }
   }
   const Status left = (*pool)->Deregister(*me, HeirOf(**pool));

@@ -91,6 +91,7 @@ Result<std::optional<Claim>> Pool::ClaimNext(AgentRef agent,
   t.assignee = static_cast<uint16_t>(agent.row);
   t.last_agent = static_cast<uint16_t>(agent.row);
   t.lease_deadline_mono = NowMonoNs() + lease.count() * 1'000'000;
+  s.updated_ns = NowRealNs();  // the attempt's start, for failure records
   im.Attach(slot);
   txn.Commit();
   Claim claim;
@@ -195,7 +196,8 @@ Status Pool::Fail(TaskId id, uint32_t epoch, const std::string& error,
   const SlotSpec spec = MakeSlotSpec(
       kSegErrors, AgentName(r, row), "",
       {"failure", "task:" + std::to_string(id)}, 0.8f,
-      FailureRecord(id, t0.attempts, AgentName(r, row), error));
+      FailureRecord(id, t0.attempts, AgentName(r, by.is_shared() ? row : by.row), error,
+                    r.slot(*slot).updated_ns, NowRealNs()));
   if (Status s = im.Reserve(im.BlocksFor(static_cast<uint32_t>(spec.data.size())));
       !s.ok())
     return s;

@@ -225,8 +225,24 @@ Result<EntryId> Pool::Impl::DeadLetterLocked(Guard& g, uint32_t slot,
   const Region& r = region_;
   const TaskFields& t = r.slot(slot).kind.task;
   const TaskId id = r.slot(slot).id;
+  // The task's failure and loss records so far, oldest first.
+  Query hq;
+  hq.segments = {segments::kErrors};
+  hq.all_tags = {"task:" + std::to_string(id)};
+  hq.limit = 64;
+  std::vector<std::vector<uint8_t>> history;
+  if (auto found = FindIn(r, hq); found.ok())
+    for (auto& e : *found) history.push_back(std::move(e.payload));
+  // Bounded: a dead letter must fit the pool whatever the history, so the
+  // oldest records go first.
+  size_t bytes = 0;
+  for (const auto& h : history) bytes += h.size();
+  while (!history.empty() && bytes > r.geo().max_payload / 2) {
+    bytes -= history.front().size();
+    history.erase(history.begin());
+  }
   const std::vector<uint8_t> payload =
-      DeadLetterRecord(id, t.attempts, AgentName(r, t.last_agent), reason);
+      DeadLetterRecord(id, t.attempts, AgentName(r, t.last_agent), reason, history);
   const SlotSpec spec = MakeSlotSpec(
       kSegErrors, "pool", "", {"dead-letter", "task:" + std::to_string(id)},
       1.0f, payload);

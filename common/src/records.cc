@@ -18,6 +18,14 @@ class MapPacker {
     pk_.pack(v.size() <= kMaxErrorText ? v : v.substr(0, kMaxErrorText));
     return *this;
   }
+  // An array of already packed msgpack objects.
+  MapPacker& Raw(const char* k, const std::vector<std::vector<uint8_t>>& items) {
+    pk_.pack(k);
+    pk_.pack_array(static_cast<uint32_t>(items.size()));
+    for (const auto& it : items)
+      buf_.write(reinterpret_cast<const char*>(it.data()), it.size());
+    return *this;
+  }
   MapPacker& Strs(const char* k, const std::vector<std::string>& v) {
     pk_.pack(k);
     pk_.pack(v);
@@ -53,26 +61,31 @@ std::vector<uint8_t> StaleRecord(const char* op, uint64_t task, uint32_t epoch,
 
 std::vector<uint8_t> FailureRecord(uint64_t task, uint32_t attempt,
                                    const std::string& agent,
-                                   const std::string& error) {
-  return MapPacker(5)
+                                   const std::string& error, int64_t started_ns,
+                                   int64_t ended_ns) {
+  return MapPacker(7)
       .Str("kind", "failure")
       .Int("task", static_cast<int64_t>(task))
       .Int("attempt", attempt)
       .Str("agent", agent)
       .Str("error", error)
+      .Int("started_ns", started_ns)
+      .Int("ended_ns", ended_ns)
       .Done();
 }
 
 std::vector<uint8_t> DeadLetterRecord(uint64_t task, uint32_t attempts,
                                       const std::string& last_agent,
-                                      const std::string& reason) {
-  return MapPacker(5)
-      .Str("kind", "dead_letter")
+                                      const std::string& reason,
+                                      const std::vector<std::vector<uint8_t>>& history) {
+  MapPacker m(6);
+  m.Str("kind", "dead_letter")
       .Int("task", static_cast<int64_t>(task))
       .Int("attempts", attempts)
       .Str("last_agent", last_agent)
       .Str("reason", reason)
-      .Done();
+      .Raw("history", history);
+  return m.Done();
 }
 
 std::vector<uint8_t> AgentEntryRecord(const std::string& name, int32_t pid,

@@ -47,6 +47,16 @@ int Run(int argc, char** argv) {
       ("slots", po::value(&o.slots)->default_value(0), "pool entry slots (0: sized to INPUT)")
       ("no-worker-timeout-ms", po::value(&o.no_worker_timeout_ms)->default_value(30000),
        "dead-letter a task no live worker can take after this long")
+      ("max-restarts", po::value(&o.max_restarts)->default_value(10),
+       "restart crashed members at most this many times ...")
+      ("restart-window-s", po::value(&o.restart_window_s)->default_value(60),
+       "... within any window of this many seconds; past it the group stops")
+      ("lease-ms", po::value(&o.lease_ms)->default_value(30000),
+       "workers' claim lease: a task held longer without renewal is reassigned")
+      ("hung-after-ms", po::value(&o.hung_after_ms)->default_value(5000),
+       "a worker whose heartbeat is older is hung: its tasks are reassigned")
+      ("supervisor-arg", po::value(&o.supervisor_args)->composing(),
+       "pass one more argument to slate-supervisor (repeatable)")
       ("output,o", po::value(&o.output), "also write the result JSON to this file")
       ("keep", po::bool_switch(&o.keep), "keep the pool after the run, for slate-dump")
       ("log-level", po::value(&o.log_level)->default_value("warn"),

@@ -14,8 +14,9 @@ namespace slate::launch {
 
 ProcessGroup::~ProcessGroup() { StopAll(std::chrono::milliseconds(2000)); }
 
-Result<size_t> ProcessGroup::Start(const std::string& name,
-                                   const std::vector<std::string>& argv) {
+namespace {
+
+Result<pid_t> Spawn(const std::string& name, const std::vector<std::string>& argv) {
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
@@ -23,7 +24,10 @@ Result<size_t> ProcessGroup::Start(const std::string& name,
   const pid_t pid = fork();
   if (pid < 0)
     return Status{StatusCode::kIoError, "cannot start " + name + ": " + strerror(errno)};
+  // The launcher catches SIGINT/SIGTERM; members must start with defaults.
   if (pid == 0) {
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
     prctl(PR_SET_PDEATHSIG, SIGTERM);
     if (getppid() != parent) _exit(1);
     execv(args[0], args.data());
@@ -31,8 +35,36 @@ Result<size_t> ProcessGroup::Start(const std::string& name,
     (void)!write(2, kMsg, sizeof kMsg - 1);
     _exit(127);
   }
-  members_.push_back({name, pid, 0, false});
+  return pid;
+}
+
+}  // namespace
+
+Result<size_t> ProcessGroup::Start(const std::string& name,
+                                   const std::vector<std::string>& argv) {
+  auto pid = Spawn(name, argv);
+  if (!pid.ok()) return pid.status();
+  members_.push_back({name, argv, *pid, 0, false, 0});
   return members_.size() - 1;
+}
+
+Status ProcessGroup::Restart(size_t index) {
+  Member& m = members_[index];
+  auto pid = Spawn(m.name, m.argv);
+  if (!pid.ok()) return pid.status();
+  m.pid = *pid;
+  m.exited = false;
+  m.status = 0;
+  m.restarts += 1;
+  return Status::Ok();
+}
+
+bool RestartBudget::Allow() {
+  const auto now = std::chrono::steady_clock::now();
+  std::erase_if(recent_, [&](auto t) { return now - t > window_; });
+  if (recent_.size() >= max_) return false;
+  recent_.push_back(now);
+  return true;
 }
 
 std::vector<size_t> ProcessGroup::Reap() {

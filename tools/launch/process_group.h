@@ -15,9 +15,11 @@ namespace slate::launch {
 
 struct Member {
   std::string name;  // for messages: "worker-3", "supervisor"
+  std::vector<std::string> argv;
   pid_t pid = -1;
   int status = 0;    // wait status once exited
   bool exited = false;
+  uint32_t restarts = 0;
 };
 
 class ProcessGroup {
@@ -26,6 +28,8 @@ class ProcessGroup {
 
   // Starts argv[0] (a path) with argv; stdout and stderr are inherited.
   Result<size_t> Start(const std::string& name, const std::vector<std::string>& argv);
+  // Starts an exited member again with the same argv.
+  Status Restart(size_t index);
   // Reaps exited members without blocking; returns those newly exited.
   std::vector<size_t> Reap();
   // SIGTERM to every running member, then SIGKILL after grace; reaps all.
@@ -35,6 +39,20 @@ class ProcessGroup {
 
  private:
   std::vector<Member> members_;
+};
+
+// An OTP-style restart intensity: at most max_restarts in any window.
+class RestartBudget {
+ public:
+  RestartBudget(uint32_t max_restarts, std::chrono::milliseconds window)
+      : max_(max_restarts), window_(window) {}
+  // True, and counted, if one more restart fits the budget now.
+  bool Allow();
+
+ private:
+  uint32_t max_;
+  std::chrono::milliseconds window_;
+  std::vector<std::chrono::steady_clock::time_point> recent_;
 };
 
 // The folder holding slate-launch itself (its siblings are there too).

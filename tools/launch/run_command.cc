@@ -82,6 +82,54 @@ Result<size_t> Validate(const RunOptions& o) {
 std::atomic<int> g_signal{0};
 void OnSignal(int sig) { g_signal.store(sig); }
 
+// Waits for the supervisor to finish, restarting crashed members within
+// the restart budget. Returns the exit status of the run.
+int Supervise(ProcessGroup& group, size_t sup_index, Pool& pool, size_t tasks,
+              const RunOptions& o) {
+  RestartBudget budget(o.max_restarts, std::chrono::seconds(o.restart_window_s));
+  ProgressBar bar;
+  while (g_signal.load() == 0) {
+    for (size_t i : group.Reap()) {
+      const Member& m = group.member(i);
+      const bool sup = i == sup_index;
+      const int code = WIFEXITED(m.status) ? WEXITSTATUS(m.status) : -1;
+      if (sup && (code == 0 || code == 3)) {
+        bar.Clear();
+        return code;
+      }
+      bar.Clear();
+      const std::string what = m.name + " (pid " + std::to_string(m.pid) + ") " +
+                               DescribeWaitStatus(m.status);
+      if (code == 2) {  // bad usage: restarting cannot help
+        std::fprintf(stderr, "slate-launch: %s; stopping the group\n", what.c_str());
+        return sup ? 2 : 1;
+      }
+      if (!budget.Allow()) {
+        std::fprintf(stderr,
+                     "slate-launch: %s; more than %u restarts within %u s, giving up on %s "
+                     "and stopping the group\n",
+                     what.c_str(), o.max_restarts, o.restart_window_s, m.name.c_str());
+        return 1;
+      }
+      std::fprintf(stderr, "slate-launch: %s; restarting it\n", what.c_str());
+      if (Status s = group.Restart(i); !s.ok()) {
+        std::fprintf(stderr, "slate-launch: %s\n", s.message().c_str());
+        return 1;
+      }
+    }
+    if (auto st = pool.Stats(); st.ok()) {
+      const auto& t = st->tasks_by_state;
+      bar.Update(t[static_cast<int>(TaskState::kDone)],
+                 t[static_cast<int>(TaskState::kDeadLettered)], tasks,
+                 st->agents_registered >= 2 ? st->agents_registered - 2 : 0);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  bar.Clear();
+  std::fprintf(stderr, "slate-launch: interrupted; stopping the group\n");
+  return 130;
+}
+
 }  // namespace
 
 int RunGroup(const RunOptions& o) {
@@ -116,13 +164,17 @@ int RunGroup(const RunOptions& o) {
   int rc = 1;
   {
     ProcessGroup group;
-    bool started = group.Start("coordinator", with({bin + "/slate-coordinator"})).ok();
+    bool started = group.Start("coordinator",
+                               with({bin + "/slate-coordinator", "--hung-after-ms",
+                                     std::to_string(o.hung_after_ms)}))
+                       .ok();
     const auto groups = *WorkerGroups(o);
     uint32_t n = 0;
     for (const auto& g : groups) {
       for (uint32_t i = 0; i < g.count && started; ++i) {
         const std::string name = "worker-" + std::to_string(++n);
-        std::vector<std::string> argv = {bin + "/slate-worker", "--name", name};
+        std::vector<std::string> argv = {bin + "/slate-worker", "--name", name, "--lease-ms",
+                                         std::to_string(o.lease_ms)};
         if (o.exec.empty()) {
           argv.insert(argv.end(), {"--handler", o.handler});
         } else {
@@ -139,45 +191,14 @@ int RunGroup(const RunOptions& o) {
                                     "--max-pending", std::to_string(o.max_pending),
                                     "--wait-workers", std::to_string(n),
                                     "--no-worker-timeout-ms",
-                                    std::to_string(o.no_worker_timeout_ms)};
+                                    std::to_string(o.no_worker_timeout_ms),
+                                    "--hung-after-ms", std::to_string(o.hung_after_ms)};
     if (!o.output.empty()) sup.insert(sup.end(), {"--output", o.output});
+    sup.insert(sup.end(), o.supervisor_args.begin(), o.supervisor_args.end());
     const size_t sup_index = group.size();
     started = started && group.Start("supervisor", with(sup)).ok();
-    ProgressBar bar;
-    while (started && g_signal.load() == 0) {
-      bool supervisor_done = false;
-      for (size_t i : group.Reap()) {
-        const Member& m = group.member(i);
-        if (i == sup_index) {
-          supervisor_done = true;
-          continue;
-        }
-        bar.Clear();
-        std::fprintf(stderr, "slate-launch: %s (pid %d) exited: %s\n", m.name.c_str(), m.pid,
-                     DescribeWaitStatus(m.status).c_str());
-      }
-      if (supervisor_done) break;
-      if (auto st = (*pool)->Stats(); st.ok()) {
-        const auto& t = st->tasks_by_state;
-        bar.Update(t[static_cast<int>(TaskState::kDone)],
-                   t[static_cast<int>(TaskState::kDeadLettered)], *tasks,
-                   st->agents_registered >= 2 ? st->agents_registered - 2 : 0);
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    bar.Clear();
-    const Member& sm = group.member(std::min(sup_index, group.size() - 1));
-    if (g_signal.load() != 0) {
-      std::fprintf(stderr, "slate-launch: interrupted; stopping the group\n");
-      rc = 130;
-    } else if (!started) {
-      std::fprintf(stderr, "slate-launch: the group could not be started\n");
-    } else if (WIFEXITED(sm.status)) {
-      rc = WEXITSTATUS(sm.status);
-    } else {
-      std::fprintf(stderr, "slate-launch: supervisor %s\n",
-                   DescribeWaitStatus(sm.status).c_str());
-    }
+    rc = started ? Supervise(group, sup_index, **pool, *tasks, o) : 1;
+    if (!started) std::fprintf(stderr, "slate-launch: the group could not be started\n");
     group.StopAll(std::chrono::milliseconds(5000));
   }
   const std::string name = (*pool)->name();

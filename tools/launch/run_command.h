@@ -1,8 +1,10 @@
 // slate-launch run: one request end to end. Creates a fresh pool, starts
 // the coordinator, N workers and the supervisor as separate processes,
 // waits for the supervisor, relays its result, stops the group and removes
-// the pool (unless --keep). Ctrl-C or SIGTERM stops everything and leaves
-// no process and no pool behind.
+// the pool (unless --keep). A member that crashes is restarted, at most
+// max_restarts times in any restart_window_s (as OTP supervisors do); past
+// that the group stops with an error naming the member. Ctrl-C or SIGTERM
+// stops everything and leaves no process and no pool behind.
 #pragma once
 
 #include <string>
@@ -25,6 +27,11 @@ struct RunOptions {
   uint32_t max_pending = 2;
   uint32_t slots = 0;  // 0: sized from the request
   uint32_t no_worker_timeout_ms = 30000;
+  uint32_t max_restarts = 10;       // restart intensity: at most this many
+  uint32_t restart_window_s = 60;   // restarts in any window this long
+  uint32_t lease_ms = 30000;        // workers' claim lease
+  uint32_t hung_after_ms = 5000;    // heartbeat age of a hung worker
+  std::vector<std::string> supervisor_args;  // passed through verbatim
   std::string output;
   std::string log_level = "warn";
   bool keep = false;

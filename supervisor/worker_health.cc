@@ -1,0 +1,144 @@
+#include "worker_health.h"
+
+#include <spdlog/spdlog.h>
+
+#include "slate/clock.h"
+#include "slate/json_payload.h"
+
+namespace slate::supervisor {
+namespace {
+
+std::string Key(const AgentInfo& a) { return a.name + "/" + std::to_string(a.ref.generation); }
+
+}  // namespace
+
+void WorkerHealth::RecordLost(TaskId id, const AgentInfo& a, const std::string& why) {
+  auto t = pool_.GetTask(id);
+  NewEntry e;
+  e.segment = segments::kErrors;
+  e.tags = {"lost", "task:" + std::to_string(id)};
+  e.importance = 0.8f;
+  e.author = "supervisor";
+  e.payload = JsonToPayload({{"kind", "lost"},
+                             {"task", id},
+                             {"attempt", t.ok() ? t->attempts : 0},
+                             {"agent", a.name},
+                             {"error", why},
+                             {"ended_ns", NowRealNs()}});
+  if (auto w = pool_.Write(e); !w.ok())
+    spdlog::warn("task {}: cannot record its loss: {}", id, w.status().message());
+}
+
+Status WorkerHealth::TakeBack(const AgentInfo& a, const std::string& why, bool running_only) {
+  auto running = pool_.RunningTasks(a.ref);
+  if (!running.ok()) return Status::Ok();  // the row went away meanwhile
+  for (TaskId id : *running) {
+    RecordLost(id, a, why);
+    Status s = pool_.Reassign(id, me_);
+    if (!s.ok() && s.code() != StatusCode::kWrongState && s.code() != StatusCode::kNotFound)
+      return s;
+  }
+  if (running_only) return Status::Ok();
+  auto pending = pool_.PendingTasks(a.ref, 0);
+  if (!pending.ok()) return Status::Ok();
+  for (TaskId id : *pending) {
+    Status s = pool_.Reassign(id, me_);
+    if (!s.ok() && s.code() != StatusCode::kWrongState && s.code() != StatusCode::kNotFound)
+      return s;
+  }
+  return Status::Ok();
+}
+
+Status WorkerHealth::Sweep() {
+  auto agents = pool_.ListAgents(std::chrono::milliseconds(cfg_.hung_after_ms));
+  if (!agents.ok()) return agents.status();
+  const int64_t now = NowMonoNs();
+  for (const AgentInfo& a : *agents) {
+    if (a.role == AgentRole::kSupervisor) continue;
+    if (a.liveness == Liveness::kGone) {
+      spdlog::warn("{} '{}' (pid {}) is gone; {} running and {} queued tasks return to the "
+                   "backlog",
+                   AgentRoleName(a.role), a.name, a.pid, a.running, a.pending);
+      if (Status s = TakeBack(a, "worker '" + a.name + "' died", true); !s.ok()) return s;
+      Status s = pool_.Deregister(a.ref, me_);
+      if (!s.ok() && s.code() != StatusCode::kNotFound) return s;
+      hung_.erase(Key(a));
+      continue;
+    }
+    if (a.role != AgentRole::kWorker) continue;
+    if (a.liveness == Liveness::kStale) {
+      if (hung_.insert(Key(a)).second)
+        spdlog::warn("worker '{}' (pid {}) is hung: no heartbeat for {:.0f} ms; its tasks "
+                     "return to the backlog",
+                     a.name, a.pid, static_cast<double>(a.heartbeat_age_ns) / 1e6);
+      if (a.running + a.pending > 0) {
+        const std::string why = "worker '" + a.name + "' hung (no heartbeat for " +
+                                std::to_string(a.heartbeat_age_ns / 1'000'000) + " ms)";
+        if (Status s = TakeBack(a, why, false); !s.ok()) return s;
+      }
+      continue;
+    }
+    if (hung_.erase(Key(a))) spdlog::info("worker '{}' is back", a.name);
+    if (a.running == 0) continue;
+    auto running = pool_.RunningTasks(a.ref);
+    if (!running.ok()) continue;
+    for (TaskId id : *running) {
+      auto t = pool_.GetTask(id);
+      if (!t.ok() || t->lease_deadline_mono_ns > now) continue;
+      spdlog::warn("task {}: the lease of '{}' expired; back to the backlog", id, a.name);
+      RecordLost(id, a, "lease of worker '" + a.name + "' expired");
+      Status s = pool_.Reassign(id, me_);
+      if (!s.ok() && s.code() != StatusCode::kWrongState) return s;
+    }
+  }
+  return Status::Ok();
+}
+
+// Returns false while the breaker keeps the worker out of rotation.
+bool WorkerHealth::UpdateBreaker(const AgentInfo& a, WorkerView* view) {
+  if (cfg_.breaker_failures == 0) return true;
+  Breaker& b = breakers_[Key(a)];
+  const int64_t now = NowMonoNs();
+  if (b.probation) {
+    if (a.consecutive_failures == 0) {
+      b = Breaker{};
+      spdlog::info("circuit breaker: worker '{}' succeeded on probation; back in full rotation",
+                   a.name);
+    } else if (a.failed > b.failed_then) {
+      b.probation = false;
+      b.open = true;
+      b.closed_at_ns = now + int64_t{cfg_.breaker_cooldown_ms} * 1'000'000;
+      spdlog::warn("circuit breaker: worker '{}' failed on probation; out again for {} ms",
+                   a.name, cfg_.breaker_cooldown_ms);
+    }
+  } else if (!b.open && a.consecutive_failures >= cfg_.breaker_failures) {
+    b.open = true;
+    b.closed_at_ns = now + int64_t{cfg_.breaker_cooldown_ms} * 1'000'000;
+    spdlog::warn("circuit breaker: worker '{}' failed {} times in a row; out of rotation for "
+                 "{} ms",
+                 a.name, a.consecutive_failures, cfg_.breaker_cooldown_ms);
+  }
+  if (b.open && now >= b.closed_at_ns) {
+    b.open = false;
+    b.probation = true;
+    b.failed_then = a.failed;
+    spdlog::info("circuit breaker: worker '{}' back on probation", a.name);
+  }
+  if (b.open) return false;
+  if (b.probation) view->max_load = 1;
+  return true;
+}
+
+std::vector<WorkerView> WorkerHealth::Rotation() {
+  std::vector<WorkerView> out;
+  auto agents = pool_.ListAgents(std::chrono::milliseconds(cfg_.hung_after_ms));
+  if (!agents.ok()) return out;
+  for (const auto& a : *agents) {
+    if (a.role != AgentRole::kWorker || a.liveness != Liveness::kAlive) continue;
+    WorkerView v{a.ref, a.name, a.capabilities, a.pending + a.running};
+    if (UpdateBreaker(a, &v)) out.push_back(std::move(v));
+  }
+  return out;
+}
+
+}  // namespace slate::supervisor

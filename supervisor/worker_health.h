@@ -1,0 +1,58 @@
+// What the supervisor knows about its workers' health, and what it does:
+//  - gone (process dead): its running and queued tasks return to the backlog
+//    (attempts already counted) and its row is freed;
+//  - hung (heartbeat older than hung_after): same, but the row stays; it gets
+//    no work until it heartbeats again, and any late result is refused;
+//  - expired lease: that task returns to the backlog;
+//  - circuit breaker: breaker_failures consecutive failures take a worker
+//    out of rotation for breaker_cooldown, then it comes back on probation
+//    (one task at a time) until a success closes the breaker.
+// Every task taken back is recorded in "errors" (tags "lost", "task:<id>"),
+// so a dead letter can show its whole history.
+#pragma once
+
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "delegator.h"
+#include "slate/pool.h"
+
+namespace slate::supervisor {
+
+struct HealthConfig {
+  uint32_t hung_after_ms = 5000;
+  uint32_t breaker_failures = 3;
+  uint32_t breaker_cooldown_ms = 5000;
+};
+
+class WorkerHealth {
+ public:
+  WorkerHealth(const HealthConfig& cfg, Pool& pool, AgentRef me)
+      : cfg_(cfg), pool_(pool), me_(me) {}
+
+  // Takes work back from gone and hung workers and from expired leases.
+  Status Sweep();
+  // The workers that may get tasks now, with their loads and limits.
+  std::vector<WorkerView> Rotation();
+
+ private:
+  struct Breaker {
+    bool open = false;
+    bool probation = false;
+    int64_t closed_at_ns = 0;  // end of the cool-down
+    uint64_t failed_then = 0;  // failures counted when probation began
+  };
+  Status TakeBack(const AgentInfo& a, const std::string& why, bool running_only);
+  void RecordLost(TaskId id, const AgentInfo& a, const std::string& why);
+  bool UpdateBreaker(const AgentInfo& a, WorkerView* view);
+
+  const HealthConfig& cfg_;
+  Pool& pool_;
+  AgentRef me_;
+  std::set<std::string> hung_;  // "name/generation" currently known hung
+  std::map<std::string, Breaker> breakers_;  // by "name/generation"
+};
+
+}  // namespace slate::supervisor
