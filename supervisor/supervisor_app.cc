@@ -76,7 +76,7 @@ class RequestRun {
       changes.after_id = stats->next_id - 1;
       if (Status s = Tick(); !s.ok()) return Fatal(s);
       if (Finished(*stats)) return Finish(NowMonoNs() - start);
-      (void)pool_.Wait(changes, milliseconds(cfg_.heartbeat_ms));
+      (void)pool_.Wait(changes, NextWake());
     }
     spdlog::warn("stopped; request {} stays in the pool and resumes with the next supervisor",
                  req_.id);
@@ -140,6 +140,14 @@ class RequestRun {
         return dl.status();
     }
     return Status::Ok();
+  }
+
+  // Sleep until a change, the next due retry, or a heartbeat, whichever is first.
+  milliseconds NextWake() const {
+    int64_t wait_ns = int64_t{cfg_.heartbeat_ms} * 1'000'000;
+    const int64_t now = NowMonoNs();
+    for (const auto& [id, due] : retry_at_) wait_ns = std::min(wait_ns, due - now);
+    return milliseconds(std::max<int64_t>(wait_ns / 1'000'000, 0));
   }
 
   int64_t BackoffNs(uint32_t attempts) {

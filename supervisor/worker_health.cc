@@ -12,29 +12,11 @@ std::string Key(const AgentInfo& a) { return a.name + "/" + std::to_string(a.ref
 
 }  // namespace
 
-void WorkerHealth::RecordLost(TaskId id, const AgentInfo& a, const std::string& why) {
-  auto t = pool_.GetTask(id);
-  NewEntry e;
-  e.segment = segments::kErrors;
-  e.tags = {"lost", "task:" + std::to_string(id)};
-  e.importance = 0.8f;
-  e.author = "supervisor";
-  e.payload = JsonToPayload({{"kind", "lost"},
-                             {"task", id},
-                             {"attempt", t.ok() ? t->attempts : 0},
-                             {"agent", a.name},
-                             {"error", why},
-                             {"ended_ns", NowRealNs()}});
-  if (auto w = pool_.Write(e); !w.ok())
-    spdlog::warn("task {}: cannot record its loss: {}", id, w.status().message());
-}
-
 Status WorkerHealth::TakeBack(const AgentInfo& a, const std::string& why, bool running_only) {
   auto running = pool_.RunningTasks(a.ref);
   if (!running.ok()) return Status::Ok();  // the row went away meanwhile
   for (TaskId id : *running) {
-    RecordLost(id, a, why);
-    Status s = pool_.Reassign(id, me_);
+    Status s = pool_.Reassign(id, me_, why);
     if (!s.ok() && s.code() != StatusCode::kWrongState && s.code() != StatusCode::kNotFound)
       return s;
   }
@@ -59,8 +41,7 @@ Status WorkerHealth::Sweep() {
       spdlog::warn("{} '{}' (pid {}) is gone; {} running and {} queued tasks return to the "
                    "backlog",
                    AgentRoleName(a.role), a.name, a.pid, a.running, a.pending);
-      if (Status s = TakeBack(a, "worker '" + a.name + "' died", true); !s.ok()) return s;
-      Status s = pool_.Deregister(a.ref, me_);
+      Status s = pool_.Deregister(a.ref, me_, "worker '" + a.name + "' died");
       if (!s.ok() && s.code() != StatusCode::kNotFound) return s;
       hung_.erase(Key(a));
       continue;
@@ -86,8 +67,7 @@ Status WorkerHealth::Sweep() {
       auto t = pool_.GetTask(id);
       if (!t.ok() || t->lease_deadline_mono_ns > now) continue;
       spdlog::warn("task {}: the lease of '{}' expired; back to the backlog", id, a.name);
-      RecordLost(id, a, "lease of worker '" + a.name + "' expired");
-      Status s = pool_.Reassign(id, me_);
+      Status s = pool_.Reassign(id, me_, "lease of worker '" + a.name + "' expired");
       if (!s.ok() && s.code() != StatusCode::kWrongState) return s;
     }
   }

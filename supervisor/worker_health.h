@@ -7,8 +7,8 @@
 //  - circuit breaker: breaker_failures consecutive failures take a worker
 //    out of rotation for breaker_cooldown, then it comes back on probation
 //    (one task at a time) until a success closes the breaker.
-// Every task taken back is recorded in "errors" (tags "lost", "task:<id>"),
-// so a dead letter can show its whole history.
+// The pool records every running task taken back in "errors" (tags "lost",
+// "task:<id>"), so a dead letter can show its whole history.
 #pragma once
 
 #include <map>
@@ -45,7 +45,6 @@ class WorkerHealth {
     uint64_t failed_then = 0;  // failures counted when probation began
   };
   Status TakeBack(const AgentInfo& a, const std::string& why, bool running_only);
-  void RecordLost(TaskId id, const AgentInfo& a, const std::string& why);
   bool UpdateBreaker(const AgentInfo& a, WorkerView* view);
 
   const HealthConfig& cfg_;

@@ -179,7 +179,7 @@ Status Pool::Heartbeat(AgentRef agent) {
   return Status::Ok();
 }
 
-Status Pool::Deregister(AgentRef agent, AgentRef heir) {
+Status Pool::Deregister(AgentRef agent, AgentRef heir, const std::string& reason) {
   if (Status s = impl_->RequireWritable(); !s.ok()) return s;
   if (!heir.is_shared() && heir == agent)
     return {StatusCode::kInvalidArgument, "an agent cannot be its own heir"};
@@ -192,7 +192,7 @@ Status Pool::Deregister(AgentRef agent, AgentRef heir) {
     if (!pending.ok()) return pending.status();
     if (running->empty() && pending->empty()) break;
     for (TaskId id : *running)
-      if (Status s = Reassign(id, heir); !s.ok() && s.code() != StatusCode::kWrongState)
+      if (Status s = Reassign(id, heir, reason); !s.ok() && s.code() != StatusCode::kWrongState)
         return s;
     for (TaskId id : *pending)
       if (Status s = Reassign(id, heir); !s.ok() && s.code() != StatusCode::kWrongState)

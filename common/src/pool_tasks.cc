@@ -1,5 +1,6 @@
 // Tasks: post, claim, renew, complete, fail, reassign, retry, dead-letter.
 #include <algorithm>
+#include <optional>
 #include <cstring>
 
 #include "slate/clock.h"
@@ -176,8 +177,12 @@ using namespace internal;
 namespace {
 
 // Moves a pending, running or failed task to target's pending queue.
+// A running task taken away from its holder leaves a "lost" record in
+// "errors", written in the same transaction, so its history is whole
+// whoever takes it back.
 Status Requeue(Pool::Impl& im, TaskId id, AgentRef target,
-               std::initializer_list<TaskState> from, const char* verb) {
+               std::initializer_list<TaskState> from, const char* verb,
+               const std::string& reason) {
   if (Status s = im.RequireWritable(); !s.ok()) return s;
   Pool::Impl::Guard g(im);
   if (!g.status().ok()) return g.status();
@@ -196,8 +201,22 @@ Status Requeue(Pool::Impl& im, TaskId id, AgentRef target,
             "agent '" + AgentName(r, target.row) +
                 "' lacks the capability task " + std::to_string(id) +
                 " requires"};
+  std::optional<SlotSpec> lost;
+  if (state == TaskState::kRunning) {
+    const TaskFields& t = s.kind.task;
+    const std::string holder = AgentName(r, t.assignee);
+    lost = MakeSlotSpec(
+        kSegErrors, "pool", "", {"lost", "task:" + std::to_string(id)}, 0.8f,
+        LostRecord(id, t.attempts, holder,
+                   reason.empty() ? "taken from '" + holder + "' while running" : reason,
+                   s.updated_ns, NowRealNs()));
+    if (Status st = im.Reserve(im.BlocksFor(static_cast<uint32_t>(lost->data.size())));
+        !st.ok())
+      return st;
+  }
   Txn txn(r, OpCode::kRequeue);
   txn.Save(s);
+  if (lost) im.LinkSlot(im.InsertSlot(txn, *lost));
   im.Detach(*slot);
   s.kind.task.state = static_cast<uint8_t>(TaskState::kPending);
   s.kind.task.assignee = static_cast<uint16_t>(target.row);
@@ -211,13 +230,13 @@ Status Requeue(Pool::Impl& im, TaskId id, AgentRef target,
 
 }  // namespace
 
-Status Pool::Reassign(TaskId id, AgentRef target) {
+Status Pool::Reassign(TaskId id, AgentRef target, const std::string& reason) {
   return Requeue(*impl_, id, target, {TaskState::kPending, TaskState::kRunning},
-                 "reassign");
+                 "reassign", reason);
 }
 
 Status Pool::Retry(TaskId id, AgentRef target) {
-  return Requeue(*impl_, id, target, {TaskState::kFailed}, "retry");
+  return Requeue(*impl_, id, target, {TaskState::kFailed}, "retry", "");
 }
 
 Result<EntryId> Pool::Impl::DeadLetterLocked(Guard& g, uint32_t slot,

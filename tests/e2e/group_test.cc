@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "group_fixture.h"
 #include "run_command.h"
 #include "slate/json_payload.h"
 #include "slate/pool.h"
@@ -18,29 +19,6 @@ namespace {
 
 using nlohmann::json;
 using namespace std::chrono_literals;
-
-class GroupTest : public ::testing::Test {
- protected:
-  void SetUp() override { pool = UniquePoolName("e2e"); }
-  void TearDown() override {
-    EXPECT_FALSE(PoolExists(pool)) << "pool left behind";
-    EXPECT_TRUE(ProcessesMentioning(pool).empty()) << "group members left behind";
-    (void)Pool::Remove(pool);
-  }
-  // slate-launch run ... with this test's pool; parses stdout as JSON.
-  CommandResult Launch(std::vector<std::string> args, json* out = nullptr) {
-    args.insert(args.begin(), {"slate-launch", "run", "--pool", pool});
-    CommandResult r = RunCommand(args, 120000);
-    if (out != nullptr) *out = json::parse(r.out, nullptr, false);
-    return r;
-  }
-  std::string Jsonl(const std::string& name, const std::vector<json>& tasks) {
-    std::string text;
-    for (const auto& t : tasks) text += t.dump() + "\n";
-    return WriteTempFile(name, text);
-  }
-  std::string pool;
-};
 
 TEST_F(GroupTest, SampleDocumentsGiveExactlyTheExpectedResults) {
   json out;

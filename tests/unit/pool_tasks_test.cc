@@ -341,3 +341,36 @@ TEST(PoolKeptTaskTest, AKeptFinalTaskStaysUntilReleased) {
 
 }  // namespace
 }  // namespace slate
+
+namespace slate {
+namespace {
+
+TEST(PoolLostRecordTest, TakingARunningTaskAwayRecordsTheLossPendingDoesNot) {
+  testing::ScopedPool sut("lost");
+  const AgentRef a = sut->RegisterAgent({"a", {}, 0}).value();
+  const AgentRef b = sut->RegisterAgent({"b", {}, 0}).value();
+  TaskSpec t;
+  t.entry = MakeEntry("tasks");
+  t.assignee = a;
+  const TaskId id = sut->PostTask(t).value();
+  ASSERT_TRUE(sut->Reassign(id, b).ok());  // pending: nothing lost
+  Query q;
+  q.segments = {"errors"};
+  q.all_tags = {"lost", "task:" + std::to_string(id)};
+  EXPECT_TRUE(sut->Find(q)->empty());
+  ASSERT_TRUE((*sut->ClaimNext(b, 5s)).has_value());
+  ASSERT_TRUE(sut->Reassign(id, a, "b went quiet").ok());
+  const auto lost = *sut->Find(q);
+  ASSERT_EQ(lost.size(), 1u);
+  EXPECT_TRUE(lost[0].live);  // until someone resolves it
+  auto h = msgpack::unpack(reinterpret_cast<const char*>(lost[0].payload.data()),
+                           lost[0].payload.size());
+  const auto m = h.get().as<std::map<std::string, msgpack::object>>();
+  EXPECT_EQ(m.at("error").as<std::string>(), "b went quiet");
+  EXPECT_EQ(m.at("agent").as<std::string>(), "b");
+  EXPECT_EQ(m.at("attempt").as<int>(), 1);
+  EXPECT_TRUE(sut->Check().empty());
+}
+
+}  // namespace
+}  // namespace slate

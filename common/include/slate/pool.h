@@ -95,9 +95,10 @@ class Pool {
   // Marks a running task failed and records the error in segment "errors".
   Status Fail(TaskId id, uint32_t epoch, const std::string& error,
               AgentRef by = kSharedQueue);
-  // Moves a pending or running task to another queue (a running claim
-  // becomes stale). The target must have the required capability.
-  Status Reassign(TaskId id, AgentRef target);
+  // Moves a pending or running task to another queue. A running claim
+  // becomes stale, and the loss is recorded in "errors" (tags "lost",
+  // "task:<id>") with `reason`. The target must have the capability.
+  Status Reassign(TaskId id, AgentRef target, const std::string& reason = "");
   // Puts a failed task back to pending in target's queue.
   Status Retry(TaskId id, AgentRef target);
   // Ends a non-final task as dead-lettered, recording reason in "errors".
@@ -112,8 +113,10 @@ class Pool {
   // Lock-free; cheap enough to call every few milliseconds.
   Status Heartbeat(AgentRef agent);
   // Hands its pending and running tasks to `heir` (the shared queue unless
-  // told), then frees its row and erases its entry. Works on a dead agent.
-  Status Deregister(AgentRef agent, AgentRef heir = kSharedQueue);
+  // told; running ones recorded as lost with `reason`), then frees its row
+  // and erases its entry. Works on a dead agent.
+  Status Deregister(AgentRef agent, AgentRef heir = kSharedQueue,
+                    const std::string& reason = "");
   // Registered agents with liveness; kStale when the heartbeat is older
   // than stale_after.
   Result<std::vector<AgentInfo>> ListAgents(

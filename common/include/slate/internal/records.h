@@ -21,6 +21,10 @@ std::vector<uint8_t> FailureRecord(uint64_t task, uint32_t attempt,
                                    const std::string& agent,
                                    const std::string& error, int64_t started_ns,
                                    int64_t ended_ns);
+// A running claim taken away (its holder died, hung, lost its lease, left).
+std::vector<uint8_t> LostRecord(uint64_t task, uint32_t attempt, const std::string& agent,
+                                const std::string& reason, int64_t started_ns,
+                                int64_t ended_ns);
 // history: the task's earlier records in "errors" (failure and lost), oldest
 // first, each a msgpack map; embedded as an array.
 std::vector<uint8_t> DeadLetterRecord(uint64_t task, uint32_t attempts,

@@ -1,0 +1,204 @@
+// End-to-end failure handling: poison tasks, stalled workers, backoff,
+// circuit breaker, timeouts, deadlines and restart intensity.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <thread>
+
+#include "group_fixture.h"
+#include "slate/clock.h"
+#include "slate/json_payload.h"
+
+namespace slate::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+using FaultsTest = GroupTest;
+
+// A command that kills its own worker when the payload is "poison".
+const char* kPoisonous = "read p; [ \"$p\" = poison ] && kill -9 $PPID; echo \"$p\"";
+
+TEST_F(FaultsTest, PoisonTaskIsDeadLetteredAfterItsAttemptsAndOthersFlow) {
+  std::vector<json> tasks;
+  for (int i = 0; i < 15; ++i) tasks.push_back({{"payload", i == 7 ? "poison" : "t" + std::to_string(i)}});
+  json out;
+  const auto r = Launch({"--workers", "3", "--max-retries", "2", "--shell", "--exec", kPoisonous,
+                         Jsonl("poison.jsonl", tasks)},
+                        &out);
+  ASSERT_EQ(r.exit_code, 3) << r.err;
+  for (int i = 0; i < 15; ++i) {
+    const json& t = out["tasks"][i];
+    if (i != 7) {
+      EXPECT_EQ(t["status"], "done") << t.dump();
+      EXPECT_EQ(t["result"], "t" + std::to_string(i));
+      continue;
+    }
+    EXPECT_EQ(t["status"], "dead_lettered");
+    EXPECT_EQ(t["attempts"], 3);
+    ASSERT_EQ(t["failures"].size(), 3u) << t.dump();
+    for (const auto& f : t["failures"]) EXPECT_TRUE(f.value("lost", false)) << f.dump();
+  }
+  EXPECT_EQ(out["summary"]["dead_lettered_tasks"][0]["index"], 7);
+  EXPECT_NE(r.err.find("dead-lettered: task 7"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("restarting it"), std::string::npos) << r.err;
+}
+
+TEST_F(FaultsTest, RestartIntensityStopsTheGroupNamingTheMember) {
+  std::vector<json> tasks(6, {{"payload", "poison"}});
+  const auto r = Launch({"--workers", "1", "--max-restarts", "2", "--restart-window-s", "60",
+                         "--max-retries", "10", "--shell", "--exec", kPoisonous,
+                         Jsonl("allpoison.jsonl", tasks)});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("more than 2 restarts within 60 s, giving up on worker-1"),
+            std::string::npos)
+      << r.err;
+}
+
+TEST_F(FaultsTest, TaskPastItsTimeoutIsKilledAndCountedAsAFailedAttempt) {
+  const auto start = std::chrono::steady_clock::now();
+  json out;
+  const auto r = Launch({"--workers", "1", "--handler", "sleep",
+                         Jsonl("slow.jsonl", {{{"payload", {{"ms", 20000}}},
+                                               {"timeout_ms", 200},
+                                               {"max_retries", 1}}})},
+                        &out);
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 10s);
+  const json& t = out["tasks"][0];
+  EXPECT_EQ(t["attempts"], 2);
+  ASSERT_EQ(t["failures"].size(), 2u);
+  EXPECT_NE(t["failures"][0]["error"].get<std::string>().find("timed out after 200 ms"),
+            std::string::npos);
+}
+
+TEST_F(FaultsTest, TaskPastItsDeadlineFailsWithoutRunning) {
+  json out;
+  const auto r = Launch({"--workers", "1", Jsonl("late.jsonl", {{{"payload", 1}, {"deadline", 1000}},
+                                                                {{"payload", 2}}})},
+                        &out);
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_EQ(out["tasks"][0]["status"], "dead_lettered");
+  EXPECT_EQ(out["tasks"][0]["attempts"], 0);
+  EXPECT_NE(out["tasks"][0]["error"].get<std::string>().find("deadline exceeded"),
+            std::string::npos);
+  EXPECT_EQ(out["tasks"][1]["status"], "done");
+}
+
+// Gaps between one attempt's failure and the next attempt's start.
+std::vector<double> RetryGapsMs(const json& task) {
+  std::vector<double> gaps;
+  const json& f = task["failures"];
+  for (size_t i = 1; i < f.size(); ++i)
+    gaps.push_back((f[i]["started_ns"].get<double>() - f[i - 1]["ended_ns"].get<double>()) / 1e6);
+  return gaps;
+}
+
+TEST_F(FaultsTest, BackoffDoublesWithJitterAndIsCapped) {
+  const auto task = Jsonl("flaky.jsonl", {{{"payload", {{"times", 4}}}, {"max_retries", 4}}});
+  json grow;
+  // One worker failing on purpose would trip the circuit breaker: off here.
+  auto r = Launch({"--workers", "1", "--handler", "fail", "--supervisor-arg=--backoff-base-ms=100",
+                   "--supervisor-arg=--backoff-max-ms=100000",
+                   "--supervisor-arg=--breaker-failures=0", task},
+                  &grow);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(grow["tasks"][0]["attempts"], 5);
+  const auto g = RetryGapsMs(grow["tasks"][0]);
+  ASSERT_EQ(g.size(), 3u);
+  // Delays are 100*2^(n-1) ms times a jitter in [0.5, 1]: the third is at
+  // least twice the first, whatever the jitter; compare as ratios.
+  EXPECT_GE(g[2] / g[0], 1.8) << g[0] << " " << g[1] << " " << g[2];
+  EXPECT_GE(g[0], 40.0);
+  json capped;
+  r = Launch({"--workers", "1", "--handler", "fail", "--supervisor-arg=--backoff-base-ms=100",
+              "--supervisor-arg=--backoff-max-ms=120", "--supervisor-arg=--breaker-failures=0",
+              task},
+             &capped);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto c = RetryGapsMs(capped["tasks"][0]);
+  ASSERT_EQ(c.size(), 3u);
+  EXPECT_LE(c[2] / c[0], 3.0) << c[0] << " " << c[2];  // uncapped it would be 2-8
+  EXPECT_LT(c[2], g[2]);
+}
+
+TEST_F(FaultsTest, StalledWorkerLosesItsTaskAndItsLateResultIsRefusedAndFlaggedOnce) {
+  auto created = Pool::Create({.name = pool});
+  ASSERT_TRUE(created.ok());
+  Pool& p = **created;
+  const pid_t coordinator =
+      StartMember(pool, {"slate-coordinator", "--interval-ms", "100", "--hung-after-ms", "800"});
+  const pid_t a = StartMember(pool, {"slate-worker", "--name", "stalled", "--handler", "sleep",
+                                     "--lease-ms", "600", "--heartbeat-ms", "50"});
+  // Only the stalled worker exists when the task is delegated.
+  const auto until = std::chrono::steady_clock::now() + 10s;
+  while (p.ListAgents(10s)->size() < 2 && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(10ms);
+  json out;
+  std::thread supervisor([&] {
+    const auto r = RunCommand({"slate-supervisor", "--pool", pool, "--hung-after-ms", "800",
+                               "--max-retries", "3",
+                               Jsonl("stall.jsonl", {{{"payload", {{"ms", 1500}}}}})});
+    out = json::parse(r.out, nullptr, false);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+  });
+  while (p.Stats()->tasks_by_state[static_cast<int>(TaskState::kRunning)] == 0 &&
+         std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(5ms);
+  kill(a, SIGSTOP);  // mid-task, holding a lease
+  const pid_t b = StartMember(pool, {"slate-worker", "--name", "healthy", "--handler", "sleep"});
+  std::this_thread::sleep_for(2500ms);  // hung and reassigned; b runs it
+  kill(a, SIGCONT);                     // a wakes up and tries to finish
+  supervisor.join();
+  ASSERT_FALSE(out.is_discarded());
+  const json& t = out["tasks"][0];
+  EXPECT_EQ(t["status"], "done");
+  EXPECT_EQ(t["worker"], "healthy");
+  EXPECT_EQ(t["attempts"], 2);
+  std::this_thread::sleep_for(1500ms);  // the late refusal reaches the coordinator
+  Query q;
+  q.segments = {"conflicts"};
+  q.all_tags = {"duplicate_assignment"};
+  const auto flags = *p.Find(q);
+  ASSERT_EQ(flags.size(), 1u);
+  const json flag = *PayloadToJson(flags[0].payload);
+  EXPECT_EQ(flag["workers"], (json{"stalled", "healthy"})) << flag.dump();
+  for (pid_t pid : {coordinator, a, b}) kill(pid, SIGTERM);
+  for (pid_t pid : {coordinator, a, b}) EXPECT_EQ(WaitCommand(pid, 10000), 0);
+  EXPECT_TRUE(p.Check().empty());
+  created->reset();
+  ASSERT_TRUE(Pool::Remove(pool).ok());
+}
+
+TEST_F(FaultsTest, CircuitBreakerTakesAFailingWorkerOutThenOnProbation) {
+  auto created = Pool::Create({.name = pool});
+  ASSERT_TRUE(created.ok());
+  const pid_t bad = StartMember(pool, {"slate-worker", "--name", "bad", "--handler", "fail"});
+  const pid_t good = StartMember(pool, {"slate-worker", "--name", "good", "--handler", "sleep"});
+  std::vector<json> tasks(24, {{"payload", {{"ms", 60}, {"message", "bad worker"}}}});
+  const auto r = RunCommand({"slate-supervisor", "--pool", pool, "--log-level", "info",
+                             "--wait-workers", "2", "--max-retries", "8",
+                             "--breaker-failures", "3", "--breaker-cooldown-ms", "300",
+                             "--backoff-base-ms", "10", "--backoff-max-ms", "20",
+                             Jsonl("breaker.jsonl", tasks)});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("worker 'bad' failed 3 times in a row; out of rotation for 300 ms"),
+            std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("worker 'bad' back on probation"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("worker 'bad' failed on probation"), std::string::npos) << r.err;
+  const json out = json::parse(r.out, nullptr, false);
+  int bad_failures = 0;
+  for (const auto& t : out["tasks"]) {
+    EXPECT_EQ(t["worker"], "good");
+    for (const auto& f : t.value("failures", json::array())) bad_failures += f["worker"] == "bad";
+  }
+  // Without the breaker, round-robin would send "bad" about half of 24+.
+  EXPECT_LT(bad_failures, 10) << bad_failures;
+  for (pid_t pid : {bad, good}) kill(pid, SIGTERM);
+  for (pid_t pid : {bad, good}) EXPECT_EQ(WaitCommand(pid, 10000), 0);
+  created->reset();
+  ASSERT_TRUE(Pool::Remove(pool).ok());
+}
+
+}  // namespace
+}  // namespace slate::testing

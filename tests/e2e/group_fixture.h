@@ -1,0 +1,49 @@
+// The fixture of the end-to-end tests: a unique pool name per test, and the
+// promise that nothing (no pool, no process) outlives the test.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "run_command.h"
+#include "slate/pool.h"
+#include "util/test_pool.h"
+
+namespace slate::testing {
+
+using nlohmann::json;
+
+class GroupTest : public ::testing::Test {
+ protected:
+  void SetUp() override { pool = UniquePoolName("e2e"); }
+  void TearDown() override {
+    EXPECT_FALSE(PoolExists(pool)) << "pool left behind";
+    EXPECT_TRUE(ProcessesMentioning(pool).empty()) << "group members left behind";
+    (void)Pool::Remove(pool);
+  }
+  // slate-launch run ... with this test's pool; parses stdout as JSON.
+  CommandResult Launch(std::vector<std::string> args, json* out = nullptr) {
+    args.insert(args.begin(), {"slate-launch", "run", "--pool", pool});
+    CommandResult r = RunCommand(args, 120000);
+    if (out != nullptr) *out = json::parse(r.out, nullptr, false);
+    return r;
+  }
+  std::string Jsonl(const std::string& name, const std::vector<json>& tasks) {
+    std::string text;
+    for (const auto& t : tasks) text += t.dump() + "\n";
+    return WriteTempFile(name, text);
+  }
+  std::string pool;
+};
+
+// Starts a member of a hand-made group (the test owns the pool).
+inline pid_t StartMember(const std::string& pool, std::vector<std::string> args) {
+  args.insert(args.begin() + 1, {"--pool", pool});
+  return StartCommand(args);
+}
+
+
+}  // namespace slate::testing
