@@ -10,6 +10,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <random>
 #include <set>
 
@@ -27,6 +28,30 @@ namespace {
 
 using std::chrono::milliseconds;
 using nlohmann::json;
+
+Status WriteFileAtomically(const std::string& path, const std::string& text) {
+  const std::string tmp = path + ".tmp." + std::to_string(getpid());
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << text;
+    if (!out) return {StatusCode::kIoError, "cannot write " + tmp};
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0)
+    return {StatusCode::kIoError, "cannot rename " + tmp + " to " + path};
+  return Status::Ok();
+}
+
+// The newest final entry: of one request, or of any (request_id empty).
+std::optional<Entry> FinalEntryOf(Pool& pool, const std::string& request_id) {
+  Query q;
+  q.segments = {segments::kResults};
+  q.all_tags = {"final"};
+  if (!request_id.empty()) q.all_tags.push_back("req:" + request_id);
+  q.limit = 0;
+  auto found = pool.Find(q);
+  if (!found.ok() || found->empty()) return std::nullopt;
+  return found->back();
+}
 
 // Registers, taking over from a predecessor that died: its backlog and the
 // tasks it was handing out become ours.
@@ -235,30 +260,21 @@ class RequestRun {
     auto agg = BuildAggregate(pool_, req_, wall_ns);
     if (!agg.ok()) return Fatal(agg.status());
     const std::string text = DumpJson(agg->document, 2);
-    NewEntry final_entry;
-    final_entry.segment = segments::kResults;
-    final_entry.tags = {"final", "req:" + req_.id};
-    final_entry.importance = 1.0f;
-    final_entry.author = "supervisor";
-    final_entry.payload = JsonToPayload(agg->document);
-    if (auto w = pool_.Write(final_entry); !w.ok()) {
-      final_entry.payload = JsonToPayload({{"request", agg->document["request"]},
-                                           {"summary", agg->document["summary"]},
-                                           {"note", "tasks omitted: " + w.status().message()}});
-      if (auto w2 = pool_.Write(final_entry); !w2.ok())
-        spdlog::error("cannot write the final entry: {}", w2.status().message());
-    }
+    // Order matters when this process may die at any point (and be
+    // restarted to resume): the output file first, then the final entry,
+    // and only then is the request marked finished. A successor that finds
+    // the request unfinished builds the same document again; one that finds
+    // it finished leaves the output alone.
+    if (!cfg_.output.empty())
+      if (Status s = WriteFileAtomically(cfg_.output, text + "\n"); !s.ok())
+        spdlog::error("{}", s.message());
+    if (!FinalEntryOf(pool_, req_.id)) WriteFinalEntry(*agg);
+    std::cout << text << std::endl;
     for (EntryId r : agg->results) (void)pool_.MarkAggregated(r);
     for (EntryId e : agg->errors) (void)pool_.Resolve(e);
     for (TaskId t : agg->tasks) (void)pool_.Release(t);
     if (Status s = FinishRequest(pool_, req_); !s.ok())
       spdlog::error("cannot mark request {} finished: {}", req_.id, s.message());
-    std::cout << text << std::endl;
-    if (!cfg_.output.empty()) {
-      std::ofstream out(cfg_.output);
-      out << text << "\n";
-      if (!out) spdlog::error("cannot write {}", cfg_.output);
-    }
     const json& s = agg->document["summary"];
     std::fprintf(stderr, "slate: request %s: %llu tasks, %llu done, %llu dead-lettered, "
                  "%llu retries, %llu workers, %.2f s\n",
@@ -274,6 +290,24 @@ class RequestRun {
                    d["id"].is_null() ? "" : (" (" + d["id"].get<std::string>() + ")").c_str(),
                    d["error"].get<std::string>().c_str());
     return agg->dead_lettered ? kExitPartial : kExitOk;
+  }
+
+  // The document in segment "results", tags "final" and "req:<id>"; just its
+  // summary when the whole does not fit the pool's payload limit.
+  void WriteFinalEntry(const Aggregate& agg) {
+    NewEntry e;
+    e.segment = segments::kResults;
+    e.tags = {"final", "req:" + req_.id};
+    e.importance = 1.0f;
+    e.author = "supervisor";
+    e.payload = JsonToPayload(agg.document);
+    if (auto w = pool_.Write(e); !w.ok()) {
+      e.payload = JsonToPayload({{"request", agg.document["request"]},
+                                 {"summary", agg.document["summary"]},
+                                 {"note", "tasks omitted: " + w.status().message()}});
+      if (auto w2 = pool_.Write(e); !w2.ok())
+        spdlog::error("cannot write the final entry: {}", w2.status().message());
+    }
   }
 
   const SupervisorConfig& cfg_;
@@ -343,6 +377,15 @@ int SupervisorApp::Run() {
     }
   } else {
     if (config_.input.empty()) {
+      // A supervisor restarted after its request finished: nothing to do
+      // but report how it ended.
+      (void)(*pool)->Deregister(*me);
+      if (auto last = FinalEntryOf(**pool, "")) {
+        auto doc = PayloadToJson(last->payload);
+        const bool partial = doc.ok() && (*doc)["summary"].value("dead_lettered", 0) > 0;
+        spdlog::info("nothing to resume: the pool's last request already finished");
+        return partial ? kExitPartial : kExitOk;
+      }
       spdlog::error("pool '{}' holds no unfinished request and no --input was given",
                     config_.pool);
       return kExitUsage;

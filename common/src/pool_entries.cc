@@ -102,6 +102,7 @@ std::optional<Entry> ReadEntryAt(const Region& r, uint32_t slot,
   e.created_ns = s.created_ns;
   e.updated_ns = s.updated_ns;
   e.live = IsPinned(s);
+  if (s.segment == kSegResults) e.task_id = s.kind.result.task_id;
   if (with_payload) {
     if (prefix.prefix_bytes + s.payload_bytes != s.data_bytes)
       return std::nullopt;

@@ -70,6 +70,11 @@ int Run(int argc, char** argv) {
     std::cerr << "slate-launch run: missing INPUT (see --help)\n";
     return 2;
   }
+  // Logs go to stderr: stdout carries the result and nothing else.
+  if (auto s = slate::SetUpLogging("slate-launch", o.log_level); !s.ok()) {
+    std::cerr << "slate-launch run: " << s.message() << "\n";
+    return 2;
+  }
   return slate::launch::RunGroup(o);
 }
 

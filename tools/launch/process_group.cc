@@ -5,6 +5,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <fcntl.h>
+
 #include <cerrno>
 #include <climits>
 #include <cstring>
@@ -16,7 +18,8 @@ ProcessGroup::~ProcessGroup() { StopAll(std::chrono::milliseconds(2000)); }
 
 namespace {
 
-Result<pid_t> Spawn(const std::string& name, const std::vector<std::string>& argv) {
+Result<pid_t> Spawn(const std::string& name, const std::vector<std::string>& argv,
+                    bool discard_stdout) {
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
@@ -30,6 +33,10 @@ Result<pid_t> Spawn(const std::string& name, const std::vector<std::string>& arg
     signal(SIGTERM, SIG_DFL);
     prctl(PR_SET_PDEATHSIG, SIGTERM);
     if (getppid() != parent) _exit(1);
+    if (discard_stdout) {
+      const int null_fd = open("/dev/null", O_WRONLY);
+      if (null_fd >= 0) dup2(null_fd, 1);
+    }
     execv(args[0], args.data());
     static const char kMsg[] = "slate-launch: cannot execute a group member\n";
     (void)!write(2, kMsg, sizeof kMsg - 1);
@@ -41,16 +48,19 @@ Result<pid_t> Spawn(const std::string& name, const std::vector<std::string>& arg
 }  // namespace
 
 Result<size_t> ProcessGroup::Start(const std::string& name,
-                                   const std::vector<std::string>& argv) {
-  auto pid = Spawn(name, argv);
+                                   const std::vector<std::string>& argv,
+                                   std::vector<std::string> restart_argv,
+                                   bool discard_stdout) {
+  auto pid = Spawn(name, argv, discard_stdout);
   if (!pid.ok()) return pid.status();
-  members_.push_back({name, argv, *pid, 0, false, 0});
+  if (restart_argv.empty()) restart_argv = argv;
+  members_.push_back({name, argv, std::move(restart_argv), discard_stdout, *pid, 0, false, 0});
   return members_.size() - 1;
 }
 
 Status ProcessGroup::Restart(size_t index) {
   Member& m = members_[index];
-  auto pid = Spawn(m.name, m.argv);
+  auto pid = Spawn(m.name, m.restart_argv, m.discard_stdout);
   if (!pid.ok()) return pid.status();
   m.pid = *pid;
   m.exited = false;

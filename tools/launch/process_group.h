@@ -16,6 +16,8 @@ namespace slate::launch {
 struct Member {
   std::string name;  // for messages: "worker-3", "supervisor"
   std::vector<std::string> argv;
+  std::vector<std::string> restart_argv;  // how a restart runs it
+  bool discard_stdout = false;
   pid_t pid = -1;
   int status = 0;    // wait status once exited
   bool exited = false;
@@ -26,9 +28,12 @@ class ProcessGroup {
  public:
   ~ProcessGroup();  // stops whatever is still running
 
-  // Starts argv[0] (a path) with argv; stdout and stderr are inherited.
-  Result<size_t> Start(const std::string& name, const std::vector<std::string>& argv);
-  // Starts an exited member again with the same argv.
+  // Starts argv[0] (a path) with argv; stderr is inherited, stdout too
+  // unless discarded. A restart runs restart_argv (argv if empty).
+  Result<size_t> Start(const std::string& name, const std::vector<std::string>& argv,
+                       std::vector<std::string> restart_argv = {},
+                       bool discard_stdout = false);
+  // Starts an exited member again, with its restart_argv.
   Status Restart(size_t index);
   // Reaps exited members without blocking; returns those newly exited.
   std::vector<size_t> Reap();

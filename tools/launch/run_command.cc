@@ -7,6 +7,9 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <unistd.h>
 #include <thread>
 
 #include "handler.h"
@@ -156,6 +159,8 @@ int RunGroup(const RunOptions& o) {
     return pool.status().code() == StatusCode::kAlreadyExists ? 2 : 1;
   }
   const std::string bin = SelfDirectory();
+  const std::string result_path =
+      o.output.empty() ? "/tmp/slate-launch-" + std::to_string(getpid()) + ".json" : o.output;
   const std::vector<std::string> common = {"--pool", o.pool, "--log-level", o.log_level};
   auto with = [&](std::vector<std::string> argv) {
     argv.insert(argv.begin() + 1, common.begin(), common.end());
@@ -193,14 +198,25 @@ int RunGroup(const RunOptions& o) {
                                     "--no-worker-timeout-ms",
                                     std::to_string(o.no_worker_timeout_ms),
                                     "--hung-after-ms", std::to_string(o.hung_after_ms)};
-    if (!o.output.empty()) sup.insert(sup.end(), {"--output", o.output});
+    // The result travels through a file written atomically by whichever
+    // supervisor finishes; a supervisor killed mid-print cannot garble it.
+    sup.insert(sup.end(), {"--output", result_path});
     sup.insert(sup.end(), o.supervisor_args.begin(), o.supervisor_args.end());
+    // A restarted supervisor only resumes: it must never post the request
+    // a second time, even if the first one had already finished it.
+    std::vector<std::string> resume = sup;
+    resume.erase(resume.begin() + 1, resume.begin() + 3);  // "--input", INPUT
     const size_t sup_index = group.size();
-    started = started && group.Start("supervisor", with(sup)).ok();
+    started = started && group.Start("supervisor", with(sup), with(resume), true).ok();
     rc = started ? Supervise(group, sup_index, **pool, *tasks, o) : 1;
+    if (rc == 0 || rc == 3) {
+      std::ifstream in(result_path);
+      std::cout << in.rdbuf() << std::flush;
+    }
     if (!started) std::fprintf(stderr, "slate-launch: the group could not be started\n");
     group.StopAll(std::chrono::milliseconds(5000));
   }
+  if (o.output.empty()) std::remove(result_path.c_str());
   const std::string name = (*pool)->name();
   pool->reset();
   if (o.keep) {

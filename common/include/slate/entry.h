@@ -44,6 +44,7 @@ struct Entry {
   int64_t updated_ns = 0;  // wall clock
   std::vector<uint8_t> payload;
   bool live = false;       // true while the pool refuses to evict it
+  EntryId task_id = 0;     // a task result: the task it completed
 };
 
 // Fields left empty are kept.

@@ -1,0 +1,157 @@
+// Chaos suite (ctest label "chaos"): a real group runs 20,000 tasks while
+// members are SIGKILLed at random every 20-50 ms (workers mostly, the
+// supervisor and coordinator several times each) and a worker is SIGSTOPped
+// past its lease, then resumed. slate-launch restarts what dies. At the end:
+// every task has exactly one result or a dead letter (lost 0), no task has
+// two results (duplicates 0), the pool check is clean, and nothing is left.
+//
+// SLATE_CHAOS_TASKS sets the size (scripts/chaos.sh runs it longer).
+#include <signal.h>
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <random>
+#include <thread>
+
+#include "e2e/group_fixture.h"
+#include "slate/json_payload.h"
+
+namespace slate::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+size_t ChaosTasks() {
+  const char* env = std::getenv("SLATE_CHAOS_TASKS");
+  return env != nullptr ? std::strtoul(env, nullptr, 10) : 20000;
+}
+
+std::vector<pid_t> Members(const std::string& pool, const std::string& program) {
+  std::vector<pid_t> out;
+  for (pid_t p : ProcessesMentioning(pool)) {
+    std::ifstream f("/proc/" + std::to_string(p) + "/cmdline");
+    std::string argv0;
+    std::getline(f, argv0, '\0');  // the program itself, not its arguments
+    if (argv0.size() >= program.size() &&
+        argv0.compare(argv0.size() - program.size(), program.size(), program) == 0)
+      out.push_back(p);
+  }
+  return out;
+}
+
+struct Tally {
+  std::atomic<int> workers{0}, supervisors{0}, coordinators{0}, stops{0};
+  int Total() const { return workers + supervisors + coordinators; }
+};
+
+void Monkey(const std::string& pool, const std::atomic<bool>& done, Tally* tally) {
+  std::mt19937 rng(20261121);
+  auto pick = [&](const std::vector<pid_t>& v) { return v[rng() % v.size()]; };
+  auto last_sup = std::chrono::steady_clock::now();
+  auto last_coord = last_sup;
+  bool stopped_one = false;
+  std::this_thread::sleep_for(300ms);  // let the request be posted
+  while (!done.load()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20 + rng() % 31));
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_sup > 1500ms) {
+      if (auto s = Members(pool, "slate-supervisor"); !s.empty() && !done.load()) {
+        kill(pick(s), SIGKILL);
+        ++tally->supervisors;
+        last_sup = now;
+        continue;
+      }
+    }
+    if (now - last_coord > 2000ms) {
+      if (auto c = Members(pool, "slate-coordinator"); !c.empty()) {
+        kill(pick(c), SIGKILL);
+        ++tally->coordinators;
+        last_coord = now;
+        continue;
+      }
+    }
+    auto w = Members(pool, "slate-worker");
+    if (w.empty()) continue;
+    if (!stopped_one && tally->workers > 20) {  // one stall past the lease
+      const pid_t victim = pick(w);
+      kill(victim, SIGSTOP);
+      std::this_thread::sleep_for(1500ms);
+      kill(victim, SIGCONT);
+      ++tally->stops;
+      stopped_one = true;
+      continue;
+    }
+    kill(pick(w), SIGKILL);
+    ++tally->workers;
+  }
+}
+
+using ChaosTest = GroupTest;
+
+TEST_F(ChaosTest, KillNineAnythingLosesNothingAndDuplicatesNothing) {
+  const size_t n = ChaosTasks();
+  std::string text;
+  for (size_t i = 0; i < n; ++i) text += "{\"payload\": {\"ms\": 1, \"i\": " + std::to_string(i) + "}}\n";
+  const std::string input = WriteTempFile("chaos.jsonl", text);
+  std::atomic<bool> done{false};
+  Tally tally;
+  std::thread monkey(Monkey, pool, std::cref(done), &tally);
+  json out;
+  const auto start = std::chrono::steady_clock::now();
+  const auto r = Launch({"--workers", "4", "--handler", "sleep", "--keep", "--lease-ms", "1000",
+                         "--hung-after-ms", "1000", "--max-retries", "200", "--max-restarts",
+                         "100000", "--max-pending", "4", input},
+                        &out);
+  done = true;
+  monkey.join();
+  const double secs =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  ASSERT_FALSE(out.is_discarded()) << "no result (stdout " << r.out.size() << " bytes: "
+                                   << r.out.substr(0, 200) << "); exit " << r.exit_code << ": "
+                                   << r.err.substr(r.err.size() > 3000 ? r.err.size() - 3000 : 0);
+  // Lost: a task without exactly one result and without a dead letter.
+  size_t lost = 0, executions = 0, dead = 0;
+  const auto& tasks = out["tasks"];
+  for (size_t i = 0; i < n; ++i) {
+    if (i >= tasks.size()) { ++lost; continue; }
+    const json& t = tasks[i];
+    executions += t["attempts"].get<size_t>();
+    if (t["status"] == "dead_lettered" && t.contains("error")) ++dead;
+    else if (t["status"] != "done") ++lost;
+  }
+  // Duplicates: counted in the pool itself, from the result entries.
+  auto kept = Pool::Open(pool, OpenMode::kReadOnly);
+  ASSERT_TRUE(kept.ok()) << kept.status().ToString();
+  Query q;
+  q.segments = {"results"};
+  q.limit = 0;
+  q.with_payload = false;
+  std::map<EntryId, int> results_per_task;
+  for (const Entry& e : *(*kept)->Find(q))
+    if (e.task_id != 0) results_per_task[e.task_id] += 1;
+  size_t duplicates = 0;
+  for (const auto& [task, count] : results_per_task) duplicates += count > 1;
+  const auto problems = (*kept)->Check();
+  kept->reset();
+  ASSERT_TRUE(Pool::Remove(pool).ok());
+  std::printf("chaos: tasks=%zu kills=%d (workers %d, supervisor %d, coordinator %d) stops=%d "
+              "executions=%zu lost=%zu duplicates=%zu dead_lettered=%zu check=%s time=%.1fs\n",
+              n, tally.Total(), tally.workers.load(), tally.supervisors.load(),
+              tally.coordinators.load(), tally.stops.load(), executions, lost, duplicates, dead,
+              problems.empty() ? "clean" : problems.front().c_str(), secs);
+  EXPECT_EQ(r.exit_code == 0 || r.exit_code == 3, true) << r.exit_code;
+  EXPECT_EQ(lost, 0u);
+  EXPECT_EQ(duplicates, 0u);
+  EXPECT_EQ(results_per_task.size() + dead, n);
+  EXPECT_TRUE(problems.empty());
+  EXPECT_GE(tally.supervisors.load(), 2);
+  EXPECT_GE(tally.coordinators.load(), 2);
+  EXPECT_EQ(tally.stops.load(), 1);
+}
+
+}  // namespace
+}  // namespace slate::testing
