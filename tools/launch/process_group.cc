@@ -8,6 +8,7 @@
 #include <fcntl.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <climits>
 #include <cstring>
 #include <thread>
@@ -24,13 +25,23 @@ Result<pid_t> Spawn(const std::string& name, const std::vector<std::string>& arg
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
   const pid_t parent = getpid();
+  // The launcher catches SIGINT/SIGTERM; a member must start with the
+  // defaults. Blocked across fork, so a signal sent to the new child before
+  // it resets them is not caught by the launcher's handler and lost: it
+  // stays pending and is delivered, with its default action, on unblock.
+  sigset_t stop_signals, old_mask;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  sigprocmask(SIG_BLOCK, &stop_signals, &old_mask);
   const pid_t pid = fork();
+  if (pid != 0) sigprocmask(SIG_SETMASK, &old_mask, nullptr);
   if (pid < 0)
     return Status{StatusCode::kIoError, "cannot start " + name + ": " + strerror(errno)};
-  // The launcher catches SIGINT/SIGTERM; members must start with defaults.
   if (pid == 0) {
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
+    sigprocmask(SIG_SETMASK, &old_mask, nullptr);
     prctl(PR_SET_PDEATHSIG, SIGTERM);
     if (getppid() != parent) _exit(1);
     if (discard_stdout) {
@@ -104,6 +115,8 @@ void ProcessGroup::StopAll(std::chrono::milliseconds grace) {
   }
   for (Member& m : members_) {
     if (m.exited) continue;
+    std::fprintf(stderr, "slate-launch: %s (pid %d) did not stop within %lld ms; killing it\n",
+                 m.name.c_str(), m.pid, static_cast<long long>(grace.count()));
     kill(m.pid, SIGKILL);
     waitpid(m.pid, &m.status, 0);
     m.exited = true;
