@@ -33,6 +33,7 @@ class Watch {
   void Tick() {
     ReportProgress();
     FlagStaleRefusals();
+    FlagLostAttempts();
     FlagAgents();
   }
 
@@ -143,6 +144,29 @@ class Watch {
     }
   }
 
+  // Every claim taken from its holder (died, hung, lease expired) left a
+  // "lost" record: flag each, even when the agent itself was gone and
+  // replaced between two ticks.
+  void FlagLostAttempts() {
+    Query q;
+    q.segments = {segments::kErrors};
+    q.all_tags = {"lost"};
+    q.after_id = lost_cursor_;
+    q.limit = 0;
+    auto found = pool_.Find(q);
+    if (!found.ok()) return;
+    for (const Entry& e : *found) {
+      lost_cursor_ = e.id;
+      auto rec = PayloadToJson(e.payload);
+      if (!rec.ok() || !rec->is_object()) continue;
+      const uint64_t task = rec->value("task", uint64_t{0});
+      Flag("lost_attempt", {"task:" + std::to_string(task), "agent:" + rec->value("agent", "")},
+           {{"task", task}, {"worker", rec->value("agent", "")},
+            {"attempt", rec->value("attempt", 0)}, {"reason", rec->value("error", "")},
+            {"record", e.id}});
+    }
+  }
+
   void FlagAgents() {
     auto agents = pool_.ListAgents(milliseconds(cfg_.hung_after_ms));
     if (!agents.ok()) return;
@@ -175,6 +199,7 @@ class Watch {
   Pool& pool_;
   std::map<EntryId, Progress> progress_;
   EntryId stale_cursor_ = 0;
+  EntryId lost_cursor_ = 0;
   std::set<std::string> flagged_agents_;
   std::set<std::pair<TaskId, uint32_t>> flagged_leases_;
   std::set<std::tuple<uint64_t, uint32_t, std::string>> flagged_stale_;

@@ -7,7 +7,9 @@
 //    refused for a stale epoch (a second result for a task included), naming
 //    the task, the refused worker, the holder and the epochs;
 //  - dead workers (process gone) and hung ones (heartbeat stale);
-//  - expired leases on running tasks.
+//  - expired leases on running tasks;
+//  - every attempt lost with its worker (from the pool's "lost" records),
+//    which catches deaths too short-lived for the two checks above.
 // Each condition is flagged once. The supervisor reassigns the work.
 #pragma once
 

@@ -24,9 +24,21 @@ TEST_F(FaultsTest, PoisonTaskIsDeadLetteredAfterItsAttemptsAndOthersFlow) {
   for (int i = 0; i < 15; ++i) tasks.push_back({{"payload", i == 7 ? "poison" : "t" + std::to_string(i)}});
   json out;
   const auto r = Launch({"--workers", "3", "--max-retries", "2", "--shell", "--exec", kPoisonous,
-                         Jsonl("poison.jsonl", tasks)},
+                         "--keep", Jsonl("poison.jsonl", tasks)},
                         &out);
   ASSERT_EQ(r.exit_code, 3) << r.err;
+  {
+    // The coordinator may not tick before the short run ends; what it must
+    // never miss is in the pool: one "lost" record per attempt.
+    auto kept = Pool::Open(pool, OpenMode::kReadOnly);
+    ASSERT_TRUE(kept.ok());
+    Query q;
+    q.segments = {"errors"};
+    q.all_tags = {"lost", "task:" + out["tasks"][7]["task"].dump()};
+    EXPECT_EQ((*kept)->Find(q)->size(), 3u);
+    kept->reset();
+    ASSERT_TRUE(Pool::Remove(pool).ok());
+  }
   for (int i = 0; i < 15; ++i) {
     const json& t = out["tasks"][i];
     if (i != 7) {
@@ -161,6 +173,10 @@ TEST_F(FaultsTest, StalledWorkerLosesItsTaskAndItsLateResultIsRefusedAndFlaggedO
   q.all_tags = {"duplicate_assignment"};
   const auto flags = *p.Find(q);
   ASSERT_EQ(flags.size(), 1u);
+  q.all_tags = {"hung_worker", "agent:stalled"};
+  EXPECT_EQ(p.Find(q)->size(), 1u) << "the coordinator flags the hung worker once";
+  q.all_tags = {"lost_attempt", "agent:stalled"};
+  EXPECT_EQ(p.Find(q)->size(), 1u) << "and the attempt it lost";
   const json flag = *PayloadToJson(flags[0].payload);
   EXPECT_EQ(flag["workers"], (json{"stalled", "healthy"})) << flag.dump();
   for (pid_t pid : {coordinator, a, b}) kill(pid, SIGTERM);
