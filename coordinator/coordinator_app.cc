@@ -12,6 +12,8 @@
 #include "slate/json_payload.h"
 #include "slate/pool.h"
 #include "slate/process_setup.h"
+#include "metrics.h"
+#include "metrics_server.h"
 
 namespace slate::coordinator {
 namespace {
@@ -28,13 +30,15 @@ struct Progress {
 
 class Watch {
  public:
-  Watch(const CoordinatorConfig& cfg, Pool& pool) : cfg_(cfg), pool_(pool) {}
+  Watch(const CoordinatorConfig& cfg, Pool& pool, Metrics& metrics)
+      : cfg_(cfg), pool_(pool), metrics_(metrics) {}
 
   void Tick() {
     ReportProgress();
     FlagStaleRefusals();
     FlagLostAttempts();
     FlagAgents();
+    CountForMetrics();
   }
 
  private:
@@ -167,6 +171,43 @@ class Watch {
     }
   }
 
+  // Counters from the entries written since the last tick.
+  void CountForMetrics() {
+    auto stats = pool_.Stats();
+    auto agents = pool_.ListAgents(milliseconds(cfg_.hung_after_ms));
+    if (stats.ok() && agents.ok()) metrics_.SetPool(*stats, *agents);
+    Query q;
+    q.limit = 0;
+    q.with_payload = false;
+    q.segments = {segments::kResults};
+    q.after_id = results_cursor_;
+    if (auto found = pool_.Find(q); found.ok()) {
+      for (const Entry& r : *found) {
+        results_cursor_ = r.id;
+        if (r.task_id == 0) continue;
+        auto task = pool_.Read(r.task_id);
+        metrics_.AddCompletion(task.ok() ? static_cast<double>(r.created_ns - task->created_ns) / 1e9
+                                         : 0.0);
+      }
+    }
+    q.segments = {segments::kErrors};
+    q.all_tags = {"failure"};
+    q.after_id = failures_cursor_;
+    if (auto found = pool_.Find(q); found.ok())
+      for (const Entry& e : *found) {
+        failures_cursor_ = e.id;
+        metrics_.AddFailure();
+      }
+    q.segments = {segments::kConflicts};
+    q.all_tags.clear();
+    q.after_id = conflicts_cursor_;
+    if (auto found = pool_.Find(q); found.ok())
+      for (const Entry& e : *found) {
+        conflicts_cursor_ = e.id;
+        metrics_.AddConflict();
+      }
+  }
+
   void FlagAgents() {
     auto agents = pool_.ListAgents(milliseconds(cfg_.hung_after_ms));
     if (!agents.ok()) return;
@@ -198,6 +239,8 @@ class Watch {
   const CoordinatorConfig& cfg_;
   Pool& pool_;
   std::map<EntryId, Progress> progress_;
+  Metrics& metrics_;
+  EntryId results_cursor_ = 0, failures_cursor_ = 0, conflicts_cursor_ = 0;
   EntryId stale_cursor_ = 0;
   EntryId lost_cursor_ = 0;
   std::set<std::string> flagged_agents_;
@@ -208,6 +251,17 @@ class Watch {
 }  // namespace
 
 int CoordinatorApp::Run() {
+  // A bad --metrics is a usage error, whatever state the pool is in.
+  Metrics metrics;
+  std::unique_ptr<MetricsServer> server;
+  if (!config_.metrics.empty()) {
+    auto started = MetricsServer::Start(config_.metrics, [&metrics] { return metrics.Render(); });
+    if (!started.ok()) {
+      spdlog::error("{}", started.status().message());
+      return 2;
+    }
+    server = std::move(*started);
+  }
   auto pool = Pool::Open(config_.pool);
   if (!pool.ok()) {
     spdlog::error("cannot attach: {}", pool.status().message());
@@ -220,7 +274,7 @@ int CoordinatorApp::Run() {
     return 1;
   }
   std::atomic<bool>& stop = InstallStopSignals();
-  Watch watch(config_, **pool);
+  Watch watch(config_, **pool, metrics);
   int64_t next_tick = 0;
   while (!stop.load()) {
     (void)(*pool)->Heartbeat(*me);

@@ -23,6 +23,7 @@ struct CoordinatorConfig {
   uint32_t interval_ms = 1000;
   uint32_t hung_after_ms = 5000;
   uint32_t heartbeat_ms = 200;
+  std::string metrics;  // HOST:PORT or PORT to serve /metrics; empty: off
 };
 
 class CoordinatorApp {

@@ -23,6 +23,8 @@ int main(int argc, char** argv) {
       ("interval-ms", po::value(&cfg.interval_ms)->default_value(1000), "report interval")
       ("hung-after-ms", po::value(&cfg.hung_after_ms)->default_value(5000),
        "heartbeat age that makes a worker hung")
+      ("metrics", po::value(&cfg.metrics),
+       "serve Prometheus metrics at http://HOST:PORT/metrics (PORT alone: 127.0.0.1)")
       ("log-level", po::value(&log_level)->default_value("info"),
        "trace, debug, info, warn, error, off");
   po::variables_map vm;

@@ -10,6 +10,7 @@ PACKAGES=(
   libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3
+  libncurses-dev tmux curl
 )
 
 missing=()

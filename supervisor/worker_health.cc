@@ -74,6 +74,18 @@ Status WorkerHealth::Sweep() {
   return Status::Ok();
 }
 
+// Breaker changes are published in "progress" (tags "breaker",
+// "agent:<name>") for monitors; the newest one per worker holds.
+void WorkerHealth::PublishBreaker(const AgentInfo& a, const char* state) {
+  NewEntry e;
+  e.segment = segments::kProgress;
+  e.tags = {"breaker", "agent:" + a.name};
+  e.importance = 0.6f;
+  e.author = "supervisor";
+  e.payload = JsonToPayload({{"kind", "breaker"}, {"worker", a.name}, {"state", state}});
+  (void)pool_.Write(e);
+}
+
 // Returns false while the breaker keeps the worker out of rotation.
 bool WorkerHealth::UpdateBreaker(const AgentInfo& a, WorkerView* view) {
   if (cfg_.breaker_failures == 0) return true;
@@ -82,18 +94,21 @@ bool WorkerHealth::UpdateBreaker(const AgentInfo& a, WorkerView* view) {
   if (b.probation) {
     if (a.consecutive_failures == 0) {
       b = Breaker{};
+      PublishBreaker(a, "closed");
       spdlog::info("circuit breaker: worker '{}' succeeded on probation; back in full rotation",
                    a.name);
     } else if (a.failed > b.failed_then) {
       b.probation = false;
       b.open = true;
       b.closed_at_ns = now + int64_t{cfg_.breaker_cooldown_ms} * 1'000'000;
+      PublishBreaker(a, "open");
       spdlog::warn("circuit breaker: worker '{}' failed on probation; out again for {} ms",
                    a.name, cfg_.breaker_cooldown_ms);
     }
   } else if (!b.open && a.consecutive_failures >= cfg_.breaker_failures) {
     b.open = true;
     b.closed_at_ns = now + int64_t{cfg_.breaker_cooldown_ms} * 1'000'000;
+    PublishBreaker(a, "open");
     spdlog::warn("circuit breaker: worker '{}' failed {} times in a row; out of rotation for "
                  "{} ms",
                  a.name, a.consecutive_failures, cfg_.breaker_cooldown_ms);
@@ -102,6 +117,7 @@ bool WorkerHealth::UpdateBreaker(const AgentInfo& a, WorkerView* view) {
     b.open = false;
     b.probation = true;
     b.failed_then = a.failed;
+    PublishBreaker(a, "probation");
     spdlog::info("circuit breaker: worker '{}' back on probation", a.name);
   }
   if (b.open) return false;

@@ -46,6 +46,7 @@ class WorkerHealth {
   };
   Status TakeBack(const AgentInfo& a, const std::string& why, bool running_only);
   bool UpdateBreaker(const AgentInfo& a, WorkerView* view);
+  void PublishBreaker(const AgentInfo& a, const char* state);
 
   const HealthConfig& cfg_;
   Pool& pool_;

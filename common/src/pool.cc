@@ -223,6 +223,21 @@ void Pool::Impl::RecoverLocked() const {
     Notify(region_.agent(row).wake);
 }
 
+void Pool::SetSnapshotMaxAge(std::chrono::milliseconds max_age) {
+  impl_->snapshot_max_age_ns_ = max_age.count() * 1'000'000;
+}
+
+Result<std::shared_ptr<Pool::Impl::Snapshot>> Pool::Impl::CurrentSnapshot() const {
+  std::lock_guard<std::mutex> lock(snapshot_mu_);
+  const int64_t now = NowMonoNs();
+  if (cached_ && now - cached_at_ns_ <= snapshot_max_age_ns_) return cached_;
+  auto snap = TakeSnapshot();
+  if (!snap.ok()) return snap.status();
+  cached_ = std::move(*snap);
+  cached_at_ns_ = now;
+  return cached_;
+}
+
 Result<std::unique_ptr<Pool::Impl::Snapshot>> Pool::Impl::TakeSnapshot() const {
   auto snap = std::make_unique<Snapshot>(
       Snapshot{std::vector<uint8_t>(map_->size()), region_, false});

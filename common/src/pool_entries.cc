@@ -38,6 +38,7 @@ bool SlotMayMatch(const Slot& s, const Query& q, uint64_t all_bits) {
 
 bool EntryMatches(const Entry& e, const Query& q) {
   if (!q.exclude_author.empty() && e.author == q.exclude_author) return false;
+  if (!q.author.empty() && e.author != q.author) return false;
   for (const auto& t : q.all_tags)
     if (!HasTag(e.tags, t)) return false;
   if (q.any_tags.empty()) return true;

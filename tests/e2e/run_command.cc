@@ -16,14 +16,14 @@
 #include <thread>
 
 namespace slate::testing {
-namespace {
-
 std::string BinDir() {
   char buf[PATH_MAX];
   const ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
   std::string path(buf, n > 0 ? static_cast<size_t>(n) : 0);
   return path.substr(0, path.rfind('/'));
 }
+
+namespace {
 
 std::string Resolve(const std::string& prog) {
   return prog.find('/') == std::string::npos && prog.rfind("slate-", 0) == 0
@@ -81,6 +81,13 @@ CommandResult RunCommand(const std::vector<std::string>& argv, int timeout_ms) {
 }
 
 pid_t StartCommand(const std::vector<std::string>& argv) { return Spawn(argv, -1, -1); }
+
+pid_t StartCommandToFile(const std::vector<std::string>& argv, const std::string& stdout_path) {
+  const int fd = open(stdout_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  const pid_t pid = Spawn(argv, fd, -1);
+  close(fd);
+  return pid;
+}
 
 int WaitCommand(pid_t pid, int timeout_ms) {
   const auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);

@@ -16,8 +16,10 @@ struct CommandResult {
 
 // argv[0] is a program in the build's bin folder ("slate-launch") or a path.
 CommandResult RunCommand(const std::vector<std::string>& argv, int timeout_ms = 60000);
-// Starts it in the background with output discarded; returns its pid.
+// Starts it in the background with output discarded (or stdout to a file);
+// returns its pid.
 pid_t StartCommand(const std::vector<std::string>& argv);
+pid_t StartCommandToFile(const std::vector<std::string>& argv, const std::string& stdout_path);
 int WaitCommand(pid_t pid, int timeout_ms);
 
 // Pids of live processes whose command line mentions `needle`.
@@ -25,5 +27,7 @@ std::vector<pid_t> ProcessesMentioning(const std::string& needle);
 bool PoolExists(const std::string& pool);
 std::string WriteTempFile(const std::string& name, const std::string& content);
 std::string SourceDir();
+// The folder holding the test binary and slate's programs.
+std::string BinDir();
 
 }  // namespace slate::testing

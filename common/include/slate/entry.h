@@ -64,6 +64,7 @@ struct Query {
   std::vector<std::string> all_tags;  // entry must carry every one
   std::vector<std::string> any_tags;  // entry must carry at least one (if any)
   float min_importance = 0;
+  std::string author;                 // empty: any author
   std::string exclude_author;         // empty: exclude nobody
   EntryId after_id = 0;               // only ids greater than this
   uint32_t limit = 100;               // 0: no limit

@@ -51,6 +51,10 @@ class Pool {
 
   const std::string& name() const;
   bool read_only() const;
+  // Read-only attachments copy the region for each read. Reads within
+  // max_age of the last copy reuse it (a monitor sets one refresh period).
+  // Default 0: every read sees a fresh copy.
+  void SetSnapshotMaxAge(std::chrono::milliseconds max_age);
 
   // ---- entries ----------------------------------------------------------
   // Writes a new entry; evicts evictable entries if the pool is full.

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -101,6 +102,8 @@ class Pool::Impl {
        const internal::Geometry& geo);
 
   Result<std::unique_ptr<Snapshot>> TakeSnapshot() const;
+  // TakeSnapshot, or the cached one if young enough.
+  Result<std::shared_ptr<Snapshot>> CurrentSnapshot() const;
   // Runs fn over a consistent view: the live region under the lock, or a
   // snapshot when read-only.
   template <typename Fn>
@@ -145,6 +148,12 @@ class Pool::Impl {
   uint32_t PickLocked(Guard& g, uint32_t row);
   void RecoverLocked() const;
 
+  // The latest read-only snapshot, reused while younger than max age.
+  mutable std::mutex snapshot_mu_;
+  mutable std::shared_ptr<Snapshot> cached_;
+  mutable int64_t cached_at_ns_ = 0;
+  int64_t snapshot_max_age_ns_ = 0;
+
   std::string name_;
   std::unique_ptr<internal::ShmMapping> map_;
   internal::Region region_;
@@ -155,7 +164,7 @@ template <typename Fn>
 auto Pool::Impl::WithView(Fn fn) const
     -> decltype(fn(std::declval<const internal::Region&>())) {
   if (read_only_) {
-    auto snap = TakeSnapshot();
+    auto snap = CurrentSnapshot();
     if (!snap.ok()) return snap.status();
     return fn((*snap)->region);
   }
