@@ -23,6 +23,8 @@ int main(int argc, char** argv) {
       ("pool", po::value(&cfg.pool)->default_value(slate::DefaultPoolName()),
        "pool name (default: $SLATE_POOL, else slate)")
       ("input", po::value(&cfg.input), "request file or directory")
+      ("serve", po::bool_switch(&cfg.serve),
+       "run requests as they are submitted (slate-launch submit) until SIGTERM")
       ("split", po::value(&cfg.split)->default_value("jsonl"),
        "jsonl (a task a line), lines (a line a task) or files (a file of a directory a task)")
       ("policy", po::value(&cfg.policy)->default_value("round-robin"),

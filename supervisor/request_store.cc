@@ -13,7 +13,7 @@ using nlohmann::json;
 
 json RecordJson(const RequestRecord& r) {
   return {{"source", r.source}, {"split", SplitModeName(r.split)}, {"tasks", r.tasks},
-          {"posted", r.posted}, {"started_ns", r.started_ns}};
+          {"posted", r.posted}, {"started_ns", r.started_ns}, {"output", r.output}};
 }
 
 std::optional<RequestRecord> FromEntry(const Entry& e) {
@@ -30,6 +30,7 @@ std::optional<RequestRecord> FromEntry(const Entry& e) {
     r.tasks = (*j)["tasks"].get<uint64_t>();
     r.posted = (*j)["posted"].get<bool>();
     r.started_ns = (*j)["started_ns"].get<int64_t>();
+    r.output = j->value("output", "");
     return r;
   } catch (const std::exception&) {
     return std::nullopt;
@@ -57,8 +58,9 @@ Result<std::optional<RequestRecord>> FindActiveRequest(Pool& pool) {
 }
 
 Result<RequestRecord> CreateRequest(Pool& pool, const std::string& source, SplitMode split,
-                                    uint64_t tasks) {
+                                    uint64_t tasks, const std::string& output) {
   RequestRecord r;
+  r.output = output;
   r.source = source;
   r.split = split;
   r.tasks = tasks;

@@ -25,12 +25,15 @@ struct RequestRecord {
   uint64_t tasks = 0;
   bool posted = false;
   int64_t started_ns = 0;
+  std::string output;  // where the result JSON goes ("" for nowhere)
 };
 
 // The oldest request not yet finished, if any.
 Result<std::optional<RequestRecord>> FindActiveRequest(Pool& pool);
+// A new request entry; its tasks are not posted yet (see PostTasks). A
+// supervisor in --serve mode picks up such entries in id order.
 Result<RequestRecord> CreateRequest(Pool& pool, const std::string& source, SplitMode split,
-                                    uint64_t tasks);
+                                    uint64_t tasks, const std::string& output = "");
 // Posts every task whose index is not in the pool yet into the backlog,
 // then marks the request posted.
 Status PostTasks(Pool& pool, RequestRecord& req, const std::vector<TaskDef>& defs,

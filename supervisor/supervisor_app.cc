@@ -265,8 +265,9 @@ class RequestRun {
     // and only then is the request marked finished. A successor that finds
     // the request unfinished builds the same document again; one that finds
     // it finished leaves the output alone.
-    if (!cfg_.output.empty())
-      if (Status s = WriteFileAtomically(cfg_.output, text + "\n"); !s.ok())
+    const std::string& output = req_.output.empty() ? cfg_.output : req_.output;
+    if (!output.empty())
+      if (Status s = WriteFileAtomically(output, text + "\n"); !s.ok())
         spdlog::error("{}", s.message());
     if (!FinalEntryOf(pool_, req_.id)) WriteFinalEntry(*agg);
     std::cout << text << std::endl;
@@ -323,6 +324,64 @@ class RequestRun {
   std::map<TaskId, int64_t> waiting_since_;
 };
 
+// Ends a request that cannot run (its source is gone or no longer valid):
+// a final entry and an output file that say why, so a waiting submitter
+// hears back and the queue moves on.
+void AbandonRequest(Pool& pool, const RequestRecord& req, const std::string& why) {
+  spdlog::error("request {} abandoned: {}", req.id, why);
+  nlohmann::ordered_json doc = {
+      {"request", {{"id", req.id}, {"source", req.source}, {"tasks", req.tasks}}},
+      {"error", why},
+      {"summary", {{"tasks", req.tasks}, {"done", 0}, {"dead_lettered", req.tasks}}}};
+  if (!req.output.empty()) (void)WriteFileAtomically(req.output, DumpJson(doc, 2) + "\n");
+  NewEntry e;
+  e.segment = segments::kResults;
+  e.tags = {"final", "req:" + req.id};
+  e.importance = 1.0f;
+  e.author = "supervisor";
+  e.payload = JsonToPayload(doc);
+  (void)pool.Write(e);
+  (void)FinishRequest(pool, req);
+}
+
+// --serve: runs requests in the order they were submitted, then waits for
+// more, until SIGTERM. Returns 0 after a clean stop.
+int Serve(const SupervisorConfig& cfg, Pool& pool, AgentRef me, Policy policy) {
+  std::atomic<bool>& stop = InstallStopSignals();
+  spdlog::info("serving requests on pool '{}'", cfg.pool);
+  SupervisorConfig per_request = cfg;
+  per_request.wait_workers = 0;
+  while (!stop.load()) {
+    auto active = FindActiveRequest(pool);
+    if (!active.ok()) {
+      spdlog::error("{}", active.status().ToString());
+      return kExitInternal;
+    }
+    if (!active->has_value()) {
+      (void)pool.Heartbeat(me);
+      Query q;
+      q.segments = {kRequestsSegment};
+      q.after_id = pool.Stats()->next_id - 1;
+      (void)pool.Wait(q, milliseconds(cfg.heartbeat_ms));
+      continue;
+    }
+    RequestRecord req = **active;
+    if (!req.posted) {
+      auto defs = ReadRequest(req.source, req.split);
+      Status posted = defs.ok() ? PostTasks(pool, req, *defs, me, cfg.default_max_retries)
+                                : defs.status();
+      if (!posted.ok()) {
+        AbandonRequest(pool, req, posted.message());
+        continue;
+      }
+    }
+    spdlog::info("request {}: {} tasks from {}", req.id, req.tasks, req.source);
+    const int rc = RequestRun(per_request, pool, me, req, policy).Loop(stop);
+    if (rc == kExitInternal && !stop.load()) return rc;  // let the keeper restart us
+  }
+  return kExitOk;
+}
+
 }  // namespace
 
 int SupervisorApp::Run() {
@@ -356,6 +415,7 @@ int SupervisorApp::Run() {
     spdlog::error("cannot register: {}", me.status().message());
     return kExitInternal;
   }
+  if (config_.serve) return Serve(config_, **pool, *me, *policy);
   auto active = FindActiveRequest(**pool);
   if (!active.ok()) {
     spdlog::error("{}", active.status().ToString());
@@ -390,7 +450,7 @@ int SupervisorApp::Run() {
                     config_.pool);
       return kExitUsage;
     }
-    auto created = CreateRequest(**pool, config_.input, *split, defs.size());
+    auto created = CreateRequest(**pool, config_.input, *split, defs.size(), config_.output);
     if (!created.ok()) {
       spdlog::error("{}", created.status().ToString());
       return kExitInternal;

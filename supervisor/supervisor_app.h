@@ -19,6 +19,7 @@ struct SupervisorConfig {
   std::string split = "jsonl";
   std::string policy = "round-robin";
   std::string output;  // also write the result JSON here
+  bool serve = false;  // run requests as they are submitted, until stopped
   uint32_t max_pending = 2;            // per worker
   uint32_t default_max_retries = 2;
   uint32_t backoff_base_ms = 100;

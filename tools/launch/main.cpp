@@ -3,6 +3,7 @@
 #include <cstring>
 #include <iostream>
 
+#include "group_service.h"
 #include "run_command.h"
 #include "slate/cli.h"
 #include "slate/process_setup.h"
@@ -14,8 +15,79 @@ namespace {
 constexpr const char* kUsage =
     "Usage: slate-launch <command> [options]\n\n"
     "Commands:\n"
-    "  run INPUT   run one request end to end on a fresh group and print its result\n\n"
+    "  run INPUT      run one request end to end on a fresh group and print its result\n"
+    "  start          start a group as a service (coordinator, workers, supervisor)\n"
+    "  submit INPUT   add a request to a running group and print its result\n"
+    "  status         members, requests and tasks of a running group\n"
+    "  scale N        grow or shrink a running group to N workers (leavers drain)\n"
+    "  logs [MEMBER]  the members' logs (-f to follow)\n"
+    "  stop           stop a running group (graceful, then SIGKILL); removes its pool\n\n"
     "'slate-launch <command> --help' describes a command.\n";
+
+// Options of the service commands; each command takes the ones it needs.
+int Service(const std::string& command, int argc, char** argv) {
+  slate::launch::ServiceOptions o;
+  po::options_description opts("Usage: slate-launch " + command + " [options]" +
+                               (command == "submit" ? " INPUT" : command == "scale" ? " N" :
+                                command == "logs" ? " [MEMBER]" : "") + "\n\nOptions");
+  opts.add_options()("help,h", "show this help")(
+      "pool", po::value(&o.pool)->default_value(slate::DefaultPoolName()),
+      "pool name (default: $SLATE_POOL, else slate)");
+  po::positional_options_description pos;
+  std::string log_level = "warn";
+  if (command == "start") {
+    opts.add_options()
+        ("workers,w", po::value(&o.workers)->default_value(4), "workers to start")
+        ("capability,c", po::value(&o.capabilities)->composing(), "a worker capability (repeatable)")
+        ("handler", po::value(&o.handler)->default_value("echo"), "built-in handler")
+        ("exec", po::value(&o.exec), "command each task runs")
+        ("shell", po::bool_switch(&o.shell), "run --exec through /bin/sh -c")
+        ("policy", po::value(&o.policy)->default_value("round-robin"), "delegation policy")
+        ("max-retries", po::value(&o.max_retries)->default_value(2), "retries per task")
+        ("max-pending", po::value(&o.max_pending)->default_value(2), "tasks queued per worker")
+        ("slots", po::value(&o.slots)->default_value(262144), "pool entry slots")
+        ("max-restarts", po::value(&o.max_restarts)->default_value(10), "restart budget ...")
+        ("restart-window-s", po::value(&o.restart_window_s)->default_value(60), "... per window")
+        ("member-log-level", po::value(&o.log_level)->default_value("info"), "members' log level");
+  } else if (command == "submit") {
+    opts.add_options()
+        ("split", po::value(&o.split)->default_value("jsonl"), "jsonl, lines or files")
+        ("no-wait", po::bool_switch(&o.no_wait), "print the request id and return at once")
+        ("input", po::value(&o.input), "request file or directory");
+    pos.add("input", 1);
+  } else if (command == "scale") {
+    opts.add_options()("workers", po::value(&o.workers), "the number of workers wanted")(
+        "timeout-ms", po::value(&o.timeout_ms)->default_value(30000), "how long to wait for it");
+    pos.add("workers", 1);
+  } else if (command == "logs") {
+    opts.add_options()("follow,f", po::bool_switch(&o.follow), "keep printing as logs grow")(
+        "member", po::value(&o.member), "one member's log (e.g. worker-2, supervisor, keeper)");
+    pos.add("member", 1);
+  } else if (command == "stop") {
+    opts.add_options()("keep", po::bool_switch(&o.keep), "keep the pool for inspection")(
+        "timeout-ms", po::value(&o.timeout_ms)->default_value(10000),
+        "grace before members are killed");
+  }
+  po::variables_map vm;
+  if (auto rc = slate::ParseCommandLine(("slate-launch " + command).c_str(), argc, argv, opts,
+                                        &pos, &vm))
+    return *rc;
+  if (command == "submit" && o.input.empty()) {
+    std::cerr << "slate-launch submit: missing INPUT (see --help)\n";
+    return 2;
+  }
+  if (command == "scale" && !vm.count("workers")) {
+    std::cerr << "slate-launch scale: missing N (see --help)\n";
+    return 2;
+  }
+  if (auto s = slate::SetUpLogging("slate-launch", log_level); !s.ok()) return 2;
+  if (command == "start") return slate::launch::StartService(o);
+  if (command == "submit") return slate::launch::SubmitToService(o);
+  if (command == "status") return slate::launch::ServiceStatus(o);
+  if (command == "scale") return slate::launch::ScaleService(o);
+  if (command == "logs") return slate::launch::ServiceLogs(o);
+  return slate::launch::StopService(o);
+}
 
 int Run(int argc, char** argv) {
   slate::launch::RunOptions o;
@@ -87,6 +159,8 @@ int main(int argc, char** argv) {
   }
   const std::string command = argv[1];
   if (command == "run") return Run(argc - 1, argv + 1);
+  for (const char* c : {"start", "submit", "status", "scale", "logs", "stop"})
+    if (command == c) return Service(command, argc - 1, argv + 1);
   std::cerr << "slate-launch: unknown command '" << command << "'\n\n" << kUsage;
   return 2;
 }

@@ -20,7 +20,7 @@ ProcessGroup::~ProcessGroup() { StopAll(std::chrono::milliseconds(2000)); }
 namespace {
 
 Result<pid_t> Spawn(const std::string& name, const std::vector<std::string>& argv,
-                    bool discard_stdout) {
+                    bool discard_stdout, const std::string& log_path) {
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
@@ -44,6 +44,13 @@ Result<pid_t> Spawn(const std::string& name, const std::vector<std::string>& arg
     sigprocmask(SIG_SETMASK, &old_mask, nullptr);
     prctl(PR_SET_PDEATHSIG, SIGTERM);
     if (getppid() != parent) _exit(1);
+    if (!log_path.empty()) {
+      const int log_fd = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+      if (log_fd >= 0) {
+        dup2(log_fd, 1);
+        dup2(log_fd, 2);
+      }
+    }
     if (discard_stdout) {
       const int null_fd = open("/dev/null", O_WRONLY);
       if (null_fd >= 0) dup2(null_fd, 1);
@@ -61,17 +68,30 @@ Result<pid_t> Spawn(const std::string& name, const std::vector<std::string>& arg
 Result<size_t> ProcessGroup::Start(const std::string& name,
                                    const std::vector<std::string>& argv,
                                    std::vector<std::string> restart_argv,
-                                   bool discard_stdout) {
-  auto pid = Spawn(name, argv, discard_stdout);
+                                   bool discard_stdout, const std::string& log_path) {
+  auto pid = Spawn(name, argv, discard_stdout, log_path);
   if (!pid.ok()) return pid.status();
   if (restart_argv.empty()) restart_argv = argv;
-  members_.push_back({name, argv, std::move(restart_argv), discard_stdout, *pid, 0, false, 0});
+  Member m;
+  m.name = name;
+  m.argv = argv;
+  m.restart_argv = std::move(restart_argv);
+  m.discard_stdout = discard_stdout;
+  m.log_path = log_path;
+  m.pid = *pid;
+  members_.push_back(std::move(m));
   return members_.size() - 1;
+}
+
+void ProcessGroup::Retire(size_t index) {
+  Member& m = members_[index];
+  m.retired = true;
+  if (!m.exited) kill(m.pid, SIGTERM);
 }
 
 Status ProcessGroup::Restart(size_t index) {
   Member& m = members_[index];
-  auto pid = Spawn(m.name, m.restart_argv, m.discard_stdout);
+  auto pid = Spawn(m.name, m.restart_argv, m.discard_stdout, m.log_path);
   if (!pid.ok()) return pid.status();
   m.pid = *pid;
   m.exited = false;

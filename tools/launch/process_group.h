@@ -18,6 +18,8 @@ struct Member {
   std::vector<std::string> argv;
   std::vector<std::string> restart_argv;  // how a restart runs it
   bool discard_stdout = false;
+  std::string log_path;   // stdout and stderr appended here, if set
+  bool retired = false;   // stopped on purpose (scaled down): never restarted
   pid_t pid = -1;
   int status = 0;    // wait status once exited
   bool exited = false;
@@ -32,7 +34,10 @@ class ProcessGroup {
   // unless discarded. A restart runs restart_argv (argv if empty).
   Result<size_t> Start(const std::string& name, const std::vector<std::string>& argv,
                        std::vector<std::string> restart_argv = {},
-                       bool discard_stdout = false);
+                       bool discard_stdout = false, const std::string& log_path = "");
+  // SIGTERM to one member, marked retired so it is not restarted.
+  void Retire(size_t index);
+  Member& mutable_member(size_t i) { return members_[i]; }
   // Starts an exited member again, with its restart_argv.
   Status Restart(size_t index);
   // Reaps exited members without blocking; returns those newly exited.

@@ -1,0 +1,419 @@
+#include "group_service.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "handler.h"
+#include "process_group.h"
+#include "request_reader.h"
+#include "request_store.h"
+#include "slate/clock.h"
+#include "slate/internal/process_info.h"
+#include "slate/json_payload.h"
+#include "slate/pool.h"
+
+namespace slate::launch {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+constexpr const char* kControl = "control";
+
+int Fail(const std::string& message, int code = 1) {
+  std::fprintf(stderr, "slate-launch: %s\n", message.c_str());
+  return code;
+}
+
+std::string StatePath(const std::string& pool) { return RuntimeDir(pool) + "/group.json"; }
+
+json LoadState(const std::string& pool) {
+  std::ifstream in(StatePath(pool));
+  if (!in) return nullptr;
+  return json::parse(in, nullptr, false);
+}
+
+bool KeeperAlive(const json& state) {
+  return state.is_object() &&
+         internal::ProcessAlive(state.value("keeper_pid", 0), state.value("keeper_start", 0ull));
+}
+
+void SaveState(const std::string& pool, const ProcessGroup& group) {
+  json members = json::array();
+  for (size_t i = 0; i < group.size(); ++i) {
+    const Member& m = group.member(i);
+    if (m.retired && m.exited) continue;
+    members.push_back({{"name", m.name}, {"pid", m.pid}});
+  }
+  const json state = {{"pool", pool},
+                      {"keeper_pid", getpid()},
+                      {"keeper_start", internal::ProcessStartTime(getpid())},
+                      {"members", members}};
+  const std::string tmp = StatePath(pool) + ".tmp";
+  std::ofstream(tmp) << state.dump(2) << "\n";
+  std::rename(tmp.c_str(), StatePath(pool).c_str());
+}
+
+std::atomic<int> g_keeper_signal{0};
+void OnKeeperSignal(int sig) { g_keeper_signal.store(sig); }
+
+// The keeper: owns the members, restarts crashed ones within the budget,
+// obeys "control" entries, and stops everything on SIGTERM or "stop".
+class Keeper {
+ public:
+  Keeper(const ServiceOptions& o, Pool& pool) : o_(o), pool_(pool) {}
+
+  int Run() {
+    const std::string dir = RuntimeDir(o_.pool);
+    fs::create_directories(dir + "/logs");
+    bin_ = SelfDirectory();
+    Start("coordinator", {bin_ + "/slate-coordinator"});
+    for (uint32_t i = 0; i < o_.workers; ++i) AddWorker();
+    Start("supervisor", {bin_ + "/slate-supervisor", "--serve", "--policy", o_.policy,
+                         "--max-retries", std::to_string(o_.max_retries), "--max-pending",
+                         std::to_string(o_.max_pending)});
+    SaveState(o_.pool, group_);
+    std::fprintf(stderr, "keeper: group '%s' running with %u workers\n", o_.pool.c_str(),
+                 o_.workers);
+    const bool keep = Loop();
+    std::fprintf(stderr, "keeper: stopping the group\n");
+    group_.StopAll(std::chrono::milliseconds(o_.timeout_ms));
+    fs::remove(StatePath(o_.pool));
+    std::fprintf(stderr, "keeper: stopped%s\n", keep ? " (pool and logs kept)" : "");
+    if (!keep) {  // nothing of the group is left behind
+      (void)Pool::Remove(o_.pool);
+      std::error_code ec;
+      fs::remove_all(RuntimeDir(o_.pool), ec);
+    }
+    return 0;
+  }
+
+ private:
+  void Start(const std::string& name, std::vector<std::string> argv) {
+    argv.insert(argv.begin() + 1, {"--pool", o_.pool, "--log-level", o_.log_level});
+    const std::string log = RuntimeDir(o_.pool) + "/logs/" + name + ".log";
+    if (auto s = group_.Start(name, argv, {}, false, log); !s.ok())
+      std::fprintf(stderr, "keeper: %s\n", s.status().message().c_str());
+  }
+
+  void AddWorker() {
+    const std::string name = "worker-" + std::to_string(++worker_seq_);
+    std::vector<std::string> argv = {bin_ + "/slate-worker", "--name", name};
+    if (o_.exec.empty()) {
+      argv.insert(argv.end(), {"--handler", o_.handler});
+    } else {
+      argv.insert(argv.end(), {"--handler", "exec", "--exec", o_.exec});
+      if (o_.shell) argv.push_back("--shell");
+    }
+    for (const auto& c : o_.capabilities) argv.insert(argv.end(), {"--capability", c});
+    Start(name, argv);
+  }
+
+  std::vector<size_t> ActiveWorkers() const {
+    std::vector<size_t> out;
+    for (size_t i = 0; i < group_.size(); ++i) {
+      const Member& m = group_.member(i);
+      if (m.name.rfind("worker-", 0) == 0 && !m.retired) out.push_back(i);
+    }
+    return out;
+  }
+
+  void Scale(uint32_t target) {
+    auto active = ActiveWorkers();
+    while (active.size() < target) {
+      AddWorker();
+      active = ActiveWorkers();
+    }
+    while (active.size() > target) {  // the newest leave first; they drain
+      group_.Retire(active.back());
+      active.pop_back();
+    }
+    SaveState(o_.pool, group_);
+    std::fprintf(stderr, "keeper: scaled to %u workers\n", target);
+  }
+
+  // Returns whether to keep the pool when stopping.
+  bool Loop() {
+    RestartBudget budget(o_.max_restarts, std::chrono::seconds(o_.restart_window_s));
+    EntryId cursor = pool_.Stats()->next_id - 1;
+    while (g_keeper_signal.load() == 0) {
+      for (size_t i : group_.Reap()) {
+        Member& m = group_.mutable_member(i);
+        if (m.retired) continue;
+        if (!budget.Allow()) {
+          std::fprintf(stderr, "keeper: %s keeps crashing; more than %u restarts in %u s\n",
+                       m.name.c_str(), o_.max_restarts, o_.restart_window_s);
+          return true;  // keep the pool for inspection
+        }
+        std::fprintf(stderr, "keeper: %s (pid %d) %s; restarting it\n", m.name.c_str(), m.pid,
+                     DescribeWaitStatus(m.status).c_str());
+        (void)group_.Restart(i);
+        SaveState(o_.pool, group_);
+      }
+      Query q;
+      q.segments = {kControl};
+      q.after_id = cursor;
+      q.limit = 0;
+      auto commands = pool_.Wait(q, 100ms);
+      if (!commands.ok()) continue;
+      for (const Entry& e : *commands) {
+        cursor = e.id;
+        auto cmd = PayloadToJson(e.payload);
+        if (!cmd.ok() || !cmd->is_object()) continue;
+        const std::string what = cmd->value("cmd", "");
+        if (what == "scale") Scale(cmd->value("workers", o_.workers));
+        if (what == "stop") return cmd->value("keep", false);
+      }
+    }
+    return o_.keep;
+  }
+
+  const ServiceOptions& o_;
+  Pool& pool_;
+  ProcessGroup group_;
+  std::string bin_;
+  uint32_t worker_seq_ = 0;
+};
+
+Status SendControl(const std::string& pool, const json& cmd) {
+  auto p = Pool::Open(pool);
+  if (!p.ok()) return p.status();
+  NewEntry e;
+  e.segment = kControl;
+  e.tags = {"cmd"};
+  e.author = "slate-launch";
+  e.payload = JsonToPayload(cmd);
+  return (*p)->Write(e).status();
+}
+
+Status ValidateService(const ServiceOptions& o) {
+  std::string why;
+  if (!IsValidPoolName(o.pool, &why)) return {StatusCode::kInvalidArgument, why};
+  if (o.workers == 0 || o.workers > 512)
+    return {StatusCode::kInvalidArgument, "the group needs 1 to 512 workers"};
+  worker::HandlerOptions h;
+  h.name = o.exec.empty() ? o.handler : "exec";
+  h.exec_command = o.exec;
+  h.exec_shell = o.shell;
+  if (auto made = worker::MakeHandler(h); !made.ok()) return made.status();
+  return Status::Ok();
+}
+
+}  // namespace
+
+std::string RuntimeDir(const std::string& pool) {
+  const char* xdg = std::getenv("XDG_RUNTIME_DIR");
+  const std::string base = xdg != nullptr && *xdg != '\0'
+                               ? std::string(xdg) + "/slate"
+                               : "/tmp/slate-" + std::to_string(geteuid());
+  std::error_code ec;
+  fs::create_directories(base, ec);
+  chmod(base.c_str(), 0700);
+  return base + "/" + pool;
+}
+
+int StartService(const ServiceOptions& o) {
+  if (Status s = ValidateService(o); !s.ok()) return Fail(s.message(), 2);
+  if (KeeperAlive(LoadState(o.pool)))
+    return Fail("a group is already running on pool '" + o.pool + "'", 2);
+  PoolOptions po;
+  po.name = o.pool;
+  po.slot_capacity = o.slots;
+  po.data_bytes = std::max<uint64_t>(64ull << 20, uint64_t{o.slots} * 512);
+  auto pool = Pool::Create(po);
+  if (!pool.ok()) return Fail(pool.status().message(), 2);
+  const std::string dir = RuntimeDir(o.pool);
+  fs::create_directories(dir + "/logs");
+  fs::create_directories(dir + "/results");
+  fs::remove(StatePath(o.pool));
+  const pid_t keeper = fork();
+  if (keeper < 0) return Fail("cannot fork the keeper");
+  if (keeper == 0) {
+    setsid();
+    const int null_fd = open("/dev/null", O_RDWR);
+    const int log_fd = open((dir + "/logs/keeper.log").c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+    dup2(null_fd, 0);
+    dup2(log_fd, 1);
+    dup2(log_fd, 2);
+    struct sigaction sa {};
+    sa.sa_handler = OnKeeperSignal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, nullptr);
+    sigaction(SIGINT, &sa, nullptr);
+    signal(SIGHUP, SIG_IGN);
+    const int rc = Keeper(o, **pool).Run();
+    pool->reset();
+    _exit(rc);
+  }
+  // Wait until the keeper wrote its state and every member registered.
+  const auto until = std::chrono::steady_clock::now() + 15s;
+  while (std::chrono::steady_clock::now() < until) {
+    auto agents = (*pool)->ListAgents(10s);
+    if (KeeperAlive(LoadState(o.pool)) && agents.ok() && agents->size() >= o.workers + 2) {
+      std::printf("slate-launch: group '%s' started: keeper pid %d, %u workers; logs in %s/logs\n",
+                  o.pool.c_str(), keeper, o.workers, dir.c_str());
+      return 0;
+    }
+    std::this_thread::sleep_for(50ms);
+  }
+  kill(keeper, SIGTERM);
+  return Fail("the group did not come up within 15 s; see " + dir + "/logs");
+}
+
+int SubmitToService(const ServiceOptions& o) {
+  auto split = supervisor::ParseSplitMode(o.split);
+  if (!split.ok()) return Fail(split.status().message(), 2);
+  std::error_code ec;
+  const std::string source = fs::absolute(o.input, ec).lexically_normal().string();
+  auto defs = supervisor::ReadRequest(source, *split);
+  if (!defs.ok()) return Fail(defs.status().message(), 2);
+  if (!KeeperAlive(LoadState(o.pool)))
+    return Fail("no group is running on pool '" + o.pool + "' (slate-launch start)", 2);
+  auto pool = Pool::Open(o.pool);
+  if (!pool.ok()) return Fail(pool.status().message());
+  const std::string output = RuntimeDir(o.pool) + "/results/" + std::to_string(NowRealNs()) +
+                             "-" + std::to_string(getpid()) + ".json";
+  auto req = supervisor::CreateRequest(**pool, source, *split, defs->size(), output);
+  if (!req.ok()) return Fail(req.status().message());
+  if (o.no_wait) {
+    std::printf("%s\n", req->id.c_str());
+    return 0;
+  }
+  Query q;
+  q.segments = {segments::kResults};
+  q.all_tags = {"final", "req:" + req->id};
+  for (;;) {
+    auto done = (*pool)->Wait(q, 500ms);
+    if (done.ok() && !done->empty()) {
+      std::ifstream in(output);
+      std::cout << in.rdbuf() << std::flush;
+      fs::remove(output, ec);
+      auto doc = PayloadToJson(done->front().payload);
+      const bool partial = doc.ok() && (*doc)["summary"].value("dead_lettered", 0) > 0;
+      if (doc.ok() && doc->contains("error")) return Fail((*doc)["error"].get<std::string>());
+      return partial ? 3 : 0;
+    }
+    if (!KeeperAlive(LoadState(o.pool)))
+      return Fail("the group on pool '" + o.pool + "' stopped before request " + req->id +
+                  " finished");
+  }
+}
+
+int ServiceStatus(const ServiceOptions& o) {
+  const json state = LoadState(o.pool);
+  if (!KeeperAlive(state)) return Fail("no group is running on pool '" + o.pool + "'");
+  std::printf("group '%s': keeper pid %d, runtime folder %s\n", o.pool.c_str(),
+              state["keeper_pid"].get<int>(), RuntimeDir(o.pool).c_str());
+  auto pool = Pool::Open(o.pool, OpenMode::kReadOnly);
+  if (!pool.ok()) return Fail(pool.status().message());
+  auto agents = (*pool)->ListAgents(5s);
+  if (agents.ok()) {
+    std::printf("%-18s %-12s %7s %-8s %6s %6s\n", "MEMBER", "ROLE", "PID", "STATE", "DONE",
+                "FAILED");
+    for (const auto& a : *agents)
+      std::printf("%-18s %-12s %7d %-8s %6llu %6llu\n", a.name.c_str(), AgentRoleName(a.role),
+                  a.pid, LivenessName(a.liveness), static_cast<unsigned long long>(a.done),
+                  static_cast<unsigned long long>(a.failed));
+  }
+  Query q;
+  q.segments = {supervisor::kRequestsSegment};
+  q.limit = 0;
+  q.with_payload = false;
+  size_t active = 0, finished = 0;
+  if (auto reqs = (*pool)->Find(q); reqs.ok())
+    for (const auto& r : *reqs)
+      (std::find(r.tags.begin(), r.tags.end(), "active") != r.tags.end() ? active : finished) += 1;
+  auto st = (*pool)->Stats();
+  std::printf("requests: %zu active, %zu finished; tasks: %llu pending, %llu running, %llu done\n",
+              active, finished,
+              st.ok() ? static_cast<unsigned long long>(st->tasks_by_state[1]) : 0ull,
+              st.ok() ? static_cast<unsigned long long>(st->tasks_by_state[2]) : 0ull,
+              st.ok() ? static_cast<unsigned long long>(st->tasks_by_state[3]) : 0ull);
+  return 0;
+}
+
+int ScaleService(const ServiceOptions& o) {
+  if (o.workers == 0 || o.workers > 512) return Fail("scale to 1 to 512 workers", 2);
+  if (!KeeperAlive(LoadState(o.pool))) return Fail("no group is running on pool '" + o.pool + "'");
+  if (Status s = SendControl(o.pool, {{"cmd", "scale"}, {"workers", o.workers}}); !s.ok())
+    return Fail(s.message());
+  // Done when that many workers are alive (removed ones drain first).
+  auto pool = Pool::Open(o.pool, OpenMode::kReadOnly);
+  const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(o.timeout_ms);
+  while (pool.ok() && std::chrono::steady_clock::now() < until) {
+    auto agents = (*pool)->ListAgents(5s);
+    uint32_t workers = 0;
+    if (agents.ok())
+      for (const auto& a : *agents)
+        workers += a.role == AgentRole::kWorker && a.liveness == Liveness::kAlive;
+    if (workers == o.workers) {
+      std::printf("slate-launch: group '%s' has %u workers\n", o.pool.c_str(), workers);
+      return 0;
+    }
+    std::this_thread::sleep_for(50ms);
+  }
+  return Fail("the group did not reach " + std::to_string(o.workers) + " workers in time");
+}
+
+int ServiceLogs(const ServiceOptions& o) {
+  const std::string dir = RuntimeDir(o.pool) + "/logs";
+  if (!fs::is_directory(dir)) return Fail("no logs for pool '" + o.pool + "' in " + dir);
+  std::vector<std::string> files;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    const std::string name = e.path().stem().string();
+    if (o.member.empty() || name == o.member) files.push_back(e.path().string());
+  }
+  std::sort(files.begin(), files.end());
+  if (files.empty()) return Fail("no log for member '" + o.member + "'");
+  std::vector<std::streamoff> offsets(files.size(), 0);
+  do {
+    for (size_t i = 0; i < files.size(); ++i) {
+      std::ifstream in(files[i]);
+      in.seekg(offsets[i]);
+      std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      if (text.empty()) continue;
+      if (files.size() > 1) std::printf("==> %s <==\n", fs::path(files[i]).stem().c_str());
+      std::fwrite(text.data(), 1, text.size(), stdout);
+      offsets[i] += static_cast<std::streamoff>(text.size());
+    }
+    std::fflush(stdout);
+    if (o.follow) std::this_thread::sleep_for(200ms);
+  } while (o.follow);
+  return 0;
+}
+
+int StopService(const ServiceOptions& o) {
+  const json state = LoadState(o.pool);
+  if (!KeeperAlive(state)) return Fail("no group is running on pool '" + o.pool + "'");
+  const pid_t keeper = state["keeper_pid"].get<int>();
+  if (!SendControl(o.pool, {{"cmd", "stop"}, {"keep", o.keep}}).ok()) kill(keeper, SIGTERM);
+  const auto until =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(o.timeout_ms) + 5s;
+  while (KeeperAlive(state) && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(20ms);
+  if (KeeperAlive(state)) {  // it hangs: stop everything by force
+    kill(keeper, SIGKILL);
+    for (const auto& m : state["members"]) kill(m["pid"].get<int>(), SIGKILL);
+    fs::remove(StatePath(o.pool));
+    if (!o.keep) (void)Pool::Remove(o.pool);
+    return Fail("the keeper did not stop in time; the group was killed");
+  }
+  std::printf("slate-launch: group '%s' stopped%s\n", o.pool.c_str(), o.keep ? " (pool kept)" : "");
+  return 0;
+}
+
+}  // namespace slate::launch

@@ -1,0 +1,54 @@
+// slate-launch's service mode: a group that outlives the command that
+// started it. `start` daemonizes a keeper that owns the members (restarting
+// crashed ones within the restart budget) and serves requests through a
+// supervisor in --serve mode. The other commands talk to it through the pool
+// (segment "control") and its runtime folder:
+//   $XDG_RUNTIME_DIR/slate/<pool>/ (else /tmp/slate-<uid>/<pool>/)
+//     group.json     keeper pid and members' pids
+//     logs/*.log     each member's stdout and stderr
+//     results/       submitted requests' results
+// `stop` removes the pool and this folder; `stop --keep` keeps both.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace slate::launch {
+
+struct ServiceOptions {
+  std::string pool;
+  uint32_t workers = 4;
+  std::string handler = "echo";
+  std::string exec;
+  bool shell = false;
+  std::vector<std::string> capabilities;
+  std::string policy = "round-robin";
+  uint32_t max_retries = 2;
+  uint32_t max_pending = 2;
+  uint32_t slots = 262144;
+  std::string log_level = "info";
+  uint32_t max_restarts = 10;
+  uint32_t restart_window_s = 60;
+  // submit
+  std::string input;
+  std::string split = "jsonl";
+  bool no_wait = false;
+  // stop
+  bool keep = false;
+  uint32_t timeout_ms = 10000;
+  // logs
+  std::string member;
+  bool follow = false;
+};
+
+std::string RuntimeDir(const std::string& pool);
+
+int StartService(const ServiceOptions& o);
+int SubmitToService(const ServiceOptions& o);
+int ServiceStatus(const ServiceOptions& o);
+int ScaleService(const ServiceOptions& o);
+int ServiceLogs(const ServiceOptions& o);
+int StopService(const ServiceOptions& o);
+
+}  // namespace slate::launch
