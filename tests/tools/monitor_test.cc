@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <fstream>
 #include <thread>
 
 #include "e2e/group_fixture.h"
@@ -79,6 +80,32 @@ TEST_F(MonitorTest, FullScreenViewInTmuxShowsProgressAndQuitsOnQ) {
   EXPECT_NE(screen.out.find("WORKER"), std::string::npos) << screen.out;
   EXPECT_NE(screen.out.find("worker-2"), std::string::npos) << screen.out;
   EXPECT_TRUE(ended) << "q did not quit";
+}
+
+TEST_F(MonitorTest, LiveViewLeavesWhenThePoolGoesAway) {
+  auto created = Pool::Create({.name = pool});
+  ASSERT_TRUE(created.ok());
+  const std::string session = "gone" + std::to_string(getpid());
+  const std::string log = WriteTempFile("gone.err", "");
+  ASSERT_EQ(RunCommand({"tmux", "new-session", "-d", "-s", session, "-x", "80", "-y", "24",
+                        BinDir() + "/slate-monitor --pool " + pool + " 2>" + log})
+                .exit_code,
+            0);
+  std::this_thread::sleep_for(700ms);
+  const auto screen = RunCommand({"tmux", "capture-pane", "-p", "-t", session});
+  EXPECT_NE(screen.out.find("no active request"), std::string::npos) << screen.out;
+  created->reset();
+  ASSERT_TRUE(Pool::Remove(pool).ok());
+  bool ended = false;
+  for (int i = 0; i < 60 && !ended; ++i) {
+    ended = RunCommand({"tmux", "has-session", "-t", session}).exit_code != 0;
+    std::this_thread::sleep_for(50ms);
+  }
+  if (!ended) RunCommand({"tmux", "kill-session", "-t", session});
+  EXPECT_TRUE(ended) << "the monitor kept running without its pool";
+  std::ifstream in(log);
+  const std::string err((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_NE(err.find("pool '" + pool + "' went away"), std::string::npos) << err;
 }
 
 TEST_F(MonitorTest, MissingPoolIsAClearError) {
