@@ -9,6 +9,7 @@
 #include <tuple>
 
 #include "slate/clock.h"
+#include "slate/entry_cursor.h"
 #include "slate/json_payload.h"
 #include "slate/pool.h"
 #include "slate/process_setup.h"
@@ -31,7 +32,12 @@ struct Progress {
 class Watch {
  public:
   Watch(const CoordinatorConfig& cfg, Pool& pool, Metrics& metrics)
-      : cfg_(cfg), pool_(pool), metrics_(metrics) {}
+      : cfg_(cfg), pool_(pool), metrics_(metrics),
+        stale_(pool, Since(segments::kConflicts, {"stale-epoch"}, true)),
+        lost_(pool, Since(segments::kErrors, {"lost"}, true)),
+        results_(pool, Since(segments::kResults, {}, false)),
+        failures_(pool, Since(segments::kErrors, {"failure"}, false)),
+        conflicts_(pool, Since(segments::kConflicts, {}, false)) {}
 
   void Tick() {
     ReportProgress();
@@ -120,16 +126,19 @@ class Watch {
     p.last_entry = *id;
   }
 
-  void FlagStaleRefusals() {
+  static Query Since(const char* segment, std::vector<std::string> tags, bool payloads) {
     Query q;
-    q.segments = {segments::kConflicts};
-    q.all_tags = {"stale-epoch"};
-    q.after_id = stale_cursor_;
+    q.segments = {segment};
+    q.all_tags = std::move(tags);
     q.limit = 0;
-    auto found = pool_.Find(q);
+    q.with_payload = payloads;
+    return q;
+  }
+
+  void FlagStaleRefusals() {
+    auto found = stale_.Next();
     if (!found.ok()) return;
     for (const Entry& e : *found) {
-      stale_cursor_ = e.id;
       auto rec = PayloadToJson(e.payload);
       if (!rec.ok() || !rec->is_object()) continue;
       const uint64_t task = rec->value("task", uint64_t{0});
@@ -152,15 +161,9 @@ class Watch {
   // "lost" record: flag each, even when the agent itself was gone and
   // replaced between two ticks.
   void FlagLostAttempts() {
-    Query q;
-    q.segments = {segments::kErrors};
-    q.all_tags = {"lost"};
-    q.after_id = lost_cursor_;
-    q.limit = 0;
-    auto found = pool_.Find(q);
+    auto found = lost_.Next();
     if (!found.ok()) return;
     for (const Entry& e : *found) {
-      lost_cursor_ = e.id;
       auto rec = PayloadToJson(e.payload);
       if (!rec.ok() || !rec->is_object()) continue;
       const uint64_t task = rec->value("task", uint64_t{0});
@@ -176,36 +179,18 @@ class Watch {
     auto stats = pool_.Stats();
     auto agents = pool_.ListAgents(milliseconds(cfg_.hung_after_ms));
     if (stats.ok() && agents.ok()) metrics_.SetPool(*stats, *agents);
-    Query q;
-    q.limit = 0;
-    q.with_payload = false;
-    q.segments = {segments::kResults};
-    q.after_id = results_cursor_;
-    if (auto found = pool_.Find(q); found.ok()) {
+    if (auto found = results_.Next(); found.ok()) {
       for (const Entry& r : *found) {
-        results_cursor_ = r.id;
         if (r.task_id == 0) continue;
         auto task = pool_.Read(r.task_id);
         metrics_.AddCompletion(task.ok() ? static_cast<double>(r.created_ns - task->created_ns) / 1e9
                                          : 0.0);
       }
     }
-    q.segments = {segments::kErrors};
-    q.all_tags = {"failure"};
-    q.after_id = failures_cursor_;
-    if (auto found = pool_.Find(q); found.ok())
-      for (const Entry& e : *found) {
-        failures_cursor_ = e.id;
-        metrics_.AddFailure();
-      }
-    q.segments = {segments::kConflicts};
-    q.all_tags.clear();
-    q.after_id = conflicts_cursor_;
-    if (auto found = pool_.Find(q); found.ok())
-      for (const Entry& e : *found) {
-        conflicts_cursor_ = e.id;
-        metrics_.AddConflict();
-      }
+    if (auto found = failures_.Next(); found.ok())
+      for (size_t i = 0; i < found->size(); ++i) metrics_.AddFailure();
+    if (auto found = conflicts_.Next(); found.ok())
+      for (size_t i = 0; i < found->size(); ++i) metrics_.AddConflict();
   }
 
   void FlagAgents() {
@@ -221,18 +206,17 @@ class Watch {
              {{"worker", a.name}, {"pid", a.pid},
               {"heartbeat_age_ms", static_cast<double>(a.heartbeat_age_ns) / 1e6},
               {"running", a.running}, {"pending", a.pending}});
-      if (a.running == 0) continue;
-      auto running = pool_.RunningTasks(a.ref);
-      if (!running.ok()) continue;
-      for (TaskId id : *running) {
-        auto t = pool_.GetTask(id);
-        if (!t.ok() || t->lease_deadline_mono_ns > now) continue;
-        if (flagged_leases_.insert({id, t->epoch}).second)
-          Flag("expired_lease", {"task:" + std::to_string(id), "agent:" + a.name},
-               {{"task", id}, {"worker", a.name}, {"epoch", t->epoch},
-                {"expired_ms_ago",
-                 static_cast<double>(now - t->lease_deadline_mono_ns) / 1e6}});
-      }
+    }
+    auto expired = pool_.ExpiredLeases();
+    if (!expired.ok()) return;
+    for (const TaskInfo& t : *expired) {
+      std::string holder = "row " + std::to_string(t.assignee.row);
+      for (const AgentInfo& a : *agents)
+        if (a.ref == t.assignee) holder = a.name;
+      if (flagged_leases_.insert({t.id, t.epoch}).second)
+        Flag("expired_lease", {"task:" + std::to_string(t.id), "agent:" + holder},
+             {{"task", t.id}, {"worker", holder}, {"epoch", t.epoch},
+              {"expired_ms_ago", static_cast<double>(now - t.lease_deadline_mono_ns) / 1e6}});
     }
   }
 
@@ -240,9 +224,7 @@ class Watch {
   Pool& pool_;
   std::map<EntryId, Progress> progress_;
   Metrics& metrics_;
-  EntryId results_cursor_ = 0, failures_cursor_ = 0, conflicts_cursor_ = 0;
-  EntryId stale_cursor_ = 0;
-  EntryId lost_cursor_ = 0;
+  EntryCursor stale_, lost_, results_, failures_, conflicts_;
   std::set<std::string> flagged_agents_;
   std::set<std::pair<TaskId, uint32_t>> flagged_leases_;
   std::set<std::tuple<uint64_t, uint32_t, std::string>> flagged_stale_;

@@ -19,6 +19,7 @@
 #include "request_store.h"
 #include "worker_health.h"
 #include "slate/clock.h"
+#include "slate/entry_cursor.h"
 #include "slate/json_payload.h"
 #include "slate/pool.h"
 #include "slate/process_setup.h"
@@ -139,15 +140,9 @@ class RequestRun {
 
   // Failures are learned from their records in "errors" (tag "failure").
   Status HandleFailures() {
-    Query q;
-    q.segments = {segments::kErrors};
-    q.all_tags = {"failure"};
-    q.after_id = failure_cursor_;
-    q.limit = 0;
-    auto found = pool_.Find(q);
+    auto found = failures_.Next();
     if (!found.ok()) return found.status();
     for (const Entry& e : *found) {
-      failure_cursor_ = e.id;
       auto rec = PayloadToJson(e.payload);
       if (!rec.ok() || !rec->is_object() || !rec->contains("task")) continue;
       const TaskId id = (*rec)["task"].get<TaskId>();
@@ -319,7 +314,13 @@ class RequestRun {
   WorkerHealth health_;
   Delegator delegator_;
   std::mt19937_64 rng_;
-  EntryId failure_cursor_ = 0;
+  EntryCursor failures_{pool_, [] {
+    Query q;
+    q.segments = {segments::kErrors};
+    q.all_tags = {"failure"};
+    q.limit = 0;
+    return q;
+  }()};
   std::map<TaskId, int64_t> retry_at_;
   std::map<TaskId, int64_t> waiting_since_;
 };

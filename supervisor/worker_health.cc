@@ -10,6 +10,12 @@ namespace {
 
 std::string Key(const AgentInfo& a) { return a.name + "/" + std::to_string(a.ref.generation); }
 
+std::string AgentName(const std::vector<AgentInfo>& agents, AgentRef ref) {
+  for (const auto& a : agents)
+    if (a.ref == ref) return a.name;
+  return "row " + std::to_string(ref.row);
+}
+
 }  // namespace
 
 Status WorkerHealth::TakeBack(const AgentInfo& a, const std::string& why, bool running_only) {
@@ -34,7 +40,6 @@ Status WorkerHealth::TakeBack(const AgentInfo& a, const std::string& why, bool r
 Status WorkerHealth::Sweep() {
   auto agents = pool_.ListAgents(std::chrono::milliseconds(cfg_.hung_after_ms));
   if (!agents.ok()) return agents.status();
-  const int64_t now = NowMonoNs();
   for (const AgentInfo& a : *agents) {
     if (a.role == AgentRole::kSupervisor) continue;
     if (a.liveness == Liveness::kGone) {
@@ -60,16 +65,14 @@ Status WorkerHealth::Sweep() {
       continue;
     }
     if (hung_.erase(Key(a))) spdlog::info("worker '{}' is back", a.name);
-    if (a.running == 0) continue;
-    auto running = pool_.RunningTasks(a.ref);
-    if (!running.ok()) continue;
-    for (TaskId id : *running) {
-      auto t = pool_.GetTask(id);
-      if (!t.ok() || t->lease_deadline_mono_ns > now) continue;
-      spdlog::warn("task {}: the lease of '{}' expired; back to the backlog", id, a.name);
-      Status s = pool_.Reassign(id, me_, "lease of worker '" + a.name + "' expired");
-      if (!s.ok() && s.code() != StatusCode::kWrongState) return s;
-    }
+  }
+  auto expired = pool_.ExpiredLeases();
+  if (!expired.ok()) return expired.status();
+  for (const TaskInfo& t : *expired) {
+    const std::string holder = AgentName(*agents, t.assignee);
+    spdlog::warn("task {}: the lease of '{}' expired; back to the backlog", t.id, holder);
+    Status s = pool_.Reassign(t.id, me_, "lease of worker '" + holder + "' expired");
+    if (!s.ok() && s.code() != StatusCode::kWrongState) return s;
   }
   return Status::Ok();
 }

@@ -319,6 +319,20 @@ Result<std::vector<TaskId>> Pool::PendingTasks(AgentRef queue,
   });
 }
 
+Result<std::vector<TaskInfo>> Pool::ExpiredLeases() const {
+  return impl_->WithView([&](const Region& r) -> Result<std::vector<TaskInfo>> {
+    const int64_t now = NowMonoNs();
+    std::vector<TaskInfo> out;
+    for (uint32_t row = 0; row <= r.geo().agent_capacity; ++row) {
+      uint32_t i = r.queue(row).running_head;
+      for (uint64_t n = 0; i != kNil && r.ValidSlot(i) && n < r.geo().slot_capacity;
+           ++n, i = r.slot(i).kind.task.q_next)
+        if (r.slot(i).kind.task.lease_deadline_mono < now) out.push_back(TaskInfoAt(r, i));
+    }
+    return out;
+  });
+}
+
 Result<std::vector<TaskId>> Pool::RunningTasks(AgentRef agent) const {
   return impl_->WithView([&](const Region& r) -> Result<std::vector<TaskId>> {
     if (!agent.is_shared() && !r.ValidAgentRow(agent.row))

@@ -126,13 +126,7 @@ TEST_F(ChaosTest, KillNineAnythingLosesNothingAndDuplicatesNothing) {
   // Duplicates: counted in the pool itself, from the result entries.
   auto kept = Pool::Open(pool, OpenMode::kReadOnly);
   ASSERT_TRUE(kept.ok()) << kept.status().ToString();
-  Query q;
-  q.segments = {"results"};
-  q.limit = 0;
-  q.with_payload = false;
-  std::map<EntryId, int> results_per_task;
-  for (const Entry& e : *(*kept)->Find(q))
-    if (e.task_id != 0) results_per_task[e.task_id] += 1;
+  const auto results_per_task = ResultsPerTask(**kept);
   size_t duplicates = 0;
   for (const auto& [task, count] : results_per_task) duplicates += count > 1;
   const auto problems = (*kept)->Check();

@@ -41,13 +41,7 @@ TEST_P(CrashSweepTest, EveryTaskEndsWithExactlyOneResult) {
   }
   auto kept = Pool::Open(pool, OpenMode::kReadOnly);
   ASSERT_TRUE(kept.ok());
-  Query q;
-  q.segments = {"results"};
-  q.limit = 0;
-  q.with_payload = false;
-  std::map<EntryId, int> per_task;
-  for (const Entry& e : *(*kept)->Find(q))
-    if (e.task_id != 0) per_task[e.task_id] += 1;
+  const auto per_task = ResultsPerTask(**kept);
   EXPECT_EQ(per_task.size(), 60u);
   for (const auto& [task, n] : per_task) EXPECT_EQ(n, 1) << "task " << task;
   EXPECT_TRUE((*kept)->Check().empty());

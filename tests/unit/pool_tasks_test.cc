@@ -374,3 +374,28 @@ TEST(PoolLostRecordTest, TakingARunningTaskAwayRecordsTheLossPendingDoesNot) {
 
 }  // namespace
 }  // namespace slate
+
+namespace slate {
+namespace {
+
+TEST(PoolExpiredLeasesTest, ListsOnlyRunningTasksPastTheirLease) {
+  testing::ScopedPool sut("expired");
+  const AgentRef a = sut->RegisterAgent({"a", {}, 0}).value();
+  const AgentRef b = sut->RegisterAgent({"b", {}, 0}).value();
+  for (AgentRef to : {a, b}) {
+    TaskSpec t;
+    t.entry = MakeEntry("tasks");
+    t.assignee = to;
+    (void)sut->PostTask(t).value();
+  }
+  const Claim short_lease = **sut->ClaimNext(a, 1ms);
+  (void)**sut->ClaimNext(b, 60s);
+  std::this_thread::sleep_for(5ms);
+  const auto expired = *sut->ExpiredLeases();
+  ASSERT_EQ(expired.size(), 1u);
+  EXPECT_EQ(expired[0].id, short_lease.task.id);
+  EXPECT_EQ(expired[0].assignee, a);
+}
+
+}  // namespace
+}  // namespace slate

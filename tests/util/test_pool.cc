@@ -82,6 +82,17 @@ NewEntry MakeEntry(const std::string& segment, std::vector<std::string> tags,
   return e;
 }
 
+std::map<EntryId, int> ResultsPerTask(Pool& pool) {
+  Query q;
+  q.segments = {segments::kResults};
+  q.limit = 0;
+  q.with_payload = false;
+  std::map<EntryId, int> out;
+  for (const Entry& e : *pool.Find(q))
+    if (e.task_id != 0) out[e.task_id] += 1;
+  return out;
+}
+
 pid_t ForkChild(const std::function<int()>& fn) {
   const pid_t parent = getpid();
   const pid_t pid = fork();

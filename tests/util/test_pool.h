@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -43,6 +44,10 @@ int64_t UnpackInt(const std::vector<uint8_t>& bytes);
 NewEntry MakeEntry(const std::string& segment, std::vector<std::string> tags = {},
                    float importance = 0.5f, const std::string& author = "t",
                    const std::string& payload = "x");
+
+// How many result entries each task has in the pool (task results only):
+// the duplicate check of the crash and chaos tests.
+std::map<EntryId, int> ResultsPerTask(Pool& pool);
 
 // Forks a child that runs fn and _exits with its return value. The child
 // dies with its parent (PR_SET_PDEATHSIG), so a failed test leaves no orphan.

@@ -111,6 +111,8 @@ class Pool {
   // ascending id order.
   Result<std::vector<TaskId>> PendingTasks(AgentRef queue, uint32_t limit) const;
   Result<std::vector<TaskId>> RunningTasks(AgentRef agent) const;
+  // Running tasks, of every agent, whose lease has expired.
+  Result<std::vector<TaskInfo>> ExpiredLeases() const;
 
   // ---- agents -----------------------------------------------------------
   Result<AgentRef> RegisterAgent(const AgentSpec& spec);
