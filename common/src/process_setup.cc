@@ -42,6 +42,7 @@ std::atomic<bool>& InstallStopSignals() {
   sa.sa_flags = 0;  // no SA_RESTART: waits return early
   sigaction(SIGTERM, &sa, nullptr);
   sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGHUP, &sa, nullptr);  // a closed terminal stops gracefully too
   return g_stop;
 }
 

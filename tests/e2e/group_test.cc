@@ -301,3 +301,32 @@ TEST_F(GroupTest, KilledSupervisorIsReplacedAndTheRequestResumes) {
 
 }  // namespace
 }  // namespace slate::testing
+
+namespace slate::testing {
+namespace {
+
+TEST_F(GroupTest, ProgressBarShowsOnATerminal) {
+  std::vector<json> tasks(30, {{"payload", {{"ms", 100}}}});
+  const std::string input = Jsonl("bar.jsonl", tasks);
+  const std::string session = "bar" + std::to_string(getpid());
+  ASSERT_EQ(RunCommand({"tmux", "new-session", "-d", "-s", session, "-x", "100", "-y", "10",
+                        BinDir() + "/slate-launch run --pool " + pool +
+                            " --workers 2 --handler sleep " + input + " >/dev/null; sleep 30"})
+                .exit_code,
+            0);
+  std::string screen;
+  for (int i = 0; i < 60 && screen.find("[#") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(50ms);
+    screen = RunCommand({"tmux", "capture-pane", "-p", "-t", session}).out;
+  }
+  RunCommand({"tmux", "kill-session", "-t", session});
+  // Closing the terminal (SIGHUP) stops the group and removes the pool,
+  // as Ctrl-C does; the fixture checks that nothing is left.
+  for (int i = 0; i < 100 && (PoolExists(pool) || !ProcessesMentioning(pool).empty()); ++i)
+    std::this_thread::sleep_for(50ms);
+  EXPECT_NE(screen.find("/30 done,"), std::string::npos) << screen;
+  EXPECT_NE(screen.find("[#"), std::string::npos) << screen;
+}
+
+}  // namespace
+}  // namespace slate::testing

@@ -33,6 +33,7 @@ Result<pid_t> Spawn(const std::string& name, const std::vector<std::string>& arg
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGHUP);
   sigprocmask(SIG_BLOCK, &stop_signals, &old_mask);
   const pid_t pid = fork();
   if (pid != 0) sigprocmask(SIG_SETMASK, &old_mask, nullptr);
@@ -41,6 +42,7 @@ Result<pid_t> Spawn(const std::string& name, const std::vector<std::string>& arg
   if (pid == 0) {
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
+    signal(SIGHUP, SIG_DFL);
     sigprocmask(SIG_SETMASK, &old_mask, nullptr);
     prctl(PR_SET_PDEATHSIG, SIGTERM);
     if (getppid() != parent) _exit(1);

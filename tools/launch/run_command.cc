@@ -143,6 +143,7 @@ int RunGroup(const RunOptions& o) {
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
+  sigaction(SIGHUP, &sa, nullptr);  // the terminal closed: clean up all the same
 
   PoolOptions po;
   po.name = o.pool;

@@ -16,7 +16,8 @@ Status SetUpLogging(const std::string& program, const std::string& level);
 // SLATE_POOL if set, else "slate".
 std::string DefaultPoolName();
 
-// SIGTERM and SIGINT set the returned flag instead of killing the process.
+// SIGTERM, SIGINT and SIGHUP set the returned flag instead of killing the
+// process.
 // Installed without SA_RESTART, so a blocking wait returns early (EINTR).
 std::atomic<bool>& InstallStopSignals();
 
