@@ -5,7 +5,9 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <chrono>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "run_command.h"
@@ -21,6 +23,10 @@ class GroupTest : public ::testing::Test {
   void SetUp() override { pool = UniquePoolName("e2e"); }
   void TearDown() override {
     EXPECT_FALSE(PoolExists(pool)) << "pool left behind";
+    // Processes that are exiting (a tmux server after its last session)
+    // get a moment; anything still there after it is a leak.
+    for (int i = 0; i < 60 && !ProcessesMentioning(pool).empty(); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
     EXPECT_TRUE(ProcessesMentioning(pool).empty()) << "group members left behind";
     (void)Pool::Remove(pool);
   }
