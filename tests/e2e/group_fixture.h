@@ -31,9 +31,10 @@ class GroupTest : public ::testing::Test {
     (void)Pool::Remove(pool);
   }
   // slate-launch run ... with this test's pool; parses stdout as JSON.
-  CommandResult Launch(std::vector<std::string> args, json* out = nullptr) {
+  CommandResult Launch(std::vector<std::string> args, json* out = nullptr,
+                       int timeout_ms = 120000) {
     args.insert(args.begin(), {"slate-launch", "run", "--pool", pool});
-    CommandResult r = RunCommand(args, 120000);
+    CommandResult r = RunCommand(args, timeout_ms);
     if (out != nullptr) *out = json::parse(r.out, nullptr, false);
     return r;
   }

@@ -105,7 +105,7 @@ TEST_F(ChaosTest, KillNineAnythingLosesNothingAndDuplicatesNothing) {
   const auto r = Launch({"--workers", "4", "--handler", "sleep", "--keep", "--lease-ms", "1000",
                          "--hung-after-ms", "1000", "--max-retries", "200", "--max-restarts",
                          "100000", "--max-pending", "4", input},
-                        &out);
+                        &out, 1800000);
   done = true;
   monkey.join();
   const double secs =

@@ -43,6 +43,7 @@ Result<pid_t> Spawn(const std::string& name, const std::vector<std::string>& arg
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
     signal(SIGHUP, SIG_DFL);
+    signal(SIGPIPE, SIG_DFL);  // ignored by the launcher, not by members
     sigprocmask(SIG_SETMASK, &old_mask, nullptr);
     prctl(PR_SET_PDEATHSIG, SIGTERM);
     if (getppid() != parent) _exit(1);

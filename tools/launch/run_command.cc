@@ -144,6 +144,8 @@ int RunGroup(const RunOptions& o) {
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
   sigaction(SIGHUP, &sa, nullptr);  // the terminal closed: clean up all the same
+  // Whoever reads our output may go away; cleaning up must not die with it.
+  signal(SIGPIPE, SIG_IGN);
 
   PoolOptions po;
   po.name = o.pool;
