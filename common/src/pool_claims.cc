@@ -196,7 +196,7 @@ Status Pool::Fail(TaskId id, uint32_t epoch, const std::string& error,
   const SlotSpec spec = MakeSlotSpec(
       kSegErrors, AgentName(r, row), "",
       {"failure", "task:" + std::to_string(id)}, 0.8f,
-      FailureRecord(id, t0.attempts, AgentName(r, by.is_shared() ? row : by.row), error,
+      AttemptRecord("failure", id, t0.attempts, AgentName(r, by.is_shared() ? row : by.row), error,
                     r.slot(*slot).updated_ns, NowRealNs()));
   if (Status s = im.Reserve(im.BlocksFor(static_cast<uint32_t>(spec.data.size())));
       !s.ok())

@@ -207,7 +207,7 @@ Status Requeue(Pool::Impl& im, TaskId id, AgentRef target,
     const std::string holder = AgentName(r, t.assignee);
     lost = MakeSlotSpec(
         kSegErrors, "pool", "", {"lost", "task:" + std::to_string(id)}, 0.8f,
-        LostRecord(id, t.attempts, holder,
+        AttemptRecord("lost", id, t.attempts, holder,
                    reason.empty() ? "taken from '" + holder + "' while running" : reason,
                    s.updated_ns, NowRealNs()));
     if (Status st = im.Reserve(im.BlocksFor(static_cast<uint32_t>(lost->data.size())));

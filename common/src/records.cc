@@ -59,30 +59,15 @@ std::vector<uint8_t> StaleRecord(const char* op, uint64_t task, uint32_t epoch,
       .Done();
 }
 
-std::vector<uint8_t> FailureRecord(uint64_t task, uint32_t attempt,
-                                   const std::string& agent,
-                                   const std::string& error, int64_t started_ns,
-                                   int64_t ended_ns) {
+std::vector<uint8_t> AttemptRecord(const char* kind, uint64_t task, uint32_t attempt,
+                                   const std::string& agent, const std::string& error,
+                                   int64_t started_ns, int64_t ended_ns) {
   return MapPacker(7)
-      .Str("kind", "failure")
+      .Str("kind", kind)
       .Int("task", static_cast<int64_t>(task))
       .Int("attempt", attempt)
       .Str("agent", agent)
       .Str("error", error)
-      .Int("started_ns", started_ns)
-      .Int("ended_ns", ended_ns)
-      .Done();
-}
-
-std::vector<uint8_t> LostRecord(uint64_t task, uint32_t attempt, const std::string& agent,
-                                const std::string& reason, int64_t started_ns,
-                                int64_t ended_ns) {
-  return MapPacker(7)
-      .Str("kind", "lost")
-      .Int("task", static_cast<int64_t>(task))
-      .Int("attempt", attempt)
-      .Str("agent", agent)
-      .Str("error", reason)
       .Int("started_ns", started_ns)
       .Int("ended_ns", ended_ns)
       .Done();

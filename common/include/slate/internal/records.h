@@ -16,15 +16,12 @@ std::vector<uint8_t> StaleRecord(const char* op, uint64_t task, uint32_t epoch,
                                  uint32_t current_epoch, const char* state,
                                  const std::string& holder,
                                  const std::string& refused);
-// started_ns/ended_ns: wall clock of the attempt's claim and failure.
-std::vector<uint8_t> FailureRecord(uint64_t task, uint32_t attempt,
-                                   const std::string& agent,
-                                   const std::string& error, int64_t started_ns,
-                                   int64_t ended_ns);
-// A running claim taken away (its holder died, hung, lost its lease, left).
-std::vector<uint8_t> LostRecord(uint64_t task, uint32_t attempt, const std::string& agent,
-                                const std::string& reason, int64_t started_ns,
-                                int64_t ended_ns);
+// One attempt that did not produce a result: kind "failure" (the handler
+// failed) or "lost" (the claim was taken from its holder: it died, hung or
+// lost its lease). started_ns/ended_ns: wall clock of the claim and the end.
+std::vector<uint8_t> AttemptRecord(const char* kind, uint64_t task, uint32_t attempt,
+                                   const std::string& agent, const std::string& error,
+                                   int64_t started_ns, int64_t ended_ns);
 // history: the task's earlier records in "errors" (failure and lost), oldest
 // first, each a msgpack map; embedded as an array.
 std::vector<uint8_t> DeadLetterRecord(uint64_t task, uint32_t attempts,
