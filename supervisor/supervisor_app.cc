@@ -16,8 +16,8 @@
 
 #include "aggregate.h"
 #include "delegator.h"
+#include "request_run.h"
 #include "request_store.h"
-#include "worker_health.h"
 #include "slate/clock.h"
 #include "slate/entry_cursor.h"
 #include "slate/json_payload.h"
@@ -30,32 +30,6 @@ namespace {
 using std::chrono::milliseconds;
 using nlohmann::json;
 
-Status WriteFileAtomically(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp." + std::to_string(getpid());
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << text;
-    if (!out) return {StatusCode::kIoError, "cannot write " + tmp};
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0)
-    return {StatusCode::kIoError, "cannot rename " + tmp + " to " + path};
-  return Status::Ok();
-}
-
-// The newest final entry: of one request, or of any (request_id empty).
-std::optional<Entry> FinalEntryOf(Pool& pool, const std::string& request_id) {
-  Query q;
-  q.segments = {segments::kResults};
-  q.all_tags = {"final"};
-  if (!request_id.empty()) q.all_tags.push_back("req:" + request_id);
-  q.limit = 0;
-  auto found = pool.Find(q);
-  if (!found.ok() || found->empty()) return std::nullopt;
-  return found->back();
-}
-
-// Registers, taking over from a predecessor that died: its backlog and the
-// tasks it was handing out become ours.
 Result<AgentRef> RegisterSupervisor(Pool& pool) {
   auto agents = pool.ListAgents(std::chrono::seconds(3600));
   if (!agents.ok()) return agents.status();
@@ -78,255 +52,6 @@ Result<AgentRef> RegisterSupervisor(Pool& pool) {
   return me;
 }
 
-class RequestRun {
- public:
-  RequestRun(const SupervisorConfig& cfg, Pool& pool, AgentRef me, RequestRecord req,
-             Policy policy)
-      : cfg_(cfg), pool_(pool), me_(me), req_(std::move(req)),
-        health_cfg_{cfg.hung_after_ms, cfg.breaker_failures, cfg.breaker_cooldown_ms},
-        health_(health_cfg_, pool, me),
-        delegator_(policy, cfg.max_pending),
-        rng_(cfg.seed ? cfg.seed : static_cast<uint64_t>(NowMonoNs())) {}
-
-  // Returns the exit status once the request is finished or we are stopped.
-  int Loop(const std::atomic<bool>& stop) {
-    WaitForWorkers(stop);
-    const int64_t start = NowMonoNs();
-    Query changes;
-    changes.segments = {segments::kResults, segments::kErrors, segments::kAgents};
-    changes.limit = 1;
-    changes.with_payload = false;
-    while (!stop.load()) {
-      auto stats = pool_.Stats();
-      if (!stats.ok()) return Fatal(stats.status());
-      changes.after_id = stats->next_id - 1;
-      if (Status s = Tick(); !s.ok()) return Fatal(s);
-      if (Finished(*stats)) return Finish(NowMonoNs() - start);
-      (void)pool_.Wait(changes, NextWake());
-    }
-    spdlog::warn("stopped; request {} stays in the pool and resumes with the next supervisor",
-                 req_.id);
-    return kExitInternal;
-  }
-
- private:
-  int Fatal(const Status& s) {
-    spdlog::error("{}", s.ToString());
-    return kExitInternal;
-  }
-
-  void WaitForWorkers(const std::atomic<bool>& stop) {
-    if (cfg_.wait_workers == 0) return;
-    const int64_t until = NowMonoNs() + int64_t{cfg_.wait_workers_ms} * 1'000'000;
-    while (!stop.load() && NowMonoNs() < until) {
-      (void)pool_.Heartbeat(me_);
-      if (health_.Rotation().size() >= cfg_.wait_workers) return;
-      Query q;
-      q.segments = {segments::kAgents};
-      q.after_id = pool_.Stats()->next_id - 1;
-      (void)pool_.Wait(q, milliseconds(100));
-    }
-    spdlog::warn("only {} of {} workers registered within {} ms; starting anyway",
-                 health_.Rotation().size(), cfg_.wait_workers, cfg_.wait_workers_ms);
-  }
-
-  Status Tick() {
-    (void)pool_.Heartbeat(me_);
-    if (Status s = health_.Sweep(); !s.ok()) return s;
-    if (Status s = HandleFailures(); !s.ok()) return s;
-    if (Status s = RetryDue(); !s.ok()) return s;
-    return Delegate();
-  }
-
-  // Failures are learned from their records in "errors" (tag "failure").
-  Status HandleFailures() {
-    auto found = failures_.Next();
-    if (!found.ok()) return found.status();
-    for (const Entry& e : *found) {
-      auto rec = PayloadToJson(e.payload);
-      if (!rec.ok() || !rec->is_object() || !rec->contains("task")) continue;
-      const TaskId id = (*rec)["task"].get<TaskId>();
-      auto t = pool_.GetTask(id);
-      if (!t.ok() || t->state != TaskState::kFailed || retry_at_.count(id)) continue;
-      if (t->attempts <= t->max_retries) {
-        retry_at_[id] = NowMonoNs() + BackoffNs(t->attempts);
-        continue;
-      }
-      const std::string reason = "failed " + std::to_string(t->attempts) +
-                                 " attempt(s); last error: " + rec->value("error", "");
-      spdlog::warn("task {} dead-lettered: {}", id, reason);
-      if (auto dl = pool_.DeadLetter(id, reason); !dl.ok() &&
-                                                  dl.status().code() != StatusCode::kWrongState)
-        return dl.status();
-    }
-    return Status::Ok();
-  }
-
-  // Sleep until a change, the next due retry, or a heartbeat, whichever is first.
-  milliseconds NextWake() const {
-    int64_t wait_ns = int64_t{cfg_.heartbeat_ms} * 1'000'000;
-    const int64_t now = NowMonoNs();
-    for (const auto& [id, due] : retry_at_) wait_ns = std::min(wait_ns, due - now);
-    return milliseconds(std::max<int64_t>(wait_ns / 1'000'000, 0));
-  }
-
-  int64_t BackoffNs(uint32_t attempts) {
-    const double base = cfg_.backoff_base_ms * std::pow(2.0, attempts > 0 ? attempts - 1 : 0);
-    const double capped = std::min<double>(base, cfg_.backoff_max_ms);
-    std::uniform_real_distribution<double> jitter(0.5, 1.0);
-    return static_cast<int64_t>(capped * jitter(rng_) * 1e6);
-  }
-
-  Status RetryDue() {
-    const int64_t now = NowMonoNs();
-    for (auto it = retry_at_.begin(); it != retry_at_.end();) {
-      if (it->second > now) {
-        ++it;
-        continue;
-      }
-      Status s = pool_.Retry(it->first, me_);
-      if (!s.ok() && s.code() != StatusCode::kWrongState) return s;
-      it = retry_at_.erase(it);
-    }
-    return Status::Ok();
-  }
-
-  Status Delegate() {
-    auto backlog = pool_.PendingTasks(me_, 512);
-    if (!backlog.ok()) return backlog.status();
-    if (backlog->empty()) return Status::Ok();
-    std::vector<WorkerView> workers = health_.Rotation();
-    const int64_t now = NowMonoNs();
-    for (TaskId id : *backlog) {
-      auto t = pool_.GetTask(id);
-      if (!t.ok()) continue;
-      if (t->attempts > t->max_retries) {  // lost its worker on its last allowed attempt
-        const std::string reason = "attempt " + std::to_string(t->attempts) +
-                                   " was lost with its worker and no retries are left";
-        spdlog::warn("task {} dead-lettered: {}", id, reason);
-        if (auto dl = pool_.DeadLetter(id, reason);
-            !dl.ok() && dl.status().code() != StatusCode::kWrongState)
-          return dl.status();
-        continue;
-      }
-      const auto choice = delegator_.Choose(workers, t->requires_cap, t->last_agent.row);
-      if (choice.worker) {
-        Status s = pool_.Reassign(id, workers[*choice.worker].ref);
-        if (s.ok()) delegator_.Assigned(workers, *choice.worker, t->requires_cap);
-        else if (s.code() != StatusCode::kNotFound) return s;
-        waiting_since_.erase(id);
-        continue;
-      }
-      if (choice.any_capable) {
-        waiting_since_.erase(id);
-        continue;
-      }
-      auto [it, fresh] = waiting_since_.emplace(id, now);
-      if (now - it->second > int64_t{cfg_.no_worker_timeout_ms} * 1'000'000) {
-        const std::string reason =
-            "no live worker " +
-            (t->requires_cap.empty() ? std::string("registered")
-                                     : "has capability '" + t->requires_cap + "'") +
-            " after waiting " + std::to_string(cfg_.no_worker_timeout_ms) + " ms";
-        spdlog::error("task {} dead-lettered: {}", id, reason);
-        (void)pool_.DeadLetter(id, reason);
-        waiting_since_.erase(id);
-      }
-    }
-    return Status::Ok();
-  }
-
-  // Cheap test first (pool-wide counts), then the request's own tasks.
-  bool Finished(const PoolStats& st) {
-    auto n = [&](TaskState s) { return st.tasks_by_state[static_cast<int>(s)]; };
-    if (n(TaskState::kPending) + n(TaskState::kRunning) + n(TaskState::kFailed) != 0 ||
-        !retry_at_.empty())
-      return false;
-    auto tasks = RequestTasks(pool_, req_, false);
-    if (!tasks.ok() || tasks->size() != req_.tasks) return false;
-    for (const auto& t : *tasks) {
-      auto info = pool_.GetTask(t.entry.id);
-      if (!info.ok() || !IsFinal(info->state)) return false;
-    }
-    return true;
-  }
-
-  int Finish(int64_t wall_ns) {
-    auto agg = BuildAggregate(pool_, req_, wall_ns);
-    if (!agg.ok()) return Fatal(agg.status());
-    const std::string text = DumpJson(agg->document, 2);
-    // Order matters when this process may die at any point (and be
-    // restarted to resume): the output file first, then the final entry,
-    // and only then is the request marked finished. A successor that finds
-    // the request unfinished builds the same document again; one that finds
-    // it finished leaves the output alone.
-    const std::string& output = req_.output.empty() ? cfg_.output : req_.output;
-    if (!output.empty())
-      if (Status s = WriteFileAtomically(output, text + "\n"); !s.ok())
-        spdlog::error("{}", s.message());
-    if (!FinalEntryOf(pool_, req_.id)) WriteFinalEntry(*agg);
-    std::cout << text << std::endl;
-    for (EntryId r : agg->results) (void)pool_.MarkAggregated(r);
-    for (EntryId e : agg->errors) (void)pool_.Resolve(e);
-    for (TaskId t : agg->tasks) (void)pool_.Release(t);
-    if (Status s = FinishRequest(pool_, req_); !s.ok())
-      spdlog::error("cannot mark request {} finished: {}", req_.id, s.message());
-    const json& s = agg->document["summary"];
-    std::fprintf(stderr, "slate: request %s: %llu tasks, %llu done, %llu dead-lettered, "
-                 "%llu retries, %llu workers, %.2f s\n",
-                 req_.id.c_str(), static_cast<unsigned long long>(s["tasks"].get<uint64_t>()),
-                 static_cast<unsigned long long>(agg->done),
-                 static_cast<unsigned long long>(agg->dead_lettered),
-                 static_cast<unsigned long long>(s["retries"].get<uint64_t>()),
-                 static_cast<unsigned long long>(s["workers"].get<uint64_t>()),
-                 static_cast<double>(wall_ns) / 1e9);
-    for (const auto& d : agg->document["summary"]["dead_lettered_tasks"])
-      std::fprintf(stderr, "slate: dead-lettered: task %s%s: %s\n",
-                   DumpJson(d["index"]).c_str(),
-                   d["id"].is_null() ? "" : (" (" + d["id"].get<std::string>() + ")").c_str(),
-                   d["error"].get<std::string>().c_str());
-    return agg->dead_lettered ? kExitPartial : kExitOk;
-  }
-
-  // The document in segment "results", tags "final" and "req:<id>"; just its
-  // summary when the whole does not fit the pool's payload limit.
-  void WriteFinalEntry(const Aggregate& agg) {
-    NewEntry e;
-    e.segment = segments::kResults;
-    e.tags = {"final", "req:" + req_.id};
-    e.importance = 1.0f;
-    e.author = "supervisor";
-    e.payload = JsonToPayload(agg.document);
-    if (auto w = pool_.Write(e); !w.ok()) {
-      e.payload = JsonToPayload({{"request", agg.document["request"]},
-                                 {"summary", agg.document["summary"]},
-                                 {"note", "tasks omitted: " + w.status().message()}});
-      if (auto w2 = pool_.Write(e); !w2.ok())
-        spdlog::error("cannot write the final entry: {}", w2.status().message());
-    }
-  }
-
-  const SupervisorConfig& cfg_;
-  Pool& pool_;
-  AgentRef me_;
-  RequestRecord req_;
-  HealthConfig health_cfg_;
-  WorkerHealth health_;
-  Delegator delegator_;
-  std::mt19937_64 rng_;
-  EntryCursor failures_{pool_, [] {
-    Query q;
-    q.segments = {segments::kErrors};
-    q.all_tags = {"failure"};
-    q.limit = 0;
-    return q;
-  }()};
-  std::map<TaskId, int64_t> retry_at_;
-  std::map<TaskId, int64_t> waiting_since_;
-};
-
-// Ends a request that cannot run (its source is gone or no longer valid):
-// a final entry and an output file that say why, so a waiting submitter
 // hears back and the queue moves on.
 void AbandonRequest(Pool& pool, const RequestRecord& req, const std::string& why) {
   spdlog::error("request {} abandoned: {}", req.id, why);
@@ -377,7 +102,7 @@ int Serve(const SupervisorConfig& cfg, Pool& pool, AgentRef me, Policy policy) {
       }
     }
     spdlog::info("request {}: {} tasks from {}", req.id, req.tasks, req.source);
-    const int rc = RequestRun(per_request, pool, me, req, policy).Loop(stop);
+    const int rc = RunRequest(per_request, pool, me, req, policy, stop);
     if (rc == kExitInternal && !stop.load()) return rc;  // let the keeper restart us
   }
   return kExitOk;
@@ -466,7 +191,7 @@ int SupervisorApp::Run() {
     }
   }
   std::atomic<bool>& stop = InstallStopSignals();
-  const int rc = RequestRun(config_, **pool, *me, req, *policy).Loop(stop);
+  const int rc = RunRequest(config_, **pool, *me, req, *policy, stop);
   if (rc == kExitOk || rc == kExitPartial) (void)(*pool)->Deregister(*me);
   return rc;
 }
