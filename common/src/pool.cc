@@ -1,6 +1,7 @@
 // Pool lifecycle: create, open, remove; the lock guard and recovery; the
 // read-only snapshot.
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -138,6 +139,11 @@ Status Pool::Remove(const std::string& name) {
   if (!IsValidPoolName(name, &why))
     return {StatusCode::kInvalidArgument, why};
   return ShmMapping::Unlink(name);
+}
+
+bool Pool::Exists(const std::string& name) {
+  struct stat st {};
+  return IsValidPoolName(name) && stat(("/dev/shm/" + ShmNameFor(name)).c_str(), &st) == 0;
 }
 
 Pool::Impl::Impl(std::string name, std::unique_ptr<ShmMapping> map,

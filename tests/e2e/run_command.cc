@@ -1,5 +1,7 @@
 #include "run_command.h"
 
+#include "slate/pool.h"
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -127,8 +129,7 @@ std::vector<pid_t> ProcessesMentioning(const std::string& needle) {
 }
 
 bool PoolExists(const std::string& pool) {
-  struct stat st {};
-  return stat(("/dev/shm/slate." + pool).c_str(), &st) == 0;
+  return Pool::Exists(pool);
 }
 
 std::string WriteTempFile(const std::string& name, const std::string& content) {

@@ -42,11 +42,7 @@ class DumpTest : public GroupTest {
   }
   EntryId Put(const std::string& seg, std::vector<std::string> tags, float imp,
               const std::string& author, const json& payload) {
-    NewEntry e;
-    e.segment = seg;
-    e.tags = std::move(tags);
-    e.importance = imp;
-    e.author = author;
+    NewEntry e = MakeEntry(seg, std::move(tags), imp, author);
     e.payload = JsonToPayload(payload);
     return created_->Write(e).value();
   }

@@ -1,6 +1,5 @@
 #include "dump_commands.h"
 
-#include <sys/stat.h>
 
 #include <chrono>
 #include <cstdio>
@@ -12,10 +11,6 @@
 namespace slate::dump {
 namespace {
 
-bool PoolStillNamed(const std::string& pool) {
-  struct stat st {};
-  return stat(("/dev/shm/" + ShmNameFor(pool)).c_str(), &st) == 0;
-}
 
 int Fail(const Status& s) {
   std::fprintf(stderr, "slate-dump: %s\n", s.message().c_str());
@@ -75,7 +70,7 @@ int ListCommand::Run(Pool& pool) {
   q.order = QueryOrder::kById;
   q.limit = 0;
   while (!stop.load()) {
-    if (!PoolStillNamed(pool.name())) {
+    if (!Pool::Exists(pool.name())) {
       std::fprintf(stderr, "slate-dump: pool '%s' was removed\n", pool.name().c_str());
       return 0;
     }

@@ -1,7 +1,6 @@
 #include "monitor_app.h"
 
 #include <curses.h>
-#include <sys/stat.h>
 
 #include <chrono>
 #include <cstdio>
@@ -17,10 +16,6 @@
 namespace slate::monitor {
 namespace {
 
-bool PoolStillNamed(const std::string& pool) {
-  struct stat st {};
-  return stat(("/dev/shm/" + ShmNameFor(pool)).c_str(), &st) == 0;
-}
 
 uint64_t Completed(const GroupSnapshot& s) {
   return s.stats.tasks_by_state[static_cast<int>(TaskState::kDone)] +
@@ -92,7 +87,7 @@ int MonitorApp::RunLive() {
       if (now < next && key == ERR) continue;
       if (now >= next) {
         next = now + int64_t{config_.refresh_ms} * 1'000'000;
-        if (!PoolStillNamed(config_.pool)) {
+        if (!Pool::Exists(config_.pool)) {
           gone = "pool '" + config_.pool + "' went away";
           break;
         }

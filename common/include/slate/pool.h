@@ -44,6 +44,8 @@ class Pool {
                                             OpenMode mode = OpenMode::kReadWrite);
   // Removes the name. Attached processes keep their mapping until they close.
   static Status Remove(const std::string& name);
+  // True while the name exists (an attachment outlives the name's removal).
+  static bool Exists(const std::string& name);
 
   ~Pool();
   Pool(const Pool&) = delete;
