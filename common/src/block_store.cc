@@ -55,14 +55,28 @@ bool BlockStore::Read(uint32_t first, uint32_t data_bytes, uint32_t max_bytes,
                       std::vector<uint8_t>* out) const {
   const uint32_t want = std::min(data_bytes, max_bytes);
   out->resize(want);
+  return ReadRange(first, data_bytes, 0, want, out->data());
+}
+
+bool BlockStore::ReadRange(uint32_t first, uint32_t data_bytes, uint32_t offset,
+                           uint32_t len, uint8_t* dst) const {
+  if (offset > data_bytes || len > data_bytes - offset) return false;
+  if (len == 0) return true;
+  const uint32_t per = DataPerBlock();
   uint32_t b = first;
-  uint32_t done = 0;
-  while (done < want) {
+  for (uint32_t skip = offset / per; skip > 0; --skip) {
     if (!r_.ValidBlock(b)) return false;
-    const uint32_t n = std::min(DataPerBlock(), want - done);
-    std::memcpy(out->data() + done, r_.block(b) + kBlockLinkBytes, n);
+    b = Link(b);
+  }
+  uint32_t at = offset % per;
+  uint32_t done = 0;
+  while (done < len) {
+    if (!r_.ValidBlock(b)) return false;
+    const uint32_t n = std::min(per - at, len - done);
+    std::memcpy(dst + done, r_.block(b) + kBlockLinkBytes + at, n);
     done += n;
-    if (done < want) b = Link(b);
+    at = 0;
+    if (done < len) b = Link(b);
   }
   return true;
 }

@@ -42,6 +42,8 @@ void ArmCrashPointFromEnv() {
   TEST_ArmCrashPoint(s, skip);
 }
 
+bool CrashPointsArmed() { return g_armed.load(std::memory_order_relaxed); }
+
 void MaybeCrash(std::string_view op, std::string_view step) {
   if (!g_armed.load(std::memory_order_relaxed)) return;
   std::lock_guard<std::mutex> lock(g_mu);

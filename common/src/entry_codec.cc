@@ -1,8 +1,7 @@
 #include "slate/internal/entry_codec.h"
 
 #include <cmath>
-#include <msgpack.hpp>
-#include <set>
+#include <cstring>
 
 #include "slate/entry.h"
 #include "slate/task.h"
@@ -45,16 +44,17 @@ Status ValidateTags(const std::vector<std::string>& tags) {
     return {StatusCode::kInvalidArgument,
             std::to_string(tags.size()) + " tags given, at most " +
                 std::to_string(kMaxTags) + " allowed"};
-  std::set<std::string_view> seen;
-  for (const auto& t : tags) {
+  for (size_t i = 0; i < tags.size(); ++i) {
+    const std::string& t = tags[i];
     if (t.empty() || t.size() > kMaxTagBytes)
       return {StatusCode::kInvalidArgument,
               "tag '" + t.substr(0, 80) + "' must be 1 to " +
                   std::to_string(kMaxTagBytes) + " bytes"};
     if (t.find('\0') != std::string::npos)
       return {StatusCode::kInvalidArgument, "tag contains a NUL byte"};
-    if (!seen.insert(t).second)
-      return {StatusCode::kInvalidArgument, "tag '" + t + "' given twice"};
+    for (size_t j = 0; j < i; ++j)
+      if (tags[j] == t)
+        return {StatusCode::kInvalidArgument, "tag '" + t + "' given twice"};
   }
   return Status::Ok();
 }
@@ -84,6 +84,76 @@ Status ValidateImportance(float importance) {
   return Status::Ok();
 }
 
+namespace {
+
+// Length of the msgpack object header at p (its type byte and length
+// fields) plus any inline body, and how many nested objects follow it.
+// False when the header is cut short or the byte is never used (0xc1).
+bool ObjectExtent(const uint8_t* p, size_t avail, size_t* bytes, uint64_t* children) {
+  auto be = [&](size_t off, size_t n, uint64_t* v) {
+    if (avail < off + n) return false;
+    *v = 0;
+    for (size_t i = 0; i < n; ++i) *v = (*v << 8) | p[off + i];
+    return true;
+  };
+  const uint8_t t = p[0];
+  uint64_t n = 0;
+  *children = 0;
+  if (t <= 0x7f || t >= 0xe0 || t == 0xc0 || t == 0xc2 || t == 0xc3) {
+    *bytes = 1;  // fixint, nil, false, true
+  } else if (t >= 0x80 && t <= 0x8f) {
+    *bytes = 1, *children = 2u * (t & 0x0f);  // fixmap
+  } else if (t >= 0x90 && t <= 0x9f) {
+    *bytes = 1, *children = t & 0x0f;  // fixarray
+  } else if (t >= 0xa0 && t <= 0xbf) {
+    *bytes = 1u + (t & 0x1f);  // fixstr
+  } else {
+    switch (t) {
+      case 0xc4: case 0xd9: if (!be(1, 1, &n)) return false; *bytes = 2 + n; break;
+      case 0xc5: case 0xda: if (!be(1, 2, &n)) return false; *bytes = 3 + n; break;
+      case 0xc6: case 0xdb: if (!be(1, 4, &n)) return false; *bytes = 5 + n; break;
+      case 0xc7: if (!be(1, 1, &n)) return false; *bytes = 3 + n; break;  // ext8
+      case 0xc8: if (!be(1, 2, &n)) return false; *bytes = 4 + n; break;
+      case 0xc9: if (!be(1, 4, &n)) return false; *bytes = 6 + n; break;
+      case 0xca: case 0xce: case 0xd2: *bytes = 5; break;
+      case 0xcb: case 0xcf: case 0xd3: *bytes = 9; break;
+      case 0xcc: case 0xd0: *bytes = 2; break;
+      case 0xcd: case 0xd1: *bytes = 3; break;
+      case 0xd4: *bytes = 3; break;   // fixext 1
+      case 0xd5: *bytes = 4; break;
+      case 0xd6: *bytes = 6; break;
+      case 0xd7: *bytes = 10; break;
+      case 0xd8: *bytes = 18; break;
+      case 0xdc: if (!be(1, 2, &n)) return false; *bytes = 3, *children = n; break;
+      case 0xdd: if (!be(1, 4, &n)) return false; *bytes = 5, *children = n; break;
+      case 0xde: if (!be(1, 2, &n)) return false; *bytes = 3, *children = 2 * n; break;
+      case 0xdf: if (!be(1, 4, &n)) return false; *bytes = 5, *children = 2 * n; break;
+      default: return false;  // 0xc1: never used
+    }
+  }
+  return *bytes <= avail;
+}
+
+}  // namespace
+
+size_t MsgpackObjectBytes(std::span<const uint8_t> data) {
+  // msgpack is a prefix code: one pass with a count of objects still owed
+  // checks structure without recursion, allocation or a depth limit.
+  size_t pos = 0;
+  uint64_t owed = 1;
+  while (owed > 0) {
+    if (pos >= data.size()) return 0;
+    size_t bytes = 0;
+    uint64_t children = 0;
+    if (!ObjectExtent(data.data() + pos, data.size() - pos, &bytes, &children)) return 0;
+    // Every child takes at least one byte: a count beyond what is left is a lie.
+    if (children > data.size() - pos) return 0;
+    pos += bytes;
+    owed += children - 1;
+  }
+  return pos;
+}
+
 Status ValidatePayload(std::span<const uint8_t> payload, uint32_t max_payload) {
   if (payload.size() > max_payload)
     return {StatusCode::kInvalidArgument,
@@ -91,20 +161,12 @@ Status ValidatePayload(std::span<const uint8_t> payload, uint32_t max_payload) {
                 " bytes, this pool allows at most " +
                 std::to_string(max_payload)};
   if (payload.empty()) return Status::Ok();
-  msgpack::null_visitor visitor;
-  size_t off = 0;
-  bool parsed = false;
-  try {
-    parsed = msgpack::parse(reinterpret_cast<const char*>(payload.data()),
-                            payload.size(), off, visitor);
-  } catch (const std::exception&) {
-    parsed = false;
-  }
-  if (!parsed)
+  const size_t used = MsgpackObjectBytes(payload);
+  if (used == 0)
     return {StatusCode::kInvalidArgument, "payload is not valid msgpack"};
-  if (off != payload.size())
+  if (used != payload.size())
     return {StatusCode::kInvalidArgument,
-            "payload has " + std::to_string(payload.size() - off) +
+            "payload has " + std::to_string(payload.size() - used) +
                 " bytes after its msgpack object"};
   return Status::Ok();
 }
@@ -113,21 +175,26 @@ std::vector<uint8_t> EncodeData(std::string_view author,
                                 std::string_view requires_cap,
                                 const std::vector<std::string>& tags,
                                 std::span<const uint8_t> payload) {
-  std::vector<uint8_t> d;
-  d.reserve(3 + tags.size() + author.size() + requires_cap.size() +
-            payload.size() + tags.size() * 16);
-  d.push_back(static_cast<uint8_t>(author.size()));
-  d.push_back(static_cast<uint8_t>(tags.size()));
-  d.push_back(static_cast<uint8_t>(requires_cap.size()));
-  for (const auto& t : tags) d.push_back(static_cast<uint8_t>(t.size()));
-  d.insert(d.end(), author.begin(), author.end());
-  d.insert(d.end(), requires_cap.begin(), requires_cap.end());
-  for (const auto& t : tags) d.insert(d.end(), t.begin(), t.end());
-  d.insert(d.end(), payload.begin(), payload.end());
+  size_t size = 3 + tags.size() + author.size() + requires_cap.size() + payload.size();
+  for (const auto& t : tags) size += t.size();
+  std::vector<uint8_t> d(size);
+  uint8_t* p = d.data();
+  *p++ = static_cast<uint8_t>(author.size());
+  *p++ = static_cast<uint8_t>(tags.size());
+  *p++ = static_cast<uint8_t>(requires_cap.size());
+  for (const auto& t : tags) *p++ = static_cast<uint8_t>(t.size());
+  auto put = [&](const void* src, size_t n) {
+    if (n > 0) std::memcpy(p, src, n);
+    p += n;
+  };
+  put(author.data(), author.size());
+  put(requires_cap.data(), requires_cap.size());
+  for (const auto& t : tags) put(t.data(), t.size());
+  put(payload.data(), payload.size());
   return d;
 }
 
-bool DecodePrefix(std::span<const uint8_t> data, DataPrefix* out) {
+bool DecodePrefixView(std::span<const uint8_t> data, PrefixView* out) {
   if (data.size() < 3) return false;
   const uint32_t author_len = data[0];
   const uint32_t ntags = data[1];
@@ -136,15 +203,15 @@ bool DecodePrefix(std::span<const uint8_t> data, DataPrefix* out) {
       req_len > kMaxRequiresBytes || data.size() < 3 + ntags)
     return false;
   uint32_t pos = 3 + ntags;
-  auto take = [&](uint32_t n, std::string* s) {
+  auto take = [&](uint32_t n, std::string_view* s) {
     if (pos + n > data.size()) return false;
-    s->assign(reinterpret_cast<const char*>(data.data()) + pos, n);
+    *s = std::string_view(reinterpret_cast<const char*>(data.data()) + pos, n);
     pos += n;
     return true;
   };
   if (!take(author_len, &out->author) || !take(req_len, &out->requires_cap))
     return false;
-  out->tags.resize(ntags);
+  out->ntags = ntags;
   for (uint32_t i = 0; i < ntags; ++i) {
     const uint32_t len = data[3 + i];
     if (len == 0 || len > kMaxTagBytes || !take(len, &out->tags[i])) return false;
@@ -153,9 +220,16 @@ bool DecodePrefix(std::span<const uint8_t> data, DataPrefix* out) {
   return true;
 }
 
-uint32_t MaxPrefixBytes() {
-  return 3 + kMaxTags + kMaxAuthorBytes + kMaxRequiresBytes +
-         kMaxTags * kMaxTagBytes;
+bool DecodePrefix(std::span<const uint8_t> data, DataPrefix* out) {
+  PrefixView v;
+  if (!DecodePrefixView(data, &v)) return false;
+  out->author.assign(v.author);
+  out->requires_cap.assign(v.requires_cap);
+  out->tags.assign(v.tags.begin(), v.tags.begin() + v.ntags);
+  out->prefix_bytes = v.prefix_bytes;
+  return true;
 }
+
+uint32_t MaxPrefixBytes() { return kMaxPrefixBytes; }
 
 }  // namespace slate::internal

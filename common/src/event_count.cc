@@ -1,5 +1,7 @@
 #include "slate/internal/event_count.h"
 
+#include "slate/internal/spin_wait.h"
+
 #include <linux/futex.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -20,6 +22,14 @@ long Futex(std::atomic<uint32_t>* word, int op, uint32_t val,
 }
 
 }  // namespace
+
+uint32_t ObserveEvents(const EventWord& e) {
+  return e.word.load(std::memory_order_acquire) & ~kWaitersBit;
+}
+
+bool SpinUntilEvent(const EventWord& e, uint32_t seen) {
+  return SpinUntil([&] { return ObserveEvents(e) != seen; });
+}
 
 uint32_t PrepareWait(EventWord& e) {
   // Setting the bit before checking the condition tells every later Notify

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "slate/entry.h"
+#include "slate/internal/entry_codec.h"
 #include "slate/internal/region.h"
 
 namespace slate::internal {
@@ -12,9 +13,6 @@ constexpr uint64_t kPage = 4096;
 constexpr uint32_t kMaxSlots = 1u << 28;
 constexpr uint64_t kMaxBlocks = 1ull << 31;
 constexpr uint32_t kMaxPayloadLimit = 256u << 20;
-// Longest prefix: 3 length bytes, 8 tag lengths, author, requires, 8 tags.
-constexpr uint32_t kMaxPrefixBytes =
-    3 + kMaxTags + kMaxAuthorBytes + kMaxRequiresBytes + kMaxTags * kMaxTagBytes;
 
 Status Bad(const std::string& what) {
   return {StatusCode::kInvalidArgument, what};

@@ -66,7 +66,9 @@ void Txn::Commit() {
   Point("after_commit");
 }
 
-void Txn::Point(const char* step) const { MaybeCrash(OpName(op_), step); }
+void Txn::Point(const char* step) const {
+  if (CrashPointsArmed()) MaybeCrash(OpName(op_), step);
+}
 
 int UndoJournal(const Region& r) {
   Journal& j = r.header().journal;

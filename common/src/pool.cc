@@ -201,7 +201,7 @@ Pool::Impl::Guard::~Guard() {
 void Pool::Impl::Guard::Notify(EventWord* e) {
   for (int i = 0; i < nnotify_; ++i)
     if (notify_[i] == e) return;
-  if (nnotify_ < 4) {
+  if (nnotify_ < kMaxNotify) {
     notify_[nnotify_++] = e;
   } else {
     internal::Notify(*e);

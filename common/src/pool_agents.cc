@@ -234,4 +234,14 @@ Result<std::vector<AgentInfo>> Pool::ListAgents(
   });
 }
 
+std::string Pool::Impl::AgentNameOf(AgentRef ref) const {
+  std::lock_guard<std::mutex> lock(agent_name_mu_);
+  if (!ref.is_shared() && ref == agent_name_ref_) return agent_name_;
+  Guard g(*this);
+  if (!g.status().ok() || !CheckAgentLocked(ref).ok()) return "";
+  agent_name_ref_ = ref;
+  agent_name_ = AgentName(region_, ref.row);
+  return agent_name_;
+}
+
 }  // namespace slate

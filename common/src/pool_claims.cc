@@ -1,6 +1,8 @@
 // The claimer's side of a task: claim, wait for one, renew, complete, fail.
 #include "slate/clock.h"
 #include "slate/internal/event_count.h"
+#include "slate/internal/entry_codec.h"
+#include "slate/internal/entry_staging.h"
 #include "slate/internal/id_index.h"
 #include "slate/internal/pool_impl.h"
 #include "slate/internal/records.h"
@@ -66,20 +68,13 @@ uint32_t Pool::Impl::PickLocked(Guard& g, uint32_t row) {
   }
 }
 
-Result<std::optional<Claim>> Pool::ClaimNext(AgentRef agent,
-                                             std::chrono::milliseconds lease) {
-  if (Status s = impl_->RequireWritable(); !s.ok()) return s;
-  if (agent.is_shared())
-    return Status{StatusCode::kInvalidArgument, "claim needs a registered agent"};
-  if (lease.count() <= 0)
-    return Status{StatusCode::kInvalidArgument, "lease must be positive"};
-  Impl& im = *impl_;
-  Impl::Guard g(im);
-  if (!g.status().ok()) return g.status();
-  if (Status s = im.CheckAgentLocked(agent); !s.ok()) return s;
+namespace {
+
+// Claims the task in `slot` for `row`. REQUIRES: the Guard held, the slot
+// picked by PickLocked.
+void ClaimSlotLocked(Pool::Impl& im, uint32_t slot, uint32_t row,
+                     int64_t lease_deadline, int64_t now_real) {
   const Region& r = im.region_;
-  const uint32_t slot = im.PickLocked(g, agent.row);
-  if (slot == kNil) return std::optional<Claim>();
   Slot& s = r.slot(slot);
   Txn txn(r, OpCode::kClaim);
   txn.Save(s);
@@ -88,32 +83,109 @@ Result<std::optional<Claim>> Pool::ClaimNext(AgentRef agent,
   t.state = static_cast<uint8_t>(TaskState::kRunning);
   t.epoch += 1;
   t.attempts += 1;
-  t.assignee = static_cast<uint16_t>(agent.row);
-  t.last_agent = static_cast<uint16_t>(agent.row);
-  t.lease_deadline_mono = NowMonoNs() + lease.count() * 1'000'000;
-  s.updated_ns = NowRealNs();  // the attempt's start, for failure records
+  t.assignee = static_cast<uint16_t>(row);
+  t.last_agent = static_cast<uint16_t>(row);
+  t.lease_deadline_mono = lease_deadline;
+  s.updated_ns = now_real;  // the attempt's start, for failure records
   im.Attach(slot);
   txn.Commit();
-  Claim claim;
-  claim.task = TaskInfoAt(r, slot);
-  if (auto e = ReadEntryAt(r, slot, true)) claim.entry = std::move(*e);
-  return std::optional<Claim>(std::move(claim));
+}
+
+}  // namespace
+
+Status Pool::ClaimBatch(AgentRef agent, std::chrono::milliseconds lease,
+                        size_t max, std::vector<Claim>* out) {
+  auto refuse = [out](Status s) {
+    out->clear();
+    return s;
+  };
+  if (Status s = impl_->RequireWritable(); !s.ok()) return refuse(s);
+  if (agent.is_shared())
+    return refuse({StatusCode::kInvalidArgument, "claim needs a registered agent"});
+  if (lease.count() <= 0)
+    return refuse({StatusCode::kInvalidArgument, "lease must be positive"});
+  Impl& im = *impl_;
+  const Region& r = im.region_;
+  // Claims already in *out are overwritten in place, so a caller that
+  // passes the same vector each time reuses their buffers. Entries are
+  // copied raw under the lock and decoded after it.
+  thread_local StagedEntries staged;
+  thread_local std::vector<size_t> staged_at;  // per claim; kNone: not staged
+  constexpr size_t kNone = SIZE_MAX;
+  staged.Clear();
+  size_t n = 0;
+  {
+    Impl::Guard g(im);
+    if (!g.status().ok()) return refuse(g.status());
+    if (Status s = im.CheckAgentLocked(agent); !s.ok()) return refuse(s);
+    // One clock reading serves the whole batch: the claims are simultaneous.
+    const int64_t lease_deadline = NowMonoNs() + lease.count() * 1'000'000;
+    const int64_t now_real = NowRealNs();
+    while (n < max) {
+      const uint32_t slot = im.PickLocked(g, agent.row);
+      if (slot == kNil) break;
+      ClaimSlotLocked(im, slot, agent.row, lease_deadline, now_real);
+      if (n == out->size()) out->emplace_back();
+      Claim& claim = (*out)[n++];
+      TaskFieldsAt(r, slot, &claim.task);
+      // A damaged entry still yields its claim, with an empty entry
+      // (Check() reports the damage).
+      staged_at.resize(n);
+      staged_at[n - 1] = staged.Stage(r, slot, true) ? staged.size() - 1 : kNone;
+    }
+  }
+  out->resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    Claim& claim = (*out)[i];
+    if (staged_at[i] == kNone) {
+      claim.entry = Entry{};
+      claim.task.requires_cap.clear();
+    } else {
+      staged.Materialize(staged_at[i], r, &claim.entry, &claim.task.requires_cap);
+    }
+  }
+  return Status::Ok();
+}
+
+Result<std::optional<Claim>> Pool::ClaimNext(AgentRef agent,
+                                             std::chrono::milliseconds lease) {
+  std::vector<Claim> claims;
+  if (Status s = ClaimBatch(agent, lease, 1, &claims); !s.ok()) return s;
+  if (claims.empty()) return std::optional<Claim>();
+  return std::optional<Claim>(std::move(claims.front()));
+}
+
+Status Pool::WaitClaimBatch(AgentRef agent, std::chrono::milliseconds lease,
+                            size_t max, std::chrono::milliseconds timeout,
+                            std::vector<Claim>* out) {
+  if (agent.is_shared() || !impl_->region_.ValidAgentRow(agent.row)) {
+    out->clear();
+    return Status{StatusCode::kInvalidArgument, "claim needs a registered agent"};
+  }
+  const int64_t deadline = NowMonoNs() + timeout.count() * 1'000'000;
+  EventWord& ev = impl_->region_.agent(agent.row).wake;
+  for (;;) {
+    // A task that arrives within the spin budget is taken without a
+    // syscall on either side; only then does the waiter announce a sleep.
+    const uint32_t seen = ObserveEvents(ev);
+    if (Status s = ClaimBatch(agent, lease, max, out); !s.ok() || !out->empty())
+      return s;
+    if (timeout.count() > 0 && SpinUntilEvent(ev, seen)) continue;
+    const uint32_t key = PrepareWait(ev);
+    if (Status s = ClaimBatch(agent, lease, max, out); !s.ok() || !out->empty())
+      return s;
+    const int64_t left = deadline - NowMonoNs();
+    if (left <= 0 || !WaitFor(ev, key, left)) return Status::Ok();  // timed out or signalled
+  }
 }
 
 Result<std::optional<Claim>> Pool::WaitClaim(AgentRef agent,
                                              std::chrono::milliseconds lease,
                                              std::chrono::milliseconds timeout) {
-  if (agent.is_shared() || !impl_->region_.ValidAgentRow(agent.row))
-    return Status{StatusCode::kInvalidArgument, "claim needs a registered agent"};
-  const int64_t deadline = NowMonoNs() + timeout.count() * 1'000'000;
-  EventWord& ev = impl_->region_.agent(agent.row).wake;
-  for (;;) {
-    const uint32_t key = PrepareWait(ev);
-    auto claim = ClaimNext(agent, lease);
-    if (!claim.ok() || claim->has_value()) return claim;
-    const int64_t left = deadline - NowMonoNs();
-    if (left <= 0 || !WaitFor(ev, key, left)) return claim;  // timed out or signalled
-  }
+  std::vector<Claim> claims;
+  if (Status s = WaitClaimBatch(agent, lease, 1, timeout, &claims); !s.ok()) return s;
+  if (claims.empty()) return std::optional<Claim>();
+  return std::optional<Claim>(std::move(claims.front()));
 }
 
 Status Pool::RenewLease(TaskId id, uint32_t epoch,
@@ -134,25 +206,28 @@ Status Pool::RenewLease(TaskId id, uint32_t epoch,
   return Status::Ok();
 }
 
-Result<EntryId> Pool::Complete(TaskId id, uint32_t epoch,
-                               const TaskResult& result, AgentRef by) {
-  if (Status s = impl_->RequireWritable(); !s.ok()) return s;
+namespace {
+
+Status ValidateResult(const TaskResult& result, uint32_t max_payload) {
   if (Status s = ValidateTags(result.tags); !s.ok()) return s;
   if (Status s = ValidateImportance(result.importance); !s.ok()) return s;
-  if (Status s = ValidatePayload(result.payload, impl_->region_.geo().max_payload);
-      !s.ok())
-    return s;
-  Impl& im = *impl_;
-  Impl::Guard g(im);
-  if (!g.status().ok()) return g.status();
+  return ValidatePayload(result.payload, max_payload);
+}
+
+// Complete's transaction. REQUIRES: the Guard held, the item validated.
+// `encoded`: the result encoded before the lock when its author was known
+// then (`by` given); null: encode here, authored by the claim's holder.
+Result<EntryId> CompleteLocked(Pool::Impl& im, const Completion& c, AgentRef by,
+                               const SlotSpec* encoded, int64_t now) {
   const Region& r = im.region_;
-  auto slot = LocateClaim(im, id, epoch, "complete", by);
+  auto slot = LocateClaim(im, c.id, c.epoch, "complete", by);
   if (!slot.ok()) return slot.status();
   const uint32_t row = r.slot(*slot).kind.task.assignee;
-  const std::string author = AgentName(r, by.is_shared() ? row : by.row);
-  const SlotSpec spec = MakeSlotSpec(kSegResults, author, "",
-                                     result.tags, result.importance,
-                                     result.payload);
+  SlotSpec local;
+  if (encoded == nullptr)
+    local = MakeSlotSpec(kSegResults, AgentName(r, row), "", c.result.tags,
+                         c.result.importance, c.result.payload);
+  const SlotSpec& spec = encoded != nullptr ? *encoded : local;
   // Running tasks are never evicted, so the slot survives this.
   if (Status s = im.Reserve(im.BlocksFor(static_cast<uint32_t>(spec.data.size())));
       !s.ok())
@@ -161,9 +236,9 @@ Result<EntryId> Pool::Complete(TaskId id, uint32_t epoch,
   Txn txn(r, OpCode::kComplete);
   txn.Save(task);
   if (row != 0) txn.Save(r.agent(row).rec);
-  const uint32_t res = im.InsertSlot(txn, spec);
-  r.slot(res).kind.result.task_id = id;
-  r.slot(res).kind.result.epoch = epoch;
+  const uint32_t res = im.InsertSlot(txn, spec, now);
+  r.slot(res).kind.result.task_id = c.id;
+  r.slot(res).kind.result.epoch = c.epoch;
   im.LinkSlot(res);
   txn.Point("after_result");
   im.Detach(*slot);
@@ -171,15 +246,62 @@ Result<EntryId> Pool::Complete(TaskId id, uint32_t epoch,
   task.kind.task.assignee = 0;  // only pending and running tasks have one
   task.kind.task.result_id = r.slot(res).id;
   task.kind.task.lease_deadline_mono = 0;
-  task.updated_ns = NowRealNs();
+  task.updated_ns = r.slot(res).created_ns;
   im.Attach(*slot);
   if (row != 0) {
     r.agent(row).rec.done += 1;
     r.agent(row).rec.consecutive_failures = 0;
   }
   txn.Commit();
-  g.Notify(&r.header().entries_event);
   return r.slot(res).id;
+}
+
+}  // namespace
+
+void Pool::CompleteBatch(std::span<const Completion> items, AgentRef by,
+                         std::vector<Result<EntryId>>* out) {
+  out->clear();
+  out->reserve(items.size());
+  Impl& im = *impl_;
+  Status refused = im.RequireWritable();
+  // Validation and, when the author is known, encoding need no lock.
+  std::vector<Status> invalid(items.size());
+  std::vector<SlotSpec> encoded;
+  const std::string by_name = refused.ok() && !by.is_shared() ? im.AgentNameOf(by) : "";
+  if (!by_name.empty()) encoded.resize(items.size());
+  for (size_t i = 0; i < items.size() && refused.ok(); ++i) {
+    const TaskResult& res = items[i].result;
+    invalid[i] = ValidateResult(res, im.region_.geo().max_payload);
+    if (invalid[i].ok() && !encoded.empty())
+      encoded[i] = MakeSlotSpec(kSegResults, by_name, "", res.tags, res.importance, res.payload);
+  }
+  std::optional<Impl::Guard> g;
+  if (refused.ok()) {
+    g.emplace(im);
+    refused = g->status();
+  }
+  const int64_t now = refused.ok() ? NowRealNs() : 0;  // one stamp for the batch
+  bool any = false;
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (!refused.ok()) {
+      out->emplace_back(refused);
+    } else if (!invalid[i].ok()) {
+      out->emplace_back(invalid[i]);
+    } else {
+      out->push_back(CompleteLocked(im, items[i], by,
+                                    encoded.empty() ? nullptr : &encoded[i], now));
+      any = any || out->back().ok();
+    }
+  }
+  if (any) g->Notify(&im.region_.header().entries_event);
+}
+
+Result<EntryId> Pool::Complete(TaskId id, uint32_t epoch,
+                               const TaskResult& result, AgentRef by) {
+  std::vector<Result<EntryId>> out;
+  const Completion c{id, epoch, result};
+  CompleteBatch(std::span<const Completion>(&c, 1), by, &out);
+  return std::move(out.front());
 }
 
 Status Pool::Fail(TaskId id, uint32_t epoch, const std::string& error,

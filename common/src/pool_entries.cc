@@ -7,6 +7,7 @@
 #include "slate/clock.h"
 #include "slate/internal/block_store.h"
 #include "slate/internal/entry_codec.h"
+#include "slate/internal/entry_staging.h"
 #include "slate/internal/event_count.h"
 #include "slate/internal/evict_heap.h"
 #include "slate/internal/id_index.h"
@@ -26,24 +27,25 @@ Status ValidateNewEntry(const NewEntry& e, uint32_t max_payload) {
   return ValidatePayload(e.payload, max_payload);
 }
 
-bool HasTag(const std::vector<std::string>& tags, const std::string& t) {
-  return std::find(tags.begin(), tags.end(), t) != tags.end();
-}
-
 // Prefilter on the slot alone; the caller confirms tags and author exactly.
 bool SlotMayMatch(const Slot& s, const Query& q, uint64_t all_bits) {
   if (s.importance < q.min_importance || s.id <= q.after_id) return false;
   return (s.tag_bloom & all_bits) == all_bits;
 }
 
-bool EntryMatches(const Entry& e, const Query& q) {
-  if (!q.exclude_author.empty() && e.author == q.exclude_author) return false;
-  if (!q.author.empty() && e.author != q.author) return false;
+bool HasTag(const PrefixView& p, std::string_view t) {
+  return std::find(p.tags.begin(), p.tags.begin() + p.ntags, t) !=
+         p.tags.begin() + p.ntags;
+}
+
+bool PrefixMatches(const PrefixView& p, const Query& q) {
+  if (!q.exclude_author.empty() && p.author == q.exclude_author) return false;
+  if (!q.author.empty() && p.author != q.author) return false;
   for (const auto& t : q.all_tags)
-    if (!HasTag(e.tags, t)) return false;
+    if (!HasTag(p, t)) return false;
   if (q.any_tags.empty()) return true;
   for (const auto& t : q.any_tags)
-    if (HasTag(e.tags, t)) return true;
+    if (HasTag(p, t)) return true;
   return false;
 }
 
@@ -71,48 +73,30 @@ namespace internal {
 bool ReadPrefixAt(const Region& r, uint32_t slot, DataPrefix* out) {
   if (!r.ValidSlot(slot)) return false;
   const Slot& s = r.slot(slot);
-  if (s.data_bytes > r.geo().max_data_bytes) return false;
+  const uint32_t data_bytes = s.data_bytes, first = s.first_block;  // read once
+  if (data_bytes > r.geo().max_data_bytes) return false;
   std::vector<uint8_t> raw;
-  return BlockStore(r).Read(s.first_block, s.data_bytes, MaxPrefixBytes(),
-                            &raw) &&
+  return BlockStore(r).Read(first, data_bytes, MaxPrefixBytes(), &raw) &&
          DecodePrefix(raw, out);
+}
+
+bool ReadEntryInto(const Region& r, uint32_t slot, bool with_payload, Entry* e,
+                   std::string* requires_cap) {
+  thread_local StagedEntries staged;
+  staged.Clear();
+  if (!staged.Stage(r, slot, with_payload)) return false;
+  staged.Materialize(0, r, e, requires_cap);
+  return true;
 }
 
 std::optional<Entry> ReadEntryAt(const Region& r, uint32_t slot,
                                  bool with_payload) {
-  if (!r.ValidSlot(slot)) return std::nullopt;
-  const Slot& s = r.slot(slot);
-  if (s.state != static_cast<uint8_t>(SlotState::kLive) ||
-      s.segment >= kSegmentCapacity || s.data_bytes > r.geo().max_data_bytes ||
-      s.payload_bytes > s.data_bytes)
-    return std::nullopt;
-  std::vector<uint8_t> data;
-  const uint32_t want =
-      with_payload ? s.data_bytes : std::min(s.data_bytes, MaxPrefixBytes());
-  if (s.data_bytes > 0 &&
-      !BlockStore(r).Read(s.first_block, s.data_bytes, want, &data))
-    return std::nullopt;
-  DataPrefix prefix;
-  if (!DecodePrefix(data, &prefix)) return std::nullopt;
   Entry e;
-  e.id = s.id;
-  e.segment = std::string(SegmentList(r).Name(s.segment));
-  e.tags = std::move(prefix.tags);
-  e.importance = s.importance;
-  e.author = std::move(prefix.author);
-  e.created_ns = s.created_ns;
-  e.updated_ns = s.updated_ns;
-  e.live = IsPinned(s);
-  if (s.segment == kSegResults) e.task_id = s.kind.result.task_id;
-  if (with_payload) {
-    if (prefix.prefix_bytes + s.payload_bytes != s.data_bytes)
-      return std::nullopt;
-    e.payload.assign(data.begin() + prefix.prefix_bytes, data.end());
-  }
+  if (!ReadEntryInto(r, slot, with_payload, &e, nullptr)) return std::nullopt;
   return e;
 }
 
-Result<std::vector<Entry>> FindIn(const Region& r, const Query& q) {
+void StageMatches(const Region& r, const Query& q, StagedEntries* out) {
   std::vector<uint32_t> segs;
   if (q.segments.empty()) {
     for (uint32_t i = 0; i < kSegmentCapacity && r.segment(i).rec.used; ++i)
@@ -125,7 +109,6 @@ Result<std::vector<Entry>> FindIn(const Region& r, const Query& q) {
   }
   const uint64_t all_bits = TagBloom(q.all_tags);
   const bool by_id = q.order == QueryOrder::kById;
-  std::vector<Entry> out;
   for (uint32_t seg : segs) {
     uint32_t per_segment = 0;
     uint32_t i = FirstAfter(r, seg, q.after_id);
@@ -133,26 +116,38 @@ Result<std::vector<Entry>> FindIn(const Region& r, const Query& q) {
          ++steps, i = r.slot(i).seg_next) {
       if (!r.ValidSlot(i)) break;
       if (!SlotMayMatch(r.slot(i), q, all_bits)) continue;
-      auto e = ReadEntryAt(r, i, /*with_payload=*/false);
-      if (!e || !EntryMatches(*e, q)) continue;
-      if (q.with_payload) e = ReadEntryAt(r, i, /*with_payload=*/true);
-      if (!e) continue;
-      out.push_back(std::move(*e));
+      if (!out->Stage(r, i, q.with_payload)) continue;
+      if (!PrefixMatches(out->Prefix(out->size() - 1), q)) {
+        out->PopBack();
+        continue;
+      }
       // In id order a segment never needs more than limit of its own.
       if (by_id && q.limit != 0 && ++per_segment >= q.limit) break;
     }
   }
-  if (by_id) {
-    std::sort(out.begin(), out.end(),
-              [](const Entry& a, const Entry& b) { return a.id < b.id; });
+  if (by_id && segs.size() == 1) {
+    // One segment's list is in ascending id order already.
+  } else if (by_id) {
+    out->Sort([](const StagedEntry& a, const StagedEntry& b) { return a.id < b.id; });
   } else {
-    std::sort(out.begin(), out.end(), [](const Entry& a, const Entry& b) {
+    out->Sort([](const StagedEntry& a, const StagedEntry& b) {
       if (a.importance != b.importance) return a.importance > b.importance;
       return a.id > b.id;
     });
   }
-  if (q.limit != 0 && out.size() > q.limit) out.resize(q.limit);
+  if (q.limit != 0) out->Truncate(q.limit);
+}
+
+std::vector<Entry> MaterializeAll(const StagedEntries& staged, const Region& r) {
+  std::vector<Entry> out(staged.size());
+  for (size_t i = 0; i < staged.size(); ++i) staged.Materialize(i, r, &out[i]);
   return out;
+}
+
+Result<std::vector<Entry>> FindIn(const Region& r, const Query& q) {
+  StagedEntries staged;
+  StageMatches(r, q, &staged);
+  return MaterializeAll(staged, r);
 }
 
 }  // namespace internal
@@ -219,7 +214,16 @@ Result<Entry> Pool::Read(EntryId id) const {
 Result<std::vector<Entry>> Pool::Find(const Query& query) const {
   if (!std::isfinite(query.min_importance))
     return Status{StatusCode::kInvalidArgument, "min importance is not a number"};
-  return impl_->WithView([&](const Region& r) { return FindIn(r, query); });
+  if (impl_->read_only_)
+    return impl_->WithView([&](const Region& r) { return FindIn(r, query); });
+  // Only the copying happens under the lock.
+  StagedEntries staged;
+  {
+    Impl::Guard g(*impl_);
+    if (!g.status().ok()) return g.status();
+    StageMatches(impl_->region_, query, &staged);
+  }
+  return MaterializeAll(staged, impl_->region_);
 }
 
 Result<std::vector<Entry>> Pool::Wait(const Query& query,
@@ -227,6 +231,13 @@ Result<std::vector<Entry>> Pool::Wait(const Query& query,
   const int64_t deadline = NowMonoNs() + timeout.count() * 1'000'000;
   EventWord& ev = impl_->region_.header().entries_event;
   for (;;) {
+    if (!impl_->read_only_ && timeout.count() > 0) {
+      // Spin first (see WaitClaimBatch): the bit is set only before a sleep.
+      const uint32_t seen = ObserveEvents(ev);
+      auto found = Find(query);
+      if (!found.ok() || !found->empty()) return found;
+      if (SpinUntilEvent(ev, seen)) continue;
+    }
     // A read-only mapping cannot set the waiters bit: poll gently instead.
     const uint32_t key = impl_->read_only_ ? 0 : PrepareWait(ev);
     auto found = Find(query);

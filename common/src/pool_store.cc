@@ -87,7 +87,7 @@ Status Pool::Impl::Reserve(uint32_t blocks) {
   return Status::Ok();
 }
 
-uint32_t Pool::Impl::InsertSlot(Txn& txn, const SlotSpec& spec) {
+uint32_t Pool::Impl::InsertSlot(Txn& txn, const SlotSpec& spec, int64_t now_ns) {
   Header& h = region_.header();
   const uint32_t i = h.derived.slot_free_head;
   Slot& s = region_.slot(i);
@@ -98,7 +98,7 @@ uint32_t Pool::Impl::InsertSlot(Txn& txn, const SlotSpec& spec) {
   const uint32_t first = n == 0 ? kNil : blocks.Alloc(n);
   if (n > 0) blocks.Write(first, spec.data);
   txn.Point("after_data");
-  const int64_t now = NowRealNs();
+  const int64_t now = now_ns != 0 ? now_ns : NowRealNs();
   std::memset(&s.kind, 0, sizeof s.kind);
   s.segment = static_cast<uint8_t>(spec.segment);
   s.ntags = spec.ntags;

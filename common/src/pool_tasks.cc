@@ -35,26 +35,30 @@ const char* TaskStateName(TaskState s) {
 
 namespace internal {
 
-TaskInfo TaskInfoAt(const Region& r, uint32_t slot) {
+void TaskFieldsAt(const Region& r, uint32_t slot, TaskInfo* info) {
   const Slot& s = r.slot(slot);
   const TaskFields& t = s.kind.task;
-  TaskInfo info;
-  info.id = s.id;
-  info.state = static_cast<TaskState>(t.state);
-  info.priority = t.priority;
-  info.attempts = t.attempts;
-  info.max_retries = t.max_retries;
-  info.timeout_ms = t.timeout_ms;
-  info.deadline_ns = t.deadline_real;
-  info.epoch = t.epoch;
-  info.lease_deadline_mono_ns = t.lease_deadline_mono;
+  info->id = s.id;
+  info->state = static_cast<TaskState>(t.state);
+  info->priority = t.priority;
+  info->attempts = t.attempts;
+  info->max_retries = t.max_retries;
+  info->timeout_ms = t.timeout_ms;
+  info->deadline_ns = t.deadline_real;
+  info->epoch = t.epoch;
+  info->lease_deadline_mono_ns = t.lease_deadline_mono;
   auto ref = [&](uint32_t row) {
     return r.ValidAgentRow(row) ? AgentRef{row, r.agent(row).rec.generation}
                                 : kSharedQueue;
   };
-  info.assignee = ref(t.assignee);
-  info.last_agent = ref(t.last_agent);
-  info.result_id = t.result_id;
+  info->assignee = ref(t.assignee);
+  info->last_agent = ref(t.last_agent);
+  info->result_id = t.result_id;
+}
+
+TaskInfo TaskInfoAt(const Region& r, uint32_t slot) {
+  TaskInfo info;
+  TaskFieldsAt(r, slot, &info);
   DataPrefix prefix;
   if (ReadPrefixAt(r, slot, &prefix)) info.requires_cap = prefix.requires_cap;
   return info;
@@ -103,15 +107,14 @@ void Pool::Impl::RecordStaleLocked(uint32_t slot, uint32_t epoch,
   txn.Commit();
 }
 
-Result<TaskId> Pool::PostTask(const TaskSpec& spec) {
-  if (Status s = impl_->RequireWritable(); !s.ok()) return s;
+namespace {
+
+Status ValidateTaskSpec(const TaskSpec& spec, uint32_t max_payload) {
   const NewEntry& e = spec.entry;
   if (Status s = ValidateTags(e.tags); !s.ok()) return s;
   if (Status s = ValidateAuthor(e.author); !s.ok()) return s;
   if (Status s = ValidateImportance(e.importance); !s.ok()) return s;
-  if (Status s = ValidatePayload(e.payload, impl_->region_.geo().max_payload);
-      !s.ok())
-    return s;
+  if (Status s = ValidatePayload(e.payload, max_payload); !s.ok()) return s;
   if (spec.priority < kMinPriority || spec.priority > kMaxPriority)
     return Status{StatusCode::kInvalidArgument,
                   "priority " + std::to_string(spec.priority) +
@@ -125,9 +128,13 @@ Result<TaskId> Pool::PostTask(const TaskSpec& spec) {
     return Status{StatusCode::kInvalidArgument,
                   "required capability '" + spec.requires_cap.substr(0, 80) +
                       "' must be 1 to 32 characters of [A-Za-z0-9._-]"};
-  Impl& im = *impl_;
-  Impl::Guard g(im);
-  if (!g.status().ok()) return g.status();
+  return Status::Ok();
+}
+
+// PostTask's transaction. REQUIRES: the Guard held, spec validated and
+// encoded into ss.
+Result<TaskId> PostLocked(Pool::Impl& im, Pool::Impl::Guard& g,
+                          const TaskSpec& spec, const SlotSpec& ss, int64_t now) {
   const Region& r = im.region_;
   if (Status s = im.CheckAgentLocked(spec.assignee); !s.ok()) return s;
   const uint32_t req = spec.requires_cap.empty() ? 0 : Hash32(spec.requires_cap);
@@ -135,14 +142,11 @@ Result<TaskId> Pool::PostTask(const TaskSpec& spec) {
     return Status{StatusCode::kInvalidArgument,
                   "agent '" + AgentName(r, spec.assignee.row) +
                       "' lacks capability '" + spec.requires_cap + "'"};
-  SlotSpec ss = MakeSlotSpec(kSegTasks, e.author, spec.requires_cap, e.tags,
-                             e.importance, e.payload);
-  if (e.keep) ss.flags |= kKeep;
   if (Status s = im.Reserve(im.BlocksFor(static_cast<uint32_t>(ss.data.size())));
       !s.ok())
     return s;
   Txn txn(r, OpCode::kPost);
-  const uint32_t slot = im.InsertSlot(txn, ss);
+  const uint32_t slot = im.InsertSlot(txn, ss, now);
   TaskFields& t = r.slot(slot).kind.task;
   t.state = static_cast<uint8_t>(TaskState::kPending);
   t.priority = static_cast<int8_t>(spec.priority);
@@ -155,8 +159,49 @@ Result<TaskId> Pool::PostTask(const TaskSpec& spec) {
   im.LinkSlot(slot);
   txn.Commit();
   im.NotifyQueue(g, spec.assignee.row);
-  g.Notify(&r.header().entries_event);
   return r.slot(slot).id;
+}
+
+}  // namespace
+
+Status Pool::PostTasks(std::span<const TaskSpec> specs, std::vector<TaskId>* ids) {
+  if (Status s = impl_->RequireWritable(); !s.ok()) return s;
+  // Validation and encoding need no lock; a bad spec stops the batch there.
+  std::vector<SlotSpec> encoded;
+  encoded.reserve(specs.size());
+  Status invalid;
+  for (const TaskSpec& spec : specs) {
+    invalid = ValidateTaskSpec(spec, impl_->region_.geo().max_payload);
+    if (!invalid.ok()) break;
+    const NewEntry& e = spec.entry;
+    SlotSpec& ss = encoded.emplace_back(MakeSlotSpec(
+        kSegTasks, e.author, spec.requires_cap, e.tags, e.importance, e.payload));
+    if (e.keep) ss.flags |= kKeep;
+  }
+  if (encoded.empty()) return invalid;
+  Impl& im = *impl_;
+  Impl::Guard g(im);
+  if (!g.status().ok()) return g.status();
+  Status outcome = invalid;
+  size_t posted = 0;
+  const int64_t now = NowRealNs();  // one stamp for the batch
+  for (size_t i = 0; i < encoded.size(); ++i, ++posted) {
+    auto id = PostLocked(im, g, specs[i], encoded[i], now);
+    if (!id.ok()) {
+      outcome = id.status();
+      break;
+    }
+    ids->push_back(*id);
+  }
+  if (posted > 0) g.Notify(&im.region_.header().entries_event);
+  return outcome;
+}
+
+Result<TaskId> Pool::PostTask(const TaskSpec& spec) {
+  std::vector<TaskId> ids;
+  if (Status s = PostTasks(std::span<const TaskSpec>(&spec, 1), &ids); !s.ok())
+    return s;
+  return ids.front();
 }
 
 Result<TaskInfo> Pool::GetTask(TaskId id) const {

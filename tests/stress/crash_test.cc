@@ -309,6 +309,88 @@ TEST_P(CrashTest, DeathInsideTheLockLosesNothingAndHalvesNothing) {
   }
 }
 
+// A batch is a run of transactions under one lock hold: a death inside
+// item k keeps items 0..k-1 whole and leaves no trace of item k.
+class CrashBatchTest : public ::testing::Test {
+ protected:
+  void SetUp() override { agent = pool->RegisterAgent({"worker", {}, 0}).value(); }
+  // Runs body in a child armed to die at the (skip+1)-th `point`.
+  void DieIn(const std::string& point, int skip, const std::function<void(Pool&)>& body) {
+    const uint64_t recoveries = pool->Stats()->recoveries;
+    const pid_t child = testing::ForkChild([&] {
+      auto p = Pool::Open(pool.name());
+      if (!p.ok()) return 2;
+      internal::TEST_ArmCrashPoint(point, skip);
+      body(**p);
+      return 3;
+    });
+    const int status = testing::WaitChild(child);
+    ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << "status " << status;
+    EXPECT_EQ(pool->Stats()->recoveries, recoveries + 1);
+    const auto problems = pool->Check();
+    ASSERT_TRUE(problems.empty()) << problems.front();
+  }
+  std::vector<TaskSpec> Specs(int n) {
+    std::vector<TaskSpec> specs(static_cast<size_t>(n));
+    for (int i = 0; i < n; ++i) {
+      specs[static_cast<size_t>(i)].entry = MakeEntry("tasks", {}, 0.5f, "sup", "t" + std::to_string(i));
+      specs[static_cast<size_t>(i)].assignee = agent;
+    }
+    return specs;
+  }
+  testing::ScopedPool pool{"crash-batch"};
+  AgentRef agent;
+};
+
+TEST_F(CrashBatchTest, PostBatchKeepsTheTasksBeforeTheDeath) {
+  DieIn("post.before_commit", 3, [&](Pool& p) {
+    std::vector<TaskId> ids;
+    (void)p.PostTasks(Specs(6), &ids);
+  });
+  const auto pending = pool->PendingTasks(agent, 10).value();
+  ASSERT_EQ(pending.size(), 3u);
+  for (int i = 0; i < 3; ++i)
+    EXPECT_EQ(UnpackStr(pool->Read(pending[static_cast<size_t>(i)])->payload), "t" + std::to_string(i));
+}
+
+TEST_F(CrashBatchTest, ClaimBatchKeepsTheClaimsBeforeTheDeath) {
+  std::vector<TaskId> ids;
+  ASSERT_TRUE(pool->PostTasks(Specs(6), &ids).ok());
+  DieIn("claim.before_commit", 2, [&](Pool& p) {
+    std::vector<Claim> claims;
+    (void)p.ClaimBatch(agent, 60s, 6, &claims);
+  });
+  EXPECT_EQ(pool->RunningTasks(agent)->size(), 2u);
+  EXPECT_EQ(pool->PendingTasks(agent, 10)->size(), 4u);
+  EXPECT_EQ(pool->GetTask(ids[1])->state, TaskState::kRunning);
+  EXPECT_EQ(pool->GetTask(ids[2])->state, TaskState::kPending);
+}
+
+TEST_F(CrashBatchTest, CompleteBatchKeepsTheResultsBeforeTheDeath) {
+  std::vector<TaskId> ids;
+  ASSERT_TRUE(pool->PostTasks(Specs(5), &ids).ok());
+  std::vector<Claim> claims;
+  ASSERT_TRUE(pool->ClaimBatch(agent, 60s, 5, &claims).ok());
+  std::vector<Completion> done(claims.size());
+  for (size_t i = 0; i < claims.size(); ++i)
+    done[i] = {claims[i].task.id, claims[i].task.epoch, {{}, 0.5f, PackStr("r")}};
+  DieIn("complete.before_commit", 2, [&](Pool& p) {
+    std::vector<Result<EntryId>> out;
+    p.CompleteBatch(done, agent, &out);
+  });
+  const auto per_task = testing::ResultsPerTask(*pool);
+  for (size_t i = 0; i < ids.size(); ++i) {
+    const bool done_before = i < 2;
+    EXPECT_EQ(pool->GetTask(ids[i])->state, done_before ? TaskState::kDone : TaskState::kRunning);
+    EXPECT_EQ(per_task.count(ids[i]) ? per_task.at(ids[i]) : 0, done_before ? 1 : 0);
+  }
+  // The survivors complete normally afterwards, exactly once.
+  std::vector<Result<EntryId>> out;
+  pool->CompleteBatch(std::span<const Completion>(done).subspan(2), agent, &out);
+  for (const auto& o : out) EXPECT_TRUE(o.ok()) << o.status().ToString();
+  for (const auto& [task, n] : testing::ResultsPerTask(*pool)) EXPECT_EQ(n, 1) << task;
+}
+
 std::vector<Scenario> AllScenarios() {
   std::vector<Scenario> all;
   for (auto part : {WriteScenarios(), ClaimScenarios(), CompleteScenarios(),

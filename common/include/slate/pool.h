@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -79,6 +80,10 @@ class Pool {
 
   // ---- tasks ------------------------------------------------------------
   Result<TaskId> PostTask(const TaskSpec& spec);
+  // Posts several tasks under one lock hold, in order, each its own
+  // transaction (a crash loses none of those already posted). Appends each
+  // posted id to *ids; stops at the first that fails and returns why.
+  Status PostTasks(std::span<const TaskSpec> specs, std::vector<TaskId>* ids);
   Result<TaskInfo> GetTask(TaskId id) const;
   // Claims the next task of `agent`: its own queue first, then the shared
   // queue (tasks it has the capability for). nullopt when there is none.
@@ -89,6 +94,14 @@ class Pool {
   Result<std::optional<Claim>> WaitClaim(AgentRef agent,
                                          std::chrono::milliseconds lease,
                                          std::chrono::milliseconds timeout);
+  // ClaimNext up to `max` times under one lock hold. *out is replaced by
+  // the claims made, in claim order; empty when there was none.
+  Status ClaimBatch(AgentRef agent, std::chrono::milliseconds lease,
+                    size_t max, std::vector<Claim>* out);
+  // As ClaimBatch, sleeping as WaitClaim does while there is none.
+  Status WaitClaimBatch(AgentRef agent, std::chrono::milliseconds lease,
+                        size_t max, std::chrono::milliseconds timeout,
+                        std::vector<Claim>* out);
   // `by`, when given, names the caller in records (result author, conflict
   // evidence); it is not checked against the claim: the epoch is the fence.
   Status RenewLease(TaskId id, uint32_t epoch, std::chrono::milliseconds lease,
@@ -98,6 +111,10 @@ class Pool {
   // in segment "conflicts".
   Result<EntryId> Complete(TaskId id, uint32_t epoch, const TaskResult& result,
                            AgentRef by = kSharedQueue);
+  // Complete for each item under one lock hold, each its own transaction.
+  // *out is replaced by one outcome per item, in order.
+  void CompleteBatch(std::span<const Completion> items, AgentRef by,
+                     std::vector<Result<EntryId>>* out);
   // Marks a running task failed and records the error in segment "errors".
   Status Fail(TaskId id, uint32_t epoch, const std::string& error,
               AgentRef by = kSharedQueue);

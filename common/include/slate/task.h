@@ -89,4 +89,11 @@ struct TaskResult {
   std::vector<uint8_t> payload;  // msgpack
 };
 
+// One claim's outcome, for CompleteBatch.
+struct Completion {
+  TaskId id = 0;
+  uint32_t epoch = 0;
+  TaskResult result;
+};
+
 }  // namespace slate

@@ -34,6 +34,11 @@ class BlockStore {
   // link it follows; false if the chain leaves the arena.
   bool Read(uint32_t first, uint32_t data_bytes, uint32_t max_bytes,
             std::vector<uint8_t>* out) const;
+  // Copies bytes [offset, offset + len) of a data_bytes chain to dst.
+  // Validates every link it follows; false if the chain leaves the arena or
+  // the range passes data_bytes.
+  bool ReadRange(uint32_t first, uint32_t data_bytes, uint32_t offset,
+                 uint32_t len, uint8_t* dst) const;
 
  private:
   uint32_t Link(uint32_t b) const;

@@ -14,6 +14,8 @@ void TEST_ArmCrashPoint(const std::string& name, int skip = 0);
 void TEST_DisarmCrashPoints();
 // Arms from SLATE_CRASH_POINT="<op>.<step>[:skip]" if set. Called on attach.
 void ArmCrashPointFromEnv();
+// True while a point is armed: callers skip building the point's name.
+bool CrashPointsArmed();
 void MaybeCrash(std::string_view op, std::string_view step);
 
 }  // namespace slate::internal

@@ -7,12 +7,15 @@
 // bytes actually present.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "slate/entry.h"
+#include "slate/task.h"
 #include "slate/status.h"
 
 namespace slate::internal {
@@ -27,6 +30,10 @@ Status ValidateTags(const std::vector<std::string>& tags);
 Status ValidateSegmentName(std::string_view segment);
 Status ValidateAuthor(std::string_view author);
 Status ValidateImportance(float importance);
+// Bytes taken by the one msgpack object data starts with, 0 when it is
+// malformed or cut short. Checks structure only (not UTF-8 in strings);
+// never allocates, never recurses.
+size_t MsgpackObjectBytes(std::span<const uint8_t> data);
 // One complete msgpack object and nothing after it; empty is allowed.
 Status ValidatePayload(std::span<const uint8_t> payload, uint32_t max_payload);
 
@@ -37,13 +44,25 @@ struct DataPrefix {
   uint32_t prefix_bytes = 0;
 };
 
+// The same, as views into the data it was decoded from.
+struct PrefixView {
+  std::string_view author;
+  std::string_view requires_cap;
+  std::array<std::string_view, kMaxTags> tags;
+  uint32_t ntags = 0;
+  uint32_t prefix_bytes = 0;
+};
 std::vector<uint8_t> EncodeData(std::string_view author,
                                 std::string_view requires_cap,
                                 const std::vector<std::string>& tags,
                                 std::span<const uint8_t> payload);
 // Parses the prefix of data; false if it is malformed or truncated.
 bool DecodePrefix(std::span<const uint8_t> data, DataPrefix* out);
-// Longest possible prefix, for reading only the prefix of a chain.
+bool DecodePrefixView(std::span<const uint8_t> data, PrefixView* out);
+// Longest possible prefix, for reading only the prefix of a chain: 3
+// length bytes, 8 tag lengths, author, requires, 8 tags.
+inline constexpr uint32_t kMaxPrefixBytes =
+    3 + kMaxTags + kMaxAuthorBytes + kMaxRequiresBytes + kMaxTags * kMaxTagBytes;
 uint32_t MaxPrefixBytes();
 
 }  // namespace slate::internal

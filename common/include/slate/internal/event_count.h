@@ -3,6 +3,8 @@
 // not cross processes).
 //
 // Waiter:   key = PrepareWait(e); if (!condition()) WaitFor(e, key, timeout);
+// A waiter may spin first without announcing itself: seen = ObserveEvents(e);
+// if (!condition() && !SpinUntilEvent(e, seen)) { PrepareWait ... as above }.
 // Notifier: make the condition true (under the pool lock), then Notify(e).
 // A Notify after PrepareWait changes the word, so WaitFor returns at once:
 // no lost wake-up. A waiter killed while asleep holds nothing: the kernel
@@ -15,6 +17,11 @@
 
 namespace slate::internal {
 
+// The event count alone, for a spin phase before PrepareWait.
+uint32_t ObserveEvents(const EventWord& e);
+// Spins (bounded, see spin_wait.h) until the count moves off `seen`.
+// True if it did; false: the caller should PrepareWait and sleep.
+bool SpinUntilEvent(const EventWord& e, uint32_t seen);
 uint32_t PrepareWait(EventWord& e);
 // Sleeps until the word moves off key, the timeout passes, or a signal.
 // Returns false if a signal interrupted the sleep.

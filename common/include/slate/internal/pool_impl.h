@@ -51,10 +51,18 @@ SlotSpec MakeSlotSpec(uint32_t segment, const std::string& author,
 // snapshot. All of them validate what they read.
 std::optional<Entry> ReadEntryAt(const Region& r, uint32_t slot,
                                  bool with_payload);
+// The same into *e, reusing its storage; also the task's required
+// capability when requires_cap is given. False when the slot is not a
+// sound live entry (*e is then unspecified).
+bool ReadEntryInto(const Region& r, uint32_t slot, bool with_payload, Entry* e,
+                   std::string* requires_cap);
 // Name of the agent in a row ("" for row 0 or an invalid row).
 std::string AgentName(const Region& r, uint32_t row);
 bool ReadPrefixAt(const Region& r, uint32_t slot, DataPrefix* out);
 TaskInfo TaskInfoAt(const Region& r, uint32_t slot);
+// TaskInfoAt without the required capability (the caller reads it with
+// the entry).
+void TaskFieldsAt(const Region& r, uint32_t slot, TaskInfo* info);
 Result<std::vector<Entry>> FindIn(const Region& r, const Query& q);
 PoolStats StatsOf(const Region& r, const std::string& name);
 std::vector<std::string> CheckRegion(const Region& r);
@@ -87,7 +95,8 @@ class Pool::Impl {
     const Impl& impl_;
     Status status_;
     bool locked_ = false;
-    internal::EventWord* notify_[4] = {};
+    static constexpr int kMaxNotify = 16;
+    internal::EventWord* notify_[kMaxNotify] = {};
     int nnotify_ = 0;
   };
 
@@ -117,8 +126,10 @@ class Pool::Impl {
   Status Reserve(uint32_t blocks);
   uint32_t BlocksFor(uint32_t data_bytes) const;
   // Takes a free slot, writes its data and common fields (journaled),
-  // assigns the next id. Does not link it. REQUIRES: Reserve succeeded.
-  uint32_t InsertSlot(internal::Txn& txn, const internal::SlotSpec& spec);
+  // assigns the next id. Does not link it. Stamped now_ns (wall clock),
+  // or the clock's reading when 0. REQUIRES: Reserve succeeded.
+  uint32_t InsertSlot(internal::Txn& txn, const internal::SlotSpec& spec,
+                      int64_t now_ns = 0);
   // Adds to / removes from id index and segment list, plus Attach/Detach.
   void LinkSlot(uint32_t slot);
   void UnlinkSlot(uint32_t slot);
@@ -147,12 +158,20 @@ class Pool::Impl {
   // deadline are dead-lettered on the way.
   uint32_t PickLocked(Guard& g, uint32_t row);
   void RecoverLocked() const;
+  // The name `ref` registered with; "" if it is not registered. A
+  // registration's name never changes, so the answer is cached per ref.
+  // Takes the lock on a miss: REQUIRES the Guard not held.
+  std::string AgentNameOf(AgentRef ref) const;
 
   // The latest read-only snapshot, reused while younger than max age.
   mutable std::mutex snapshot_mu_;
   mutable std::shared_ptr<Snapshot> cached_;
   mutable int64_t cached_at_ns_ = 0;
   int64_t snapshot_max_age_ns_ = 0;
+
+  mutable std::mutex agent_name_mu_;
+  mutable AgentRef agent_name_ref_;  // guarded by agent_name_mu_
+  mutable std::string agent_name_;   // guarded by agent_name_mu_
 
   std::string name_;
   std::unique_ptr<internal::ShmMapping> map_;
