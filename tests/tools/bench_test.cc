@@ -1,0 +1,76 @@
+// slate-bench as a script uses it: a short run with --json. Checks the
+// shape of the report and that every workload measured something; never
+// how fast (timings are the bench's business, not a test's).
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include "e2e/run_command.h"
+#include "slate/pool.h"
+
+namespace slate {
+namespace {
+
+using testing::RunCommand;
+
+TEST(BenchTest, ShortJsonRunReportsEveryRequiredField) {
+  const std::string input = testing::SourceDir() + "/examples/docs";
+  const auto r = RunCommand({"slate-bench", "--seconds", "3", "--json", "--tasks", "2000",
+                             "--workers", "1,2", "--large", "4000",
+                             "--only", "throughput,latency,scaling,memory,job",
+                             "--job-input", input, "--job-exec",
+                             "python3 " + testing::SourceDir() + "/examples/agents/keywords.py"},
+                            120000);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j["throughput"].size(), 2u);
+  for (const auto& t : j["throughput"]) {
+    EXPECT_GT(t["tasks_per_s"].get<double>(), 0);
+    EXPECT_GT(t["baseline_tasks_per_s"].get<double>(), 0);
+  }
+  EXPECT_EQ(j["throughput"][1]["workers"], 2);
+  const auto& l = j["latency"];
+  for (const char* f : {"p50_us", "p99_us", "p999_us", "baseline_p50_us"})
+    EXPECT_GT(l[f].get<double>(), 0) << f;
+  EXPECT_LE(l["p50_us"].get<double>(), l["p99_us"].get<double>());
+  EXPECT_LE(l["p99_us"].get<double>(), l["p999_us"].get<double>());
+  EXPECT_GT(j["scaling"]["claim_us_large"].get<double>(), 0);
+  EXPECT_GT(j["scaling"]["query_us_small"].get<double>(), 0);
+  EXPECT_GT(j["memory"]["entry_overhead_bytes"].get<double>(), 0);
+  EXPECT_EQ(j["job"]["exit_code"], 0);
+  EXPECT_EQ(j["job"]["tasks"], 24);
+  EXPECT_GT(j["job"]["work_ms"].get<double>(), 0);
+  EXPECT_TRUE(j["notes"].empty()) << j["notes"].dump();
+  // The bench cleans up after itself.
+  EXPECT_EQ(RunCommand({"/bin/sh", "-c", "ls /dev/shm | grep -c '^slate.bench-' || true"}).out,
+            "0\n");
+}
+
+TEST(BenchTest, IdleWorkloadMeasuresAGroupAndStopsIt) {
+  const auto r = RunCommand({"slate-bench", "--seconds", "5", "--json", "--only", "idle"},
+                            60000);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["idle"]["processes"], 7);  // 4 workers, supervisor, coordinator, keeper
+  EXPECT_GE(j["idle"]["cpu_percent_of_core"].get<double>(), 0);
+  EXPECT_EQ(RunCommand({"/bin/sh", "-c", "ls /dev/shm | grep -c '^slate.bench-' || true"}).out,
+            "0\n");
+}
+
+TEST(BenchTest, BadUsageExitsTwoWithAReason) {
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"slate-bench", "--seconds", "0"},
+           {"slate-bench", "--workers", "0"},
+           {"slate-bench", "--workers", "two"},
+           {"slate-bench", "--only", "everything"},
+           {"slate-bench", "--batch", "-1"},
+           {"slate-bench", "--no-such-flag"}}) {
+    const auto r = RunCommand(args);
+    EXPECT_EQ(r.exit_code, 2) << args.back();
+    EXPECT_NE(r.err.find("slate-bench: "), std::string::npos) << r.err;
+  }
+}
+
+}  // namespace
+}  // namespace slate

@@ -1,0 +1,20 @@
+// The physical floor slate is compared with in the same run: the same
+// processes and payload sizes, no task semantics.
+//  - RingThroughput: a producer pushes N 64-byte items into a shared-memory
+//    ring guarded by a robust, process-shared mutex with condition
+//    variables, one item per lock hold; W consumers pop each item and push
+//    a 64-byte reply into a second such ring, which the producer drains.
+//  - FutexPingPong: two processes bounce a shared word with FUTEX_WAKE /
+//    FUTEX_WAIT, spinning briefly before sleeping (the same budget slate's
+//    waits use). Round-trip times in microseconds.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+namespace slate::bench {
+
+double RingThroughput(int workers, uint64_t items, uint64_t seed);
+std::vector<double> FutexPingPong(double seconds, uint64_t max_samples);
+
+}  // namespace slate::bench

@@ -1,0 +1,136 @@
+#include "bench_report.h"
+
+#include <fmt/format.h>
+
+namespace slate::bench {
+namespace {
+
+double Ratio(double a, double b) { return b > 0 ? a / b : 0; }
+
+}  // namespace
+
+nlohmann::ordered_json ToJson(const Report& r) {
+  nlohmann::ordered_json j;
+  j["seed"] = r.seed;
+  j["seconds_budget"] = r.seconds_budget;
+  j["seconds_used"] = r.seconds_used;
+  j["throughput"] = nlohmann::ordered_json::array();
+  for (const auto& t : r.throughput)
+    j["throughput"].push_back({{"workers", t.workers},
+                               {"tasks", t.tasks},
+                               {"rounds", t.rounds},
+                               {"tasks_per_s", t.tasks_per_s},
+                               {"baseline_tasks_per_s", t.baseline_tasks_per_s},
+                               {"ratio", Ratio(t.tasks_per_s, t.baseline_tasks_per_s)}});
+  if (r.latency) {
+    const auto& l = *r.latency;
+    j["latency"] = {{"samples", l.samples},         {"p50_us", l.p50_us},
+                    {"p99_us", l.p99_us},           {"p999_us", l.p999_us},
+                    {"max_us", l.max_us},           {"baseline_samples", l.baseline_samples},
+                    {"baseline_p50_us", l.baseline_p50_us},
+                    {"baseline_p99_us", l.baseline_p99_us},
+                    {"baseline_p999_us", l.baseline_p999_us},
+                    {"cdf", l.cdf}};
+  }
+  if (r.scaling) {
+    const auto& s = *r.scaling;
+    j["scaling"] = {{"small_entries", s.small},
+                    {"large_entries", s.large},
+                    {"claim_us_small", s.claim_us_small},
+                    {"claim_us_large", s.claim_us_large},
+                    {"claim_ratio", Ratio(s.claim_us_large, s.claim_us_small)},
+                    {"query_us_small", s.query_us_small},
+                    {"query_us_large", s.query_us_large},
+                    {"query_ratio", Ratio(s.query_us_large, s.query_us_small)}};
+  }
+  if (r.memory) {
+    const auto& m = *r.memory;
+    j["memory"] = {{"payload_bytes", m.payload_bytes},
+                   {"slot_fixed_bytes", m.slot_fixed_bytes},
+                   {"entry_overhead_bytes", m.entry_overhead},
+                   {"task_overhead_bytes", m.task_overhead},
+                   {"result_overhead_bytes", m.result_overhead}};
+  }
+  if (r.job) {
+    const auto& b = *r.job;
+    j["job"] = {{"command", b.command},         {"exit_code", b.exit_code},
+                {"tasks", b.tasks},             {"startup_ms", b.startup_ms},
+                {"work_ms", b.work_ms},         {"shutdown_ms", b.shutdown_ms},
+                {"total_ms", b.total_ms}};
+  }
+  if (r.idle) {
+    j["idle"] = {{"processes", r.idle->processes},
+                 {"seconds", r.idle->seconds},
+                 {"cpu_percent_of_core", r.idle->cpu_percent},
+                 {"resolution_percent", r.idle->resolution_percent}};
+  }
+  j["notes"] = r.notes;
+  return j;
+}
+
+std::string ToTable(const Report& r) {
+  std::string out;
+  auto line = [&](const std::string& s) { out += s + "\n"; };
+  line(fmt::format("slate-bench: seed {}, {:.1f} s of a {:.0f} s budget", r.seed,
+                   r.seconds_used, r.seconds_budget));
+  if (!r.throughput.empty()) {
+    line("");
+    line("throughput: no-op tasks, 64-byte payloads and results, end to end");
+    line(fmt::format("  {:>7} {:>9} {:>6} {:>14} {:>16} {:>7}", "workers", "tasks",
+                     "rounds", "slate tasks/s", "ring items/s", "ratio"));
+    for (const auto& t : r.throughput)
+      line(fmt::format("  {:>7} {:>9} {:>6} {:>14.0f} {:>16.0f} {:>7.2f}", t.workers,
+                       t.tasks, t.rounds, t.tasks_per_s, t.baseline_tasks_per_s,
+                       Ratio(t.tasks_per_s, t.baseline_tasks_per_s)));
+  }
+  if (r.latency) {
+    const auto& l = *r.latency;
+    line("");
+    line("latency: one worker, one task in flight, round trip (us)");
+    line(fmt::format("  {:<16} {:>9} {:>8} {:>8} {:>8}", "", "samples", "p50", "p99",
+                     "p99.9"));
+    line(fmt::format("  {:<16} {:>9} {:>8.1f} {:>8.1f} {:>8.1f}", "slate", l.samples,
+                     l.p50_us, l.p99_us, l.p999_us));
+    line(fmt::format("  {:<16} {:>9} {:>8.1f} {:>8.1f} {:>8.1f}", "futex ping-pong",
+                     l.baseline_samples, l.baseline_p50_us, l.baseline_p99_us,
+                     l.baseline_p999_us));
+    line(fmt::format("  p50 ratio {:.2f}", Ratio(l.p50_us, l.baseline_p50_us)));
+  }
+  if (r.scaling) {
+    const auto& s = *r.scaling;
+    line("");
+    line(fmt::format("pool-size scaling: {} versus {} resident entries (us per op)",
+                     s.small, s.large));
+    line(fmt::format("  claim  {:>8.3f} {:>8.3f}  ratio {:.2f}", s.claim_us_small,
+                     s.claim_us_large, Ratio(s.claim_us_large, s.claim_us_small)));
+    line(fmt::format("  query  {:>8.3f} {:>8.3f}  ratio {:.2f}", s.query_us_small,
+                     s.query_us_large, Ratio(s.query_us_large, s.query_us_small)));
+  }
+  if (r.memory) {
+    const auto& m = *r.memory;
+    line("");
+    line(fmt::format("memory: region bytes per entry beyond a {}-byte payload",
+                     m.payload_bytes));
+    line(fmt::format("  slot + index share {:.0f}; entry {:.0f}, task {:.0f}, result {:.0f}",
+                     m.slot_fixed_bytes, m.entry_overhead, m.task_overhead,
+                     m.result_overhead));
+  }
+  if (r.job) {
+    const auto& b = *r.job;
+    line("");
+    line(fmt::format("main job: {} tasks, exit {} ({})", b.tasks, b.exit_code, b.command));
+    line(fmt::format("  start-up {:.0f} ms, work {:.0f} ms, shut-down {:.0f} ms, total {:.0f} ms",
+                     b.startup_ms, b.work_ms, b.shutdown_ms, b.total_ms));
+  }
+  if (r.idle) {
+    line("");
+    line(fmt::format("idle group: {} processes over {:.1f} s use {:.2f}% of one core "
+                     "(resolution {:.2f}%)",
+                     r.idle->processes, r.idle->seconds, r.idle->cpu_percent,
+                     r.idle->resolution_percent));
+  }
+  for (const auto& n : r.notes) line("note: " + n);
+  return out;
+}
+
+}  // namespace slate::bench

@@ -1,0 +1,177 @@
+#include "pool_scaling.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <memory>
+#include <random>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "payload.h"
+#include "slate/pool.h"
+
+namespace slate::bench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+template <typename T>
+T Check(Result<T> r) {
+  if (!r.ok()) throw std::runtime_error(r.status().message());
+  return std::move(*r);
+}
+void Check(const Status& s) {
+  if (!s.ok()) throw std::runtime_error(s.message());
+}
+
+
+struct ScratchPool {
+  ScratchPool(const std::string& what, uint32_t slots, uint64_t data_bytes) {
+    PoolOptions o;
+    o.name = "bench-" + std::to_string(getpid()) + "-" + what;
+    o.slot_capacity = slots;
+    o.data_bytes = data_bytes;
+    o.max_payload = 4096;  // the bench moves 64-byte payloads
+    (void)Pool::Remove(o.name);
+    pool = Check(Pool::Create(o));
+  }
+  ~ScratchPool() {
+    const std::string name = pool->name();
+    pool.reset();
+    (void)Pool::Remove(name);
+  }
+  std::unique_ptr<Pool> pool;
+};
+
+double Median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0 : v[v.size() / 2];
+}
+
+// Claim and query cost at one resident size.
+void MeasureAt(uint64_t resident, int repeats, uint64_t seed, double* claim_us,
+               double* query_us) {
+  constexpr uint32_t kClaims = 20'000;
+  constexpr uint32_t kQueries = 20'000;
+  const auto slots = static_cast<uint32_t>(resident + 2 * kClaims + 4096);
+  ScratchPool sp("scale", slots, uint64_t{slots} * 128);
+  Pool& pool = *sp.pool;
+  std::mt19937_64 rng(seed);
+  NewEntry note;
+  note.segment = "notes";
+  note.tags = {"note"};
+  note.author = "bench";
+  note.payload = Payload64(rng);
+  EntryId first = 0, last = 0;
+  for (uint64_t i = 0; i < resident; ++i) {
+    last = Check(pool.Write(note));
+    if (first == 0) first = last;
+  }
+  const AgentRef me = Check(pool.RegisterAgent({"bench-w0", {}, 0, AgentRole::kWorker}));
+  TaskSpec spec;
+  spec.entry.author = "bench-producer";
+  spec.entry.payload = note.payload;
+  spec.assignee = me;
+  std::vector<double> claims, queries;
+  for (int rep = 0; rep < repeats; ++rep) {
+    for (uint32_t i = 0; i < kClaims; ++i) Check(pool.PostTask(spec));
+    std::vector<Claim> got;
+    got.reserve(kClaims);
+    const auto t0 = Clock::now();
+    for (uint32_t i = 0; i < kClaims; ++i) {
+      auto c = Check(pool.ClaimNext(me, milliseconds(60'000)));
+      if (!c) throw std::runtime_error("claim found no task");
+      got.push_back(std::move(*c));
+    }
+    claims.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count() /
+                     kClaims);
+    // Untimed: finish and erase what this round made, so the resident
+    // count stays where it was set.
+    for (const Claim& c : got) {
+      const EntryId res = Check(pool.Complete(c.task.id, c.task.epoch, {{}, 0.5f, note.payload}, me));
+      Check(pool.MarkAggregated(res));
+      Check(pool.Erase(res));
+      Check(pool.Erase(c.task.id));
+    }
+    Query q;
+    q.segments = {"notes"};
+    q.limit = 16;
+    std::uniform_int_distribution<EntryId> pick(first, last > first + 16 ? last - 16 : first);
+    const auto t1 = Clock::now();
+    uint64_t found = 0;
+    for (uint32_t i = 0; i < kQueries; ++i) {
+      q.after_id = pick(rng);
+      found += Check(pool.Find(q)).size();
+    }
+    queries.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t1).count() /
+                      kQueries);
+    if (found != uint64_t{kQueries} * 16 && resident >= 32)
+      throw std::runtime_error("cursor query returned short pages");
+  }
+  *claim_us = Median(claims);
+  *query_us = Median(queries);
+}
+
+}  // namespace
+
+ScalingFigures MeasureScaling(uint64_t small, uint64_t large, int repeats, uint64_t seed) {
+  ScalingFigures f;
+  f.small = small;
+  f.large = large;
+  MeasureAt(small, repeats, seed, &f.claim_us_small, &f.query_us_small);
+  MeasureAt(large, repeats, seed, &f.claim_us_large, &f.query_us_large);
+  return f;
+}
+
+MemoryFigures MeasureMemory(uint64_t seed) {
+  constexpr uint32_t kSmall = 16'384, kLarge = 32'768, kEntries = 4096;
+  constexpr uint64_t kData = 16ull << 20;
+  MemoryFigures m;
+  m.payload_bytes = 64;
+  uint64_t small_bytes = 0;
+  {
+    ScratchPool a("mem-a", kSmall, kData);
+    small_bytes = Check(a.pool->Stats()).region_bytes;
+  }
+  ScratchPool b("mem-b", kLarge, kData);
+  Pool& pool = *b.pool;
+  const PoolStats s0 = Check(pool.Stats());
+  m.slot_fixed_bytes = static_cast<double>(s0.region_bytes - small_bytes) / (kLarge - kSmall);
+  auto block_bytes_per_entry = [&](uint64_t before) {
+    const uint64_t used = Check(pool.Stats()).data_blocks_used - before;
+    return static_cast<double>(used) * s0.block_bytes / kEntries;
+  };
+  std::mt19937_64 rng(seed);
+  NewEntry note;
+  note.segment = "notes";
+  note.tags = {"note"};
+  note.author = "bench";
+  note.payload = Payload64(rng);
+  uint64_t before = Check(pool.Stats()).data_blocks_used;
+  for (uint32_t i = 0; i < kEntries; ++i) Check(pool.Write(note));
+  m.entry_overhead = m.slot_fixed_bytes + block_bytes_per_entry(before) - 64;
+
+  const AgentRef me = Check(pool.RegisterAgent({"bench-w0", {}, 0, AgentRole::kWorker}));
+  TaskSpec spec;
+  spec.entry.author = "bench-producer";
+  spec.entry.payload = note.payload;
+  spec.assignee = me;
+  before = Check(pool.Stats()).data_blocks_used;
+  for (uint32_t i = 0; i < kEntries; ++i) Check(pool.PostTask(spec));
+  m.task_overhead = m.slot_fixed_bytes + block_bytes_per_entry(before) - 64;
+
+  before = Check(pool.Stats()).data_blocks_used;
+  for (uint32_t i = 0; i < kEntries; ++i) {
+    auto c = Check(pool.ClaimNext(me, milliseconds(60'000)));
+    if (!c) throw std::runtime_error("claim found no task");
+    Check(pool.Complete(c->task.id, c->task.epoch, {{}, 0.5f, note.payload}, me));
+  }
+  m.result_overhead = m.slot_fixed_bytes + block_bytes_per_entry(before) - 64;
+  return m;
+}
+
+}  // namespace slate::bench

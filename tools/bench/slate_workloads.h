@@ -1,0 +1,27 @@
+// slate itself under the bench: a producer in the supervisor's role and
+// worker processes over one real pool, speaking the full task protocol
+// (post, claim with a lease, complete with a result entry, the producer
+// reading each result).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+namespace slate::bench {
+
+struct ProtocolOptions {
+  int batch = 64;        // tasks a worker claims / completes per lock hold
+  int post_batch = 256;  // tasks the producer posts per lock hold
+  uint64_t seed = 1;
+};
+
+// N no-op tasks with 64-byte payloads and results through `workers`
+// workers, round-robin; first post to last result read. Tasks per second.
+double SlateThroughput(int workers, uint64_t tasks, const ProtocolOptions& o);
+
+// One worker, one task in flight: post, then wait for its result. Round
+// trips in microseconds, after a warm-up.
+std::vector<double> SlateLatency(double seconds, uint64_t max_samples,
+                                 const ProtocolOptions& o);
+
+}  // namespace slate::bench
