@@ -144,11 +144,7 @@ double SlateThroughput(int workers, uint64_t tasks, const ProtocolOptions& o) {
     }
     if (Clock::now() > give_up) throw std::runtime_error("results stopped arriving");
   }
-  const auto posted_at = start;
   const double secs = std::chrono::duration<double>(Clock::now() - start).count();
-  if (getenv("SLATE_BENCH_DEBUG"))
-    fprintf(stderr, "post %.3f s, total %.3f s\n",
-            std::chrono::duration<double>(posted_at - start).count(), secs);
   if (!children.StopAll()) throw std::runtime_error("a bench worker failed");
   return static_cast<double>(tasks) / secs;
 }
