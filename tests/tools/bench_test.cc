@@ -17,7 +17,7 @@ using testing::RunCommand;
 TEST(BenchTest, ShortJsonRunReportsEveryRequiredField) {
   const std::string input = testing::SourceDir() + "/examples/docs";
   const auto r = RunCommand({"slate-bench", "--seconds", "3", "--json", "--tasks", "2000",
-                             "--workers", "1,2", "--large", "4000",
+                             "--workers", "1,2", "--large", "4000", "--pool-prefix", "bt-json",
                              "--only", "throughput,latency,scaling,memory,job",
                              "--job-input", input, "--job-exec",
                              "python3 " + testing::SourceDir() + "/examples/agents/keywords.py"},
@@ -43,18 +43,19 @@ TEST(BenchTest, ShortJsonRunReportsEveryRequiredField) {
   EXPECT_GT(j["job"]["work_ms"].get<double>(), 0);
   EXPECT_TRUE(j["notes"].empty()) << j["notes"].dump();
   // The bench cleans up after itself.
-  EXPECT_EQ(RunCommand({"/bin/sh", "-c", "ls /dev/shm | grep -c '^slate.bench-' || true"}).out,
+  EXPECT_EQ(RunCommand({"/bin/sh", "-c", "ls /dev/shm | grep -c '^slate.bt-json-' || true"}).out,
             "0\n");
 }
 
 TEST(BenchTest, IdleWorkloadMeasuresAGroupAndStopsIt) {
-  const auto r = RunCommand({"slate-bench", "--seconds", "5", "--json", "--only", "idle"},
+  const auto r = RunCommand({"slate-bench", "--seconds", "5", "--json", "--only", "idle",
+                             "--pool-prefix", "bt-idle"},
                             60000);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["idle"]["processes"], 7);  // 4 workers, supervisor, coordinator, keeper
   EXPECT_GE(j["idle"]["cpu_percent_of_core"].get<double>(), 0);
-  EXPECT_EQ(RunCommand({"/bin/sh", "-c", "ls /dev/shm | grep -c '^slate.bench-' || true"}).out,
+  EXPECT_EQ(RunCommand({"/bin/sh", "-c", "ls /dev/shm | grep -c '^slate.bt-idle-' || true"}).out,
             "0\n");
 }
 
@@ -65,6 +66,7 @@ TEST(BenchTest, BadUsageExitsTwoWithAReason) {
            {"slate-bench", "--workers", "two"},
            {"slate-bench", "--only", "everything"},
            {"slate-bench", "--batch", "-1"},
+           {"slate-bench", "--pool-prefix", "a/b"},
            {"slate-bench", "--no-such-flag"}}) {
     const auto r = RunCommand(args);
     EXPECT_EQ(r.exit_code, 2) << args.back();

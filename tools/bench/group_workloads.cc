@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "slate/clock.h"
+#include "pool_names.h"
 #include "slate/pool.h"
 
 namespace slate::bench {
@@ -80,15 +81,12 @@ int ParentOf(int pid) {
   return ppid;
 }
 
-std::string PoolName(const char* what) {
-  return "bench-" + std::to_string(getpid()) + "-" + what;
-}
 
 }  // namespace
 
 JobShape MeasureJob(const JobOptions& o) {
   JobShape j;
-  const std::string pool_name = PoolName("job");
+  const std::string pool_name = BenchPoolName("job");
   const std::vector<std::string> args = {
       o.launcher, "run", "--pool", pool_name, "--keep", "--workers", std::to_string(o.workers),
       "--split", "files", "--exec", o.exec, o.input};
@@ -122,7 +120,7 @@ JobShape MeasureJob(const JobOptions& o) {
 }
 
 IdleFigures MeasureIdle(const std::string& launcher, int workers, double seconds) {
-  const std::string pool_name = PoolName("idle");
+  const std::string pool_name = BenchPoolName("idle");
   if (RunQuiet({launcher, "start", "--pool", pool_name, "--workers", std::to_string(workers),
                 "--slots", "4096"}) != 0)
     throw std::runtime_error("slate-launch start failed");

@@ -15,8 +15,10 @@
 #include "baselines.h"
 #include "bench_report.h"
 #include "group_workloads.h"
+#include "pool_names.h"
 #include "pool_scaling.h"
 #include "slate/cli.h"
+#include "slate/pool_options.h"
 #include "slate/process_setup.h"
 #include "slate_workloads.h"
 
@@ -61,7 +63,7 @@ std::string SelfDir() {
 int main(int argc, char** argv) {
   double seconds = 0;
   uint64_t seed = 0, tasks = 0, large = 0;
-  std::string workers_list, only, log_level;
+  std::string workers_list, only, log_level, pool_prefix;
   slate::bench::ProtocolOptions proto;
   slate::bench::JobOptions job;
   po::options_description opts(
@@ -94,6 +96,8 @@ int main(int argc, char** argv) {
        "the job workload's input directory")
       ("job-exec", po::value(&job.exec)->default_value("python3 examples/agents/keywords.py"),
        "the job workload's agent command")
+      ("pool-prefix", po::value(&pool_prefix)->default_value("bench"),
+       "pools are named <prefix>-<pid>-<workload>")
       ("log-level", po::value(&log_level)->default_value("warn"), "trace ... off");
   po::variables_map vm;
   if (auto rc = slate::ParseCommandLine("slate-bench", argc, argv, opts, nullptr, &vm))
@@ -125,6 +129,9 @@ int main(int argc, char** argv) {
     selected.insert(w);
   }
   if (selected.empty()) return usage("--only names no workload");
+  if (!slate::IsValidPoolName(pool_prefix + "-0-idle"))
+    return usage("--pool-prefix must be [A-Za-z0-9._-], up to 48 characters");
+  slate::bench::SetPoolPrefix(pool_prefix);
   if (auto s = slate::SetUpLogging("slate-bench", log_level); !s.ok()) return usage(s.message());
   proto.seed = seed;
   job.launcher = SelfDir() + "/slate-launch";

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "payload.h"
+#include "pool_names.h"
 #include "slate/pool.h"
 
 namespace slate::bench {
@@ -32,7 +33,7 @@ void Check(const Status& s) {
 struct ScratchPool {
   ScratchPool(const std::string& what, uint32_t slots, uint64_t data_bytes) {
     PoolOptions o;
-    o.name = "bench-" + std::to_string(getpid()) + "-" + what;
+    o.name = BenchPoolName(what);
     o.slot_capacity = slots;
     o.data_bytes = data_bytes;
     o.max_payload = 4096;  // the bench moves 64-byte payloads

@@ -10,6 +10,7 @@
 
 #include "children.h"
 #include "payload.h"
+#include "pool_names.h"
 #include "slate/pool.h"
 
 namespace slate::bench {
@@ -25,7 +26,7 @@ class RunPool {
  public:
   RunPool(const std::string& what, uint64_t entries) {
     PoolOptions o;
-    o.name = "bench-" + std::to_string(getpid()) + "-" + what;
+    o.name = BenchPoolName(what);
     o.slot_capacity = static_cast<uint32_t>(entries + 4096);
     o.data_bytes = uint64_t{o.slot_capacity} * 2 * o.block_bytes;
     o.max_payload = 4096;  // the bench moves 64-byte payloads
