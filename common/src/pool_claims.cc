@@ -113,6 +113,7 @@ Status Pool::ClaimBatch(AgentRef agent, std::chrono::milliseconds lease,
   thread_local std::vector<size_t> staged_at;  // per claim; kNone: not staged
   constexpr size_t kNone = SIZE_MAX;
   staged.Clear();
+  staged_at.clear();
   size_t n = 0;
   {
     Impl::Guard g(im);
@@ -130,8 +131,7 @@ Status Pool::ClaimBatch(AgentRef agent, std::chrono::milliseconds lease,
       TaskFieldsAt(r, slot, &claim.task);
       // A damaged entry still yields its claim, with an empty entry
       // (Check() reports the damage).
-      staged_at.resize(n);
-      staged_at[n - 1] = staged.Stage(r, slot, true) ? staged.size() - 1 : kNone;
+      staged_at.push_back(staged.Stage(r, slot, true) ? staged.size() - 1 : kNone);
     }
   }
   out->resize(n);
@@ -147,12 +147,22 @@ Status Pool::ClaimBatch(AgentRef agent, std::chrono::milliseconds lease,
   return Status::Ok();
 }
 
+namespace {
+
+// A batch of at most one, as ClaimNext and WaitClaim return it.
+Result<std::optional<Claim>> OneClaim(const Status& s, std::vector<Claim>& claims) {
+  if (!s.ok()) return s;
+  if (claims.empty()) return std::optional<Claim>();
+  return std::optional<Claim>(std::move(claims.front()));
+}
+
+}  // namespace
+
 Result<std::optional<Claim>> Pool::ClaimNext(AgentRef agent,
                                              std::chrono::milliseconds lease) {
   std::vector<Claim> claims;
-  if (Status s = ClaimBatch(agent, lease, 1, &claims); !s.ok()) return s;
-  if (claims.empty()) return std::optional<Claim>();
-  return std::optional<Claim>(std::move(claims.front()));
+  const Status s = ClaimBatch(agent, lease, 1, &claims);
+  return OneClaim(s, claims);
 }
 
 Status Pool::WaitClaimBatch(AgentRef agent, std::chrono::milliseconds lease,
@@ -162,30 +172,23 @@ Status Pool::WaitClaimBatch(AgentRef agent, std::chrono::milliseconds lease,
     out->clear();
     return Status{StatusCode::kInvalidArgument, "claim needs a registered agent"};
   }
-  const int64_t deadline = NowMonoNs() + timeout.count() * 1'000'000;
-  EventWord& ev = impl_->region_.agent(agent.row).wake;
-  for (;;) {
-    // A task that arrives within the spin budget is taken without a
-    // syscall on either side; only then does the waiter announce a sleep.
-    const uint32_t seen = ObserveEvents(ev);
-    if (Status s = ClaimBatch(agent, lease, max, out); !s.ok() || !out->empty())
-      return s;
-    if (timeout.count() > 0 && SpinUntilEvent(ev, seen)) continue;
-    const uint32_t key = PrepareWait(ev);
-    if (Status s = ClaimBatch(agent, lease, max, out); !s.ok() || !out->empty())
-      return s;
-    const int64_t left = deadline - NowMonoNs();
-    if (left <= 0 || !WaitFor(ev, key, left)) return Status::Ok();  // timed out or signalled
-  }
+  // A task that arrives within the spin budget is taken without a syscall
+  // on either side.
+  Status s;
+  AwaitEvent(impl_->region_.agent(agent.row).wake,
+             NowMonoNs() + timeout.count() * 1'000'000, [&] {
+               s = ClaimBatch(agent, lease, max, out);
+               return !s.ok() || !out->empty();
+             });
+  return s;
 }
 
 Result<std::optional<Claim>> Pool::WaitClaim(AgentRef agent,
                                              std::chrono::milliseconds lease,
                                              std::chrono::milliseconds timeout) {
   std::vector<Claim> claims;
-  if (Status s = WaitClaimBatch(agent, lease, 1, timeout, &claims); !s.ok()) return s;
-  if (claims.empty()) return std::optional<Claim>();
-  return std::optional<Claim>(std::move(claims.front()));
+  const Status s = WaitClaimBatch(agent, lease, 1, timeout, &claims);
+  return OneClaim(s, claims);
 }
 
 Status Pool::RenewLease(TaskId id, uint32_t epoch,

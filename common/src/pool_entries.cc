@@ -229,27 +229,22 @@ Result<std::vector<Entry>> Pool::Find(const Query& query) const {
 Result<std::vector<Entry>> Pool::Wait(const Query& query,
                                       std::chrono::milliseconds timeout) const {
   const int64_t deadline = NowMonoNs() + timeout.count() * 1'000'000;
-  EventWord& ev = impl_->region_.header().entries_event;
+  if (!impl_->read_only_) {
+    Result<std::vector<Entry>> found = std::vector<Entry>{};
+    AwaitEvent(impl_->region_.header().entries_event, deadline, [&] {
+      found = Find(query);
+      return !found.ok() || !found->empty();
+    });
+    return found;
+  }
+  // A read-only mapping cannot set the waiters bit: poll gently instead.
   for (;;) {
-    if (!impl_->read_only_ && timeout.count() > 0) {
-      // Spin first (see WaitClaimBatch): the bit is set only before a sleep.
-      const uint32_t seen = ObserveEvents(ev);
-      auto found = Find(query);
-      if (!found.ok() || !found->empty()) return found;
-      if (SpinUntilEvent(ev, seen)) continue;
-    }
-    // A read-only mapping cannot set the waiters bit: poll gently instead.
-    const uint32_t key = impl_->read_only_ ? 0 : PrepareWait(ev);
     auto found = Find(query);
     if (!found.ok() || !found->empty()) return found;
     const int64_t left = deadline - NowMonoNs();
     if (left <= 0) return found;
-    if (impl_->read_only_) {
-      std::this_thread::sleep_for(std::chrono::nanoseconds(
-          std::min<int64_t>(left, 20'000'000)));
-    } else if (!WaitFor(ev, key, left)) {
-      return found;  // a signal: let the caller look at its flags
-    }
+    std::this_thread::sleep_for(
+        std::chrono::nanoseconds(std::min<int64_t>(left, 20'000'000)));
   }
 }
 

@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "slate/clock.h"
-#include "pool_names.h"
+#include "bench_pool.h"
 #include "slate/pool.h"
 
 namespace slate::bench {
@@ -128,20 +128,17 @@ IdleFigures MeasureIdle(const std::string& launcher, int workers, double seconds
     std::string launcher, pool;
     ~Stopper() { RunQuiet({launcher, "stop", "--pool", pool}); }
   } stopper{launcher, pool_name};
-  auto pool = Pool::Open(pool_name);
-  if (!pool.ok()) throw std::runtime_error(pool.status().message());
+  auto pool = Check(Pool::Open(pool_name));
   std::vector<int> pids;
   const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (pids.size() < static_cast<size_t>(workers) + 2) {
     if (std::chrono::steady_clock::now() > give_up)
       throw std::runtime_error("the idle group did not come up");
     std::this_thread::sleep_for(milliseconds(50));
-    auto agents = (*pool)->ListAgents(milliseconds(60'000));
-    if (!agents.ok()) throw std::runtime_error(agents.status().message());
     pids.clear();
-    for (const auto& a : *agents) pids.push_back(a.pid);
+    for (const auto& a : Check(pool->ListAgents(milliseconds(60'000)))) pids.push_back(a.pid);
   }
-  pool->reset();
+  pool.reset();
   pids.push_back(ParentOf(pids.front()));  // the keeper
   std::this_thread::sleep_for(milliseconds(500));  // settle after start-up
   auto total = [&] {

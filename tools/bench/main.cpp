@@ -15,7 +15,7 @@
 #include "baselines.h"
 #include "bench_report.h"
 #include "group_workloads.h"
-#include "pool_names.h"
+#include "bench_pool.h"
 #include "pool_scaling.h"
 #include "slate/cli.h"
 #include "slate/pool_options.h"

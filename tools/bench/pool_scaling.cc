@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "payload.h"
-#include "pool_names.h"
+#include "bench_pool.h"
 #include "slate/pool.h"
 
 namespace slate::bench {
@@ -19,34 +19,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
-
-template <typename T>
-T Check(Result<T> r) {
-  if (!r.ok()) throw std::runtime_error(r.status().message());
-  return std::move(*r);
-}
-void Check(const Status& s) {
-  if (!s.ok()) throw std::runtime_error(s.message());
-}
-
-
-struct ScratchPool {
-  ScratchPool(const std::string& what, uint32_t slots, uint64_t data_bytes) {
-    PoolOptions o;
-    o.name = BenchPoolName(what);
-    o.slot_capacity = slots;
-    o.data_bytes = data_bytes;
-    o.max_payload = 4096;  // the bench moves 64-byte payloads
-    (void)Pool::Remove(o.name);
-    pool = Check(Pool::Create(o));
-  }
-  ~ScratchPool() {
-    const std::string name = pool->name();
-    pool.reset();
-    (void)Pool::Remove(name);
-  }
-  std::unique_ptr<Pool> pool;
-};
 
 double Median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
@@ -60,7 +32,7 @@ void MeasureAt(uint64_t resident, int repeats, uint64_t seed, double* claim_us,
   constexpr uint32_t kQueries = 20'000;
   const auto slots = static_cast<uint32_t>(resident + 2 * kClaims + 4096);
   ScratchPool sp("scale", slots, uint64_t{slots} * 128);
-  Pool& pool = *sp.pool;
+  Pool& pool = sp.pool();
   std::mt19937_64 rng(seed);
   NewEntry note;
   note.segment = "notes";
@@ -136,10 +108,10 @@ MemoryFigures MeasureMemory(uint64_t seed) {
   uint64_t small_bytes = 0;
   {
     ScratchPool a("mem-a", kSmall, kData);
-    small_bytes = Check(a.pool->Stats()).region_bytes;
+    small_bytes = Check(a.pool().Stats()).region_bytes;
   }
   ScratchPool b("mem-b", kLarge, kData);
-  Pool& pool = *b.pool;
+  Pool& pool = b.pool();
   const PoolStats s0 = Check(pool.Stats());
   m.slot_fixed_bytes = static_cast<double>(s0.region_bytes - small_bytes) / (kLarge - kSmall);
   auto block_bytes_per_entry = [&](uint64_t before) {

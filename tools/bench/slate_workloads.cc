@@ -10,7 +10,7 @@
 
 #include "children.h"
 #include "payload.h"
-#include "pool_names.h"
+#include "bench_pool.h"
 #include "slate/pool.h"
 
 namespace slate::bench {
@@ -21,49 +21,26 @@ using std::chrono::milliseconds;
 constexpr milliseconds kLease{30'000};
 
 
-// A pool for one run, removed when done.
-class RunPool {
- public:
-  RunPool(const std::string& what, uint64_t entries) {
-    PoolOptions o;
-    o.name = BenchPoolName(what);
-    o.slot_capacity = static_cast<uint32_t>(entries + 4096);
-    o.data_bytes = uint64_t{o.slot_capacity} * 2 * o.block_bytes;
-    o.max_payload = 4096;  // the bench moves 64-byte payloads
-    (void)Pool::Remove(o.name);
-    auto p = Pool::Create(o);
-    if (!p.ok()) throw std::runtime_error(p.status().message());
-    pool_ = std::move(*p);
-  }
-  ~RunPool() {
-    const std::string name = pool_->name();
-    pool_.reset();
-    (void)Pool::Remove(name);
-  }
-  Pool& pool() { return *pool_; }
-  const std::string& name() const { return pool_->name(); }
-
- private:
-  std::unique_ptr<Pool> pool_;
-};
+// A pool for one run: room for `entries` 64-byte entries and the agents.
+ScratchPool RunPool(const std::string& what, uint64_t entries) {
+  const auto slots = static_cast<uint32_t>(entries + 4096);
+  return ScratchPool(what, slots, uint64_t{slots} * 2 * PoolOptions{}.block_bytes);
+}
 
 // A worker process: claims its tasks in batches and completes each with a
 // 64-byte result derived from the task's payload. Exits 0 when stopped.
 int WorkerLoop(const std::string& pool_name, const std::string& name, int batch,
                Children& children) {
   std::atomic<bool>& stop = StopFlag();
-  auto pool = Pool::Open(pool_name);
-  if (!pool.ok()) throw std::runtime_error(pool.status().message());
-  auto me = (*pool)->RegisterAgent({name, {}, 0, AgentRole::kWorker});
-  if (!me.ok()) throw std::runtime_error(me.status().message());
+  auto pool = Check(Pool::Open(pool_name));
+  auto me = Check(pool->RegisterAgent({name, {}, 0, AgentRole::kWorker}));
   children.Ready();
   std::vector<Claim> claims;
   std::vector<Completion> done;
   std::vector<Result<EntryId>> outcomes;
   while (!stop.load(std::memory_order_relaxed)) {
-    Status s = (*pool)->WaitClaimBatch(*me, kLease, static_cast<size_t>(batch),
-                                       milliseconds(200), &claims);
-    if (!s.ok()) throw std::runtime_error(s.message());
+    Check(pool->WaitClaimBatch(me, kLease, static_cast<size_t>(batch), milliseconds(200),
+                               &claims));
     done.resize(claims.size());
     for (size_t i = 0; i < claims.size(); ++i) {
       done[i].id = claims[i].task.id;
@@ -71,29 +48,27 @@ int WorkerLoop(const std::string& pool_name, const std::string& name, int batch,
       done[i].result.payload.swap(claims[i].entry.payload);
       done[i].result.payload.back() ^= 1;  // the "work": still a valid string
     }
-    (*pool)->CompleteBatch(done, *me, &outcomes);
+    pool->CompleteBatch(done, me, &outcomes);
     for (const auto& o : outcomes)
-      if (!o.ok()) throw std::runtime_error(o.status().message());
+      Check(o.status());
   }
   return 0;
 }
 
 // Registers the producer and starts the workers; returns their refs in
 // spawn order.
-std::vector<AgentRef> StartGroup(RunPool& rp, int workers, int batch,
+std::vector<AgentRef> StartGroup(ScratchPool& rp, int workers, int batch,
                                  Children& children, AgentRef* producer) {
-  auto me = rp.pool().RegisterAgent({"bench-producer", {}, 0, AgentRole::kSupervisor});
-  if (!me.ok()) throw std::runtime_error(me.status().message());
-  *producer = *me;
+  auto me = Check(rp.pool().RegisterAgent({"bench-producer", {}, 0, AgentRole::kSupervisor}));
+  *producer = me;
   for (int w = 0; w < workers; ++w) {
     const std::string name = "bench-w" + std::to_string(w);
     children.Spawn([&, name] { return WorkerLoop(rp.name(), name, batch, children); });
   }
   if (!children.AwaitReady()) throw std::runtime_error("bench workers failed to start");
-  auto agents = rp.pool().ListAgents(milliseconds(60'000));
-  if (!agents.ok()) throw std::runtime_error(agents.status().message());
+  auto agents = Check(rp.pool().ListAgents(milliseconds(60'000)));
   std::vector<AgentRef> refs(static_cast<size_t>(workers));
-  for (const auto& a : *agents)
+  for (const auto& a : agents)
     for (int w = 0; w < workers; ++w)
       if (a.name == "bench-w" + std::to_string(w)) refs[static_cast<size_t>(w)] = a.ref;
   return refs;
@@ -102,7 +77,7 @@ std::vector<AgentRef> StartGroup(RunPool& rp, int workers, int batch,
 }  // namespace
 
 double SlateThroughput(int workers, uint64_t tasks, const ProtocolOptions& o) {
-  RunPool rp("tp", 2 * tasks);
+  ScratchPool rp = RunPool("tp", 2 * tasks);
   Children children;
   AgentRef producer;
   const std::vector<AgentRef> refs = StartGroup(rp, workers, o.batch, children, &producer);
@@ -130,14 +105,12 @@ double SlateThroughput(int workers, uint64_t tasks, const ProtocolOptions& o) {
       const size_t n = static_cast<size_t>(std::min<uint64_t>(specs.size(), tasks - posted));
       for (size_t i = 0; i < n; ++i)
         specs[i].assignee = refs[(posted + i) % refs.size()];
-      if (Status s = pool.PostTasks(std::span<const TaskSpec>(specs.data(), n), &ids); !s.ok())
-        throw std::runtime_error(s.message());
+      Check(pool.PostTasks(std::span<const TaskSpec>(specs.data(), n), &ids));
       posted += n;
       continue;
     }
-    auto found = pool.Wait(results, milliseconds(1000));
-    if (!found.ok()) throw std::runtime_error(found.status().message());
-    for (const Entry& e : *found) {
+    const auto found = Check(pool.Wait(results, milliseconds(1000)));
+    for (const Entry& e : found) {
       if (e.task_id == 0 || e.payload.size() != kPayloadBytes)
         throw std::runtime_error("a result without its task or payload");
       ++seen;
@@ -153,7 +126,7 @@ double SlateThroughput(int workers, uint64_t tasks, const ProtocolOptions& o) {
 std::vector<double> SlateLatency(double seconds, uint64_t max_samples,
                                  const ProtocolOptions& o) {
   constexpr uint64_t kWarmUp = 1000;
-  RunPool rp("lat", 2 * (max_samples + kWarmUp));
+  ScratchPool rp = RunPool("lat", 2 * (max_samples + kWarmUp));
   Children children;
   AgentRef producer;
   const std::vector<AgentRef> refs = StartGroup(rp, 1, 1, children, &producer);
@@ -171,14 +144,12 @@ std::vector<double> SlateLatency(double seconds, uint64_t max_samples,
   const auto end = Clock::now() + std::chrono::duration<double>(seconds);
   for (uint64_t i = 0; us.size() < max_samples && Clock::now() < end; ++i) {
     const auto t0 = Clock::now();
-    auto id = pool.PostTask(spec);
-    if (!id.ok()) throw std::runtime_error(id.status().message());
+    const TaskId id = Check(pool.PostTask(spec));
     for (;;) {
-      auto found = pool.Wait(results, milliseconds(1000));
-      if (!found.ok()) throw std::runtime_error(found.status().message());
-      if (found->empty()) throw std::runtime_error("no result within 1 s");
-      results.after_id = found->front().id;
-      if (found->front().task_id == *id) break;
+      const auto found = Check(pool.Wait(results, milliseconds(1000)));
+      if (found.empty()) throw std::runtime_error("no result within 1 s");
+      results.after_id = found.front().id;
+      if (found.front().task_id == id) break;
     }
     if (i >= kWarmUp)
       us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count());

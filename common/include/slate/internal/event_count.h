@@ -5,6 +5,7 @@
 // Waiter:   key = PrepareWait(e); if (!condition()) WaitFor(e, key, timeout);
 // A waiter may spin first without announcing itself: seen = ObserveEvents(e);
 // if (!condition() && !SpinUntilEvent(e, seen)) { PrepareWait ... as above }.
+// AwaitEvent below is that whole protocol; waiters use it.
 // Notifier: make the condition true (under the pool lock), then Notify(e).
 // A Notify after PrepareWait changes the word, so WaitFor returns at once:
 // no lost wake-up. A waiter killed while asleep holds nothing: the kernel
@@ -13,6 +14,7 @@
 
 #include <cstdint>
 
+#include "slate/clock.h"
 #include "slate/internal/layout.h"
 
 namespace slate::internal {
@@ -27,5 +29,23 @@ uint32_t PrepareWait(EventWord& e);
 // Returns false if a signal interrupted the sleep.
 bool WaitFor(EventWord& e, uint32_t key, int64_t timeout_ns);
 void Notify(EventWord& e);
+
+// Calls attempt() until it returns true; between tries, spins while nothing
+// is notified, then announces itself and sleeps. Returns when attempt()
+// succeeds, the monotonic deadline passes (a passed deadline: one try) or
+// a signal interrupts the sleep. The waiters bit is set only before a
+// sleep, so a notifier makes the syscall only for a real sleeper.
+template <typename Attempt>
+void AwaitEvent(EventWord& e, int64_t deadline_mono_ns, Attempt attempt) {
+  for (;;) {
+    const uint32_t seen = ObserveEvents(e);
+    if (attempt() || NowMonoNs() >= deadline_mono_ns) return;
+    if (SpinUntilEvent(e, seen)) continue;
+    const uint32_t key = PrepareWait(e);
+    if (attempt()) return;
+    const int64_t left = deadline_mono_ns - NowMonoNs();
+    if (left <= 0 || !WaitFor(e, key, left)) return;  // timed out or signalled
+  }
+}
 
 }  // namespace slate::internal

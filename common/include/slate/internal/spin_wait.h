@@ -8,7 +8,8 @@
 #include <sched.h>
 
 #include <cstdint>
-#include <ctime>
+
+#include "slate/clock.h"
 
 namespace slate::internal {
 
@@ -25,12 +26,6 @@ inline void CpuRelax() {
 #endif
 }
 
-inline int64_t SpinClockNs() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
-}
-
 // Polls done() until it returns true (then true) or the budget passes
 // (then false). Reads the clock once per 32 polls.
 // Between rounds it yields the CPU: when processes outnumber cores (a
@@ -38,13 +33,13 @@ inline int64_t SpinClockNs() {
 // process it waits for off the CPU.
 template <typename Done>
 bool SpinUntil(Done done, int64_t budget_ns = kSpinBudgetNs) {
-  const int64_t end = SpinClockNs() + budget_ns;
+  const int64_t end = NowMonoNs() + budget_ns;
   for (;;) {
     for (int i = 0; i < 32; ++i) {
       if (done()) return true;
       CpuRelax();
     }
-    if (SpinClockNs() >= end) return false;
+    if (NowMonoNs() >= end) return false;
     sched_yield();
   }
 }
