@@ -60,6 +60,8 @@ Status ValidateHeader(const std::string& name, const ShmMapping& m,
 
 namespace internal {
 
+std::atomic<int> g_snapshot_settle_attempts{20};
+
 void FormatRegion(const Region& r, const std::string& name) {
   Header& h = r.header();
   h.layout_version = kLayoutVersion;
@@ -245,9 +247,11 @@ Result<std::shared_ptr<Pool::Impl::Snapshot>> Pool::Impl::CurrentSnapshot() cons
 }
 
 Result<std::unique_ptr<Pool::Impl::Snapshot>> Pool::Impl::TakeSnapshot() const {
+  if (Status s = map_->CheckSize(name_); !s.ok()) return s;
   auto snap = std::make_unique<Snapshot>(
       Snapshot{std::vector<uint8_t>(map_->size()), region_, false});
   const Header& live = region_.header();
+  const int settle = g_snapshot_settle_attempts.load(std::memory_order_relaxed);
   for (int attempt = 0; attempt < 200; ++attempt) {
     const uint64_t before = live.change_seq.load(std::memory_order_acquire);
     std::memcpy(snap->bytes.data(), map_->data(), map_->size());
@@ -255,7 +259,7 @@ Result<std::unique_ptr<Pool::Impl::Snapshot>> Pool::Impl::TakeSnapshot() const {
     const uint64_t after = live.change_seq.load(std::memory_order_relaxed);
     snap->region = Region(snap->bytes.data(), region_.geo());
     if (before == after && (before & 1) == 0) return snap;
-    if (before == after && attempt >= 20) {
+    if (before == after && attempt >= settle) {
       // Odd and not moving: the holder is stuck or dead. Show what the next
       // locker would see.
       UndoJournal(snap->region);

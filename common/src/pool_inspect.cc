@@ -42,6 +42,8 @@ Result<PoolStats> Pool::Stats() const {
   });
 }
 
+Status Pool::CheckMapping() const { return impl_->map_->CheckSize(impl_->name_); }
+
 std::vector<std::string> Pool::Check() const {
   auto out = impl_->WithView([&](const Region& r) -> Result<std::vector<std::string>> {
     return CheckRegion(r);

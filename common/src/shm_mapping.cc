@@ -5,6 +5,7 @@
 
 #include <boost/interprocess/exceptions.hpp>
 
+#include "slate/internal/region_fault.h"
 #include "slate/pool_options.h"
 
 namespace slate::internal {
@@ -61,6 +62,7 @@ Result<std::unique_ptr<ShmMapping>> ShmMapping::Create(const std::string& pool,
   try {
     m->shm_.truncate(static_cast<bip::offset_t>(bytes));
     m->region_ = bip::mapped_region(m->shm_, bip::read_write);
+    m->fault_handle_ = RegisterRegion(m->data(), m->size(), pool);
   } catch (const bip::interprocess_exception& e) {
     bip::shared_memory_object::remove(name.c_str());
     return FromBoost(pool, "cannot size or map the region", e);
@@ -89,10 +91,25 @@ Result<std::unique_ptr<ShmMapping>> ShmMapping::Open(const std::string& pool,
                   Quote(pool) + ": not a slate pool (empty region)"};
   try {
     m->region_ = bip::mapped_region(m->shm_, mode);
+    m->fault_handle_ = RegisterRegion(m->data(), m->size(), pool);
   } catch (const bip::interprocess_exception& e) {
     return FromBoost(pool, "cannot map", e);
   }
   return m;
+}
+
+ShmMapping::~ShmMapping() { UnregisterRegion(fault_handle_); }
+
+Status ShmMapping::CheckSize(const std::string& pool) const {
+  struct stat st {};
+  if (fstat(shm_.get_mapping_handle().handle, &st) != 0)
+    return {StatusCode::kIoError, Quote(pool) + ": cannot stat the region"};
+  if (static_cast<uint64_t>(st.st_size) < size())
+    return {StatusCode::kCorrupt,
+            Quote(pool) + ": the region's file shrank from " + std::to_string(size()) +
+                " to " + std::to_string(st.st_size) +
+                " bytes (another process truncated it); the pool is lost"};
+  return Status::Ok();
 }
 
 Status ShmMapping::Unlink(const std::string& pool) {

@@ -1,13 +1,17 @@
 // End-to-end failure handling: poison tasks, stalled workers, backoff,
 // circuit breaker, timeouts, deadlines and restart intensity.
 #include <gtest/gtest.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <thread>
 
 #include "group_fixture.h"
 #include "slate/clock.h"
 #include "slate/json_payload.h"
+#include "slate/process_setup.h"
 
 namespace slate::testing {
 namespace {
@@ -214,6 +218,27 @@ TEST_F(FaultsTest, CircuitBreakerTakesAFailingWorkerOutThenOnProbation) {
   for (pid_t pid : {bad, good}) EXPECT_EQ(WaitCommand(pid, 10000), 0);
   created->reset();
   ASSERT_TRUE(Pool::Remove(pool).ok());
+}
+
+// A peer shrinks the region under a running group: members that touch the
+// lost part stop with a clear line (not a silent SIGBUS), and slate-launch
+// stops the whole group with kExitRegionLost instead of restarting members.
+TEST_F(FaultsTest, ShrunkRegionStopsTheGroupWithAClearError) {
+  std::vector<json> tasks(40, {{"payload", 50}});
+  CommandResult r;
+  std::thread run([&] {
+    r = Launch({"--workers", "2", "--handler", "sleep", Jsonl("slow.jsonl", tasks)});
+  });
+  for (int i = 0; i < 200 && !PoolExists(pool); ++i) std::this_thread::sleep_for(20ms);
+  std::this_thread::sleep_for(300ms);  // members attached and working
+  const int fd = shm_open(("/" + ShmNameFor(pool)).c_str(), O_RDWR, 0);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(ftruncate(fd, 4096), 0);
+  close(fd);
+  run.join();
+  EXPECT_EQ(r.exit_code, kExitRegionLost) << r.err;
+  EXPECT_NE(r.err.find("truncated"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("signal 7"), std::string::npos) << r.err;  // SIGBUS
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -23,6 +24,7 @@
 #include "slate/clock.h"
 #include "slate/internal/process_info.h"
 #include "slate/json_payload.h"
+#include "slate/process_setup.h"
 #include "slate/pool.h"
 
 namespace slate::launch {
@@ -154,6 +156,11 @@ class Keeper {
       for (size_t i : group_.Reap()) {
         Member& m = group_.mutable_member(i);
         if (m.retired) continue;
+        if (WIFEXITED(m.status) && WEXITSTATUS(m.status) == kExitRegionLost) {
+          std::fprintf(stderr, "keeper: %s lost the pool; stopping the group\n",
+                       m.name.c_str());
+          return false;
+        }
         if (!budget.Allow()) {
           std::fprintf(stderr, "keeper: %s keeps crashing; more than %u restarts in %u s\n",
                        m.name.c_str(), o_.max_restarts, o_.restart_window_s);
@@ -163,6 +170,10 @@ class Keeper {
                      DescribeWaitStatus(m.status).c_str());
         (void)group_.Restart(i);
         SaveState(o_.pool, group_);
+      }
+      if (Status lost = pool_.CheckMapping(); !lost.ok()) {
+        std::fprintf(stderr, "keeper: %s; stopping the group\n", lost.message().c_str());
+        return false;
       }
       Query q;
       q.segments = {kControl};

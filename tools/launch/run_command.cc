@@ -103,9 +103,9 @@ int Supervise(ProcessGroup& group, size_t sup_index, Pool& pool, size_t tasks,
       bar.Clear();
       const std::string what = m.name + " (pid " + std::to_string(m.pid) + ") " +
                                DescribeWaitStatus(m.status);
-      if (code == 2) {  // bad usage: restarting cannot help
+      if (code == 2 || code == kExitRegionLost) {  // restarting cannot help
         std::fprintf(stderr, "slate-launch: %s; stopping the group\n", what.c_str());
-        return sup ? 2 : 1;
+        return code == kExitRegionLost ? code : sup ? 2 : 1;
       }
       if (!budget.Allow()) {
         std::fprintf(stderr,
@@ -119,6 +119,11 @@ int Supervise(ProcessGroup& group, size_t sup_index, Pool& pool, size_t tasks,
         std::fprintf(stderr, "slate-launch: %s\n", s.message().c_str());
         return 1;
       }
+    }
+    if (Status lost = pool.CheckMapping(); !lost.ok()) {
+      bar.Clear();
+      std::fprintf(stderr, "slate-launch: %s; stopping the group\n", lost.message().c_str());
+      return kExitRegionLost;
     }
     if (auto st = pool.Stats(); st.ok()) {
       const auto& t = st->tasks_by_state;

@@ -151,6 +151,10 @@ class Pool {
   Result<PoolStats> Stats() const;
   // Every invariant violation found; empty means the pool is sound.
   std::vector<std::string> Check() const;
+  // kCorrupt when another process shrank the region's file under this
+  // mapping (touching the lost part would be SIGBUS, which ends the process
+  // with kExitRegionLost). One fstat: for periodic loops, not per operation.
+  Status CheckMapping() const;
 
   class Impl;
 

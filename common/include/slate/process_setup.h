@@ -9,6 +9,11 @@
 
 namespace slate {
 
+// Exit status of any slate program whose pool region was shrunk or replaced
+// under it by another process: nothing it can do with that pool, and
+// restarting it cannot help (slate-launch stops the group).
+inline constexpr int kExitRegionLost = 4;
+
 // --log-level: trace, debug, info, warn, error, off. Logs go to stderr,
 // prefixed with the program's name and pid.
 Status SetUpLogging(const std::string& program, const std::string& level);

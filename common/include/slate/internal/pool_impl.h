@@ -2,6 +2,7 @@
 // Split by concern across pool_*.cc (open, entries, tasks, agents, inspect).
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -25,6 +26,12 @@ inline constexpr uint32_t kSegProgress = 3;
 inline constexpr uint32_t kSegConflicts = 4;
 inline constexpr uint32_t kSegAgents = 5;
 inline constexpr uint32_t kBuiltinSegments = 6;
+
+// Read-only snapshots retry (1 ms apart) while a lock holder is mid-change;
+// after this many tries with change_seq odd and not moving, the holder is
+// taken for dead and the snapshot shows its transaction rolled back. The
+// region fuzzer lowers it so that every odd image is not 20 ms.
+extern std::atomic<int> g_snapshot_settle_attempts;
 const char* BuiltinSegmentName(uint32_t row);
 
 // True when the pool must keep this entry: an unfinished task, a task result

@@ -27,6 +27,15 @@ class ShmMapping {
   // Removes the name; mappings stay valid until unmapped.
   static Status Unlink(const std::string& pool);
 
+  ~ShmMapping();
+  ShmMapping(const ShmMapping&) = delete;
+  ShmMapping& operator=(const ShmMapping&) = delete;
+
+  // The region's file is still at least as large as the mapping; otherwise a
+  // clear error (another process shrank it: touching the lost part would
+  // raise SIGBUS). One fstat: for periodic checks, not per operation.
+  Status CheckSize(const std::string& pool) const;
+
   uint8_t* data() const { return static_cast<uint8_t*>(region_.get_address()); }
   uint64_t size() const { return region_.get_size(); }
   bool read_only() const { return read_only_; }
@@ -37,6 +46,7 @@ class ShmMapping {
   boost::interprocess::shared_memory_object shm_;
   boost::interprocess::mapped_region region_;
   bool read_only_ = false;
+  int fault_handle_ = -1;  // region_fault.h registration
 };
 
 }  // namespace slate::internal
