@@ -29,10 +29,10 @@ int main(int argc, char** argv) {
        "trace, debug, info, warn, error, off");
   po::variables_map vm;
   if (auto rc = slate::ParseCommandLine("slate-coordinator", argc, argv, opts, nullptr, &vm)) return *rc;
-  if (cfg.interval_ms == 0) {
-    std::cerr << "slate-coordinator: --interval-ms must be positive\n";
-    return 2;
-  }
+  if (auto rc = slate::CheckRanges("slate-coordinator", vm,
+                                   {{"interval-ms", 10, 3'600'000},
+                                    {"hung-after-ms", 100, 86'400'000}}))
+    return *rc;
   if (auto s = slate::SetUpLogging("slate-coordinator", log_level); !s.ok()) {
     std::cerr << "slate-coordinator: " << s.message() << "\n";
     return 2;

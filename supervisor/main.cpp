@@ -57,10 +57,19 @@ int main(int argc, char** argv) {
   pos.add("input", 1);
   po::variables_map vm;
   if (auto rc = slate::ParseCommandLine("slate-supervisor", argc, argv, opts, &pos, &vm)) return *rc;
-  if (cfg.max_pending == 0) {
-    std::cerr << "slate-supervisor: --max-pending must be at least 1\n";
-    return slate::supervisor::kExitUsage;
-  }
+  if (auto rc = slate::CheckRanges("slate-supervisor", vm,
+                                   {{"max-pending", 1, 1024},
+                                    {"max-retries", 0, 255},
+                                    {"backoff-base-ms", 1, 3'600'000},
+                                    {"backoff-max-ms", 1, 86'400'000},
+                                    {"no-worker-timeout-ms", 1, 86'400'000},
+                                    {"wait-workers", 0, 1024},
+                                    {"wait-workers-ms", 0, 86'400'000},
+                                    {"heartbeat-ms", 10, 60'000},
+                                    {"hung-after-ms", 100, 86'400'000},
+                                    {"breaker-failures", 0, 1000},
+                                    {"breaker-cooldown-ms", 0, 86'400'000}}))
+    return *rc;
   if (auto s = slate::SetUpLogging("slate-supervisor", log_level); !s.ok()) {
     std::cerr << "slate-supervisor: " << s.message() << "\n";
     return slate::supervisor::kExitUsage;

@@ -8,6 +8,8 @@
 #include <fstream>
 #include <set>
 
+#include "slate/json_payload.h"
+#include "slate/pool_options.h"
 #include "slate/task.h"
 
 namespace slate::supervisor {
@@ -46,33 +48,69 @@ Result<uint32_t> NonNegative(const json& v, const char* field, uint64_t max) {
   return static_cast<uint32_t>(v.get<int64_t>());
 }
 
-Result<std::vector<TaskDef>> ReadJsonLines(const std::string& path, std::istream& in) {
+enum class LineRead { kLine, kEnd, kTooLong };
+
+// The next line without its '\n', like getline, except that a line longer
+// than kMaxLineBytes stops the read instead of being held: a 100 MB line
+// costs 16 MiB of memory, not 100.
+LineRead ReadLine(std::streambuf& buf, std::string* line) {
+  line->clear();
+  for (int c; (c = buf.sbumpc()) != std::char_traits<char>::eof();) {
+    if (c == '\n') return LineRead::kLine;
+    if (line->size() == kMaxLineBytes) return LineRead::kTooLong;
+    line->push_back(static_cast<char>(c));
+  }
+  return line->empty() ? LineRead::kEnd : LineRead::kLine;
+}
+
+// Each line of in as a task, or the first error with its line number.
+// to_task returns nullopt for a line that holds no task.
+template <typename ToTask>
+Result<std::vector<TaskDef>> ReadTaskLines(const std::string& path, std::istream& in,
+                                           ToTask to_task) {
   std::vector<TaskDef> out;
   std::string line;
-  for (size_t n = 1; std::getline(in, line); ++n) {
-    if (line.size() > kMaxLineBytes)
-      return Bad(path + ":" + std::to_string(n) + ": line is longer than 16 MiB");
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    auto t = ParseTaskLine(line);
-    if (!t.ok()) return Bad(path + ":" + std::to_string(n) + ": " + t.status().message());
-    out.push_back(std::move(*t));
+  for (size_t n = 1;; ++n) {
+    const LineRead r = ReadLine(*in.rdbuf(), &line);
+    if (r == LineRead::kEnd) break;
+    const std::string where = path + ":" + std::to_string(n) + ": ";
+    if (r == LineRead::kTooLong) return Bad(where + "line is longer than 16 MiB");
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    Result<std::optional<TaskDef>> t = to_task(line);
+    if (!t.ok()) return Bad(where + t.status().message());
+    if (t->has_value()) out.push_back(std::move(**t));
   }
   return out;
 }
 
-Result<std::vector<TaskDef>> ReadLines(const std::string& path, std::istream& in) {
-  std::vector<TaskDef> out;
-  std::string line;
-  for (size_t n = 1; std::getline(in, line); ++n) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.size() > kMaxLineBytes)
-      return Bad(path + ":" + std::to_string(n) + ": line is longer than 16 MiB");
-    if (line.empty()) continue;
-    TaskDef t;
-    t.payload = line;
-    out.push_back(std::move(t));
-  }
-  return out;
+// Every pool a request may run in takes payloads up to this size (msgpack).
+const size_t kMaxPayloadBytes = PoolOptions{}.max_payload;
+
+// A payload larger than a pool takes is refused here, before anything runs.
+// msgpack is at most 9 bytes per 3 characters of JSON ("1.5" is a double),
+// so only lines longer than a third of the limit need the encoding.
+Status CheckPayloadSize(const TaskDef& t, size_t line_bytes) {
+  if (line_bytes <= kMaxPayloadBytes / 3) return Status::Ok();
+  const size_t n = JsonToPayload(t.payload).size();
+  if (n <= kMaxPayloadBytes) return Status::Ok();
+  return Bad("payload is " + std::to_string(n) + " bytes as msgpack; a task carries at most " +
+             std::to_string(kMaxPayloadBytes));
+}
+
+Result<std::optional<TaskDef>> JsonLineTask(const std::string& line) {
+  if (line.find_first_not_of(" \t") == std::string::npos) return std::optional<TaskDef>{};
+  auto t = ParseTaskLine(line);
+  if (!t.ok()) return t.status();
+  if (Status s = CheckPayloadSize(*t, line.size()); !s.ok()) return s;
+  return std::optional<TaskDef>(std::move(*t));
+}
+
+Result<std::optional<TaskDef>> TextLineTask(const std::string& line) {
+  if (line.empty()) return std::optional<TaskDef>{};
+  TaskDef t;
+  t.payload = line;
+  if (Status s = CheckPayloadSize(t, line.size()); !s.ok()) return s;
+  return std::optional<TaskDef>(std::move(t));
 }
 
 Result<std::vector<TaskDef>> ReadFiles(const std::string& dir) {
@@ -158,6 +196,13 @@ Result<TaskDef> ParseTaskLine(const std::string& line) {
   return t;
 }
 
+Result<std::vector<TaskDef>> ReadRequestStream(const std::string& name, std::istream& in,
+                                               SplitMode mode) {
+  if (mode == SplitMode::kFiles) return Bad(name + ": split 'files' needs a directory");
+  return mode == SplitMode::kJsonLines ? ReadTaskLines(name, in, JsonLineTask)
+                                       : ReadTaskLines(name, in, TextLineTask);
+}
+
 Result<std::vector<TaskDef>> ReadRequest(const std::string& path, SplitMode mode) {
   struct stat st {};
   if (stat(path.c_str(), &st) != 0) return Bad(path + ": no such file or directory");
@@ -170,7 +215,7 @@ Result<std::vector<TaskDef>> ReadRequest(const std::string& path, SplitMode mode
       return Bad(path + ": is a directory (use --split files)");
     std::ifstream in(path, std::ios::binary);
     if (!in) return Bad(path + ": cannot open for reading");
-    tasks = mode == SplitMode::kJsonLines ? ReadJsonLines(path, in) : ReadLines(path, in);
+    tasks = ReadRequestStream(path, in, mode);
   }
   if (tasks.ok() && tasks->empty()) return Bad(path + ": holds no tasks");
   return tasks;

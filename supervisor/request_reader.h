@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <istream>
 #include <optional>
 #include <string>
 #include <vector>
@@ -35,6 +36,10 @@ struct TaskDef {
 // files: each regular file of the directory (sorted by name, not recursive)
 //        is a task whose payload is {"path": "<absolute path>"}.
 Result<std::vector<TaskDef>> ReadRequest(const std::string& path, SplitMode mode);
+
+// The jsonl or lines split of a stream; name prefixes error messages.
+Result<std::vector<TaskDef>> ReadRequestStream(const std::string& name, std::istream& in,
+                                               SplitMode mode);
 
 // Parses one jsonl line; exposed for tests and fuzzing.
 Result<TaskDef> ParseTaskLine(const std::string& line);

@@ -31,7 +31,8 @@ struct Pipe {
 };
 
 std::string StdinText(const nlohmann::json& payload) {
-  return payload.is_string() ? payload.get<std::string>() : payload.dump();
+  return payload.is_string() ? payload.get<std::string>()
+                            : payload.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 nlohmann::json ResultOf(const std::string& out) {

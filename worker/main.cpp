@@ -41,6 +41,13 @@ int main(int argc, char** argv) {
        "trace, debug, info, warn, error, off");
   po::variables_map vm;
   if (auto rc = slate::ParseCommandLine("slate-worker", argc, argv, opts, nullptr, &vm)) return *rc;
+  if (auto rc = slate::CheckRanges("slate-worker", vm,
+                                   {{"max-output", 1, 1u << 30},
+                                    {"timeout-ms", 0, 86'400'000},
+                                    {"lease-ms", 100, 86'400'000},
+                                    {"heartbeat-ms", 10, 60'000},
+                                    {"drain-ms", 0, 3'600'000}}))
+    return *rc;
   if (!vm.count("handler") || vm["handler"].defaulted()) {
     if (!cfg.handler.exec_command.empty()) cfg.handler.name = "exec";
   }

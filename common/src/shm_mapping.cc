@@ -3,6 +3,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstdlib>
+#include <vector>
+
 #include <boost/interprocess/exceptions.hpp>
 
 #include "slate/internal/region_fault.h"
@@ -29,18 +33,40 @@ Status FromBoost(const std::string& pool, const char* doing,
   }
 }
 
+bool InOurGroups(gid_t gid) {
+  if (gid == getegid()) return true;
+  const int n = getgroups(0, nullptr);
+  if (n <= 0) return false;
+  std::vector<gid_t> groups(static_cast<size_t>(n));
+  const int got = getgroups(n, groups.data());
+  return std::find(groups.begin(), groups.begin() + std::max(got, 0), gid) !=
+         groups.begin() + std::max(got, 0);
+}
+
+// Another user's pool may be joined only in group mode, on purpose: the
+// region is exactly 0660, its group is one of ours, and SLATE_TRUST_GROUP=1.
+bool TrustsGroupPool(const struct stat& st) {
+  const char* trust = std::getenv("SLATE_TRUST_GROUP");
+  return trust != nullptr && std::string(trust) == "1" && (st.st_mode & 0777) == 0660 &&
+         InOurGroups(st.st_gid);
+}
+
 // Refuses a region this user must not trust or cannot use.
 Status CheckOwnerAndMode(const std::string& pool, int fd, uint64_t* size) {
   struct stat st {};
   if (fstat(fd, &st) != 0)
     return {StatusCode::kIoError, Quote(pool) + ": cannot stat the region"};
-  if (st.st_uid != geteuid())
-    return {StatusCode::kPermissionDenied,
-            Quote(pool) + ": owned by uid " + std::to_string(st.st_uid) +
-                ", not by this user (uid " + std::to_string(geteuid()) + ")"};
   if (st.st_mode & S_IWOTH)
     return {StatusCode::kPermissionDenied,
             Quote(pool) + ": region is world-writable; refusing to trust it"};
+  if (st.st_uid != geteuid() && !TrustsGroupPool(st)) {
+    std::string why = Quote(pool) + ": owned by uid " + std::to_string(st.st_uid) +
+                      ", not by this user (uid " + std::to_string(geteuid()) + ")";
+    if ((st.st_mode & 0777) == 0660 && InOurGroups(st.st_gid))
+      why += "; it is a group-mode pool of one of your groups: set SLATE_TRUST_GROUP=1 "
+             "to join it";
+    return {StatusCode::kPermissionDenied, why};
+  }
   *size = static_cast<uint64_t>(st.st_size);
   return Status::Ok();
 }

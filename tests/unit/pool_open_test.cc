@@ -1,4 +1,6 @@
 #include <fcntl.h>
+#include <sys/wait.h>
+
 #include <gtest/gtest.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -160,6 +162,33 @@ TEST(PoolOpenTest, RefusesARegionOwnedByAnotherUser) {
   auto r = Pool::Open(sut.name());
   EXPECT_EQ(r.status().code(), StatusCode::kPermissionDenied);
   EXPECT_NE(r.status().message().find("owned by uid 12345"), std::string::npos);
+}
+
+// Group mode: a member of the pool's group with another uid joins a 0660
+// pool only when it says so (SLATE_TRUST_GROUP=1), and never a 0600 one.
+TEST(PoolOpenTest, GroupModePoolIsJoinedByAnotherUserOnlyWhenTrusted) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to act as another user";
+  PoolOptions group = SmallOptions("grp");
+  group.mode = 0660;
+  ScopedPool shared(group);
+  ScopedPool private_pool("grp-private");
+  auto attempt = [&](const std::string& name, const char* trust) {
+    return testing::WaitChild(testing::ForkChild([&, trust] {
+      if (trust != nullptr) setenv("SLATE_TRUST_GROUP", trust, 1); else unsetenv("SLATE_TRUST_GROUP");
+      // Same group as the creator (root's), another user.
+      if (setgid(0) != 0 || setuid(12345) != 0) return 10;
+      auto p = Pool::Open(name);
+      if (p.ok()) return (*p)->Write(testing::MakeEntry("notes")).ok() ? 0 : 11;
+      if (p.status().code() != StatusCode::kPermissionDenied) return 12;
+      return p.status().message().find("SLATE_TRUST_GROUP") != std::string::npos ? 21 : 20;
+    }));
+  };
+  auto code = [](int status) { return WIFEXITED(status) ? WEXITSTATUS(status) : -1; };
+  EXPECT_EQ(code(attempt(shared.name(), nullptr)), 21);  // refused, says how to join
+  EXPECT_EQ(code(attempt(shared.name(), "0")), 21);
+  EXPECT_EQ(code(attempt(shared.name(), "1")), 0);   // joined, and wrote
+  EXPECT_EQ(code(attempt(private_pool.name(), "1")), 20);  // 0600: never
+  EXPECT_EQ(shared->Stats()->entries, 1u);
 }
 
 TEST(PoolOpenTest, RefusesAWorldWritableRegion) {

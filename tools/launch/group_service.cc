@@ -245,6 +245,7 @@ int StartService(const ServiceOptions& o) {
   po.name = o.pool;
   po.slot_capacity = o.slots;
   po.data_bytes = std::max<uint64_t>(64ull << 20, uint64_t{o.slots} * 512);
+  po.mode = o.group_mode ? 0660 : 0600;
   auto pool = Pool::Create(po);
   if (!pool.ok()) return Fail(pool.status().message(), 2);
   const std::string dir = RuntimeDir(o.pool);

@@ -46,6 +46,8 @@ int Service(const std::string& command, int argc, char** argv) {
         ("max-retries", po::value(&o.max_retries)->default_value(2), "retries per task")
         ("max-pending", po::value(&o.max_pending)->default_value(2), "tasks queued per worker")
         ("slots", po::value(&o.slots)->default_value(262144), "pool entry slots")
+        ("group-mode", po::bool_switch(&o.group_mode),
+         "pool mode 0660: members of your group may join it with SLATE_TRUST_GROUP=1")
         ("max-restarts", po::value(&o.max_restarts)->default_value(10), "restart budget ...")
         ("restart-window-s", po::value(&o.restart_window_s)->default_value(60), "... per window")
         ("member-log-level", po::value(&o.log_level)->default_value("info"), "members' log level");
@@ -117,6 +119,8 @@ int Run(int argc, char** argv) {
       ("max-retries", po::value(&o.max_retries)->default_value(2), "retries per task")
       ("max-pending", po::value(&o.max_pending)->default_value(2), "tasks queued per worker")
       ("slots", po::value(&o.slots)->default_value(0), "pool entry slots (0: sized to INPUT)")
+      ("group-mode", po::bool_switch(&o.group_mode),
+       "pool mode 0660: members of your group may join it with SLATE_TRUST_GROUP=1")
       ("no-worker-timeout-ms", po::value(&o.no_worker_timeout_ms)->default_value(30000),
        "dead-letter a task no live worker can take after this long")
       ("max-restarts", po::value(&o.max_restarts)->default_value(10),
@@ -138,6 +142,14 @@ int Run(int argc, char** argv) {
   pos.add("input", 1);
   po::variables_map vm;
   if (auto rc = slate::ParseCommandLine("slate-launch run", argc, argv, opts, &pos, &vm)) return *rc;
+  if (auto rc = slate::CheckRanges("slate-launch run", vm,
+                                   {{"max-retries", 0, 255},
+                                    {"max-pending", 1, 1024},
+                                    {"no-worker-timeout-ms", 1, 86'400'000},
+                                    {"lease-ms", 100, 86'400'000},
+                                    {"hung-after-ms", 100, 86'400'000},
+                                    {"restart-window-s", 1, 86'400}}))
+    return *rc;
   if (o.input.empty()) {
     std::cerr << "slate-launch run: missing INPUT (see --help)\n";
     return 2;
@@ -153,9 +165,13 @@ int Run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) {
+  if (argc < 2) {
+    std::cerr << "slate-launch: a command is needed\n\n" << kUsage;
+    return 2;
+  }
+  if (!std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) {
     std::cout << kUsage;
-    return argc < 2 ? 2 : 0;
+    return 0;
   }
   const std::string command = argv[1];
   if (command == "run") return Run(argc - 1, argv + 1);
