@@ -1,6 +1,8 @@
 // End-to-end: slate-launch runs real groups (supervisor, workers,
 // coordinator as separate processes) over a real pool.
 #include <gtest/gtest.h>
+
+#include <cstdlib>
 #include <signal.h>
 
 #include <fstream>
@@ -326,6 +328,32 @@ TEST_F(GroupTest, ProgressBarShowsOnATerminal) {
     std::this_thread::sleep_for(50ms);
   EXPECT_NE(screen.find("/30 done,"), std::string::npos) << screen;
   EXPECT_NE(screen.find("[#"), std::string::npos) << screen;
+}
+
+// A request of a million lines runs to the end (SLATE_BIG_REQUEST_LINES
+// sets the size: the sanitizer builds run 100k). Every task's result is in
+// the output, in input order.
+TEST_F(GroupTest, MillionLineRequestRunsToTheEnd) {
+  size_t n = 1'000'000;
+  if (const char* env = std::getenv("SLATE_BIG_REQUEST_LINES")) n = std::stoul(env);
+  std::string text;
+  text.reserve(n * 20);
+  for (size_t i = 0; i < n; ++i) text += "{\"payload\": " + std::to_string(i) + "}\n";
+  const auto r = Launch({"--workers", "2", "--max-pending", "64", WriteTempFile("big.jsonl", text)},
+                        nullptr, 600000);
+  ASSERT_EQ(r.exit_code, 0) << r.err.substr(0, 2000);
+  const std::string summary = std::to_string(n) + " tasks, " + std::to_string(n) + " done";
+  EXPECT_NE(r.err.find(summary), std::string::npos) << r.err.substr(0, 2000);
+  // Spot checks without parsing 200 MB of JSON: the last result, in order.
+  const std::string last = "\"result\": " + std::to_string(n - 1) + ",";
+  const size_t at = r.out.rfind("\"result\": ");
+  ASSERT_NE(at, std::string::npos);
+  EXPECT_EQ(r.out.compare(at, last.size(), last), 0) << r.out.substr(at, 80);
+  size_t done = 0;
+  for (size_t p = r.out.find("\"status\": \"done\""); p != std::string::npos;
+       p = r.out.find("\"status\": \"done\"", p + 1))
+    ++done;
+  EXPECT_EQ(done, n);
 }
 
 }  // namespace
