@@ -107,7 +107,8 @@ Result<std::unique_ptr<Pool>> Pool::Create(const PoolOptions& options) {
   auto geo = ComputeGeometry(options);
   if (!geo.ok())
     return PoolError(options.name, geo.status().code(), geo.status().message());
-  auto map = ShmMapping::Create(options.name, geo->region_bytes, options.mode);
+  auto map = ShmMapping::Create(options.name, geo->region_bytes, options.mode,
+                                options.remove_if_lost);
   if (!map.ok()) return map.status();
   const Region r((*map)->data(), *geo);
   if (Status s = InitRobustMutex(&r.header().mutex); !s.ok()) {

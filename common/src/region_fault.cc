@@ -9,6 +9,7 @@
 #include <cstring>
 #include <mutex>
 
+#include "slate/pool_options.h"
 #include "slate/process_setup.h"
 
 namespace slate::internal {
@@ -23,6 +24,7 @@ struct RegionRow {
   std::atomic<uintptr_t> base{0};
   std::atomic<size_t> bytes{0};
   char pool[80] = {};
+  char unlink_path[96] = {};  // "" unless remove_if_lost
 };
 RegionRow g_rows[kMaxRegions];
 std::mutex g_table_mu;
@@ -45,6 +47,7 @@ void OnSigbus(int sig, siginfo_t* info, void*) {
     const size_t bytes = row.bytes.load(std::memory_order_acquire);
     const uintptr_t base = row.base.load(std::memory_order_relaxed);
     if (bytes == 0 || addr < base || addr - base >= bytes) continue;
+    if (row.unlink_path[0] != '\0') unlink(row.unlink_path);  // async-signal-safe
     WriteStr("slate: pool '");
     WriteStr(row.pool);
     WriteStr("': the region's file was shrunk under this process (another "
@@ -66,7 +69,8 @@ void Install() {
 
 }  // namespace
 
-int RegisterRegion(const void* base, size_t bytes, const std::string& pool) {
+int RegisterRegion(const void* base, size_t bytes, const std::string& pool,
+                   bool remove_if_lost) {
   std::call_once(g_install_once, Install);
   std::lock_guard<std::mutex> lock(g_table_mu);
   for (int i = 0; i < kMaxRegions; ++i) {
@@ -75,6 +79,10 @@ int RegisterRegion(const void* base, size_t bytes, const std::string& pool) {
     const size_t n = std::min(pool.size(), sizeof row.pool - 1);
     std::memcpy(row.pool, pool.data(), n);
     row.pool[n] = '\0';
+    const std::string path = remove_if_lost ? "/dev/shm/" + ShmNameFor(pool) : "";
+    const size_t m = std::min(path.size(), sizeof row.unlink_path - 1);
+    std::memcpy(row.unlink_path, path.data(), m);
+    row.unlink_path[m] = '\0';
     row.base.store(reinterpret_cast<uintptr_t>(base), std::memory_order_relaxed);
     row.bytes.store(bytes, std::memory_order_release);
     return i;

@@ -75,7 +75,8 @@ Status CheckOwnerAndMode(const std::string& pool, int fd, uint64_t* size) {
 
 Result<std::unique_ptr<ShmMapping>> ShmMapping::Create(const std::string& pool,
                                                        uint64_t bytes,
-                                                       uint32_t mode) {
+                                                       uint32_t mode,
+                                                       bool remove_if_lost) {
   std::unique_ptr<ShmMapping> m(new ShmMapping());
   const std::string name = ShmNameFor(pool);
   try {
@@ -88,7 +89,7 @@ Result<std::unique_ptr<ShmMapping>> ShmMapping::Create(const std::string& pool,
   try {
     m->shm_.truncate(static_cast<bip::offset_t>(bytes));
     m->region_ = bip::mapped_region(m->shm_, bip::read_write);
-    m->fault_handle_ = RegisterRegion(m->data(), m->size(), pool);
+    m->fault_handle_ = RegisterRegion(m->data(), m->size(), pool, remove_if_lost);
   } catch (const bip::interprocess_exception& e) {
     bip::shared_memory_object::remove(name.c_str());
     return FromBoost(pool, "cannot size or map the region", e);

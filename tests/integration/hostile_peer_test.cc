@@ -96,6 +96,27 @@ TEST(HostilePeerTest, WriterTouchingTheLostPartStopsWithAClearError) {
   EXPECT_NE(c.err.find("shrunk"), std::string::npos) << c.err;
 }
 
+// The group's owner (slate-launch) creates with remove_if_lost: its fault
+// on a shrunk region also removes the lost pool's name.
+TEST(HostilePeerTest, OwnerFaultingOnAShrunkRegionRemovesItsName) {
+  const std::string name = testing::UniquePoolName("shrink-owner");
+  auto c = RunCapturingStderr([&] {
+    PoolOptions o = testing::SmallOptions("unused");
+    o.name = name;
+    o.remove_if_lost = true;
+    auto p = Pool::Create(o);
+    if (!p.ok()) return 10;
+    const int fd = shm_open(("/" + ShmNameFor(name)).c_str(), O_RDWR, 0);
+    if (fd < 0 || ftruncate(fd, 4096) != 0) return 11;
+    for (int i = 0; i < 10; ++i) (void)(*p)->Write(MakeEntry("notes"));
+    return 12;
+  });
+  ASSERT_TRUE(WIFEXITED(c.status)) << "died of signal " << WTERMSIG(c.status);
+  EXPECT_EQ(WEXITSTATUS(c.status), kExitRegionLost) << c.err;
+  EXPECT_FALSE(Pool::Exists(name));
+  (void)Pool::Remove(name);
+}
+
 TEST(HostilePeerTest, SigbusOutsideAnyPoolKeepsItsDefaultAction) {
   testing::ScopedPool sut("shrink-other");  // installs the handler
   const pid_t pid = ForkChild([] {

@@ -158,6 +158,7 @@ int RunGroup(const RunOptions& o) {
                              : std::max<uint32_t>(65536, static_cast<uint32_t>(*tasks * 4 + 1024));
   po.data_bytes = std::max<uint64_t>(64ull << 20, uint64_t{po.slot_capacity} * 512);
   po.mode = o.group_mode ? 0660 : 0600;
+  po.remove_if_lost = true;
   auto pool = Pool::Create(po);
   if (!pool.ok()) {
     std::string msg = pool.status().message();

@@ -22,6 +22,10 @@ struct PoolOptions {
   uint32_t agent_capacity = 64;
   // File mode of the region: 0600, or 0660 when a group shares a pool.
   uint32_t mode = 0600;
+  // For a group's owner (slate-launch): if this process faults on a region
+  // another process shrank, remove the pool's name before exiting, so the
+  // lost pool does not outlive the group. Not stored in the region.
+  bool remove_if_lost = false;
 };
 
 // Validates a pool name; the message says what is wrong with it.

@@ -17,7 +17,10 @@ namespace slate::internal {
 // Registers [base, base + bytes) as pool `pool`'s mapping; returns a handle
 // for UnregisterRegion, or -1 when the (fixed, 64-entry) table is full, in
 // which case the mapping is simply not guarded.
-int RegisterRegion(const void* base, size_t bytes, const std::string& pool);
+// With remove_if_lost, the handler also unlinks the pool's name (the group's
+// owner does: the pool is lost, and nobody else would remove it).
+int RegisterRegion(const void* base, size_t bytes, const std::string& pool,
+                   bool remove_if_lost = false);
 void UnregisterRegion(int handle);
 
 }  // namespace slate::internal

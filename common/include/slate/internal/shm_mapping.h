@@ -21,7 +21,8 @@ class ShmMapping {
  public:
   static Result<std::unique_ptr<ShmMapping>> Create(const std::string& pool,
                                                     uint64_t bytes,
-                                                    uint32_t mode);
+                                                    uint32_t mode,
+                                                    bool remove_if_lost = false);
   static Result<std::unique_ptr<ShmMapping>> Open(const std::string& pool,
                                                   bool read_only);
   // Removes the name; mappings stay valid until unmapped.

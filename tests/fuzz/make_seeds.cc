@@ -1,0 +1,114 @@
+// Writes the region fuzzer's seed images: real pools, small enough for the
+// fuzzer to mutate, holding entries of every kind (tasks in each state,
+// results, errors, kept entries, agents), one of them caught mid-transaction.
+// Usage: fuzz-make-seeds DIR
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "slate/internal/pool_impl.h"
+#include "slate/json_payload.h"
+#include "slate/pool.h"
+
+namespace {
+
+using namespace std::chrono_literals;
+
+void Die(const std::string& what) {
+  std::fprintf(stderr, "fuzz-make-seeds: %s\n", what.c_str());
+  std::exit(1);
+}
+
+template <typename T>
+T Must(slate::Result<T> r, const char* what) {
+  if (!r.ok()) Die(std::string(what) + ": " + r.status().message());
+  return std::move(r).value();
+}
+
+void MustOk(const slate::Status& s, const char* what) {
+  if (!s.ok()) Die(std::string(what) + ": " + s.message());
+}
+
+std::vector<uint8_t> RegionBytes(const std::string& pool) {
+  const std::string shm = "/" + slate::ShmNameFor(pool);
+  const int fd = shm_open(shm.c_str(), O_RDONLY, 0);
+  if (fd < 0) Die("cannot open " + shm);
+  struct stat st {};
+  fstat(fd, &st);
+  std::vector<uint8_t> bytes(static_cast<size_t>(st.st_size));
+  if (pread(fd, bytes.data(), bytes.size(), 0) != st.st_size) Die("short read");
+  close(fd);
+  return bytes;
+}
+
+void Save(const std::string& path, const std::vector<uint8_t>& bytes) {
+  std::ofstream out(path, std::ios::binary);
+  out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  if (!out) Die("cannot write " + path);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 2) Die("usage: fuzz-make-seeds DIR");
+  const std::string dir = argv[1];
+  const std::string name = "fuzz-seed-" + std::to_string(getpid());
+  slate::PoolOptions o;
+  o.name = name;
+  o.slot_capacity = 16;
+  o.data_bytes = 4096;
+  o.agent_capacity = 2;
+  o.max_payload = 512;
+  auto pool = Must(slate::Pool::Create(o), "create");
+  Save(dir + "/empty.pool", RegionBytes(name));
+
+  auto sup = Must(pool->RegisterAgent({"sup", {}, 0, slate::AgentRole::kSupervisor}), "register");
+  auto wrk = Must(pool->RegisterAgent({"w1", {"gpu"}, 0, slate::AgentRole::kWorker}), "register");
+  for (int i = 0; i < 4; ++i) {
+    slate::TaskSpec t;
+    t.entry.author = "sup";
+    t.entry.payload = slate::JsonToPayload({{"n", i}, {"text", "task"}});
+    t.entry.tags = {"req:1", "i:" + std::to_string(i)};
+    t.assignee = i % 2 == 0 ? wrk : slate::kSharedQueue;
+    t.priority = i - 2;
+    t.requires_cap = i == 3 ? "gpu" : "";
+    (void)Must(pool->PostTask(t), "post");
+  }
+  auto claim = Must(pool->ClaimNext(wrk, 5s), "claim");
+  if (claim) {
+    slate::TaskResult res;
+    res.payload = slate::JsonToPayload({{"ok", true}});
+    (void)Must(pool->Complete(claim->task.id, claim->task.epoch, res, wrk), "complete");
+  }
+  (void)Must(pool->ClaimNext(wrk, 5s), "claim");  // left running
+  (void)sup;
+  slate::NewEntry keep;
+  keep.segment = "notes";
+  keep.author = "sup";
+  keep.tags = {"a", "b"};
+  keep.importance = 0.75f;
+  keep.keep = true;
+  keep.payload = slate::JsonToPayload(nlohmann::json::array({1, 2.5, "three", nullptr}));
+  (void)Must(pool->Write(keep), "write");
+  Save(dir + "/busy.pool", RegionBytes(name));
+
+  // The same pool as a reader finds it when a writer died mid-transaction:
+  // change_seq odd, one journal record naming a slot.
+  auto torn = RegionBytes(name);
+  auto* h = reinterpret_cast<slate::internal::Header*>(torn.data());
+  h->change_seq.store(h->change_seq.load() | 1);
+  h->journal.rec[0].offset = h->geo.off_slots;
+  h->journal.rec[0].length = 128;
+  h->journal.count.store(1);
+  Save(dir + "/torn.pool", torn);
+  pool.reset();
+  MustOk(slate::Pool::Remove(name), "remove");
+  return 0;
+}
