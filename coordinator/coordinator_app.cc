@@ -60,7 +60,7 @@ class Watch {
     if (auto w = pool_.Write(e); !w.ok())
       spdlog::warn("cannot flag {}: {}", kind, w.status().message());
     else
-      spdlog::warn("flagged {}: {}", kind, detail.dump());
+      spdlog::warn("flagged {}: {}", kind, JsonText(detail));
   }
 
   void ReportProgress() {

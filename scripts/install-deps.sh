@@ -13,6 +13,11 @@ PACKAGES=(
   libncurses-dev tmux curl
 )
 
+# --hardening: also what the sanitizer and fuzzing builds need (CI only).
+if [ "${1:-}" = "--hardening" ]; then
+  PACKAGES+=(clang libclang-rt-14-dev)
+fi
+
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

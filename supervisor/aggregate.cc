@@ -48,7 +48,7 @@ void ErrorsOf(Pool& pool, TaskId id, json* failures, std::string* dead_reason,
 }  // namespace
 
 std::string DumpJson(const nlohmann::ordered_json& j, int indent) {
-  return j.dump(indent, ' ', false, json::error_handler_t::replace);
+  return JsonText(j, indent);
 }
 
 Result<Aggregate> BuildAggregate(Pool& pool, const RequestRecord& req, int64_t wall_ns) {

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
@@ -29,15 +30,33 @@ bool IsCapName(const std::string& s) {
   });
 }
 
+// Deadlines are times from 1970 to the end of year 9999 (and so fit int64_t
+// nanoseconds, which end in 2262: later ones are clamped to that).
+constexpr int64_t kMaxDeadlineMs = 253'402'300'799'999;  // 9999-12-31T23:59:59.999Z
+constexpr int64_t kMaxNs = INT64_MAX / 1'000'000 * 1'000'000;
+
+int64_t MsToNs(int64_t ms) {
+  return ms > kMaxNs / 1'000'000 ? kMaxNs : ms * 1'000'000;
+}
+
 Result<int64_t> ParseDeadline(const json& v) {
-  if (v.is_number_integer()) return v.get<int64_t>() * 1'000'000;
+  if (v.is_number_integer()) {
+    if (v.is_number_unsigned() ? v.get<uint64_t>() > uint64_t{kMaxDeadlineMs}
+                               : v.get<int64_t>() < 0 || v.get<int64_t>() > kMaxDeadlineMs)
+      return Bad("\"deadline\" in Unix milliseconds must be in [0, " +
+                 std::to_string(kMaxDeadlineMs) + "]");
+    return MsToNs(v.get<int64_t>());
+  }
   if (!v.is_string()) return Bad("\"deadline\" must be an RFC 3339 UTC time or Unix milliseconds");
   const std::string s = v;
   std::tm tm{};
   const char* end = strptime(s.c_str(), "%Y-%m-%dT%H:%M:%SZ", &tm);
   if (end == nullptr || *end != '\0')
     return Bad("\"deadline\" '" + s + "' is not of the form 2026-11-21T18:00:00Z");
-  return int64_t{timegm(&tm)} * 1'000'000'000;
+  const int64_t secs = timegm(&tm);
+  if (tm.tm_year + 1900 < 1970 || tm.tm_year + 1900 > 9999 || secs < 0)
+    return Bad("\"deadline\" '" + s + "' must be between 1970 and 9999");
+  return MsToNs(secs * 1000);
 }
 
 Result<uint32_t> NonNegative(const json& v, const char* field, uint64_t max) {

@@ -11,6 +11,8 @@
 #include <chrono>
 #include <cstring>
 
+#include "slate/json_payload.h"
+
 extern char** environ;
 
 namespace slate::worker {
@@ -31,8 +33,7 @@ struct Pipe {
 };
 
 std::string StdinText(const nlohmann::json& payload) {
-  return payload.is_string() ? payload.get<std::string>()
-                            : payload.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return payload.is_string() ? payload.get<std::string>() : JsonText(payload);
 }
 
 nlohmann::json ResultOf(const std::string& out) {

@@ -213,8 +213,13 @@ class Checker {
     uint64_t n = 0;
     uint32_t b = r_.header().derived.block_free_head;
     const uint64_t expect = r_.header().derived.blocks_free;
+    if (expect > r_.geo().block_count) {
+      Bad("free block count " + std::to_string(expect) + " exceeds the arena (" +
+          std::to_string(r_.geo().block_count) + ")");
+      return;
+    }
     for (; n < expect; ++n) {
-      if (!r_.ValidBlock(b) || used_[b] == 1) {
+      if (!r_.ValidBlock(b) || used_[b] != 0) {  // outside, in use, or a cycle
         Bad("block free list is broken at block " + std::to_string(b));
         return;
       }

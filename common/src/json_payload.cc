@@ -16,4 +16,12 @@ std::vector<uint8_t> JsonToPayload(const nlohmann::json& value) {
   return nlohmann::json::to_msgpack(value);
 }
 
+std::string JsonText(const nlohmann::json& value, int indent) {
+  return value.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::string JsonText(const nlohmann::ordered_json& value, int indent) {
+  return value.dump(indent, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+}
+
 }  // namespace slate

@@ -51,7 +51,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   e.author = "fuzzer";
   e.payload.assign(data, data + size);
   (void)slate::EntryTableRow(e);
-  (void)slate::EntryToJson(e).dump(-1, ' ', false,
-                                   nlohmann::json::error_handler_t::replace);
+  (void)slate::JsonText(slate::EntryToJson(e));
   return 0;
 }

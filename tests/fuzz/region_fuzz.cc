@@ -18,13 +18,15 @@
 #include "slate/dump.h"
 #include "slate/group_snapshot.h"
 #include "slate/internal/pool_impl.h"
+#include "slate/json_payload.h"
 #include "slate/pool.h"
 
 namespace {
 
+// Never destroyed: the atexit hook below may run after static destructors.
 const std::string& FuzzPoolName() {
-  static const std::string name = "fuzz-region-" + std::to_string(getpid());
-  return name;
+  static const auto* name = new std::string("fuzz-region-" + std::to_string(getpid()));
+  return *name;
 }
 
 void RemoveFuzzPool() { (void)slate::Pool::Remove(FuzzPoolName()); }
@@ -65,7 +67,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto agents = p.ListAgents(std::chrono::seconds(5));
   if (stats.ok() && agents.ok()) {
     (void)slate::FormatStats(*stats, *agents);
-    (void)slate::StatsToJson(*stats, *agents).dump();
+    (void)slate::JsonText(slate::StatsToJson(*stats, *agents));
   }
   (void)p.Check();
   slate::Query all;
@@ -73,12 +75,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (auto found = p.Find(all); found.ok()) {
     for (const auto& e : *found) {
       (void)slate::EntryTableRow(e);
-      (void)slate::EntryToJson(e).dump(-1, ' ', false,
-                                       nlohmann::json::error_handler_t::replace);
+      (void)slate::JsonText(slate::EntryToJson(e));
     }
   }
   if (auto snap = slate::TakeGroupSnapshot(p); snap.ok())
-    (void)slate::SnapshotToJson(*snap).dump(-1, ' ', false,
-                                            nlohmann::json::error_handler_t::replace);
+    (void)slate::JsonText(slate::SnapshotToJson(*snap), 2);
   return 0;
 }

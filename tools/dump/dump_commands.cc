@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "slate/dump.h"
+#include "slate/json_payload.h"
 #include "slate/process_setup.h"
 
 namespace slate::dump {
@@ -25,7 +26,7 @@ int StatsCommand::Run(Pool& pool) {
   auto agents = pool.ListAgents(std::chrono::seconds(5));
   if (!agents.ok()) return Fail(agents.status());
   if (format_ == Format::kJsonLines)
-    std::cout << StatsToJson(*stats, *agents).dump() << "\n";
+    std::cout << JsonText(StatsToJson(*stats, *agents)) << "\n";
   else
     std::cout << FormatStats(*stats, *agents);
   return 0;
@@ -47,8 +48,7 @@ int CheckCommand::Run(Pool& pool) {
 void ListCommand::Print(const std::vector<Entry>& entries) const {
   for (const Entry& e : entries) {
     if (options_.format == Format::kJsonLines)
-      std::cout << EntryToJson(e).dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace)
-                << "\n";
+      std::cout << JsonText(EntryToJson(e)) << "\n";
     else
       std::cout << EntryTableRow(e) << "\n";
   }

@@ -10,6 +10,7 @@
 #include "render.h"
 #include "slate/clock.h"
 #include "slate/group_snapshot.h"
+#include "slate/json_payload.h"
 #include "slate/pool.h"
 #include "slate/process_setup.h"
 
@@ -54,7 +55,7 @@ int MonitorApp::Run() {
     return 1;
   }
   if (config_.mode == MonitorMode::kJson) {
-    std::cout << SnapshotToJson(*snap).dump(2) << "\n";
+    std::cout << JsonText(SnapshotToJson(*snap), 2) << "\n";
     return 0;
   }
   for (const auto& line : RenderScreen(*snap, std::vector<double>(60, 0.0), {80, 1000, false, false}))

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <span>
+#include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -16,5 +17,10 @@ namespace slate {
 // an exception.
 Result<nlohmann::json> PayloadToJson(std::span<const uint8_t> payload);
 std::vector<uint8_t> JsonToPayload(const nlohmann::json& value);
+
+// JSON as text for output. Strings read from a pool may hold invalid UTF-8
+// (a peer wrote them): they are rendered with U+FFFD, never thrown about.
+std::string JsonText(const nlohmann::json& value, int indent = -1);
+std::string JsonText(const nlohmann::ordered_json& value, int indent = -1);
 
 }  // namespace slate
