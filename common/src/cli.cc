@@ -30,11 +30,12 @@ void RefuseNegativeUnsigned(const po::options_description& options,
                              IsA<unsigned long>(s) || IsA<unsigned long long>(s) ||
                              IsA<std::vector<unsigned>>(s);
     if (!is_unsigned) continue;
-    for (const std::string& v : opt.value)
-      if (!v.empty() && v.find_first_not_of(" \t") != std::string::npos &&
-          v[v.find_first_not_of(" \t")] == '-')
+    for (const std::string& v : opt.value) {
+      const size_t first = v.find_first_not_of(" \t");
+      if (first != std::string::npos && v[first] == '-')
         throw po::error("the argument ('" + v + "') for option '--" + opt.string_key +
                         "' must not be negative");
+    }
   }
 }
 

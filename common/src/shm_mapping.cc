@@ -38,17 +38,20 @@ bool InOurGroups(gid_t gid) {
   const int n = getgroups(0, nullptr);
   if (n <= 0) return false;
   std::vector<gid_t> groups(static_cast<size_t>(n));
-  const int got = getgroups(n, groups.data());
-  return std::find(groups.begin(), groups.begin() + std::max(got, 0), gid) !=
-         groups.begin() + std::max(got, 0);
+  groups.resize(static_cast<size_t>(std::max(getgroups(n, groups.data()), 0)));
+  return std::find(groups.begin(), groups.end(), gid) != groups.end();
 }
 
-// Another user's pool may be joined only in group mode, on purpose: the
-// region is exactly 0660, its group is one of ours, and SLATE_TRUST_GROUP=1.
+// A group-mode pool of one of our groups: exactly 0660, its group ours.
+bool IsGroupPoolOfOurs(const struct stat& st) {
+  return (st.st_mode & 0777) == 0660 && InOurGroups(st.st_gid);
+}
+
+// Another user's pool may be joined only in group mode, on purpose:
+// SLATE_TRUST_GROUP=1 as well.
 bool TrustsGroupPool(const struct stat& st) {
   const char* trust = std::getenv("SLATE_TRUST_GROUP");
-  return trust != nullptr && std::string(trust) == "1" && (st.st_mode & 0777) == 0660 &&
-         InOurGroups(st.st_gid);
+  return trust != nullptr && std::string(trust) == "1" && IsGroupPoolOfOurs(st);
 }
 
 // Refuses a region this user must not trust or cannot use.
@@ -62,7 +65,7 @@ Status CheckOwnerAndMode(const std::string& pool, int fd, uint64_t* size) {
   if (st.st_uid != geteuid() && !TrustsGroupPool(st)) {
     std::string why = Quote(pool) + ": owned by uid " + std::to_string(st.st_uid) +
                       ", not by this user (uid " + std::to_string(geteuid()) + ")";
-    if ((st.st_mode & 0777) == 0660 && InOurGroups(st.st_gid))
+    if (IsGroupPoolOfOurs(st))
       why += "; it is a group-mode pool of one of your groups: set SLATE_TRUST_GROUP=1 "
              "to join it";
     return {StatusCode::kPermissionDenied, why};
