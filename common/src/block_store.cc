@@ -5,14 +5,17 @@
 
 namespace slate::internal {
 
+// Writers follow links through CheckedBlock (RegionCorrupt on a link out
+// of the arena); readers check ValidBlock themselves and return false.
+
 uint32_t BlockStore::Link(uint32_t b) const {
   uint32_t next;
-  std::memcpy(&next, r_.block(b), sizeof next);
+  std::memcpy(&next, r_.CheckedBlock(b, "block link"), sizeof next);
   return next;
 }
 
 void BlockStore::SetLink(uint32_t b, uint32_t next) {
-  std::memcpy(r_.block(b), &next, sizeof next);
+  std::memcpy(r_.CheckedBlock(b, "block link"), &next, sizeof next);
 }
 
 uint32_t BlockStore::BlocksFor(uint32_t data_bytes) const {
@@ -23,6 +26,7 @@ uint32_t BlockStore::Alloc(uint32_t n) {
   Derived& d = r_.header().derived;
   if (n == 0 || d.blocks_free < n) return kNil;
   const uint32_t first = d.block_free_head;
+  r_.CheckedBlock(first, "free block list head");
   uint32_t last = first;
   for (uint32_t i = 1; i < n; ++i) last = Link(last);
   d.block_free_head = d.blocks_free == n ? kNil : Link(last);
@@ -45,7 +49,7 @@ void BlockStore::Write(uint32_t first, std::span<const uint8_t> data) {
   size_t done = 0;
   while (done < data.size()) {
     const size_t n = std::min<size_t>(DataPerBlock(), data.size() - done);
-    std::memcpy(r_.block(b) + kBlockLinkBytes, data.data() + done, n);
+    std::memcpy(r_.CheckedBlock(b, "block link") + kBlockLinkBytes, data.data() + done, n);
     done += n;
     if (done < data.size()) b = Link(b);
   }

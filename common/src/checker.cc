@@ -14,6 +14,7 @@
 #include "slate/internal/id_index.h"
 #include "slate/internal/pool_impl.h"
 #include "slate/internal/segment_list.h"
+#include "slate/internal/slot_seal.h"
 #include "slate/internal/task_queue.h"
 
 namespace slate::internal {
@@ -26,7 +27,19 @@ class Checker {
   explicit Checker(const Region& r)
       : r_(r), used_(r.geo().block_count, 0), owner_(r.geo().slot_capacity, 0) {}
 
+  // Reports, never repairs and never throws: a damaged index is one more
+  // line of the report.
   std::vector<std::string> Run() {
+    try {
+      RunAll();
+    } catch (const RegionCorrupt& e) {
+      Bad(std::string("check stopped: ") + e.what());
+    }
+    return std::move(v_);
+  }
+
+ private:
+  void RunAll() {
     CheckJournal();
     CheckSlots();
     CheckResults();
@@ -38,10 +51,18 @@ class Checker {
     for (uint32_t row = 0; row <= r_.geo().agent_capacity; ++row) CheckQueue(row);
     CheckCounts();
     CheckAgents();
-    return std::move(v_);
   }
 
- private:
+  // IdIndex::Find, with a damaged chain reported rather than thrown.
+  uint32_t Lookup(uint64_t id) {
+    try {
+      return IdIndex(r_).Find(id);
+    } catch (const RegionCorrupt& e) {
+      Bad(std::string("id index: ") + e.what());
+      return kNil;
+    }
+  }
+
   std::string S(uint32_t i) const {
     return "slot " + std::to_string(i) + " (entry " +
            std::to_string(r_.slot(i).id) + ")";
@@ -64,6 +85,15 @@ class Checker {
     const uint64_t next_id = r_.header().counters.next_id;
     for (uint32_t i = 0; i < r_.geo().slot_capacity; ++i) {
       const Slot& s = r_.slot(i);
+      if (!SealHolds(s, i)) {
+        Bad(S(i) + " fails its seal: written outside the protocol");
+        continue;
+      }
+      if (s.state == static_cast<uint8_t>(SlotState::kQuarantined)) {
+        ++quarantined_;
+        Bad("slot " + std::to_string(i) + " is quarantined: the entry it held was damaged");
+        continue;
+      }
       if (s.state != kLive) {
         if (s.state != static_cast<uint8_t>(SlotState::kFree))
           Bad("slot " + std::to_string(i) + " has invalid state " +
@@ -164,7 +194,7 @@ class Checker {
       if (slots.size() > 1)
         Bad("task " + std::to_string(task_id) + " has " +
             std::to_string(slots.size()) + " results");
-      const uint32_t t = IdIndex(r_).Find(task_id);
+      const uint32_t t = Lookup(task_id);
       if (t == kNil) continue;  // the task was evicted after it finished
       const Slot& task = r_.slot(t);
       for (uint32_t res : slots) {
@@ -181,7 +211,7 @@ class Checker {
     for (const auto& [id, i] : ids_) {
       const Slot& s = r_.slot(i);
       if (s.segment != kSegTasks || s.kind.task.result_id == 0) continue;
-      const uint32_t res = IdIndex(r_).Find(s.kind.task.result_id);
+      const uint32_t res = Lookup(s.kind.task.result_id);
       if (res != kNil && (r_.slot(res).segment != kSegResults ||
                           r_.slot(res).kind.result.task_id != id))
         Bad(S(i) + " names result " + std::to_string(s.kind.task.result_id) +
@@ -204,9 +234,10 @@ class Checker {
     }
     const uint64_t live_states = std::count_if(
         owner_.begin(), owner_.end(), [](uint8_t o) { return o != 0; });
-    if (n + live_states != r_.geo().slot_capacity)
+    if (n + live_states + quarantined_ != r_.geo().slot_capacity)
       Bad("free slots (" + std::to_string(n) + ") plus live slots (" +
-          std::to_string(live_states) + ") do not make the capacity");
+          std::to_string(live_states) + ") plus quarantined (" + std::to_string(quarantined_) +
+          ") do not make the capacity");
   }
 
   void CheckFreeBlocks() {
@@ -347,6 +378,9 @@ class Checker {
     const Derived& d = r_.header().derived;
     if (d.entries != live_)
       Bad("entry count " + std::to_string(d.entries) + " != " + std::to_string(live_));
+    if (d.quarantined != quarantined_)
+      Bad("quarantined count " + std::to_string(d.quarantined) + " != " +
+          std::to_string(quarantined_));
     if (d.pinned != pinned_)
       Bad("live-entry count " + std::to_string(d.pinned) + " != " + std::to_string(pinned_));
     for (int s = 1; s < kTaskStateCount; ++s)
@@ -373,7 +407,7 @@ class Checker {
         Bad("agent row " + std::to_string(row) + " has invalid fields");
       if (!names.emplace(name, row).second)
         Bad("agent '" + name + "' is registered twice");
-      const uint32_t e = IdIndex(r_).Find(a.entry_id);
+      const uint32_t e = Lookup(a.entry_id);
       if (e == kNil || r_.slot(e).segment != kSegAgents)
         Bad("agent '" + name + "' has no entry in segment 'agents'");
     }
@@ -387,7 +421,7 @@ class Checker {
   std::vector<uint8_t> owner_;  // per slot: 1 if live and sound
   std::vector<std::pair<uint64_t, uint32_t>> ids_;
   std::map<uint64_t, std::vector<uint32_t>> results_by_task_;
-  uint64_t used_count_ = 0, live_ = 0, pinned_ = 0, evictable_ = 0;
+  uint64_t used_count_ = 0, live_ = 0, pinned_ = 0, evictable_ = 0, quarantined_ = 0;
   uint64_t tasks_[kTaskStateCount] = {};
   uint64_t queued_pending_ = 0, queued_running_ = 0;
 };

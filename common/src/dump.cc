@@ -110,8 +110,9 @@ std::string FormatStats(const PoolStats& st, const std::vector<AgentInfo>& agent
   out += line;
   std::snprintf(line, sizeof line,
                 "next id %" PRIu64 ", commits %" PRIu64 ", evictions %" PRIu64 ", recoveries %" PRIu64
-                ", stale completions %" PRIu64 "\n",
-                st.next_id, st.commits, st.evictions, st.recoveries, st.stale_completions);
+                ", quarantined %" PRIu64 ", stale completions %" PRIu64 "\n",
+                st.next_id, st.commits, st.evictions, st.recoveries, st.quarantined,
+                st.stale_completions);
   out += line;
   out += "\nSEGMENT      ENTRIES      BYTES  EVICTIONS\n";
   for (const auto& s : st.segments) {
@@ -167,6 +168,7 @@ ojson StatsToJson(const PoolStats& st, const std::vector<AgentInfo>& agents) {
           {"commits", st.commits},
           {"evictions", st.evictions},
           {"recoveries", st.recoveries},
+          {"quarantined", st.quarantined},
           {"stale_completions", st.stale_completions},
           {"segments", segs},
           {"tasks", tasks},

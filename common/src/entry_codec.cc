@@ -18,13 +18,13 @@ uint32_t Hash32(std::string_view s) {
   return folded == 0 ? 1 : folded;
 }
 
-uint64_t TagBit(std::string_view tag) {
+uint32_t TagBit(std::string_view tag) {
   const uint32_t h = Hash32(tag);
-  return (1ull << (h & 63)) | (1ull << ((h >> 6) & 63));
+  return (1u << (h & 31)) | (1u << ((h >> 5) & 31));
 }
 
-uint64_t TagBloom(const std::vector<std::string>& tags) {
-  uint64_t bloom = 0;
+uint32_t TagBloom(const std::vector<std::string>& tags) {
+  uint32_t bloom = 0;
   for (const auto& t : tags) bloom |= TagBit(t);
   return bloom;
 }

@@ -1,17 +1,22 @@
 #include "slate/internal/entry_staging.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include "slate/internal/block_store.h"
 #include "slate/internal/pool_impl.h"
 #include "slate/internal/segment_list.h"
+#include "slate/internal/slot_seal.h"
 
 namespace slate::internal {
 
 bool StagedEntries::Stage(const Region& r, uint32_t slot, bool with_payload) {
   if (!r.ValidSlot(slot)) return false;
-  const Slot& s = r.slot(slot);
-  // Read once into locals: checks and uses see the same values.
+  // Read once into a local copy: checks and uses see the same bytes. A
+  // slot whose seal fails is not an entry anyone wrote.
+  Slot s;
+  std::memcpy(&s, &r.slot(slot), sizeof s);
+  if (!SealHolds(s, slot)) return false;
   const uint8_t state = s.state, segment = s.segment;
   const uint32_t data_bytes = s.data_bytes, payload_bytes = s.payload_bytes;
   const uint32_t first = s.first_block;

@@ -2,16 +2,28 @@
 
 namespace slate::internal {
 
+// Members read from the heap array and positions read from slots are
+// checked before use (RegionCorrupt): both are derived, so Rebuild() fixes
+// whatever damage stops an operation here.
+
 bool EvictHeap::Before(uint32_t a, uint32_t b) const {
-  const Slot& x = r_.slot(a);
-  const Slot& y = r_.slot(b);
+  const Slot& x = r_.CheckedSlot(a, "heap member");
+  const Slot& y = r_.CheckedSlot(b, "heap member");
   if (x.importance != y.importance) return x.importance < y.importance;
   return x.id < y.id;
 }
 
 void EvictHeap::Place(uint32_t pos, uint32_t slot) {
   r_.heap()[pos] = slot;
-  r_.slot(slot).heap_pos = pos;
+  r_.CheckedSlot(slot, "heap member").heap_pos = pos;
+}
+
+uint32_t EvictHeap::CheckedPos(uint32_t slot) const {
+  const uint32_t pos = r_.slot(slot).heap_pos;
+  if (pos == kNil) return kNil;
+  if (pos >= r_.header().derived.heap_size || r_.heap()[pos] != slot)
+    ThrowCorrupt("eviction heap position of slot " + std::to_string(slot) + " disagrees");
+  return pos;
 }
 
 uint32_t EvictHeap::SiftUp(uint32_t pos) {
@@ -44,13 +56,14 @@ void EvictHeap::SiftDown(uint32_t pos) {
 
 void EvictHeap::Push(uint32_t slot) {
   uint32_t& n = r_.header().derived.heap_size;
+  if (n >= r_.geo().slot_capacity) ThrowCorrupt("eviction heap is over-full");
   Place(n, slot);
   ++n;
   SiftUp(n - 1);
 }
 
 void EvictHeap::Remove(uint32_t slot) {
-  const uint32_t pos = r_.slot(slot).heap_pos;
+  const uint32_t pos = CheckedPos(slot);
   if (pos == kNil) return;
   uint32_t& n = r_.header().derived.heap_size;
   const uint32_t last = r_.heap()[--n];
@@ -61,11 +74,14 @@ void EvictHeap::Remove(uint32_t slot) {
 }
 
 uint32_t EvictHeap::Top() const {
-  return r_.header().derived.heap_size == 0 ? kNil : r_.heap()[0];
+  if (r_.header().derived.heap_size == 0) return kNil;
+  const uint32_t top = r_.heap()[0];
+  r_.CheckedSlot(top, "heap member");
+  return top;
 }
 
 void EvictHeap::Fix(uint32_t slot) {
-  const uint32_t pos = r_.slot(slot).heap_pos;
+  const uint32_t pos = CheckedPos(slot);
   if (pos == kNil) return;
   if (SiftUp(pos) == pos) SiftDown(pos);
 }

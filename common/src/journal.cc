@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "slate/internal/crash_point.h"
+#include "slate/internal/slot_seal.h"
 
 namespace slate::internal {
 
@@ -51,12 +52,45 @@ void Txn::Save(const void* p, size_t n) {
   rec.offset = r_.OffsetOf(p);
   rec.length = static_cast<uint32_t>(n);
   std::memcpy(rec.bytes, p, n);
+  // A slot is checked on the copy just taken (one read): a first save must
+  // find it sealed, or this transaction would build on someone's scribble.
+  const uint32_t slot = SlotIndexOfRange(r_, p, n);
+  if (slot != kNil && !SavedBefore(rec.offset, i)) {
+    Slot copy;
+    std::memcpy(&copy, rec.bytes, sizeof copy);
+    if (!SealHolds(copy, slot))
+      ThrowCorrupt("slot " + std::to_string(slot) + " (entry " + std::to_string(copy.id) +
+                   ") fails its seal");
+  }
   // Publish only a complete record: a death before this store leaves the
   // range unchanged (it is changed only after Save returns).
   j.count.store(i + 1, std::memory_order_release);
 }
 
+bool Txn::SavedBefore(uint64_t offset, uint32_t count) const {
+  const Journal& j = r_.header().journal;
+  for (uint32_t k = 0; k < count; ++k)
+    if (j.rec[k].offset == offset) return true;
+  return false;
+}
+
 void Txn::Commit() {
+  // Reseal every slot this transaction saved, after checking that what it
+  // leaves live is usable: a scribble that landed between Save and here
+  // is refused, not sealed in.
+  const Journal& jr = r_.header().journal;
+  const uint32_t saved = jr.count.load(std::memory_order_relaxed);
+  for (uint32_t k = 0; k < saved; ++k) {
+    const uint32_t slot = SlotIndexOfRange(r_, r_.base() + jr.rec[k].offset, jr.rec[k].length);
+    if (slot == kNil || SavedBefore(jr.rec[k].offset, k)) continue;
+    Slot& s = r_.slot(slot);
+    if (s.state == static_cast<uint8_t>(SlotState::kLive)) {
+      const std::string problem = LiveSlotProblem(r_, s);
+      if (!problem.empty())
+        ThrowCorrupt("slot " + std::to_string(slot) + " changed under the lock: " + problem);
+    }
+    Reseal(s, slot);
+  }
   Point("before_commit");
   r_.header().counters.commits += 1;  // saved by the constructor
   Journal& j = r_.header().journal;

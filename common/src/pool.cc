@@ -13,6 +13,7 @@
 #include "slate/internal/event_count.h"
 #include "slate/internal/pool_impl.h"
 #include "slate/internal/robust_mutex.h"
+#include "slate/internal/slot_seal.h"
 
 namespace slate {
 using namespace internal;
@@ -56,6 +57,31 @@ Status ValidateHeader(const std::string& name, const ShmMapping& m,
   return Status::Ok();
 }
 
+// Undoes the journal and rebuilds the derived structures. Rebuild reads a
+// live region that a scribbler may still be writing, so it may find it
+// damaged again halfway; it is simply run again.
+struct Repair {
+  int undone = 0;
+  std::vector<std::string> repairs;
+  double ms = 0;
+};
+Repair RollBackAndRebuild(const Region& r) {
+  const auto start = std::chrono::steady_clock::now();
+  Repair out;
+  out.undone = UndoJournal(r);
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    try {
+      out.repairs = Rebuild(r);
+      break;
+    } catch (const RegionCorrupt& e) {
+      out.repairs = {std::string("rebuild interrupted: ") + e.what()};
+    }
+  }
+  out.ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+               .count();
+  return out;
+}
+
 }  // namespace
 
 namespace internal {
@@ -76,6 +102,7 @@ void FormatRegion(const Region& r, const std::string& name) {
     std::memcpy(rec.name, BuiltinSegmentName(i), strlen(BuiltinSegmentName(i)));
   }
   h.counters.next_id = 1;
+  for (uint32_t i = 0; i < r.geo().slot_capacity; ++i) Reseal(r.slot(i), i);
   for (const auto& repair : Rebuild(r))
     spdlog::warn("pool '{}': creation: {}", name, repair);
 }
@@ -163,7 +190,8 @@ Status Pool::Impl::RequireWritable() const {
   return Status::Ok();
 }
 
-Pool::Impl::Guard::Guard(const Impl& impl) : impl_(impl) {
+Pool::Impl::Guard::Guard(const Impl& impl)
+    : impl_(impl), uncaught_on_entry_(std::uncaught_exceptions()) {
   Header& h = impl_.region_.header();
   switch (LockRobust(&h.mutex)) {
     case LockOutcome::kAcquired:
@@ -194,6 +222,8 @@ Pool::Impl::Guard::Guard(const Impl& impl) : impl_(impl) {
 
 Pool::Impl::Guard::~Guard() {
   if (!locked_) return;
+  if (std::uncaught_exceptions() > uncaught_on_entry_)
+    impl_.RepairLocked("an operation stopped halfway on an exception");
   Header& h = impl_.region_.header();
   h.change_seq.store(h.change_seq.load(std::memory_order_relaxed) + 1,
                      std::memory_order_release);
@@ -211,25 +241,50 @@ void Pool::Impl::Guard::Notify(EventWord* e) {
   }
 }
 
+namespace {
+
+void WakeEveryone(const Region& r) {
+  Header& h = r.header();
+  Notify(h.entries_event);
+  Notify(h.shared_event);
+  for (uint32_t row = 1; row <= r.geo().agent_capacity; ++row) Notify(r.agent(row).wake);
+}
+
+}  // namespace
+
 void Pool::Impl::RecoverLocked() const {
-  const auto start = std::chrono::steady_clock::now();
   Header& h = region_.header();
   const char* op = OpName(static_cast<OpCode>(h.journal.op));
-  const int undone = UndoJournal(region_);
-  const auto repairs = Rebuild(region_);
+  const Repair done = RollBackAndRebuild(region_);
   h.recoveries += 1;
-  const auto ms = std::chrono::duration<double, std::milli>(
-                      std::chrono::steady_clock::now() - start).count();
   spdlog::warn(
       "pool '{}': the previous lock holder died (in '{}'); rolled back {} "
       "journal record(s), rebuilt indexes in {:.1f} ms (recovery #{})",
-      name_, undone > 0 ? op : "no transaction", undone, ms, h.recoveries);
-  for (const auto& r : repairs) spdlog::error("pool '{}': {}", name_, r);
+      name_, done.undone > 0 ? op : "no transaction", done.undone, done.ms, h.recoveries);
+  for (const auto& r : done.repairs) spdlog::error("pool '{}': {}", name_, r);
   // Wake every sleeper: the dead holder may have died before its wake-ups.
-  Notify(h.entries_event);
-  Notify(h.shared_event);
-  for (uint32_t row = 1; row <= region_.geo().agent_capacity; ++row)
-    Notify(region_.agent(row).wake);
+  WakeEveryone(region_);
+}
+
+void Pool::Impl::RepairLocked(const std::string& why) const noexcept {
+  try {
+    Header& h = region_.header();
+    const Repair done = RollBackAndRebuild(region_);
+    h.recoveries += 1;
+    spdlog::error(
+        "pool '{}': damaged region: {}; rolled back {} journal record(s), rebuilt "
+        "indexes in {:.1f} ms (recovery #{})",
+        name_, why, done.undone, done.ms, h.recoveries);
+    for (const auto& r : done.repairs) spdlog::error("pool '{}': {}", name_, r);
+    WakeEveryone(region_);
+  } catch (...) {
+    // Out of memory for the rebuild's tables: the next locker tries again.
+  }
+}
+
+Status Pool::Impl::CorruptStatus(const std::string& why) const {
+  return PoolError(name_, StatusCode::kCorrupt,
+                   "damaged region (" + why + "); repaired, but the operation failed twice");
 }
 
 void Pool::SetSnapshotMaxAge(std::chrono::milliseconds max_age) {
@@ -263,8 +318,7 @@ Result<std::unique_ptr<Pool::Impl::Snapshot>> Pool::Impl::TakeSnapshot() const {
     if (before == after && attempt >= settle) {
       // Odd and not moving: the holder is stuck or dead. Show what the next
       // locker would see.
-      UndoJournal(snap->region);
-      Rebuild(snap->region);
+      RollBackAndRebuild(snap->region);
       snap->recovered = true;
       return snap;
     }
@@ -272,6 +326,14 @@ Result<std::unique_ptr<Pool::Impl::Snapshot>> Pool::Impl::TakeSnapshot() const {
   }
   return PoolError(name_, StatusCode::kTimedOut,
                    "pool changes too fast for a consistent read-only snapshot");
+}
+
+Result<std::unique_ptr<Pool::Impl::Snapshot>> Pool::Impl::RepairedSnapshot() const {
+  auto snap = TakeSnapshot();
+  if (!snap.ok()) return snap.status();
+  RollBackAndRebuild((*snap)->region);
+  (*snap)->recovered = true;
+  return snap;
 }
 
 }  // namespace slate

@@ -109,56 +109,58 @@ Result<AgentRef> Pool::RegisterAgent(const AgentSpec& spec) {
   Impl& im = *impl_;
   Impl::Guard g(im);
   if (!g.status().ok()) return g.status();
-  const Region& r = im.region_;
-  uint32_t free_row = 0;
-  for (uint32_t row = 1; row <= r.geo().agent_capacity; ++row) {
-    const AgentRecord& a = r.agent(row).rec;
-    if (a.state != 1) {
-      if (free_row == 0) free_row = row;
-      continue;
+  return im.RepairingLocked([&]() -> Result<AgentRef> {
+    const Region& r = im.region_;
+    uint32_t free_row = 0;
+    for (uint32_t row = 1; row <= r.geo().agent_capacity; ++row) {
+      const AgentRecord& a = r.agent(row).rec;
+      if (a.state != 1) {
+        if (free_row == 0) free_row = row;
+        continue;
+      }
+      if (AgentName(r, row) == spec.name)
+        return Status{StatusCode::kAlreadyExists,
+                      "agent '" + spec.name + "' is already registered (pid " +
+                          std::to_string(a.pid) + ")"};
     }
-    if (AgentName(r, row) == spec.name)
-      return Status{StatusCode::kAlreadyExists,
-                    "agent '" + spec.name + "' is already registered (pid " +
-                        std::to_string(a.pid) + ")"};
-  }
-  if (free_row == 0)
-    return Status{StatusCode::kPoolFull,
-                  "pool '" + im.name_ + "' has no free agent row (" +
-                      std::to_string(r.geo().agent_capacity) + " in use)"};
-  const SlotSpec ss = MakeSlotSpec(
-      kSegAgents, spec.name, "", {"agent"}, 1.0f,
-      AgentEntryRecord(spec.name, pid, spec.capabilities));
-  if (Status s = im.Reserve(im.BlocksFor(static_cast<uint32_t>(ss.data.size())));
-      !s.ok())
-    return s;
-  AgentRow& row = r.agent(free_row);
-  Txn txn(r, OpCode::kRegister);
-  txn.Save(row.rec);
-  const uint32_t slot = im.InsertSlot(txn, ss);
-  im.LinkSlot(slot);
-  AgentRecord& a = row.rec;
-  const uint32_t generation = a.generation + 1;
-  std::memset(&a, 0, sizeof a);
-  a.generation = generation;
-  a.pid = pid;
-  a.role = static_cast<uint32_t>(spec.role);
-  a.start_time = start_time;
-  a.entry_id = r.slot(slot).id;
-  a.registered_ns = NowRealNs();
-  std::memcpy(a.name, spec.name.data(), spec.name.size());
-  a.ncaps = static_cast<uint32_t>(spec.capabilities.size());
-  for (uint32_t i = 0; i < a.ncaps; ++i) {
-    std::memcpy(a.caps[i], spec.capabilities[i].data(),
-                spec.capabilities[i].size());
-    a.cap_hash[i] = Hash32(spec.capabilities[i]);
-  }
-  row.heartbeat_mono.store(NowMonoNs(), std::memory_order_relaxed);
-  a.state = 1;
-  r.header().derived.agents_registered += 1;
-  txn.Commit();
-  g.Notify(&r.header().entries_event);
-  return AgentRef{free_row, generation};
+    if (free_row == 0)
+      return Status{StatusCode::kPoolFull,
+                    "pool '" + im.name_ + "' has no free agent row (" +
+                        std::to_string(r.geo().agent_capacity) + " in use)"};
+    const SlotSpec ss = MakeSlotSpec(
+        kSegAgents, spec.name, "", {"agent"}, 1.0f,
+        AgentEntryRecord(spec.name, pid, spec.capabilities));
+    if (Status s = im.Reserve(im.BlocksFor(static_cast<uint32_t>(ss.data.size())));
+        !s.ok())
+      return s;
+    AgentRow& row = r.agent(free_row);
+    Txn txn(r, OpCode::kRegister);
+    txn.Save(row.rec);
+    const uint32_t slot = im.InsertSlot(txn, ss);
+    im.LinkSlot(slot);
+    AgentRecord& a = row.rec;
+    const uint32_t generation = a.generation + 1;
+    std::memset(&a, 0, sizeof a);
+    a.generation = generation;
+    a.pid = pid;
+    a.role = static_cast<uint32_t>(spec.role);
+    a.start_time = start_time;
+    a.entry_id = r.slot(slot).id;
+    a.registered_ns = NowRealNs();
+    std::memcpy(a.name, spec.name.data(), spec.name.size());
+    a.ncaps = static_cast<uint32_t>(spec.capabilities.size());
+    for (uint32_t i = 0; i < a.ncaps; ++i) {
+      std::memcpy(a.caps[i], spec.capabilities[i].data(),
+                  spec.capabilities[i].size());
+      a.cap_hash[i] = Hash32(spec.capabilities[i]);
+    }
+    row.heartbeat_mono.store(NowMonoNs(), std::memory_order_relaxed);
+    a.state = 1;
+    r.header().derived.agents_registered += 1;
+    txn.Commit();
+    g.Notify(&r.header().entries_event);
+    return AgentRef{free_row, generation};
+  });
 }
 
 Status Pool::Heartbeat(AgentRef agent) {
@@ -201,30 +203,32 @@ Status Pool::Deregister(AgentRef agent, AgentRef heir, const std::string& reason
   Impl& im = *impl_;
   Impl::Guard g(im);
   if (!g.status().ok()) return g.status();
-  if (Status s = im.CheckAgentLocked(agent); !s.ok()) return s;
-  const Region& r = im.region_;
-  AgentRow& row = r.agent(agent.row);
-  if (row.queue.pending != 0 || row.queue.running != 0)
-    return {StatusCode::kWrongState,
-            "agent '" + AgentName(r, agent.row) +
-                "' was given new tasks while deregistering; try again"};
-  auto slot = im.LocateLocked(row.rec.entry_id, "agent entry");
-  Txn txn(r, OpCode::kDeregister);
-  txn.Save(row.rec);
-  uint32_t first = kNil, bytes = 0;
-  if (slot.ok()) {
-    Slot& s = r.slot(*slot);
-    first = s.first_block;
-    bytes = s.data_bytes;
-    txn.Save(s);
-    im.UnlinkSlot(*slot);
-    s.state = static_cast<uint8_t>(SlotState::kFree);
-  }
-  row.rec.state = 0;
-  r.header().derived.agents_registered -= 1;
-  txn.Commit();
-  if (slot.ok()) im.ReleaseSlot(*slot, first, bytes);
-  return Status::Ok();
+  return im.RepairingLocked([&]() -> Status {
+    if (Status s = im.CheckAgentLocked(agent); !s.ok()) return s;
+    const Region& r = im.region_;
+    AgentRow& row = r.agent(agent.row);
+    if (row.queue.pending != 0 || row.queue.running != 0)
+      return {StatusCode::kWrongState,
+              "agent '" + AgentName(r, agent.row) +
+                  "' was given new tasks while deregistering; try again"};
+    auto slot = im.LocateLocked(row.rec.entry_id, "agent entry");
+    Txn txn(r, OpCode::kDeregister);
+    txn.Save(row.rec);
+    uint32_t first = kNil, bytes = 0;
+    if (slot.ok()) {
+      Slot& s = r.slot(*slot);
+      txn.Save(s);  // checks the seal: the fields below are the protocol's
+      first = s.first_block;
+      bytes = s.data_bytes;
+      im.UnlinkSlot(*slot);
+      s.state = static_cast<uint8_t>(SlotState::kFree);
+    }
+    row.rec.state = 0;
+    r.header().derived.agents_registered -= 1;
+    txn.Commit();
+    if (slot.ok()) im.ReleaseSlot(*slot, first, bytes);
+    return Status::Ok();
+  });
 }
 
 Result<std::vector<AgentInfo>> Pool::ListAgents(

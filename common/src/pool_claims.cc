@@ -47,14 +47,13 @@ uint32_t Pool::Impl::PickLocked(Guard& g, uint32_t row) {
     uint32_t pick = kNil;
     const int own = qs.TopBucket(row);
     if (own >= 0) {
-      pick = region_.queue(row).buckets[own].head;
+      pick = qs.PendingHead(row, own);
     } else {
       int scanned = 0;
       for (int b = qs.TopBucket(0); b >= 0 && pick == kNil && scanned < kSharedScanLimit;
            b = qs.BucketBelow(0, b)) {
-        for (uint32_t i = region_.queue(0).buckets[b].head;
-             i != kNil && scanned < kSharedScanLimit;
-             i = region_.slot(i).kind.task.q_next, ++scanned) {
+        for (uint32_t i = qs.PendingHead(0, b); i != kNil && scanned < kSharedScanLimit;
+             i = qs.Next(i), ++scanned) {
           if (AgentHasCap(row, region_.slot(i).kind.task.requires_hash)) {
             pick = i;
             break;
@@ -62,7 +61,12 @@ uint32_t Pool::Impl::PickLocked(Guard& g, uint32_t row) {
         }
       }
     }
-    if (pick == kNil || !PastDeadline(region_.slot(pick).kind.task)) return pick;
+    if (pick == kNil) return kNil;
+    const Slot& s = region_.CheckedSlot(pick, "queued task");
+    if (s.state != static_cast<uint8_t>(SlotState::kLive) || s.segment != kSegTasks ||
+        s.kind.task.state != static_cast<uint8_t>(TaskState::kPending))
+      ThrowCorrupt("slot " + std::to_string(pick) + " is queued but not a pending task");
+    if (!PastDeadline(s.kind.task)) return pick;
     if (!DeadLetterLocked(g, pick, "deadline exceeded before it started").ok())
       return kNil;  // pool full: leave it; the next claim tries again
   }
@@ -123,9 +127,15 @@ Status Pool::ClaimBatch(AgentRef agent, std::chrono::milliseconds lease,
     const int64_t lease_deadline = NowMonoNs() + lease.count() * 1'000'000;
     const int64_t now_real = NowRealNs();
     while (n < max) {
-      const uint32_t slot = im.PickLocked(g, agent.row);
-      if (slot == kNil) break;
-      ClaimSlotLocked(im, slot, agent.row, lease_deadline, now_real);
+      // One claim per repair unit: the batch's earlier claims are committed.
+      auto picked = im.RepairingLocked([&]() -> Result<uint32_t> {
+        const uint32_t slot = im.PickLocked(g, agent.row);
+        if (slot != kNil) ClaimSlotLocked(im, slot, agent.row, lease_deadline, now_real);
+        return slot;
+      });
+      if (!picked.ok() && n == 0) return refuse(picked.status());
+      if (!picked.ok() || *picked == kNil) break;
+      const uint32_t slot = *picked;
       if (n == out->size()) out->emplace_back();
       Claim& claim = (*out)[n++];
       TaskFieldsAt(r, slot, &claim.task);
@@ -199,14 +209,16 @@ Status Pool::RenewLease(TaskId id, uint32_t epoch,
   Impl& im = *impl_;
   Impl::Guard g(im);
   if (!g.status().ok()) return g.status();
-  auto slot = LocateClaim(im, id, epoch, "renew", by);
-  if (!slot.ok()) return slot.status();
-  Slot& s = im.region_.slot(*slot);
-  Txn txn(im.region_, OpCode::kRenew);
-  txn.Save(s);
-  s.kind.task.lease_deadline_mono = NowMonoNs() + lease.count() * 1'000'000;
-  txn.Commit();
-  return Status::Ok();
+  return im.RepairingLocked([&]() -> Status {
+    auto slot = LocateClaim(im, id, epoch, "renew", by);
+    if (!slot.ok()) return slot.status();
+    Slot& s = im.region_.slot(*slot);
+    Txn txn(im.region_, OpCode::kRenew);
+    txn.Save(s);
+    s.kind.task.lease_deadline_mono = NowMonoNs() + lease.count() * 1'000'000;
+    txn.Commit();
+    return Status::Ok();
+  });
 }
 
 namespace {
@@ -291,8 +303,9 @@ void Pool::CompleteBatch(std::span<const Completion> items, AgentRef by,
     } else if (!invalid[i].ok()) {
       out->emplace_back(invalid[i]);
     } else {
-      out->push_back(CompleteLocked(im, items[i], by,
-                                    encoded.empty() ? nullptr : &encoded[i], now));
+      out->push_back(im.RepairingLocked([&] {
+        return CompleteLocked(im, items[i], by, encoded.empty() ? nullptr : &encoded[i], now);
+      }));
       any = any || out->back().ok();
     }
   }
@@ -307,12 +320,11 @@ Result<EntryId> Pool::Complete(TaskId id, uint32_t epoch,
   return std::move(out.front());
 }
 
-Status Pool::Fail(TaskId id, uint32_t epoch, const std::string& error,
-                  AgentRef by) {
-  if (Status s = impl_->RequireWritable(); !s.ok()) return s;
-  Impl& im = *impl_;
-  Impl::Guard g(im);
-  if (!g.status().ok()) return g.status();
+namespace {
+
+// Fail's transaction. REQUIRES: the Guard held.
+Status FailLocked(Pool::Impl& im, Pool::Impl::Guard& g, TaskId id, uint32_t epoch,
+                  const std::string& error, AgentRef by) {
   const Region& r = im.region_;
   auto slot = LocateClaim(im, id, epoch, "fail", by);
   if (!slot.ok()) return slot.status();
@@ -344,6 +356,17 @@ Status Pool::Fail(TaskId id, uint32_t epoch, const std::string& error,
   txn.Commit();
   g.Notify(&r.header().entries_event);
   return Status::Ok();
+}
+
+}  // namespace
+
+Status Pool::Fail(TaskId id, uint32_t epoch, const std::string& error,
+                  AgentRef by) {
+  if (Status s = impl_->RequireWritable(); !s.ok()) return s;
+  Impl& im = *impl_;
+  Impl::Guard g(im);
+  if (!g.status().ok()) return g.status();
+  return im.RepairingLocked([&] { return FailLocked(im, g, id, epoch, error, by); });
 }
 
 }  // namespace slate

@@ -28,7 +28,7 @@ Status ValidateNewEntry(const NewEntry& e, uint32_t max_payload) {
 }
 
 // Prefilter on the slot alone; the caller confirms tags and author exactly.
-bool SlotMayMatch(const Slot& s, const Query& q, uint64_t all_bits) {
+bool SlotMayMatch(const Slot& s, const Query& q, uint32_t all_bits) {
   if (s.importance < q.min_importance || s.id <= q.after_id) return false;
   return (s.tag_bloom & all_bits) == all_bits;
 }
@@ -50,18 +50,19 @@ bool PrefixMatches(const PrefixView& p, const Query& q) {
 }
 
 // First slot of segment row seg with id > after, walking from the cheaper end.
+// Every link is checked (SegmentList): a damaged list throws RegionCorrupt
+// rather than end a listing early and hide entries.
 uint32_t FirstAfter(const Region& r, uint32_t seg, EntryId after) {
-  const SegmentRow& row = r.segment(seg);
-  if (after == 0) return row.head;
+  const SegmentList list(r);
+  if (after == 0) return list.Head(seg);
   const uint32_t cursor = IdIndex(r).Find(after);
-  if (cursor != kNil && r.slot(cursor).segment == seg)
-    return r.slot(cursor).seg_next;
-  uint32_t i = row.tail;
+  if (cursor != kNil && r.slot(cursor).segment == seg) return list.Next(cursor);
+  uint32_t i = list.Tail(seg);
   uint32_t first = kNil;
-  for (uint64_t steps = 0; i != kNil && steps < r.geo().slot_capacity; ++steps) {
-    if (!r.ValidSlot(i) || r.slot(i).id <= after) break;
+  for (uint64_t steps = 0; i != kNil && r.slot(i).id > after; ++steps) {
+    if (steps >= r.geo().slot_capacity) ThrowCorrupt("segment list loops");
     first = i;
-    i = r.slot(i).seg_prev;
+    i = list.Prev(i);
   }
   return first;
 }
@@ -107,14 +108,14 @@ void StageMatches(const Region& r, const Query& q, StagedEntries* out) {
       if (row != kNil) segs.push_back(row);
     }
   }
-  const uint64_t all_bits = TagBloom(q.all_tags);
+  const uint32_t all_bits = TagBloom(q.all_tags);
   const bool by_id = q.order == QueryOrder::kById;
   for (uint32_t seg : segs) {
     uint32_t per_segment = 0;
+    const SegmentList list(r);
     uint32_t i = FirstAfter(r, seg, q.after_id);
-    for (uint64_t steps = 0; i != kNil && steps < r.geo().slot_capacity;
-         ++steps, i = r.slot(i).seg_next) {
-      if (!r.ValidSlot(i)) break;
+    for (uint64_t steps = 0; i != kNil; ++steps, i = list.Next(i)) {
+      if (steps >= r.geo().slot_capacity) ThrowCorrupt("segment list loops");
       if (!SlotMayMatch(r.slot(i), q, all_bits)) continue;
       if (!out->Stage(r, i, q.with_payload)) continue;
       if (!PrefixMatches(out->Prefix(out->size() - 1), q)) {
@@ -166,37 +167,39 @@ Result<EntryId> Pool::Write(const NewEntry& entry) {
   Impl& im = *impl_;
   Impl::Guard g(im);
   if (!g.status().ok()) return g.status();
-  const Region& r = im.region_;
-  uint32_t seg = SegmentList(r).Find(entry.segment);
-  if (seg == kNil) {
-    seg = SegmentList(r).FirstUnused();
-    if (seg == kNil)
-      return Status{StatusCode::kPoolFull,
-                    "pool '" + im.name_ + "' has no room for segment '" +
-                        entry.segment + "' (32 segments in use)"};
-    Txn txn(r, OpCode::kSegment);
-    SegmentRecord& rec = r.segment(seg).rec;
-    txn.Save(rec);
-    std::memset(rec.name, 0, sizeof rec.name);
-    std::memcpy(rec.name, entry.segment.data(), entry.segment.size());
-    rec.used = 1;
+  return im.RepairingLocked([&]() -> Result<EntryId> {
+    const Region& r = im.region_;
+    uint32_t seg = SegmentList(r).Find(entry.segment);
+    if (seg == kNil) {
+      seg = SegmentList(r).FirstUnused();
+      if (seg == kNil)
+        return Status{StatusCode::kPoolFull,
+                      "pool '" + im.name_ + "' has no room for segment '" +
+                          entry.segment + "' (32 segments in use)"};
+      Txn txn(r, OpCode::kSegment);
+      SegmentRecord& rec = r.segment(seg).rec;
+      txn.Save(rec);
+      std::memset(rec.name, 0, sizeof rec.name);
+      std::memcpy(rec.name, entry.segment.data(), entry.segment.size());
+      rec.used = 1;
+      txn.Commit();
+    }
+    SlotSpec spec = MakeSlotSpec(seg, entry.author, "", entry.tags,
+                                 entry.importance, entry.payload);
+    // Results written directly are not task results: nothing waits to
+    // aggregate them unless kept. Errors stay live until resolved.
+    if (entry.keep) spec.flags |= kKeep;
+    else if (seg == kSegResults) spec.flags |= kSettled;
+    if (Status s = im.Reserve(im.BlocksFor(static_cast<uint32_t>(spec.data.size())));
+        !s.ok())
+      return s;
+    Txn txn(r, OpCode::kWrite);
+    const uint32_t slot = im.InsertSlot(txn, spec);
+    im.LinkSlot(slot);
     txn.Commit();
-  }
-  SlotSpec spec = MakeSlotSpec(seg, entry.author, "", entry.tags,
-                               entry.importance, entry.payload);
-  // Results written directly are not task results: nothing waits to
-  // aggregate them unless kept. Errors stay live until resolved.
-  if (entry.keep) spec.flags |= kKeep;
-  else if (seg == kSegResults) spec.flags |= kSettled;
-  if (Status s = im.Reserve(im.BlocksFor(static_cast<uint32_t>(spec.data.size())));
-      !s.ok())
-    return s;
-  Txn txn(r, OpCode::kWrite);
-  const uint32_t slot = im.InsertSlot(txn, spec);
-  im.LinkSlot(slot);
-  txn.Commit();
-  g.Notify(&r.header().entries_event);
-  return r.slot(slot).id;
+    g.Notify(&r.header().entries_event);
+    return r.slot(slot).id;
+  });
 }
 
 Result<Entry> Pool::Read(EntryId id) const {
@@ -221,7 +224,12 @@ Result<std::vector<Entry>> Pool::Find(const Query& query) const {
   {
     Impl::Guard g(*impl_);
     if (!g.status().ok()) return g.status();
-    StageMatches(impl_->region_, query, &staged);
+    Status s = impl_->RepairingLocked([&] {
+      staged.Clear();
+      StageMatches(impl_->region_, query, &staged);
+      return Status::Ok();
+    });
+    if (!s.ok()) return s;
   }
   return MaterializeAll(staged, impl_->region_);
 }
@@ -261,54 +269,56 @@ Status Pool::Update(EntryId id, const EntryUpdate& u) {
   Impl& im = *impl_;
   Impl::Guard g(im);
   if (!g.status().ok()) return g.status();
-  const Region& r = im.region_;
-  auto slot = im.LocateLocked(id, "entry");
-  if (!slot.ok()) return slot.status();
-  const bool rewrite = u.tags.has_value() || u.payload.has_value();
-  std::vector<uint8_t> data;
-  SlotSpec spec;
-  if (rewrite) {
-    auto old = ReadEntryAt(r, *slot, true);
-    DataPrefix prefix;
-    const Slot& s = r.slot(*slot);
-    if (!old || !ReadPrefixAt(r, *slot, &prefix))
-      return Status{StatusCode::kCorrupt,
-                    "entry " + std::to_string(id) + " has unreadable data"};
-    spec = MakeSlotSpec(s.segment, old->author, prefix.requires_cap,
-                        u.tags ? *u.tags : old->tags, s.importance,
-                        u.payload ? *u.payload : old->payload);
-    if (Status st = im.Reserve(im.BlocksFor(static_cast<uint32_t>(spec.data.size())));
-        !st.ok())
-      return st;
-    slot = im.LocateLocked(id, "entry (evicted to make room for its update)");
+  return im.RepairingLocked([&]() -> Status {
+    const Region& r = im.region_;
+    auto slot = im.LocateLocked(id, "entry");
     if (!slot.ok()) return slot.status();
-  }
-  Slot& s = r.slot(*slot);
-  const uint32_t old_first = s.first_block;
-  const uint32_t old_bytes = s.data_bytes;
-  Txn txn(r, OpCode::kUpdate);
-  txn.Save(s);
-  SegmentRow& seg = r.segment(s.segment);
-  if (rewrite) {
-    BlockStore blocks(r);
-    const uint32_t n = blocks.BlocksFor(static_cast<uint32_t>(spec.data.size()));
-    const uint32_t first = n == 0 ? kNil : blocks.Alloc(n);
-    if (n > 0) blocks.Write(first, spec.data);
-    seg.bytes -= s.data_bytes;
-    s.first_block = first;
-    s.data_bytes = static_cast<uint32_t>(spec.data.size());
-    s.payload_bytes = spec.payload_bytes;
-    s.tag_bloom = spec.bloom;
-    s.ntags = spec.ntags;
-    seg.bytes += s.data_bytes;
-  }
-  if (u.importance) s.importance = *u.importance;
-  s.updated_ns = NowRealNs();
-  EvictHeap(r).Fix(*slot);
-  txn.Commit();
-  if (rewrite) BlockStore(r).Free(old_first, BlockStore(r).BlocksFor(old_bytes));
-  g.Notify(&r.header().entries_event);
-  return Status::Ok();
+    const bool rewrite = u.tags.has_value() || u.payload.has_value();
+    std::vector<uint8_t> data;
+    SlotSpec spec;
+    if (rewrite) {
+      auto old = ReadEntryAt(r, *slot, true);
+      DataPrefix prefix;
+      const Slot& s = r.slot(*slot);
+      if (!old || !ReadPrefixAt(r, *slot, &prefix))
+        return Status{StatusCode::kCorrupt,
+                      "entry " + std::to_string(id) + " has unreadable data"};
+      spec = MakeSlotSpec(s.segment, old->author, prefix.requires_cap,
+                          u.tags ? *u.tags : old->tags, s.importance,
+                          u.payload ? *u.payload : old->payload);
+      if (Status st = im.Reserve(im.BlocksFor(static_cast<uint32_t>(spec.data.size())));
+          !st.ok())
+        return st;
+      slot = im.LocateLocked(id, "entry (evicted to make room for its update)");
+      if (!slot.ok()) return slot.status();
+    }
+    Slot& s = r.slot(*slot);
+    const uint32_t old_first = s.first_block;
+    const uint32_t old_bytes = s.data_bytes;
+    Txn txn(r, OpCode::kUpdate);
+    txn.Save(s);
+    SegmentRow& seg = r.CheckedSegment(s.segment, "segment row");
+    if (rewrite) {
+      BlockStore blocks(r);
+      const uint32_t n = blocks.BlocksFor(static_cast<uint32_t>(spec.data.size()));
+      const uint32_t first = n == 0 ? kNil : blocks.Alloc(n);
+      if (n > 0) blocks.Write(first, spec.data);
+      seg.bytes -= s.data_bytes;
+      s.first_block = first;
+      s.data_bytes = static_cast<uint32_t>(spec.data.size());
+      s.payload_bytes = spec.payload_bytes;
+      s.tag_bloom = spec.bloom;
+      s.ntags = spec.ntags;
+      seg.bytes += s.data_bytes;
+    }
+    if (u.importance) s.importance = *u.importance;
+    s.updated_ns = NowRealNs();
+    EvictHeap(r).Fix(*slot);
+    txn.Commit();
+    if (rewrite) im.ReleaseBlocks(old_first, old_bytes);
+    g.Notify(&r.header().entries_event);
+    return Status::Ok();
+  });
 }
 
 Status Pool::Erase(EntryId id) {
@@ -316,29 +326,31 @@ Status Pool::Erase(EntryId id) {
   Impl& im = *impl_;
   Impl::Guard g(im);
   if (!g.status().ok()) return g.status();
-  const Region& r = im.region_;
-  auto slot = im.LocateLocked(id, "entry");
-  if (!slot.ok()) return slot.status();
-  Slot& s = r.slot(*slot);
-  if (s.segment == kSegTasks && IsPinned(s))
-    return {StatusCode::kWrongState,
-            "task " + std::to_string(id) + " is " +
-                TaskStateName(static_cast<TaskState>(s.kind.task.state)) +
-                (IsFinal(static_cast<TaskState>(s.kind.task.state))
-                     ? " and kept; release it before erasing"
-                     : "; complete or dead-letter it before erasing")};
-  if (s.segment == kSegAgents)
-    return {StatusCode::kWrongState,
-            "entry " + std::to_string(id) + " is an agent; deregister it"};
-  const uint32_t first = s.first_block;
-  const uint32_t bytes = s.data_bytes;
-  Txn txn(r, OpCode::kErase);
-  txn.Save(s);
-  im.UnlinkSlot(*slot);
-  s.state = static_cast<uint8_t>(SlotState::kFree);
-  txn.Commit();
-  im.ReleaseSlot(*slot, first, bytes);
-  return Status::Ok();
+  return im.RepairingLocked([&]() -> Status {
+    const Region& r = im.region_;
+    auto slot = im.LocateLocked(id, "entry");
+    if (!slot.ok()) return slot.status();
+    Slot& s = r.slot(*slot);
+    if (s.segment == kSegTasks && IsPinned(s))
+      return {StatusCode::kWrongState,
+              "task " + std::to_string(id) + " is " +
+                  TaskStateName(static_cast<TaskState>(s.kind.task.state)) +
+                  (IsFinal(static_cast<TaskState>(s.kind.task.state))
+                       ? " and kept; release it before erasing"
+                       : "; complete or dead-letter it before erasing")};
+    if (s.segment == kSegAgents)
+      return {StatusCode::kWrongState,
+              "entry " + std::to_string(id) + " is an agent; deregister it"};
+    const uint32_t first = s.first_block;
+    const uint32_t bytes = s.data_bytes;
+    Txn txn(r, OpCode::kErase);
+    txn.Save(s);
+    im.UnlinkSlot(*slot);
+    s.state = static_cast<uint8_t>(SlotState::kFree);
+    txn.Commit();
+    im.ReleaseSlot(*slot, first, bytes);
+    return Status::Ok();
+  });
 }
 
 namespace {
@@ -348,21 +360,23 @@ Status Settle(Pool::Impl& im, EntryId id, uint32_t segment, const char* what) {
   if (Status s = im.RequireWritable(); !s.ok()) return s;
   Pool::Impl::Guard g(im);
   if (!g.status().ok()) return g.status();
-  auto slot = im.LocateLocked(id, what);
-  if (!slot.ok()) return slot.status();
-  Slot& s = im.region_.slot(*slot);
-  if (segment != kNil && s.segment != segment)
-    return {StatusCode::kInvalidArgument,
-            "entry " + std::to_string(id) + " is not in segment '" +
-                BuiltinSegmentName(segment) + "'"};
-  if (s.flags & kSettled) return Status::Ok();
-  Txn txn(im.region_, OpCode::kSettle);
-  txn.Save(s);
-  im.Detach(*slot);
-  s.flags |= kSettled;
-  im.Attach(*slot);
-  txn.Commit();
-  return Status::Ok();
+  return im.RepairingLocked([&]() -> Status {
+    auto slot = im.LocateLocked(id, what);
+    if (!slot.ok()) return slot.status();
+    Slot& s = im.region_.slot(*slot);
+    if (segment != kNil && s.segment != segment)
+      return {StatusCode::kInvalidArgument,
+              "entry " + std::to_string(id) + " is not in segment '" +
+                  BuiltinSegmentName(segment) + "'"};
+    if (s.flags & kSettled) return Status::Ok();
+    Txn txn(im.region_, OpCode::kSettle);
+    txn.Save(s);
+    im.Detach(*slot);
+    s.flags |= kSettled;
+    im.Attach(*slot);
+    txn.Commit();
+    return Status::Ok();
+  });
 }
 
 }  // namespace

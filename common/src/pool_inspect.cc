@@ -29,6 +29,7 @@ PoolStats StatsOf(const Region& r, const std::string& name) {
   st.next_id = h.counters.next_id;
   st.evictions = h.counters.evictions;
   st.recoveries = h.recoveries;
+  st.quarantined = h.derived.quarantined;
   st.stale_completions = h.counters.stale_completions;
   st.commits = h.counters.commits;
   return st;

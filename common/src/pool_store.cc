@@ -71,11 +71,11 @@ Status Pool::Impl::Reserve(uint32_t blocks) {
                   std::to_string(h.derived.pinned) +
                   " of them live, nothing left to evict"};
     Slot& s = region_.slot(victim);
+    Txn txn(region_, OpCode::kEvict);
+    txn.Save(s);  // checks the seal: the fields below are the protocol's
     const uint32_t first = s.first_block;
     const uint32_t bytes = s.data_bytes;
-    SegmentRecord& seg = region_.segment(s.segment).rec;
-    Txn txn(region_, OpCode::kEvict);
-    txn.Save(s);
+    SegmentRecord& seg = region_.CheckedSegment(s.segment, "segment row").rec;
     txn.Save(seg);
     UnlinkSlot(victim);
     s.state = static_cast<uint8_t>(SlotState::kFree);
@@ -90,8 +90,10 @@ Status Pool::Impl::Reserve(uint32_t blocks) {
 uint32_t Pool::Impl::InsertSlot(Txn& txn, const SlotSpec& spec, int64_t now_ns) {
   Header& h = region_.header();
   const uint32_t i = h.derived.slot_free_head;
-  Slot& s = region_.slot(i);
+  Slot& s = region_.CheckedSlot(i, "free slot list head");
   txn.Save(s);
+  if (s.state != static_cast<uint8_t>(SlotState::kFree))
+    ThrowCorrupt("slot " + std::to_string(i) + " is on the free list but not free");
   h.derived.slot_free_head = s.hash_next;
   BlockStore blocks(region_);
   const uint32_t n = blocks.BlocksFor(static_cast<uint32_t>(spec.data.size()));
@@ -130,12 +132,23 @@ void Pool::Impl::UnlinkSlot(uint32_t slot) {
   region_.header().derived.entries -= 1;
 }
 
+namespace {
+
+// A task's state, checked before it indexes the per-state counts.
+uint8_t StateIndex(const TaskFields& t) {
+  const uint8_t st = t.state;
+  if (st >= kTaskStateCount) ThrowCorrupt("task state " + std::to_string(st) + " is out of range");
+  return st;
+}
+
+}  // namespace
+
 void Pool::Impl::Attach(uint32_t slot) {
   Derived& d = region_.header().derived;
   Slot& s = region_.slot(slot);
   if (s.segment == kSegTasks) {
     TaskFields& t = s.kind.task;
-    d.tasks[t.state] += 1;
+    d.tasks[StateIndex(t)] += 1;
     if (t.state == static_cast<uint8_t>(TaskState::kPending))
       TaskQueues(region_).PushPending(t.assignee, slot);
     if (t.state == static_cast<uint8_t>(TaskState::kRunning))
@@ -150,7 +163,7 @@ void Pool::Impl::Detach(uint32_t slot) {
   Slot& s = region_.slot(slot);
   if (s.segment == kSegTasks) {
     TaskFields& t = s.kind.task;
-    d.tasks[t.state] -= 1;
+    d.tasks[StateIndex(t)] -= 1;
     if (t.state == static_cast<uint8_t>(TaskState::kPending))
       TaskQueues(region_).RemovePending(t.assignee, slot);
     if (t.state == static_cast<uint8_t>(TaskState::kRunning))
@@ -162,12 +175,24 @@ void Pool::Impl::Detach(uint32_t slot) {
 
 void Pool::Impl::ReleaseSlot(uint32_t slot, uint32_t first_block,
                              uint32_t data_bytes) {
+  if (!ReleaseBlocks(first_block, data_bytes)) return;  // the rebuild freed the slot
   Header& h = region_.header();
-  BlockStore blocks(region_);
-  blocks.Free(first_block, blocks.BlocksFor(data_bytes));
   Slot& s = region_.slot(slot);
   s.hash_next = h.derived.slot_free_head;
   h.derived.slot_free_head = slot;
+}
+
+bool Pool::Impl::ReleaseBlocks(uint32_t first_block, uint32_t data_bytes) {
+  try {
+    BlockStore blocks(region_);
+    blocks.Free(first_block, blocks.BlocksFor(data_bytes));
+    return true;
+  } catch (const RegionCorrupt& e) {
+    // The transaction is committed; only the derived free list is hurt,
+    // and a rebuild relinks every block and slot nothing live owns.
+    RepairLocked(e.what());
+    return false;
+  }
 }
 
 Result<uint32_t> Pool::Impl::LocateLocked(EntryId id, const char* what) const {

@@ -186,7 +186,7 @@ Status Pool::PostTasks(std::span<const TaskSpec> specs, std::vector<TaskId>* ids
   size_t posted = 0;
   const int64_t now = NowRealNs();  // one stamp for the batch
   for (size_t i = 0; i < encoded.size(); ++i, ++posted) {
-    auto id = PostLocked(im, g, specs[i], encoded[i], now);
+    auto id = im.RepairingLocked([&] { return PostLocked(im, g, specs[i], encoded[i], now); });
     if (!id.ok()) {
       outcome = id.status();
       break;
@@ -231,46 +231,48 @@ Status Requeue(Pool::Impl& im, TaskId id, AgentRef target,
   if (Status s = im.RequireWritable(); !s.ok()) return s;
   Pool::Impl::Guard g(im);
   if (!g.status().ok()) return g.status();
-  const Region& r = im.region_;
-  auto slot = im.LocateTaskLocked(id);
-  if (!slot.ok()) return slot.status();
-  Slot& s = r.slot(*slot);
-  const auto state = static_cast<TaskState>(s.kind.task.state);
-  if (std::find(from.begin(), from.end(), state) == from.end())
-    return {StatusCode::kWrongState, "cannot " + std::string(verb) + " task " +
-                                         std::to_string(id) + ": it is " +
-                                         TaskStateName(state)};
-  if (Status st = im.CheckAgentLocked(target); !st.ok()) return st;
-  if (!im.AgentHasCap(target.row, s.kind.task.requires_hash))
-    return {StatusCode::kInvalidArgument,
-            "agent '" + AgentName(r, target.row) +
-                "' lacks the capability task " + std::to_string(id) +
-                " requires"};
-  std::optional<SlotSpec> lost;
-  if (state == TaskState::kRunning) {
-    const TaskFields& t = s.kind.task;
-    const std::string holder = AgentName(r, t.assignee);
-    lost = MakeSlotSpec(
-        kSegErrors, "pool", "", {"lost", "task:" + std::to_string(id)}, 0.8f,
-        AttemptRecord("lost", id, t.attempts, holder,
-                   reason.empty() ? "taken from '" + holder + "' while running" : reason,
-                   s.updated_ns, NowRealNs()));
-    if (Status st = im.Reserve(im.BlocksFor(static_cast<uint32_t>(lost->data.size())));
-        !st.ok())
-      return st;
-  }
-  Txn txn(r, OpCode::kRequeue);
-  txn.Save(s);
-  if (lost) im.LinkSlot(im.InsertSlot(txn, *lost));
-  im.Detach(*slot);
-  s.kind.task.state = static_cast<uint8_t>(TaskState::kPending);
-  s.kind.task.assignee = static_cast<uint16_t>(target.row);
-  s.kind.task.lease_deadline_mono = 0;
-  s.updated_ns = NowRealNs();
-  im.Attach(*slot);
-  txn.Commit();
-  im.NotifyQueue(g, target.row);
-  return Status::Ok();
+  return im.RepairingLocked([&]() -> Status {
+    const Region& r = im.region_;
+    auto slot = im.LocateTaskLocked(id);
+    if (!slot.ok()) return slot.status();
+    Slot& s = r.slot(*slot);
+    const auto state = static_cast<TaskState>(s.kind.task.state);
+    if (std::find(from.begin(), from.end(), state) == from.end())
+      return {StatusCode::kWrongState, "cannot " + std::string(verb) + " task " +
+                                           std::to_string(id) + ": it is " +
+                                           TaskStateName(state)};
+    if (Status st = im.CheckAgentLocked(target); !st.ok()) return st;
+    if (!im.AgentHasCap(target.row, s.kind.task.requires_hash))
+      return {StatusCode::kInvalidArgument,
+              "agent '" + AgentName(r, target.row) +
+                  "' lacks the capability task " + std::to_string(id) +
+                  " requires"};
+    std::optional<SlotSpec> lost;
+    if (state == TaskState::kRunning) {
+      const TaskFields& t = s.kind.task;
+      const std::string holder = AgentName(r, t.assignee);
+      lost = MakeSlotSpec(
+          kSegErrors, "pool", "", {"lost", "task:" + std::to_string(id)}, 0.8f,
+          AttemptRecord("lost", id, t.attempts, holder,
+                     reason.empty() ? "taken from '" + holder + "' while running" : reason,
+                     s.updated_ns, NowRealNs()));
+      if (Status st = im.Reserve(im.BlocksFor(static_cast<uint32_t>(lost->data.size())));
+          !st.ok())
+        return st;
+    }
+    Txn txn(r, OpCode::kRequeue);
+    txn.Save(s);
+    if (lost) im.LinkSlot(im.InsertSlot(txn, *lost));
+    im.Detach(*slot);
+    s.kind.task.state = static_cast<uint8_t>(TaskState::kPending);
+    s.kind.task.assignee = static_cast<uint16_t>(target.row);
+    s.kind.task.lease_deadline_mono = 0;
+    s.updated_ns = NowRealNs();
+    im.Attach(*slot);
+    txn.Commit();
+    im.NotifyQueue(g, target.row);
+    return Status::Ok();
+  });
 }
 
 }  // namespace
@@ -334,14 +336,16 @@ Result<EntryId> Pool::DeadLetter(TaskId id, const std::string& reason) {
   Impl& im = *impl_;
   Impl::Guard g(im);
   if (!g.status().ok()) return g.status();
-  auto slot = im.LocateTaskLocked(id);
-  if (!slot.ok()) return slot.status();
-  const auto state =
-      static_cast<TaskState>(im.region_.slot(*slot).kind.task.state);
-  if (IsFinal(state))
-    return Status{StatusCode::kWrongState,
-                  TaskName(id) + " is already " + TaskStateName(state)};
-  return im.DeadLetterLocked(g, *slot, reason);
+  return im.RepairingLocked([&]() -> Result<EntryId> {
+    auto slot = im.LocateTaskLocked(id);
+    if (!slot.ok()) return slot.status();
+    const auto state =
+        static_cast<TaskState>(im.region_.slot(*slot).kind.task.state);
+    if (IsFinal(state))
+      return Status{StatusCode::kWrongState,
+                    TaskName(id) + " is already " + TaskStateName(state)};
+    return im.DeadLetterLocked(g, *slot, reason);
+  });
 }
 
 Result<std::vector<TaskId>> Pool::PendingTasks(AgentRef queue,
@@ -351,11 +355,10 @@ Result<std::vector<TaskId>> Pool::PendingTasks(AgentRef queue,
       return Status{StatusCode::kNotFound, "no agent row " + std::to_string(queue.row)};
     std::vector<TaskId> out;
     TaskQueues qs(r);
-    const TaskQueue& q = r.queue(queue.row);
     for (int b = qs.TopBucket(queue.row); b >= 0; b = qs.BucketBelow(queue.row, b)) {
-      uint32_t i = q.buckets[b].head;
-      for (uint64_t n = 0; i != kNil && r.ValidSlot(i) && n < r.geo().slot_capacity;
-           ++n, i = r.slot(i).kind.task.q_next) {
+      uint32_t i = qs.PendingHead(queue.row, b);
+      for (uint64_t n = 0; i != kNil; ++n, i = qs.Next(i)) {
+        if (n >= r.geo().slot_capacity) ThrowCorrupt("pending queue loops");
         if (limit != 0 && out.size() >= limit) return out;
         out.push_back(r.slot(i).id);
       }
@@ -368,11 +371,13 @@ Result<std::vector<TaskInfo>> Pool::ExpiredLeases() const {
   return impl_->WithView([&](const Region& r) -> Result<std::vector<TaskInfo>> {
     const int64_t now = NowMonoNs();
     std::vector<TaskInfo> out;
+    TaskQueues qs(r);
     for (uint32_t row = 0; row <= r.geo().agent_capacity; ++row) {
-      uint32_t i = r.queue(row).running_head;
-      for (uint64_t n = 0; i != kNil && r.ValidSlot(i) && n < r.geo().slot_capacity;
-           ++n, i = r.slot(i).kind.task.q_next)
+      uint32_t i = qs.RunningHead(row);
+      for (uint64_t n = 0; i != kNil; ++n, i = qs.Next(i)) {
+        if (n >= r.geo().slot_capacity) ThrowCorrupt("running list loops");
         if (r.slot(i).kind.task.lease_deadline_mono < now) out.push_back(TaskInfoAt(r, i));
+      }
     }
     return out;
   });
@@ -383,10 +388,12 @@ Result<std::vector<TaskId>> Pool::RunningTasks(AgentRef agent) const {
     if (!agent.is_shared() && !r.ValidAgentRow(agent.row))
       return Status{StatusCode::kNotFound, "no agent row " + std::to_string(agent.row)};
     std::vector<TaskId> out;
-    uint32_t i = r.queue(agent.row).running_head;
-    for (uint64_t n = 0; i != kNil && r.ValidSlot(i) && n < r.geo().slot_capacity;
-         ++n, i = r.slot(i).kind.task.q_next)
+    TaskQueues qs(r);
+    uint32_t i = qs.RunningHead(agent.row);
+    for (uint64_t n = 0; i != kNil; ++n, i = qs.Next(i)) {
+      if (n >= r.geo().slot_capacity) ThrowCorrupt("running list loops");
       out.push_back(r.slot(i).id);
+    }
     std::sort(out.begin(), out.end());
     return out;
   });

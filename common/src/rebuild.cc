@@ -1,7 +1,9 @@
 // Rebuild(): every DERIVED structure recomputed from the authoritative
-// fields. Runs at creation and after a lock holder died. Treats the slots as
-// untrusted: a slot that cannot be valid is repaired or dropped, and each
-// such repair is reported (they mean corruption, not a crash).
+// fields. Runs at creation, after a lock holder died, and after an operation
+// found the region damaged. Treats the slots as untrusted: each is read once
+// into a local copy; one whose seal fails or that cannot be valid is
+// quarantined (kept, never followed, never reused) and reported, since that
+// means someone scribbled on the region, not that a holder crashed.
 #include <algorithm>
 #include <cstring>
 #include <string>
@@ -13,6 +15,7 @@
 #include "slate/internal/id_index.h"
 #include "slate/internal/pool_impl.h"
 #include "slate/internal/segment_list.h"
+#include "slate/internal/slot_seal.h"
 #include "slate/internal/task_queue.h"
 
 namespace slate::internal {
@@ -66,19 +69,14 @@ void UnmarkChain(const Region& r, const Slot& s, std::vector<uint8_t>* used) {
   }
 }
 
-// Authoritative sanity of one live slot; "" when fine.
-std::string SlotProblem(const Region& r, const Slot& s) {
-  if (s.segment >= kSegmentCapacity || !r.segment(s.segment).rec.used)
-    return "unknown segment";
-  if (s.ntags > kMaxTags) return "too many tags";
-  if (s.data_bytes > r.geo().max_data_bytes) return "data too long";
-  if (s.payload_bytes > s.data_bytes) return "payload longer than its data";
-  if (s.id == 0) return "id 0";
-  if (s.segment == kSegTasks) {
-    const uint8_t st = s.kind.task.state;
-    if (st < 1 || st >= kTaskStateCount) return "bad task state";
-  }
-  return "";
+void Quarantine(const Region& r, uint32_t i, const Slot& seen, const std::string& why,
+                std::vector<std::string>* repairs) {
+  Slot& s = r.slot(i);
+  s.state = static_cast<uint8_t>(SlotState::kQuarantined);
+  Reseal(s, i);
+  r.header().derived.quarantined += 1;
+  repairs->push_back("quarantined slot " + std::to_string(i) + " (entry " +
+                     std::to_string(seen.id) + "): " + why);
 }
 
 }  // namespace
@@ -90,42 +88,50 @@ std::vector<std::string> Rebuild(const Region& r) {
   const uint32_t cap = r.geo().slot_capacity;
   std::vector<uint8_t> used(r.geo().block_count, 0);
   std::vector<std::pair<uint64_t, uint32_t>> live;
+  std::vector<uint8_t> free_slot(cap, 0);  // decided once, from each slot's copy
   for (uint32_t i = 0; i < cap; ++i) {
     Slot& s = r.slot(i);
+    Slot seen;
+    std::memcpy(&seen, &s, sizeof seen);  // one read: every check below uses it
     s.heap_pos = s.hash_next = s.seg_prev = s.seg_next = kNil;
-    if (s.state != static_cast<uint8_t>(SlotState::kLive)) {
-      s.state = static_cast<uint8_t>(SlotState::kFree);
+    const bool sealed = SealHolds(seen, i);
+    if (sealed && seen.state == static_cast<uint8_t>(SlotState::kFree)) {
+      free_slot[i] = 1;
       continue;
     }
-    std::string problem = SlotProblem(r, s);
-    if (problem.empty() && !MarkChain(r, s, &used)) {
-      UnmarkChain(r, s, &used);
+    if (sealed && seen.state == static_cast<uint8_t>(SlotState::kQuarantined)) {
+      h.derived.quarantined += 1;
+      continue;
+    }
+    std::string problem = !sealed ? "fails its seal"
+                          : seen.state != static_cast<uint8_t>(SlotState::kLive)
+                              ? "unknown state " + std::to_string(seen.state)
+                              : LiveSlotProblem(r, seen);
+    if (problem.empty() && !MarkChain(r, seen, &used)) {
+      UnmarkChain(r, seen, &used);
       problem = "data chain leaves the arena or overlaps another";
     }
     if (!problem.empty()) {
-      repairs.push_back("dropped entry " + std::to_string(s.id) + " in slot " +
-                        std::to_string(i) + ": " + problem);
-      s.state = static_cast<uint8_t>(SlotState::kFree);
+      Quarantine(r, i, seen, problem, &repairs);
       continue;
     }
-    live.emplace_back(s.id, i);
+    live.emplace_back(seen.id, i);
   }
   std::sort(live.begin(), live.end());
   for (size_t k = 1; k < live.size(); ++k) {
     if (live[k].first == live[k - 1].first) {
-      repairs.push_back("dropped duplicate of entry " +
-                        std::to_string(live[k].first));
-      r.slot(live[k].second).state = static_cast<uint8_t>(SlotState::kFree);
-      UnmarkChain(r, r.slot(live[k].second), &used);
+      Slot seen;
+      std::memcpy(&seen, &r.slot(live[k].second), sizeof seen);
+      UnmarkChain(r, seen, &used);
+      Quarantine(r, live[k].second, seen, "duplicate of entry " + std::to_string(live[k].first),
+                 &repairs);
     }
   }
   // Free slots: a stack, lowest index on top.
   for (uint32_t i = cap; i-- > 0;) {
-    Slot& s = r.slot(i);
-    if (s.state == static_cast<uint8_t>(SlotState::kFree)) {
-      s.hash_next = h.derived.slot_free_head;
-      h.derived.slot_free_head = i;
-    }
+    if (!free_slot[i]) continue;
+    r.slot(i).hash_next = h.derived.slot_free_head;
+    h.derived.slot_free_head = i;
   }
   // Free blocks: one chain, ascending.
   uint32_t tail = kNil;
@@ -145,7 +151,7 @@ std::vector<std::string> Rebuild(const Region& r) {
   uint64_t max_id = 0;
   for (const auto& [id, i] : live) {
     Slot& s = r.slot(i);
-    if (s.state != static_cast<uint8_t>(SlotState::kLive)) continue;
+    if (s.state != static_cast<uint8_t>(SlotState::kLive)) continue;  // a duplicate
     max_id = std::max(max_id, id);
     index.Insert(i);
     segs.Append(i);
@@ -158,9 +164,12 @@ std::vector<std::string> Rebuild(const Region& r) {
                           " was assigned to a free agent row; moved to the "
                           "shared queue");
         t.assignee = 0;
+        Reseal(s, i);
       }
-      h.derived.tasks[t.state] += 1;
-      const auto st = static_cast<TaskState>(t.state);
+      const uint8_t state = t.state;  // checked in the first pass; a change since is damage
+      if (state >= kTaskStateCount) ThrowCorrupt("task state changed during rebuild");
+      h.derived.tasks[state] += 1;
+      const auto st = static_cast<TaskState>(state);
       if (st == TaskState::kPending) queues.PushPending(t.assignee, i);
       if (st == TaskState::kRunning) queues.PushRunning(t.assignee, i);
     }

@@ -4,15 +4,22 @@
 
 namespace slate::internal {
 
+// Links are read once into locals and checked before they are followed; a
+// neighbour that does not point back means damaged lists (RegionCorrupt).
+
 void TaskQueues::PushPending(uint32_t row, uint32_t slot) {
-  TaskQueue& q = r_.queue(row);
+  TaskQueue& q = r_.CheckedQueue(row, "task assignee");
   const uint32_t b = BucketOf(T(slot).priority);
   TaskQueue::Bucket& bucket = q.buckets[b];
   const uint64_t id = r_.slot(slot).id;
   // Walk back from the tail: new tasks have the highest id and stop at once;
   // a retried task goes back to its place by age.
   uint32_t after = bucket.tail;
-  while (after != kNil && r_.slot(after).id > id) after = T(after).q_prev;
+  for (uint32_t steps = 0; after != kNil && r_.CheckedSlot(after, "queue link").id > id;
+       ++steps) {
+    if (steps > r_.geo().slot_capacity) ThrowCorrupt("task queue loops");
+    after = T(after).q_prev;
+  }
   const uint32_t before = after == kNil ? bucket.head : T(after).q_next;
   T(slot).q_prev = after;
   T(slot).q_next = before;
@@ -23,34 +30,64 @@ void TaskQueues::PushPending(uint32_t row, uint32_t slot) {
 }
 
 void TaskQueues::RemovePending(uint32_t row, uint32_t slot) {
-  TaskQueue& q = r_.queue(row);
-  const uint32_t b = BucketOf(T(slot).priority);
-  TaskQueue::Bucket& bucket = q.buckets[b];
+  TaskQueue& q = r_.CheckedQueue(row, "task assignee");
   TaskFields& t = T(slot);
-  if (t.q_prev == kNil) bucket.head = t.q_next; else T(t.q_prev).q_next = t.q_next;
-  if (t.q_next == kNil) bucket.tail = t.q_prev; else T(t.q_next).q_prev = t.q_prev;
+  const uint32_t b = BucketOf(t.priority);
+  TaskQueue::Bucket& bucket = q.buckets[b];
+  const uint32_t prev = t.q_prev, next = t.q_next;
+  if ((prev == kNil ? bucket.head : T(prev).q_next) != slot ||
+      (next == kNil ? bucket.tail : T(next).q_prev) != slot)
+    ThrowCorrupt("pending queue around slot " + std::to_string(slot) + " disagrees");
+  if (prev == kNil) bucket.head = next; else T(prev).q_next = next;
+  if (next == kNil) bucket.tail = prev; else T(next).q_prev = prev;
   t.q_prev = t.q_next = kNil;
   if (bucket.head == kNil) q.nonempty[b / 64] &= ~(1ull << (b % 64));
   q.pending -= 1;
 }
 
 void TaskQueues::PushRunning(uint32_t row, uint32_t slot) {
-  TaskQueue& q = r_.queue(row);
+  TaskQueue& q = r_.CheckedQueue(row, "task assignee");
   TaskFields& t = T(slot);
+  const uint32_t head = q.running_head;
   t.q_prev = kNil;
-  t.q_next = q.running_head;
-  if (q.running_head != kNil) T(q.running_head).q_prev = slot;
+  t.q_next = head;
+  if (head != kNil) T(head).q_prev = slot;
   q.running_head = slot;
   q.running += 1;
 }
 
 void TaskQueues::RemoveRunning(uint32_t row, uint32_t slot) {
-  TaskQueue& q = r_.queue(row);
+  TaskQueue& q = r_.CheckedQueue(row, "task assignee");
   TaskFields& t = T(slot);
-  if (t.q_prev == kNil) q.running_head = t.q_next; else T(t.q_prev).q_next = t.q_next;
-  if (t.q_next != kNil) T(t.q_next).q_prev = t.q_prev;
+  const uint32_t prev = t.q_prev, next = t.q_next;
+  if ((prev == kNil ? q.running_head : T(prev).q_next) != slot ||
+      (next != kNil && T(next).q_prev != slot))
+    ThrowCorrupt("running list around slot " + std::to_string(slot) + " disagrees");
+  if (prev == kNil) q.running_head = next; else T(prev).q_next = next;
+  if (next != kNil) T(next).q_prev = prev;
   t.q_prev = t.q_next = kNil;
   q.running -= 1;
+}
+
+uint32_t TaskQueues::PendingHead(uint32_t row, int bucket) const {
+  const uint32_t head = r_.CheckedQueue(row, "task queue").buckets[bucket].head;
+  if (head != kNil && T(head).q_prev != kNil)
+    ThrowCorrupt("pending queue head " + std::to_string(head) + " has a previous task");
+  return head;
+}
+
+uint32_t TaskQueues::RunningHead(uint32_t row) const {
+  const uint32_t head = r_.CheckedQueue(row, "task queue").running_head;
+  if (head != kNil && T(head).q_prev != kNil)
+    ThrowCorrupt("running list head " + std::to_string(head) + " has a previous task");
+  return head;
+}
+
+uint32_t TaskQueues::Next(uint32_t slot) const {
+  const uint32_t next = T(slot).q_next;
+  if (next != kNil && T(next).q_prev != slot)
+    ThrowCorrupt("task queue after slot " + std::to_string(slot) + " does not point back");
+  return next;
 }
 
 int TaskQueues::TopBucket(uint32_t row) const {

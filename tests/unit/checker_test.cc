@@ -7,7 +7,9 @@
 
 #include "slate/internal/layout.h"
 #include "slate/internal/region.h"
+#include "slate/internal/pool_impl.h"
 #include "slate/internal/shm_mapping.h"
+#include "slate/internal/slot_seal.h"
 #include "slate/pool.h"
 #include "util/test_pool.h"
 
@@ -69,7 +71,20 @@ TEST_F(CheckerTest, SecondResultForATaskIsReported) {
   const uint32_t s = v.SlotOf(note);
   v.r().slot(s).segment = 1;  // "results"
   v.r().slot(s).kind.result.task_id = tasks[0];
+  internal::Reseal(v.r().slot(s), s);  // a buggy writer, not a scribbler
   EXPECT_TRUE(Mentions(sut->Check(), "has 2 results"));
+}
+
+TEST_F(CheckerTest, ScribbledAndQuarantinedSlotsAreReported) {
+  Vandal v(sut.name());
+  const uint32_t s = v.SlotOf(note);
+  v.r().slot(s).importance = 0.9f;  // not through a transaction: the seal fails
+  EXPECT_TRUE(Mentions(sut->Check(), "slot " + std::to_string(s) + " (entry " +
+                                         std::to_string(note) + ") fails its seal"));
+  ASSERT_EQ(internal::Rebuild(v.r()).size(), 1u);
+  const auto problems = sut->Check();
+  ASSERT_EQ(problems.size(), 1u) << problems.front();
+  EXPECT_TRUE(Mentions(problems, "slot " + std::to_string(s) + " is quarantined"));
 }
 
 TEST_F(CheckerTest, TaskInTwoStatesIsReported) {

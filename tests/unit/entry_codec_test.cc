@@ -137,7 +137,7 @@ TEST(EntryCodecTest, MsgpackValidatorRefusesLyingCounts) {
 }
 
 TEST(EntryCodecTest, BloomHasEveryTagBit) {
-  const uint64_t sut = TagBloom({"alpha", "beta"});
+  const uint32_t sut = TagBloom({"alpha", "beta"});
   EXPECT_EQ(sut & TagBit("alpha"), TagBit("alpha"));
   EXPECT_EQ(sut & TagBit("beta"), TagBit("beta"));
   EXPECT_NE(Hash32(""), 0u);

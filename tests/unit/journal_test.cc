@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "slate/internal/slot_seal.h"
 #include "util/heap_region.h"
 
 namespace slate::internal {
@@ -12,6 +13,7 @@ TEST(JournalTest, UndoRestoresSavedRangesNewestFirst) {
   const Region& r = heap_region.r();
   Slot& s = r.slot(5);
   s.id = 11;
+  Reseal(s, 5);  // as a committed transaction would leave it
   const uint64_t next_id = r.header().counters.next_id;
   {
     Txn sut(r, OpCode::kWrite);

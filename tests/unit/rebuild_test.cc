@@ -8,6 +8,7 @@
 
 #include "slate/internal/pool_impl.h"
 #include "slate/internal/shm_mapping.h"
+#include "slate/internal/slot_seal.h"
 #include "slate/pool.h"
 #include "util/test_pool.h"
 
@@ -103,20 +104,43 @@ TEST_F(RebuildTest, ScrambledDerivedStateIsRebuiltExactly) {
   EXPECT_EQ(Snapshot(), before);
 }
 
-TEST_F(RebuildTest, ImpossibleSlotsAreDroppedAndReported) {
+// A slot written outside the protocol (its seal fails), and one sealed but
+// impossible, are both quarantined: reported, kept out of every structure,
+// never reused; everything else is untouched.
+TEST_F(RebuildTest, DamagedSlotsAreQuarantinedAndReported) {
   auto map = internal::ShmMapping::Open(sut.name(), false).value();
   const Region r(map->data(), reinterpret_cast<internal::Header*>(map->data())->geo);
-  uint32_t victim = internal::kNil;
-  for (uint32_t i = 0; i < r.geo().slot_capacity && victim == internal::kNil; ++i)
-    if (r.slot(i).state == 1 && r.slot(i).segment == 6) victim = i;  // "notes", first user segment
-  ASSERT_NE(victim, internal::kNil);
-  const uint64_t id = r.slot(victim).id;
-  r.slot(victim).first_block = 0x7FFFFFFF;
+  std::vector<uint32_t> victims;
+  for (uint32_t i = 0; i < r.geo().slot_capacity && victims.size() < 2; ++i)
+    if (r.slot(i).state == 1 && r.slot(i).segment == 6) victims.push_back(i);  // "notes"
+  ASSERT_EQ(victims.size(), 2u);
+  const uint64_t scribbled = r.slot(victims[0]).id;
+  const uint64_t impossible = r.slot(victims[1]).id;
+  r.slot(victims[0]).importance = 0.123f;  // unsealed
+  r.slot(victims[1]).first_block = 0x7FFFFFFF;
+  internal::Reseal(r.slot(victims[1]), victims[1]);  // sealed, yet unusable
+  const uint64_t entries = sut->Stats()->entries;
+
   const auto repairs = internal::Rebuild(r);
-  ASSERT_EQ(repairs.size(), 1u);
-  EXPECT_NE(repairs[0].find("dropped entry " + std::to_string(id)), std::string::npos);
-  EXPECT_TRUE(sut->Check().empty());
-  EXPECT_EQ(sut->Read(id).status().code(), StatusCode::kNotFound);
+
+  ASSERT_EQ(repairs.size(), 2u);
+  EXPECT_NE(repairs[0].find("quarantined slot " + std::to_string(victims[0]) + " (entry " +
+                            std::to_string(scribbled) + "): fails its seal"),
+            std::string::npos) << repairs[0];
+  EXPECT_NE(repairs[1].find("(entry " + std::to_string(impossible) + "): first block"),
+            std::string::npos) << repairs[1];
+  EXPECT_EQ(sut->Read(scribbled).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(sut->Read(impossible).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(sut->Stats()->quarantined, 2u);
+  EXPECT_EQ(sut->Stats()->entries, entries - 2);
+  const auto problems = sut->Check();
+  ASSERT_EQ(problems.size(), 2u) << problems.front();
+  EXPECT_NE(problems[0].find("is quarantined"), std::string::npos) << problems[0];
+  // Kept quarantined by later rebuilds, and never handed out again.
+  EXPECT_TRUE(internal::Rebuild(r).empty());
+  for (int i = 0; i < 200; ++i) ASSERT_TRUE(sut->Write(testing::MakeEntry("notes", {})).ok());
+  EXPECT_EQ(r.slot(victims[0]).state, static_cast<uint8_t>(internal::SlotState::kQuarantined));
+  EXPECT_EQ(r.slot(victims[1]).state, static_cast<uint8_t>(internal::SlotState::kQuarantined));
 }
 
 }  // namespace

@@ -74,8 +74,10 @@ void RenderPool(const GroupSnapshot& s, std::vector<std::string>* out) {
                                 static_cast<double>(st.data_blocks_total)
                           : 0;
   out->push_back(Fmt("capacity %" PRIu64 "/%u slots (%.0f%%), data %.0f%%, evictions %" PRIu64
-                     ", recoveries %" PRIu64,
-                     st.entries, st.slot_capacity, slots, data, st.evictions, st.recoveries));
+                     ", recoveries %" PRIu64 "%s",
+                     st.entries, st.slot_capacity, slots, data, st.evictions, st.recoveries,
+                     st.quarantined ? Fmt(", QUARANTINED %" PRIu64, st.quarantined).c_str()
+                                    : ""));
 }
 
 }  // namespace

@@ -32,7 +32,8 @@ struct PoolStats {
   uint32_t agent_capacity = 0;
   uint64_t next_id = 0;
   uint64_t evictions = 0;
-  uint64_t recoveries = 0;
+  uint64_t recoveries = 0;   // rollbacks and rebuilds: a dead holder or damage
+  uint64_t quarantined = 0;  // slots kept out of use: their entries were damaged
   uint64_t stale_completions = 0;
   uint64_t commits = 0;
 };

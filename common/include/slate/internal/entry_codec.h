@@ -21,8 +21,8 @@
 namespace slate::internal {
 
 uint32_t Hash32(std::string_view s);  // never 0 for a non-empty string
-uint64_t TagBit(std::string_view tag);  // two bits of the 64-bit tag bloom
-uint64_t TagBloom(const std::vector<std::string>& tags);
+uint32_t TagBit(std::string_view tag);  // two bits of the 32-bit tag bloom
+uint32_t TagBloom(const std::vector<std::string>& tags);
 
 // [A-Za-z0-9._-], 1..max_len.
 bool IsValidName(std::string_view s, size_t max_len);

@@ -24,6 +24,9 @@ class EvictHeap {
 
  private:
   void Place(uint32_t pos, uint32_t slot);
+  // The slot's heap position, kNil for a non-member; RegionCorrupt when
+  // the position and the heap disagree.
+  uint32_t CheckedPos(uint32_t slot) const;
   uint32_t SiftUp(uint32_t pos);
   void SiftDown(uint32_t pos);
 

@@ -16,7 +16,8 @@ class IdIndex {
 
   void Insert(uint32_t slot);
   void Erase(uint32_t slot);
-  // Slot of a live entry with this id, or kNil. Bounded against cycles.
+  // Slot of a live entry with this id, or kNil. A damaged chain throws
+  // RegionCorrupt rather than answer "not found" for an entry it skipped.
   uint32_t Find(uint64_t id) const;
   uint32_t Bucket(uint64_t id) const {
     return static_cast<uint32_t>(id & (r_.geo().hash_buckets - 1));

@@ -30,6 +30,8 @@ class Txn {
   Txn& operator=(const Txn&) = delete;
 
   // REQUIRES: n <= kJournalRecordBytes and fewer than kJournalRecords saves.
+  // Saving a slot first checks its seal (RegionCorrupt if it fails);
+  // Commit() reseals every saved slot.
   void Save(const void* p, size_t n);
   template <typename T>
   void Save(const T& object) {
@@ -40,6 +42,9 @@ class Txn {
   void Point(const char* step) const;
 
  private:
+  // True when one of the first `count` records already saved `offset`.
+  bool SavedBefore(uint64_t offset, uint32_t count) const;
+
   Region r_;
   OpCode op_;
   bool committed_ = false;

@@ -1,4 +1,4 @@
-// The region's layout, version 1. docs/POOL.md describes it in prose.
+// The region's layout, version 2. docs/POOL.md describes it in prose.
 //
 // One region per pool, laid out by hand at creation (no segment manager: its
 // internal mutex is not robust). Offsets are from the region base, so every
@@ -27,7 +27,7 @@
 namespace slate::internal {
 
 inline constexpr uint64_t kMagic = 0x314C4F4F50544C53ull;  // "SLTPOOL1"
-inline constexpr uint32_t kLayoutVersion = 1;
+inline constexpr uint32_t kLayoutVersion = 2;
 inline constexpr uint32_t kNil = 0xFFFFFFFFu;
 inline constexpr uint32_t kSegmentCapacity = 32;
 inline constexpr int kPriorityBuckets = 256;
@@ -68,7 +68,10 @@ struct EventWord {
   std::atomic<uint32_t> word;
 };
 
-enum class SlotState : uint8_t { kFree = 0, kLive = 1 };
+// kQuarantined: the slot failed its seal or its sanity checks; it is kept
+// out of every structure and never reused, so a damaged entry is reported
+// once and never followed.
+enum class SlotState : uint8_t { kFree = 0, kLive = 1, kQuarantined = 2 };
 enum SlotFlags : uint8_t {
   kSettled = 1,  // a result aggregated, an error resolved, a kept entry released
   kKeep = 2,     // written with NewEntry::keep: live until released
@@ -103,6 +106,11 @@ struct ResultFields {
 // owns the chain of data blocks from first_block holding data_bytes bytes:
 // [author_len u8][ntags u8][requires_len u8][tag_len u8 x ntags]
 // [author][requires][tags...][payload]. Written by the lock holder only.
+//
+// INVARIANT: outside a transaction, `seal` is SealOf(slot, index) over every
+// byte but the DERIVED links (and the seal itself); Txn::Commit reseals each
+// slot it saved. A slot whose seal fails was written by someone who does not
+// follow the protocol: it is quarantined, never followed (slot_seal.h).
 struct alignas(64) Slot {
   uint8_t state;    // SlotState
   uint8_t segment;  // row in the segment table
@@ -116,7 +124,8 @@ struct alignas(64) Slot {
   uint32_t first_block;  // kNil when data_bytes == 0
   uint32_t data_bytes;
   uint32_t payload_bytes;
-  uint64_t tag_bloom;    // two bits per tag, to skip most non-matches
+  uint32_t tag_bloom;    // two bits per tag, to skip most non-matches
+  uint32_t seal;         // see above
   uint32_t seg_prev;     // DERIVED: segment list, ascending id
   uint32_t seg_next;     // DERIVED
   uint32_t hash_next;    // DERIVED: id index chain, or slot free list
@@ -201,6 +210,7 @@ struct Derived {
   uint64_t pinned;  // live entries: never evictable now
   uint32_t heap_size;
   uint32_t agents_registered;
+  uint64_t quarantined;  // slots in SlotState::kQuarantined
   uint64_t tasks[kTaskStateCount];
 };
 

@@ -43,7 +43,7 @@ struct SlotSpec {
   uint32_t segment = 0;
   std::vector<uint8_t> data;  // EncodeData() output
   uint32_t payload_bytes = 0;
-  uint64_t bloom = 0;
+  uint32_t bloom = 0;
   uint32_t author_hash = 0;
   uint8_t ntags = 0;
   uint8_t flags = 0;
@@ -102,6 +102,9 @@ class Pool::Impl {
     const Impl& impl_;
     Status status_;
     bool locked_ = false;
+    // An exception leaving the locked scope may have stopped a change
+    // halfway: the destructor then repairs before it unlocks.
+    int uncaught_on_entry_ = 0;
     static constexpr int kMaxNotify = 16;
     internal::EventWord* notify_[kMaxNotify] = {};
     int nnotify_ = 0;
@@ -118,6 +121,8 @@ class Pool::Impl {
        const internal::Geometry& geo);
 
   Result<std::unique_ptr<Snapshot>> TakeSnapshot() const;
+  // TakeSnapshot, then rolled back and rebuilt in private.
+  Result<std::unique_ptr<Snapshot>> RepairedSnapshot() const;
   // TakeSnapshot, or the cached one if young enough.
   Result<std::shared_ptr<Snapshot>> CurrentSnapshot() const;
   // Runs fn over a consistent view: the live region under the lock, or a
@@ -145,7 +150,12 @@ class Pool::Impl {
   void Attach(uint32_t slot);
   void Detach(uint32_t slot);
   // After commit: the slot and its blocks go back to the free lists.
+  // Never throws: damage met on the way is repaired in place, since the
+  // transaction that freed them is committed and must not be retried.
+  // ReleaseBlocks is false when it had to repair (the rebuild has then
+  // freed everything nothing live owns).
   void ReleaseSlot(uint32_t slot, uint32_t first_block, uint32_t data_bytes);
+  bool ReleaseBlocks(uint32_t first_block, uint32_t data_bytes);
   // Entry -> slot under the lock; kNotFound with a clear message.
   Result<uint32_t> LocateLocked(EntryId id, const char* what) const;
   // As LocateLocked, and the entry must be a task.
@@ -165,6 +175,19 @@ class Pool::Impl {
   // deadline are dead-lettered on the way.
   uint32_t PickLocked(Guard& g, uint32_t row);
   void RecoverLocked() const;
+  // After an operation found the region damaged (RegionCorrupt): rolls back
+  // its transaction, rebuilds every derived structure and quarantines the
+  // slots that fail their checks, then logs what it did. REQUIRES: the
+  // Guard held.
+  void RepairLocked(const std::string& why) const noexcept;
+  Status CorruptStatus(const std::string& why) const;
+  // Runs step (one or more whole transactions) under the held Guard. When
+  // it finds the region damaged, repairs and runs it once more on the
+  // repaired region; a second failure is returned as kCorrupt. A step that
+  // already committed part of its work must not be retried whole: wrap
+  // each transaction separately. Nothing throws past this.
+  template <typename Fn>
+  auto RepairingLocked(Fn step) const -> decltype(step());
   // The name `ref` registered with; "" if it is not registered. A
   // registration's name never changes, so the answer is cached per ref.
   // Takes the lock on a miss: REQUIRES the Guard not held.
@@ -187,16 +210,43 @@ class Pool::Impl {
 };
 
 template <typename Fn>
+auto Pool::Impl::RepairingLocked(Fn step) const -> decltype(step()) {
+  try {
+    return step();
+  } catch (const internal::RegionCorrupt& e) {
+    RepairLocked(e.what());
+  }
+  try {
+    return step();
+  } catch (const internal::RegionCorrupt& e) {
+    RepairLocked(e.what());
+    return CorruptStatus(e.what());
+  }
+}
+
+template <typename Fn>
 auto Pool::Impl::WithView(Fn fn) const
     -> decltype(fn(std::declval<const internal::Region&>())) {
-  if (read_only_) {
-    auto snap = CurrentSnapshot();
-    if (!snap.ok()) return snap.status();
-    return fn((*snap)->region);
+  if (!read_only_) {
+    Guard g(*this);
+    if (!g.status().ok()) return g.status();
+    return RepairingLocked([&] { return fn(region_); });
   }
-  Guard g(*this);
-  if (!g.status().ok()) return g.status();
-  return fn(region_);
+  auto snap = CurrentSnapshot();
+  if (!snap.ok()) return snap.status();
+  try {
+    return fn((*snap)->region);
+  } catch (const internal::RegionCorrupt&) {
+  }
+  // A damaged image: read a fresh private copy, repaired as the next
+  // writer would repair the region.
+  auto fresh = RepairedSnapshot();
+  if (!fresh.ok()) return fresh.status();
+  try {
+    return fn((*fresh)->region);
+  } catch (const internal::RegionCorrupt& e) {
+    return CorruptStatus(e.what());
+  }
 }
 
 }  // namespace slate

@@ -1,17 +1,32 @@
 // Typed access to a mapped region (or to a private copy of one).
 //
 // Region does no locking: callers hold the pool mutex, or work on a snapshot
-// nobody else can see. Accessors do not bounds-check (callers pass indices
-// they validated); InRange* helpers exist for code reading untrusted values.
+// nobody else can see. The plain accessors do not bounds-check (callers pass
+// indices they validated). Code that follows an index read from the region
+// (a link, a row, a position) uses the Checked* accessors, which throw
+// RegionCorrupt instead of following a bad one; the operation's boundary
+// rolls back, rebuilds and quarantines (Pool::Impl::RepairLocked).
 #pragma once
 
 #include <cstdint>
+#include <stdexcept>
+#include <string>
 
 #include "slate/internal/layout.h"
 #include "slate/pool_options.h"
 #include "slate/status.h"
 
 namespace slate::internal {
+
+// Thrown where a lock holder or a reader finds the region in a state no
+// protocol-following process could have left: a link out of range, lists
+// that disagree, a slot whose seal fails. Never escapes the Pool API.
+class RegionCorrupt : public std::runtime_error {
+ public:
+  explicit RegionCorrupt(const std::string& what) : std::runtime_error(what) {}
+};
+
+[[noreturn]] void ThrowCorrupt(const std::string& what);
 
 class Region {
  public:
@@ -49,6 +64,25 @@ class Region {
     return static_cast<uint64_t>(static_cast<const uint8_t*>(p) - base_);
   }
 
+  // As above, for indices read from the region: throw RegionCorrupt
+  // (naming `what`) rather than reach outside it.
+  Slot& CheckedSlot(uint32_t i, const char* what) const {
+    if (!ValidSlot(i)) ThrowCorrupt(Bad(what, i));
+    return slot(i);
+  }
+  SegmentRow& CheckedSegment(uint32_t i, const char* what) const {
+    if (i >= kSegmentCapacity) ThrowCorrupt(Bad(what, i));
+    return segment(i);
+  }
+  TaskQueue& CheckedQueue(uint32_t row, const char* what) const {
+    if (row != 0 && !ValidAgentRow(row)) ThrowCorrupt(Bad(what, row));
+    return queue(row);
+  }
+  uint8_t* CheckedBlock(uint32_t i, const char* what) const {
+    if (!ValidBlock(i)) ThrowCorrupt(Bad(what, i));
+    return block(i);
+  }
+
   bool ValidSlot(uint32_t i) const { return i < geo_.slot_capacity; }
   bool ValidBlock(uint32_t i) const { return i < geo_.block_count; }
   bool ValidAgentRow(uint32_t row) const {
@@ -56,6 +90,10 @@ class Region {
   }
 
  private:
+  static std::string Bad(const char* what, uint32_t v) {
+    return std::string(what) + " " + std::to_string(v) + " is out of range";
+  }
+
   uint8_t* base_;
   Geometry geo_;
 };

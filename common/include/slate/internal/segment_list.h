@@ -17,6 +17,12 @@ class SegmentList {
 
   void Append(uint32_t slot);
   void Unlink(uint32_t slot);
+  // Walking a segment's list: each link is checked to be in range, to point
+  // back, and to keep ids ascending (RegionCorrupt otherwise).
+  uint32_t Head(uint32_t row) const;
+  uint32_t Tail(uint32_t row) const;
+  uint32_t Next(uint32_t slot) const;
+  uint32_t Prev(uint32_t slot) const;
   // Row of the named segment, or kNil if it was never used.
   uint32_t Find(std::string_view name) const;
   // Row of the first unused segment, or kNil when the table is full.

@@ -24,13 +24,20 @@ class TaskQueues {
   void RemovePending(uint32_t row, uint32_t slot);
   void PushRunning(uint32_t row, uint32_t slot);
   void RemoveRunning(uint32_t row, uint32_t slot);
+  // Walking a list: its first task (kNil when empty) and the one after
+  // `slot`, each checked to be in range and to point back (RegionCorrupt).
+  uint32_t PendingHead(uint32_t row, int bucket) const;
+  uint32_t RunningHead(uint32_t row) const;
+  uint32_t Next(uint32_t slot) const;
   // Highest non-empty bucket of a queue, or -1.
   int TopBucket(uint32_t row) const;
   // Next lower non-empty bucket below `bucket`, or -1.
   int BucketBelow(uint32_t row, int bucket) const;
 
  private:
-  TaskFields& T(uint32_t slot) const { return r_.slot(slot).kind.task; }
+  TaskFields& T(uint32_t slot) const {
+    return r_.CheckedSlot(slot, "task queue link").kind.task;
+  }
 
   Region r_;
 };
