@@ -11,6 +11,7 @@
 #include "slate/internal/shm_mapping.h"
 #include "slate/internal/slot_seal.h"
 #include "slate/pool.h"
+#include "util/raw_view.h"
 #include "util/test_pool.h"
 
 namespace slate {
@@ -19,23 +20,7 @@ namespace {
 using namespace std::chrono_literals;
 using internal::Region;
 
-// A second, unchecked read-write view of a pool, to damage it.
-class Vandal {
- public:
-  explicit Vandal(const std::string& pool)
-      : map_(std::move(internal::ShmMapping::Open(pool, false).value())),
-        region_(map_->data(), reinterpret_cast<internal::Header*>(map_->data())->geo) {}
-  const Region& r() const { return region_; }
-  uint32_t SlotOf(EntryId id) const {
-    for (uint32_t i = 0; i < r().geo().slot_capacity; ++i)
-      if (r().slot(i).state == 1 && r().slot(i).id == id) return i;
-    return internal::kNil;
-  }
-
- private:
-  std::unique_ptr<internal::ShmMapping> map_;
-  Region region_;
-};
+using Vandal = testing::RawView;
 
 bool Mentions(const std::vector<std::string>& v, const std::string& what) {
   for (const auto& s : v)

@@ -10,6 +10,7 @@
 #include "slate/internal/shm_mapping.h"
 #include "slate/internal/slot_seal.h"
 #include "slate/pool.h"
+#include "util/raw_view.h"
 #include "util/test_pool.h"
 
 namespace slate {
@@ -74,8 +75,8 @@ class RebuildTest : public ::testing::Test {
 
 TEST_F(RebuildTest, ScrambledDerivedStateIsRebuiltExactly) {
   const std::string before = Snapshot();
-  auto map = internal::ShmMapping::Open(sut.name(), false).value();
-  const Region r(map->data(), reinterpret_cast<internal::Header*>(map->data())->geo);
+  const testing::RawView view(sut.name());
+  const Region& r = view.r();
   std::mt19937 rng(9);
   auto scramble = [&](void* p, size_t n) {
     auto* b = static_cast<uint8_t*>(p);
@@ -108,8 +109,8 @@ TEST_F(RebuildTest, ScrambledDerivedStateIsRebuiltExactly) {
 // impossible, are both quarantined: reported, kept out of every structure,
 // never reused; everything else is untouched.
 TEST_F(RebuildTest, DamagedSlotsAreQuarantinedAndReported) {
-  auto map = internal::ShmMapping::Open(sut.name(), false).value();
-  const Region r(map->data(), reinterpret_cast<internal::Header*>(map->data())->geo);
+  const testing::RawView view(sut.name());
+  const Region& r = view.r();
   std::vector<uint32_t> victims;
   for (uint32_t i = 0; i < r.geo().slot_capacity && victims.size() < 2; ++i)
     if (r.slot(i).state == 1 && r.slot(i).segment == 6) victims.push_back(i);  // "notes"
