@@ -51,6 +51,26 @@ std::string DumpJson(const nlohmann::ordered_json& j, int indent) {
   return JsonText(j, indent);
 }
 
+namespace {
+
+// A task whose entry, or whose result's entry, the pool quarantined: it was
+// damaged by a process outside the protocol, and what it held is gone.
+json LostItem(uint64_t index, const std::optional<std::string>& user_id,
+              std::optional<TaskId> task, const std::string& why) {
+  return {{"index", index},
+          {"id", user_id ? json(*user_id) : json(nullptr)},
+          {"task", task ? json(*task) : json(nullptr)},
+          {"status", "lost"},
+          {"error", why}};
+}
+
+constexpr const char* kTaskLost =
+    "the task's entry was damaged in the pool and quarantined; rerun it";
+constexpr const char* kResultLost =
+    "its result's entry was damaged in the pool and quarantined; rerun it";
+
+}  // namespace
+
 Result<Aggregate> BuildAggregate(Pool& pool, const RequestRecord& req, int64_t wall_ns) {
   auto tasks = RequestTasks(pool, req, false);
   if (!tasks.ok()) return tasks.status();
@@ -58,10 +78,24 @@ Result<Aggregate> BuildAggregate(Pool& pool, const RequestRecord& req, int64_t w
   json list = json::array();
   std::set<std::string> workers;
   json dead = json::array();
+  json lost = json::array();
   uint64_t retries = 0;
+  uint64_t next_index = 0;  // every index the request has gets an item
+  auto add_lost = [&](json item) {
+    lost.push_back({{"index", item["index"]}, {"id", item["id"]}, {"task", item["task"]},
+                    {"error", item["error"]}});
+    list.push_back(std::move(item));
+    ++agg.lost;
+  };
   for (const RequestTask& t : *tasks) {
+    for (; next_index < t.index && next_index < req.tasks; ++next_index)
+      add_lost(LostItem(next_index, std::nullopt, std::nullopt, kTaskLost));
+    next_index = t.index + 1;
     auto info = pool.GetTask(t.entry.id);
-    if (!info.ok()) return info.status();
+    if (!info.ok()) {
+      add_lost(LostItem(t.index, t.user_id, t.entry.id, kTaskLost));
+      continue;
+    }
     agg.tasks.push_back(t.entry.id);
     json item = {{"index", t.index},
                  {"id", t.user_id ? json(*t.user_id) : json(nullptr)},
@@ -71,7 +105,10 @@ Result<Aggregate> BuildAggregate(Pool& pool, const RequestRecord& req, int64_t w
     retries += info->attempts > 1 ? info->attempts - 1 : 0;
     if (info->state == TaskState::kDone) {
       auto res = pool.Read(info->result_id);
-      if (!res.ok()) return res.status();
+      if (!res.ok()) {
+        add_lost(LostItem(t.index, t.user_id, t.entry.id, kResultLost));
+        continue;
+      }
       item["result"] = PayloadOrNote(res->payload);
       item["worker"] = res->author;
       item["ms"] = static_cast<double>(res->created_ns - t.entry.created_ns) / 1e6;
@@ -91,16 +128,20 @@ Result<Aggregate> BuildAggregate(Pool& pool, const RequestRecord& req, int64_t w
     if (!failures.empty()) item["failures"] = failures;
     list.push_back(std::move(item));
   }
+  for (; next_index < req.tasks; ++next_index)
+    add_lost(LostItem(next_index, std::nullopt, std::nullopt, kTaskLost));
   agg.document = {
       {"request", {{"id", req.id}, {"source", req.source}, {"split", SplitModeName(req.split)},
                    {"tasks", req.tasks}}},
       {"tasks", std::move(list)},
-      {"summary", {{"tasks", tasks->size()}, {"done", agg.done},
+      {"summary", {{"tasks", req.tasks}, {"done", agg.done},
                    {"dead_lettered", agg.dead_lettered},
+                   {"lost", agg.lost},
                    {"retries", retries},
                    {"workers", workers.size()},
                    {"wall_ms", static_cast<double>(wall_ns) / 1e6},
-                   {"dead_lettered_tasks", std::move(dead)}}}};
+                   {"dead_lettered_tasks", std::move(dead)},
+                   {"lost_tasks", std::move(lost)}}}};
   return agg;
 }
 

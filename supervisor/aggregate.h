@@ -1,6 +1,7 @@
 // The final result of a request, built from the pool alone: every task in
 // input order with its status, result or error, worker, attempts and time,
-// and a summary.
+// and a summary. A task the pool quarantined (its entry or its result's
+// was damaged) still has its item, with status "lost".
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -13,6 +14,7 @@ struct Aggregate {
   nlohmann::ordered_json document;
   uint64_t done = 0;
   uint64_t dead_lettered = 0;
+  uint64_t lost = 0;  // quarantined by the pool: reported, never silently dropped
   std::vector<EntryId> results;  // to mark aggregated
   std::vector<EntryId> errors;   // to resolve
   std::vector<TaskId> tasks;     // to release

@@ -158,7 +158,8 @@ class RequestRun {
       if (choice.worker) {
         Status s = pool_.Reassign(id, workers[*choice.worker].ref);
         if (s.ok()) delegator_.Assigned(workers, *choice.worker, t->requires_cap);
-        else if (s.code() != StatusCode::kNotFound) return s;
+        else if (s.code() != StatusCode::kNotFound && s.code() != StatusCode::kWrongState)
+          return s;  // gone or moved on since the backlog was read: nothing to do
         waiting_since_.erase(id);
         continue;
       }
@@ -181,14 +182,16 @@ class RequestRun {
     return Status::Ok();
   }
 
-  // Cheap test first (pool-wide counts), then the request's own tasks.
+  // Cheap test first (pool-wide counts), then the request's own tasks. All
+  // were posted before the run began, so a task missing now was quarantined
+  // by the pool: it cannot finish, and the aggregate reports it lost.
   bool Finished(const PoolStats& st) {
     auto n = [&](TaskState s) { return st.tasks_by_state[static_cast<int>(s)]; };
     if (n(TaskState::kPending) + n(TaskState::kRunning) + n(TaskState::kFailed) != 0 ||
         !retry_at_.empty())
       return false;
     auto tasks = RequestTasks(pool_, req_, false);
-    if (!tasks.ok() || tasks->size() != req_.tasks) return false;
+    if (!tasks.ok()) return false;
     for (const auto& t : *tasks) {
       auto info = pool_.GetTask(t.entry.id);
       if (!info.ok() || !IsFinal(info->state)) return false;
@@ -218,10 +221,11 @@ class RequestRun {
       spdlog::error("cannot mark request {} finished: {}", req_.id, s.message());
     const json& s = agg->document["summary"];
     std::fprintf(stderr, "slate: request %s: %llu tasks, %llu done, %llu dead-lettered, "
-                 "%llu retries, %llu workers, %.2f s\n",
+                 "%s%llu retries, %llu workers, %.2f s\n",
                  req_.id.c_str(), static_cast<unsigned long long>(s["tasks"].get<uint64_t>()),
                  static_cast<unsigned long long>(agg->done),
                  static_cast<unsigned long long>(agg->dead_lettered),
+                 agg->lost ? (std::to_string(agg->lost) + " LOST, ").c_str() : "",
                  static_cast<unsigned long long>(s["retries"].get<uint64_t>()),
                  static_cast<unsigned long long>(s["workers"].get<uint64_t>()),
                  static_cast<double>(wall_ns) / 1e9);
@@ -230,7 +234,11 @@ class RequestRun {
                    DumpJson(d["index"]).c_str(),
                    d["id"].is_null() ? "" : (" (" + d["id"].get<std::string>() + ")").c_str(),
                    d["error"].get<std::string>().c_str());
-    return agg->dead_lettered ? kExitPartial : kExitOk;
+    for (const auto& d : agg->document["summary"]["lost_tasks"])
+      std::fprintf(stderr, "slate: lost: task %s%s: %s\n", DumpJson(d["index"]).c_str(),
+                   d["id"].is_null() ? "" : (" (" + d["id"].get<std::string>() + ")").c_str(),
+                   d["error"].get<std::string>().c_str());
+    return agg->dead_lettered || agg->lost ? kExitPartial : kExitOk;
   }
 
   // The document in segment "results", tags "final" and "req:<id>"; just its

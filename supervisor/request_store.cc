@@ -1,5 +1,7 @@
 #include "request_store.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <set>
 
@@ -113,7 +115,16 @@ Status PostTasks(Pool& pool, RequestRecord& req, const std::vector<TaskDef>& def
   req.posted = true;
   EntryUpdate u;
   u.payload = JsonToPayload(RecordJson(req));
-  return pool.Update(req.entry_id, u);
+  Status s = pool.Update(req.entry_id, u);
+  if (s.code() == StatusCode::kNotFound) {
+    // The pool quarantined the record: this run goes on, but a successor
+    // could not resume it.
+    spdlog::error("request {}: its record is gone from the pool ({}); the run goes on, "
+                  "but cannot be resumed if this supervisor stops",
+                  req.id, s.message());
+    return Status::Ok();
+  }
+  return s;
 }
 
 Result<std::vector<RequestTask>> RequestTasks(Pool& pool, const RequestRecord& req,

@@ -168,7 +168,8 @@ int SupervisorApp::Run() {
       (void)(*pool)->Deregister(*me);
       if (auto last = FinalEntryOf(**pool, "")) {
         auto doc = PayloadToJson(last->payload);
-        const bool partial = doc.ok() && (*doc)["summary"].value("dead_lettered", 0) > 0;
+        const bool partial = doc.ok() && ((*doc)["summary"].value("dead_lettered", 0) > 0 ||
+                                         (*doc)["summary"].value("lost", 0) > 0);
         spdlog::info("nothing to resume: the pool's last request already finished");
         return partial ? kExitPartial : kExitOk;
       }

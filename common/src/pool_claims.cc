@@ -62,11 +62,8 @@ uint32_t Pool::Impl::PickLocked(Guard& g, uint32_t row) {
       }
     }
     if (pick == kNil) return kNil;
-    const Slot& s = region_.CheckedSlot(pick, "queued task");
-    if (s.state != static_cast<uint8_t>(SlotState::kLive) || s.segment != kSegTasks ||
-        s.kind.task.state != static_cast<uint8_t>(TaskState::kPending))
-      ThrowCorrupt("slot " + std::to_string(pick) + " is queued but not a pending task");
-    if (!PastDeadline(s.kind.task)) return pick;
+    qs.ExpectState(pick, TaskState::kPending);
+    if (!PastDeadline(region_.slot(pick).kind.task)) return pick;
     if (!DeadLetterLocked(g, pick, "deadline exceeded before it started").ok())
       return kNil;  // pool full: leave it; the next claim tries again
   }

@@ -360,6 +360,7 @@ Result<std::vector<TaskId>> Pool::PendingTasks(AgentRef queue,
       for (uint64_t n = 0; i != kNil; ++n, i = qs.Next(i)) {
         if (n >= r.geo().slot_capacity) ThrowCorrupt("pending queue loops");
         if (limit != 0 && out.size() >= limit) return out;
+        qs.ExpectState(i, TaskState::kPending);
         out.push_back(r.slot(i).id);
       }
     }
@@ -376,6 +377,7 @@ Result<std::vector<TaskInfo>> Pool::ExpiredLeases() const {
       uint32_t i = qs.RunningHead(row);
       for (uint64_t n = 0; i != kNil; ++n, i = qs.Next(i)) {
         if (n >= r.geo().slot_capacity) ThrowCorrupt("running list loops");
+        qs.ExpectState(i, TaskState::kRunning);
         if (r.slot(i).kind.task.lease_deadline_mono < now) out.push_back(TaskInfoAt(r, i));
       }
     }
@@ -392,6 +394,7 @@ Result<std::vector<TaskId>> Pool::RunningTasks(AgentRef agent) const {
     uint32_t i = qs.RunningHead(agent.row);
     for (uint64_t n = 0; i != kNil; ++n, i = qs.Next(i)) {
       if (n >= r.geo().slot_capacity) ThrowCorrupt("running list loops");
+      qs.ExpectState(i, TaskState::kRunning);
       out.push_back(r.slot(i).id);
     }
     std::sort(out.begin(), out.end());

@@ -83,6 +83,14 @@ uint32_t TaskQueues::RunningHead(uint32_t row) const {
   return head;
 }
 
+void TaskQueues::ExpectState(uint32_t slot, TaskState state) const {
+  const Slot& s = r_.CheckedSlot(slot, "queued task");
+  if (s.state != static_cast<uint8_t>(SlotState::kLive) || s.segment != 0 ||
+      s.kind.task.state != static_cast<uint8_t>(state))
+    ThrowCorrupt("slot " + std::to_string(slot) + " is queued as " + TaskStateName(state) +
+                 " but is not");
+}
+
 uint32_t TaskQueues::Next(uint32_t slot) const {
   const uint32_t next = T(slot).q_next;
   if (next != kNil && T(next).q_prev != slot)

@@ -6,12 +6,17 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <random>
+#include <set>
 #include <thread>
 
 #include "group_fixture.h"
 #include "slate/clock.h"
 #include "slate/json_payload.h"
+#include "slate/internal/layout.h"
 #include "slate/process_setup.h"
+#include "util/raw_view.h"
 
 namespace slate::testing {
 namespace {
@@ -239,6 +244,84 @@ TEST_F(FaultsTest, ShrunkRegionStopsTheGroupWithAClearError) {
   EXPECT_EQ(r.exit_code, kExitRegionLost) << r.err;
   EXPECT_NE(r.err.find("truncated"), std::string::npos) << r.err;
   EXPECT_EQ(r.err.find("signal 7"), std::string::npos) << r.err;  // SIGBUS
+}
+
+// A peer scribbles random bytes over slot headers while a group runs, one of
+// them over a queued task for certain. The supervisor and coordinator keep
+// working, dump and monitor keep reading, and the run ends with every task
+// accounted for: done, or reported lost because the pool quarantined it.
+TEST_F(FaultsTest, SlotScribblerLosesOnlyTheEntriesItHits) {
+  constexpr int kTasks = 60;
+  std::vector<json> tasks(kTasks, {{"payload", 80}});  // ms each: about 1.6 s in all
+  CommandResult r;
+  json out;
+  std::atomic<bool> running{true};
+  std::thread run([&] {
+    r = Launch({"--workers", "3", "--handler", "sleep", Jsonl("scribbled.jsonl", tasks)}, &out);
+    running = false;
+  });
+  for (int i = 0; i < 250 && !PoolExists(pool); ++i) std::this_thread::sleep_for(20ms);
+  std::this_thread::sleep_for(200ms);  // tasks posted, workers claiming
+  ASSERT_TRUE(PoolExists(pool));
+  int scribbles = 0, observed = 0;
+  std::vector<std::string> observer_failures;
+  {
+    const RawView view(pool);
+    const internal::Region& reg = view.r();
+    // The newest pending task (claimed last) has its id scribbled first.
+    uint32_t victim = internal::kNil;
+    for (uint32_t i = 0; i < reg.geo().slot_capacity; ++i) {
+      const internal::Slot& s = reg.slot(i);
+      if (s.state == 1 && s.segment == 0 && s.kind.task.state == 1 &&
+          (victim == internal::kNil || s.id > reg.slot(victim).id))
+        victim = i;
+    }
+    ASSERT_NE(victim, internal::kNil) << "no task left pending to scribble on";
+    reinterpret_cast<uint8_t*>(&reg.slot(victim))[offsetof(internal::Slot, id)] ^= 0x5A;
+    ++scribbles;
+    std::mt19937 rng(7);
+    while (running.load() && scribbles < 60) {
+      auto* bytes = reinterpret_cast<uint8_t*>(&reg.slot(static_cast<uint32_t>(rng() % 128)));
+      const auto off = static_cast<uint32_t>(rng() % (sizeof(internal::Slot) - 8));
+      for (uint32_t k = 0; k < 8; ++k) bytes[off + k] = static_cast<uint8_t>(rng());
+      std::this_thread::sleep_for(10ms);
+      if (++scribbles % 6 != 0) continue;
+      // Observers, read-only: each must answer, whatever it finds.
+      for (const std::vector<std::string>& cmd :
+           {std::vector<std::string>{"slate-dump", "--pool", pool, "-n", "0"},
+            std::vector<std::string>{"slate-dump", "--pool", pool, "--stats"},
+            std::vector<std::string>{"slate-monitor", "--pool", pool, "--json"}}) {
+        const CommandResult o = RunCommand(cmd, 20000);
+        if (o.exit_code == 0) ++observed;
+        else if (PoolExists(pool)) observer_failures.push_back(cmd[0] + ": " + o.err);
+      }
+    }
+  }
+  run.join();
+  EXPECT_TRUE(observer_failures.empty()) << observer_failures.front();
+  EXPECT_GT(observed, 3);
+  ASSERT_EQ(r.exit_code, 3) << r.err;  // partial: something was lost
+  ASSERT_TRUE(out.is_object()) << r.out;
+  std::set<int> indices;
+  int lost = 0;
+  for (const auto& t : out["tasks"]) {
+    indices.insert(t["index"].get<int>());
+    const std::string status = t["status"];
+    if (status == "lost") {
+      ++lost;
+      EXPECT_NE(t["error"].get<std::string>().find("quarantined"), std::string::npos);
+    } else {
+      EXPECT_TRUE(status == "done" || status == "dead_lettered") << t.dump();
+    }
+  }
+  EXPECT_EQ(indices.size(), static_cast<size_t>(kTasks));
+  EXPECT_GE(lost, 1);
+  EXPECT_LE(lost, scribbles);  // one slot per scribble: at most one task each
+  EXPECT_EQ(out["summary"]["lost"], lost);
+  EXPECT_NE(r.err.find("quarantined slot"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("slate: lost: task"), std::string::npos) << r.err;
+  std::printf("scribbles %d, observer runs ok %d, tasks lost %d of %d\n", scribbles, observed,
+              lost, kTasks);
 }
 
 }  // namespace

@@ -316,7 +316,8 @@ int SubmitToService(const ServiceOptions& o) {
       std::cout << in.rdbuf() << std::flush;
       fs::remove(output, ec);
       auto doc = PayloadToJson(done->front().payload);
-      const bool partial = doc.ok() && (*doc)["summary"].value("dead_lettered", 0) > 0;
+      const bool partial = doc.ok() && ((*doc)["summary"].value("dead_lettered", 0) > 0 ||
+                                         (*doc)["summary"].value("lost", 0) > 0);
       if (doc.ok() && doc->contains("error")) return Fail((*doc)["error"].get<std::string>());
       return partial ? 3 : 0;
     }

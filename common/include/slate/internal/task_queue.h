@@ -29,6 +29,9 @@ class TaskQueues {
   uint32_t PendingHead(uint32_t row, int bucket) const;
   uint32_t RunningHead(uint32_t row) const;
   uint32_t Next(uint32_t slot) const;
+  // RegionCorrupt unless the slot is a live task in this state: a list
+  // that holds anything else is damaged.
+  void ExpectState(uint32_t slot, TaskState state) const;
   // Highest non-empty bucket of a queue, or -1.
   int TopBucket(uint32_t row) const;
   // Next lower non-empty bucket below `bucket`, or -1.
