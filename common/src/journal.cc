@@ -112,15 +112,18 @@ int UndoJournal(const Region& r) {
     const JournalRecord& rec = j.rec[i];
     // Only ranges a transaction may save: never the immutable header fields,
     // the mutex or the journal itself, never past the region.
+    // Checked without forming offset + length, which a damaged record can
+    // make wrap.
     const uint64_t journal_at = offsetof(Header, journal);
-    const uint64_t end = rec.offset + rec.length;
-    const bool in_header_prefix = rec.offset < offsetof(Header, counters);
-    const bool in_journal =
-        end > journal_at && rec.offset < journal_at + sizeof(Journal);
-    if (rec.length > kJournalRecordBytes || in_header_prefix || in_journal ||
-        end > r.geo().region_bytes)
+    const uint64_t offset = rec.offset, length = rec.length;
+    if (length > kJournalRecordBytes || offset > r.geo().region_bytes ||
+        length > r.geo().region_bytes - offset)
       continue;
-    std::memcpy(r.base() + rec.offset, rec.bytes, rec.length);
+    const uint64_t end = offset + length;
+    const bool in_header_prefix = offset < offsetof(Header, counters);
+    const bool in_journal = end > journal_at && offset < journal_at + sizeof(Journal);
+    if (in_header_prefix || in_journal) continue;
+    std::memcpy(r.base() + offset, rec.bytes, length);
     ++undone;
   }
   j.count.store(0, std::memory_order_release);
