@@ -10,13 +10,14 @@
 
 namespace slate::internal {
 
-bool StagedEntries::Stage(const Region& r, uint32_t slot, bool with_payload) {
+bool StagedEntries::Stage(const Region& r, uint32_t slot, bool with_payload,
+                          bool sealed_here) {
   if (!r.ValidSlot(slot)) return false;
   // Read once into a local copy: checks and uses see the same bytes. A
   // slot whose seal fails is not an entry anyone wrote.
   Slot s;
   std::memcpy(&s, &r.slot(slot), sizeof s);
-  if (!SealHolds(s, slot)) return false;
+  if (!sealed_here && !SealHolds(s, slot)) return false;
   const uint8_t state = s.state, segment = s.segment;
   const uint32_t data_bytes = s.data_bytes, payload_bytes = s.payload_bytes;
   const uint32_t first = s.first_block;

@@ -54,11 +54,13 @@ void Txn::Save(const void* p, size_t n) {
   std::memcpy(rec.bytes, p, n);
   // A slot is checked on the copy just taken (one read): a first save must
   // find it sealed, or this transaction would build on someone's scribble.
+  // A free slot is exempt: the one taking it overwrites every field, and
+  // checks that it is free.
   const uint32_t slot = SlotIndexOfRange(r_, p, n);
   if (slot != kNil && !SavedBefore(rec.offset, i)) {
     Slot copy;
     std::memcpy(&copy, rec.bytes, sizeof copy);
-    if (!SealHolds(copy, slot))
+    if (copy.state != static_cast<uint8_t>(SlotState::kFree) && !SealHolds(copy, slot))
       ThrowCorrupt("slot " + std::to_string(slot) + " (entry " + std::to_string(copy.id) +
                    ") fails its seal");
   }
@@ -85,9 +87,9 @@ void Txn::Commit() {
     if (slot == kNil || SavedBefore(jr.rec[k].offset, k)) continue;
     Slot& s = r_.slot(slot);
     if (s.state == static_cast<uint8_t>(SlotState::kLive)) {
-      const std::string problem = LiveSlotProblem(r_, s);
-      if (!problem.empty())
-        ThrowCorrupt("slot " + std::to_string(slot) + " changed under the lock: " + problem);
+      const char* problem = LiveSlotProblem(r_, s);
+      if (problem != nullptr)
+        ThrowCorrupt("slot " + std::to_string(slot) + " changed under the lock: " + std::string(problem));
     }
     Reseal(s, slot);
   }

@@ -138,7 +138,8 @@ Status Pool::ClaimBatch(AgentRef agent, std::chrono::milliseconds lease,
       TaskFieldsAt(r, slot, &claim.task);
       // A damaged entry still yields its claim, with an empty entry
       // (Check() reports the damage).
-      staged_at.push_back(staged.Stage(r, slot, true) ? staged.size() - 1 : kNone);
+      staged_at.push_back(staged.Stage(r, slot, true, /*sealed_here=*/true) ? staged.size() - 1
+                                                                            : kNone);
     }
   }
   out->resize(n);

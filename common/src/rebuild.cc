@@ -103,10 +103,11 @@ std::vector<std::string> Rebuild(const Region& r) {
       h.derived.quarantined += 1;
       continue;
     }
-    std::string problem = !sealed ? "fails its seal"
-                          : seen.state != static_cast<uint8_t>(SlotState::kLive)
-                              ? "unknown state " + std::to_string(seen.state)
-                              : LiveSlotProblem(r, seen);
+    std::string problem;
+    if (!sealed) problem = "fails its seal";
+    else if (seen.state != static_cast<uint8_t>(SlotState::kLive))
+      problem = "unknown state " + std::to_string(seen.state);
+    else if (const char* why = LiveSlotProblem(r, seen)) problem = why;
     if (problem.empty() && !MarkChain(r, seen, &used)) {
       UnmarkChain(r, seen, &used);
       problem = "data chain leaves the arena or overlaps another";

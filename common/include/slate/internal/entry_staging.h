@@ -32,9 +32,10 @@ struct StagedEntry {
 class StagedEntries {
  public:
   // Copies the entry in `slot`. Every slot field is read once and checked
-  // before use. False, staging nothing, if the slot is not a sound live
+  // before use, the seal too unless this lock hold has just sealed it
+  // (`sealed_here`). False, staging nothing, if the slot is not a sound live
   // entry. REQUIRES: the lock held, or a private snapshot.
-  bool Stage(const Region& r, uint32_t slot, bool with_payload);
+  bool Stage(const Region& r, uint32_t slot, bool with_payload, bool sealed_here = false);
   void PopBack();
   void Clear();
   size_t size() const { return items_.size(); }

@@ -21,9 +21,9 @@ inline bool SealHolds(const Slot& s, uint32_t index) {
 }
 inline void Reseal(Slot& s, uint32_t index) { s.seal = SealOf(s, index); }
 
-// Authoritative sanity of a live slot beyond its seal: "" when fine. These
-// are the values a lock holder will use as indices or bounds.
-std::string LiveSlotProblem(const Region& r, const Slot& s);
+// Authoritative sanity of a live slot beyond its seal: nullptr when fine.
+// These are the values a lock holder will use as indices or bounds.
+const char* LiveSlotProblem(const Region& r, const Slot& s);
 
 // The slot's index when [p, p + n) is exactly one slot of r; kNil otherwise.
 uint32_t SlotIndexOfRange(const Region& r, const void* p, size_t n);
