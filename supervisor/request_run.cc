@@ -55,6 +55,12 @@ class RequestRun {
   }
 
  private:
+  // The task changed state, or left the pool (quarantined: the aggregate
+  // reports it lost), since we read it: nothing left to do for it.
+  static bool MovedOn(const Status& s) {
+    return s.code() == StatusCode::kWrongState || s.code() == StatusCode::kNotFound;
+  }
+
   int Fatal(const Status& s) {
     spdlog::error("{}", s.ToString());
     return kExitInternal;
@@ -100,8 +106,7 @@ class RequestRun {
       const std::string reason = "failed " + std::to_string(t->attempts) +
                                  " attempt(s); last error: " + rec->value("error", "");
       spdlog::warn("task {} dead-lettered: {}", id, reason);
-      if (auto dl = pool_.DeadLetter(id, reason); !dl.ok() &&
-                                                  dl.status().code() != StatusCode::kWrongState)
+      if (auto dl = pool_.DeadLetter(id, reason); !dl.ok() && !MovedOn(dl.status()))
         return dl.status();
     }
     return Status::Ok();
@@ -130,7 +135,7 @@ class RequestRun {
         continue;
       }
       Status s = pool_.Retry(it->first, me_);
-      if (!s.ok() && s.code() != StatusCode::kWrongState) return s;
+      if (!s.ok() && !MovedOn(s)) return s;
       it = retry_at_.erase(it);
     }
     return Status::Ok();
@@ -149,8 +154,7 @@ class RequestRun {
         const std::string reason = "attempt " + std::to_string(t->attempts) +
                                    " was lost with its worker and no retries are left";
         spdlog::warn("task {} dead-lettered: {}", id, reason);
-        if (auto dl = pool_.DeadLetter(id, reason);
-            !dl.ok() && dl.status().code() != StatusCode::kWrongState)
+        if (auto dl = pool_.DeadLetter(id, reason); !dl.ok() && !MovedOn(dl.status()))
           return dl.status();
         continue;
       }
@@ -158,8 +162,7 @@ class RequestRun {
       if (choice.worker) {
         Status s = pool_.Reassign(id, workers[*choice.worker].ref);
         if (s.ok()) delegator_.Assigned(workers, *choice.worker, t->requires_cap);
-        else if (s.code() != StatusCode::kNotFound && s.code() != StatusCode::kWrongState)
-          return s;  // gone or moved on since the backlog was read: nothing to do
+        else if (!MovedOn(s)) return s;
         waiting_since_.erase(id);
         continue;
       }

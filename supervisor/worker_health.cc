@@ -72,7 +72,8 @@ Status WorkerHealth::Sweep() {
     const std::string holder = AgentName(*agents, t.assignee);
     spdlog::warn("task {}: the lease of '{}' expired; back to the backlog", t.id, holder);
     Status s = pool_.Reassign(t.id, me_, "lease of worker '" + holder + "' expired");
-    if (!s.ok() && s.code() != StatusCode::kWrongState) return s;
+    if (!s.ok() && s.code() != StatusCode::kWrongState && s.code() != StatusCode::kNotFound)
+      return s;
   }
   return Status::Ok();
 }
