@@ -24,12 +24,27 @@ uint32_t BlockStore::BlocksFor(uint32_t data_bytes) const {
 
 uint32_t BlockStore::Alloc(uint32_t n) {
   Derived& d = r_.header().derived;
+  Counters& c = r_.header().counters;  // REQUIRES: in a Txn, which saved it
   if (n == 0 || d.blocks_free < n) return kNil;
-  const uint32_t first = d.block_free_head;
-  r_.CheckedBlock(first, "free block list head");
-  uint32_t last = first;
-  for (uint32_t i = 1; i < n; ++i) last = Link(last);
-  d.block_free_head = d.blocks_free == n ? kNil : Link(last);
+  const uint32_t count = r_.geo().block_count;
+  if (c.block_high > count || d.blocks_free < count - c.block_high)
+    ThrowCorrupt("free block counts disagree with the high-water mark");
+  const uint64_t chained = d.blocks_free - (count - c.block_high);
+  // The chain first, then untouched blocks from the high-water mark.
+  const auto from_chain = static_cast<uint32_t>(std::min<uint64_t>(n, chained));
+  uint32_t first = kNil, last = kNil;
+  if (from_chain > 0) {
+    first = d.block_free_head;
+    r_.CheckedBlock(first, "free block list head");
+    last = first;
+    for (uint32_t i = 1; i < from_chain; ++i) last = Link(last);
+    d.block_free_head = chained == from_chain ? kNil : Link(last);
+  }
+  for (uint32_t i = from_chain; i < n; ++i) {
+    const uint32_t fresh = c.block_high++;
+    if (last == kNil) first = fresh; else SetLink(last, fresh);
+    last = fresh;
+  }
   d.blocks_free -= n;
   return first;
 }

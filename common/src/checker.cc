@@ -81,9 +81,27 @@ class Checker {
           " record(s): a transaction did not finish");
   }
 
+  // Slots and blocks at and past the high-water marks were never handed
+  // out: they must be free and on no list, and are not read here.
+  uint32_t SlotHigh() const {
+    return std::min(r_.header().counters.slot_high, r_.geo().slot_capacity);
+  }
+  uint32_t BlockHigh() const {
+    return std::min(r_.header().counters.block_high, r_.geo().block_count);
+  }
+
+  void CheckMarks() {
+    const Counters& c = r_.header().counters;
+    if (c.slot_high > r_.geo().slot_capacity)
+      Bad("slot high-water mark " + std::to_string(c.slot_high) + " is past the slot table");
+    if (c.block_high > r_.geo().block_count)
+      Bad("block high-water mark " + std::to_string(c.block_high) + " is past the arena");
+  }
+
   void CheckSlots() {
+    CheckMarks();
     const uint64_t next_id = r_.header().counters.next_id;
-    for (uint32_t i = 0; i < r_.geo().slot_capacity; ++i) {
+    for (uint32_t i = 0; i < SlotHigh(); ++i) {
       const Slot& s = r_.slot(i);
       if (!SealHolds(s, i)) {
         Bad(S(i) + " fails its seal: written outside the protocol");
@@ -151,8 +169,8 @@ class Checker {
     const uint32_t n = BlockStore(r_).BlocksFor(s.data_bytes);
     uint32_t b = s.first_block;
     for (uint32_t k = 0; k < n; ++k) {
-      if (!r_.ValidBlock(b)) {
-        Bad(S(i) + " data chain leaves the arena");
+      if (b >= BlockHigh()) {
+        Bad(S(i) + " data chain leaves the blocks handed out");
         return false;
       }
       if (used_[b]) {
@@ -224,7 +242,7 @@ class Checker {
     uint64_t n = 0;
     for (uint32_t i = r_.header().derived.slot_free_head; i != kNil;
          i = r_.slot(i).hash_next) {
-      if (!r_.ValidSlot(i) || seen[i]) {
+      if (i >= SlotHigh() || seen[i]) {
         Bad("slot free list is broken at " + std::to_string(i));
         return;
       }
@@ -234,33 +252,35 @@ class Checker {
     }
     const uint64_t live_states = std::count_if(
         owner_.begin(), owner_.end(), [](uint8_t o) { return o != 0; });
-    if (n + live_states + quarantined_ != r_.geo().slot_capacity)
+    if (n + live_states + quarantined_ != SlotHigh())
       Bad("free slots (" + std::to_string(n) + ") plus live slots (" +
           std::to_string(live_states) + ") plus quarantined (" + std::to_string(quarantined_) +
-          ") do not make the capacity");
+          ") do not make the slots handed out (" + std::to_string(SlotHigh()) + ")");
   }
 
   void CheckFreeBlocks() {
     uint64_t n = 0;
     uint32_t b = r_.header().derived.block_free_head;
-    const uint64_t expect = r_.header().derived.blocks_free;
-    if (expect > r_.geo().block_count) {
-      Bad("free block count " + std::to_string(expect) + " exceeds the arena (" +
-          std::to_string(r_.geo().block_count) + ")");
+    const uint64_t untouched = r_.geo().block_count - BlockHigh();
+    const uint64_t total = r_.header().derived.blocks_free;
+    if (total > r_.geo().block_count || total < untouched) {
+      Bad("free block count " + std::to_string(total) + " is outside [" +
+          std::to_string(untouched) + ", " + std::to_string(r_.geo().block_count) + "]");
       return;
     }
+    const uint64_t expect = total - untouched;  // on the chain
     for (; n < expect; ++n) {
-      if (!r_.ValidBlock(b) || used_[b] != 0) {  // outside, in use, or a cycle
+      if (b >= BlockHigh() || used_[b] != 0) {  // outside, untouched, in use, or a cycle
         Bad("block free list is broken at block " + std::to_string(b));
         return;
       }
       used_[b] = 2;
       std::memcpy(&b, r_.block(b), sizeof b);
     }
-    if (used_count_ + expect != r_.geo().block_count)
+    if (used_count_ + expect != BlockHigh())
       Bad("used blocks (" + std::to_string(used_count_) + ") plus free blocks (" +
-          std::to_string(expect) + ") do not make the arena (" +
-          std::to_string(r_.geo().block_count) + "): blocks leak");
+          std::to_string(expect) + ") do not make the blocks handed out (" +
+          std::to_string(BlockHigh()) + "): blocks leak");
   }
 
   void CheckIdIndex() {

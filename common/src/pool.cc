@@ -13,7 +13,6 @@
 #include "slate/internal/event_count.h"
 #include "slate/internal/pool_impl.h"
 #include "slate/internal/robust_mutex.h"
-#include "slate/internal/slot_seal.h"
 
 namespace slate {
 using namespace internal;
@@ -101,8 +100,7 @@ void FormatRegion(const Region& r, const std::string& name) {
     rec.used = 1;
     std::memcpy(rec.name, BuiltinSegmentName(i), strlen(BuiltinSegmentName(i)));
   }
-  h.counters.next_id = 1;
-  for (uint32_t i = 0; i < r.geo().slot_capacity; ++i) Reseal(r.slot(i), i);
+  h.counters.next_id = 1;  // high-water marks 0: no slot or block touched yet
   for (const auto& repair : Rebuild(r))
     spdlog::warn("pool '{}': creation: {}", name, repair);
 }

@@ -62,7 +62,10 @@ uint32_t Pool::Impl::BlocksFor(uint32_t data_bytes) const {
 Status Pool::Impl::Reserve(uint32_t blocks) {
   Header& h = region_.header();
   EvictHeap heap(region_);
-  while (h.derived.slot_free_head == kNil || h.derived.blocks_free < blocks) {
+  auto no_free_slot = [&] {
+    return h.derived.slot_free_head == kNil && h.counters.slot_high >= region_.geo().slot_capacity;
+  };
+  while (no_free_slot() || h.derived.blocks_free < blocks) {
     const uint32_t victim = heap.Top();
     if (victim == kNil)
       return {StatusCode::kPoolFull,
@@ -89,12 +92,15 @@ Status Pool::Impl::Reserve(uint32_t blocks) {
 
 uint32_t Pool::Impl::InsertSlot(Txn& txn, const SlotSpec& spec, int64_t now_ns) {
   Header& h = region_.header();
-  const uint32_t i = h.derived.slot_free_head;
-  Slot& s = region_.CheckedSlot(i, "free slot list head");
+  // A freed slot first; else the first untouched one (counters are saved).
+  const bool fresh = h.derived.slot_free_head == kNil;
+  const uint32_t i = fresh ? h.counters.slot_high : h.derived.slot_free_head;
+  Slot& s = region_.CheckedSlot(i, fresh ? "slot high-water mark" : "free slot list head");
   txn.Save(s);
   if (s.state != static_cast<uint8_t>(SlotState::kFree))
-    ThrowCorrupt("slot " + std::to_string(i) + " is on the free list but not free");
-  h.derived.slot_free_head = s.hash_next;
+    ThrowCorrupt("slot " + std::to_string(i) + " is handed out as free but is not");
+  if (fresh) h.counters.slot_high += 1;
+  else h.derived.slot_free_head = s.hash_next;
   BlockStore blocks(region_);
   const uint32_t n = blocks.BlocksFor(static_cast<uint32_t>(spec.data.size()));
   const uint32_t first = n == 0 ? kNil : blocks.Alloc(n);

@@ -45,14 +45,15 @@ void ResetDerived(const Region& r) {
   std::memset(r.hash(), 0xFF, 4ull * r.geo().hash_buckets);
 }
 
-// Marks the blocks of one chain; false if it leaves the arena or crosses
-// another chain.
+// Marks the blocks of one chain; false if it leaves the blocks handed out
+// so far (below the high-water mark) or crosses another chain.
 bool MarkChain(const Region& r, const Slot& s, std::vector<uint8_t>* used) {
   const uint32_t per = r.geo().block_bytes - kBlockLinkBytes;
   const uint32_t n = (s.data_bytes + per - 1) / per;
+  const uint32_t high = r.header().counters.block_high;
   uint32_t b = s.first_block;
   for (uint32_t i = 0; i < n; ++i) {
-    if (!r.ValidBlock(b) || (*used)[b]) return false;
+    if (!r.ValidBlock(b) || b >= high || (*used)[b]) return false;
     (*used)[b] = 1;
     if (i + 1 < n) std::memcpy(&b, r.block(b), sizeof b);
   }
@@ -63,7 +64,7 @@ void UnmarkChain(const Region& r, const Slot& s, std::vector<uint8_t>* used) {
   const uint32_t per = r.geo().block_bytes - kBlockLinkBytes;
   const uint32_t n = (s.data_bytes + per - 1) / per;
   uint32_t b = s.first_block;
-  for (uint32_t i = 0; i < n && r.ValidBlock(b); ++i) {
+  for (uint32_t i = 0; i < n && r.ValidBlock(b) && b < r.header().counters.block_high; ++i) {
     (*used)[b] = 0;
     if (i + 1 < n) std::memcpy(&b, r.block(b), sizeof b);
   }
@@ -85,8 +86,19 @@ std::vector<std::string> Rebuild(const Region& r) {
   std::vector<std::string> repairs;
   Header& h = r.header();
   ResetDerived(r);
-  const uint32_t cap = r.geo().slot_capacity;
-  std::vector<uint8_t> used(r.geo().block_count, 0);
+  // Slots and blocks past the high-water marks were never handed out: they
+  // are neither read nor written here.
+  Counters& c = h.counters;
+  if (c.slot_high > r.geo().slot_capacity) {
+    repairs.push_back("slot high-water mark was past the slot table; lowered");
+    c.slot_high = r.geo().slot_capacity;
+  }
+  if (c.block_high > r.geo().block_count) {
+    repairs.push_back("block high-water mark was past the arena; lowered");
+    c.block_high = r.geo().block_count;
+  }
+  const uint32_t cap = c.slot_high;
+  std::vector<uint8_t> used(c.block_high, 0);
   std::vector<std::pair<uint64_t, uint32_t>> live;
   std::vector<uint8_t> free_slot(cap, 0);  // decided once, from each slot's copy
   for (uint32_t i = 0; i < cap; ++i) {
@@ -134,9 +146,10 @@ std::vector<std::string> Rebuild(const Region& r) {
     r.slot(i).hash_next = h.derived.slot_free_head;
     h.derived.slot_free_head = i;
   }
-  // Free blocks: one chain, ascending.
+  // Free blocks below the mark: one chain, ascending.
   uint32_t tail = kNil;
-  for (uint32_t b = 0; b < r.geo().block_count; ++b) {
+  h.derived.blocks_free = r.geo().block_count - c.block_high;
+  for (uint32_t b = 0; b < c.block_high; ++b) {
     if (used[b]) continue;
     if (tail == kNil) h.derived.block_free_head = b;
     else std::memcpy(r.block(tail), &b, sizeof b);

@@ -83,8 +83,11 @@ TEST_F(CheckerTest, TaskInTwoStatesIsReported) {
 
 TEST_F(CheckerTest, BrokenFreeListAndLeakedBlocksAreReported) {
   Vandal v(sut.name());
+  v.r().header().counters.block_high += 3;  // handed out, owned by nobody
   v.r().header().derived.blocks_free -= 3;
   EXPECT_TRUE(Mentions(sut->Check(), "blocks leak"));
+  v.r().header().derived.blocks_free = 0;
+  EXPECT_TRUE(Mentions(sut->Check(), "free block count 0 is outside"));
 }
 
 TEST_F(CheckerTest, UnfinishedJournalIsReported) {

@@ -195,17 +195,24 @@ struct alignas(64) AgentRow {
 };
 
 // Authoritative counters, journaled as one range.
+//
+// slot_high and block_high are high-water marks: slots [slot_high, cap) and
+// blocks [block_high, count) have never been handed out. They are free, on
+// no list, and never touched, so a large pool costs memory only for what it
+// has used: neither creation nor Rebuild() writes them.
 struct Counters {
   uint64_t next_id;
   uint64_t evictions;
   uint64_t stale_completions;
   uint64_t commits;
+  uint32_t slot_high;
+  uint32_t block_high;
 };
 
 struct Derived {
-  uint32_t slot_free_head;
-  uint32_t block_free_head;
-  uint64_t blocks_free;
+  uint32_t slot_free_head;   // free slots below slot_high
+  uint32_t block_free_head;  // free blocks below block_high, as one chain
+  uint64_t blocks_free;      // on the chain, plus those at and above block_high
   uint64_t entries;
   uint64_t pinned;  // live entries: never evictable now
   uint32_t heap_size;
