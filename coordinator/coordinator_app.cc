@@ -75,21 +75,28 @@ class Watch {
 
   void ReportRequest(const Entry& r) {
     const std::string rid = std::to_string(r.id);
+    // A page at a time: a million-task request costs one page of memory.
     Query q;
     q.segments = {segments::kTasks};
     q.all_tags = {"req:" + rid};
-    q.limit = 0;
+    q.limit = 4096;
     q.with_payload = false;
-    auto tasks = pool_.Find(q);
-    if (!tasks.ok()) return;
     uint64_t by_state[kTaskStateCount] = {};
-    for (const Entry& t : *tasks) {
-      auto info = pool_.GetTask(t.id);
-      if (info.ok()) by_state[static_cast<int>(info->state)] += 1;
+    size_t found = 0;
+    for (;;) {
+      auto page = pool_.Find(q);
+      if (!page.ok()) return;
+      for (const Entry& t : *page) {
+        auto info = pool_.GetTask(t.id);
+        if (info.ok()) by_state[static_cast<int>(info->state)] += 1;
+      }
+      found += page->size();
+      if (page->size() < q.limit) break;
+      q.after_id = page->back().id;
     }
-    const auto total = r.payload.empty() ? tasks->size() : [&] {
+    const auto total = r.payload.empty() ? found : [&] {
       auto j = PayloadToJson(r.payload);
-      return j.ok() && j->contains("tasks") ? (*j)["tasks"].get<size_t>() : tasks->size();
+      return j.ok() && j->contains("tasks") ? (*j)["tasks"].get<size_t>() : found;
     }();
     Progress& p = progress_[r.id];
     const int64_t now = NowMonoNs();

@@ -1,5 +1,7 @@
 #include "aggregate.h"
 
+#include <cstdlib>
+#include <optional>
 #include <set>
 
 #include "slate/json_payload.h"
@@ -71,77 +73,138 @@ constexpr const char* kResultLost =
 
 }  // namespace
 
-Result<Aggregate> BuildAggregate(Pool& pool, const RequestRecord& req, int64_t wall_ns) {
-  auto tasks = RequestTasks(pool, req, false);
-  if (!tasks.ok()) return tasks.status();
+namespace {
+
+// What pass one keeps per index: 16 bytes plus the user's id, if any.
+struct TaskRef {
+  TaskId id = 0;  // 0: no task in the pool has this index (lost)
+  int64_t created_ns = 0;
+  std::string user_id;
+  bool has_user_id = false;
+};
+
+// Pass one: the request's tasks by index, read a page at a time.
+Result<std::vector<TaskRef>> IndexTasks(Pool& pool, const RequestRecord& req) {
+  std::vector<TaskRef> refs(req.tasks);
+  Query q;
+  q.segments = {segments::kTasks};
+  q.all_tags = {"req:" + req.id};
+  q.with_payload = false;
+  q.limit = 4096;
+  for (;;) {
+    auto page = pool.Find(q);
+    if (!page.ok()) return page.status();
+    for (const Entry& e : *page) {
+      for (const auto& t : e.tags) {
+        if (t.rfind("i:", 0) != 0) continue;
+        const uint64_t index = std::strtoull(t.c_str() + 2, nullptr, 10);
+        if (index >= refs.size()) break;
+        TaskRef& r = refs[index];
+        r.id = e.id;
+        r.created_ns = e.created_ns;
+        for (const auto& u : e.tags)
+          if (u.rfind("id:", 0) == 0) r.user_id = u.substr(3), r.has_user_id = true;
+        break;
+      }
+    }
+    if (page->size() < q.limit) return refs;
+    q.after_id = page->back().id;
+  }
+}
+
+// Indents every line after the first by `by` spaces: a value dumped on its
+// own, placed inside the document. JSON strings never hold a raw newline.
+std::string Nested(const std::string& text, size_t by) {
+  std::string out;
+  out.reserve(text.size() + text.size() / 8);
+  for (char c : text) {
+    out += c;
+    if (c == '\n') out.append(by, ' ');
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<Aggregate> WriteAggregate(Pool& pool, const RequestRecord& req, int64_t wall_ns,
+                                 std::ostream& out) {
+  auto refs = IndexTasks(pool, req);
+  if (!refs.ok()) return refs.status();
   Aggregate agg;
-  json list = json::array();
   std::set<std::string> workers;
   json dead = json::array();
   json lost = json::array();
   uint64_t retries = 0;
-  uint64_t next_index = 0;  // every index the request has gets an item
-  auto add_lost = [&](json item) {
+  const json request = {{"id", req.id}, {"source", req.source},
+                        {"split", SplitModeName(req.split)}, {"tasks", req.tasks}};
+  // The layout nlohmann's dump(2) gives the whole document, written a task
+  // at a time: memory holds ids, never the document.
+  out << "{\n  \"request\": " << Nested(JsonText(request, 2), 2) << ",\n  \"tasks\": ";
+  out << (req.tasks == 0 ? "[]" : "[\n");
+  uint64_t written = 0;
+  auto emit = [&](const json& item) {
+    out << (written++ == 0 ? "    " : ",\n    ") << Nested(JsonText(item, 2), 4);
+  };
+  auto emit_lost = [&](const json& item) {
     lost.push_back({{"index", item["index"]}, {"id", item["id"]}, {"task", item["task"]},
                     {"error", item["error"]}});
-    list.push_back(std::move(item));
+    emit(item);
     ++agg.lost;
   };
-  for (const RequestTask& t : *tasks) {
-    for (; next_index < t.index && next_index < req.tasks; ++next_index)
-      add_lost(LostItem(next_index, std::nullopt, std::nullopt, kTaskLost));
-    next_index = t.index + 1;
-    auto info = pool.GetTask(t.entry.id);
+  for (uint64_t index = 0; index < refs->size(); ++index) {
+    const TaskRef& t = (*refs)[index];
+    const std::optional<std::string> user_id =
+        t.has_user_id ? std::optional<std::string>(t.user_id) : std::nullopt;
+    auto info = t.id == 0 ? Result<TaskInfo>(Status{StatusCode::kNotFound, ""})
+                          : pool.GetTask(t.id);
     if (!info.ok()) {
-      add_lost(LostItem(t.index, t.user_id, t.entry.id, kTaskLost));
+      emit_lost(LostItem(index, user_id, t.id ? std::optional<TaskId>(t.id) : std::nullopt,
+                         kTaskLost));
       continue;
     }
-    agg.tasks.push_back(t.entry.id);
-    json item = {{"index", t.index},
-                 {"id", t.user_id ? json(*t.user_id) : json(nullptr)},
-                 {"task", t.entry.id},
+    json item = {{"index", index},
+                 {"id", user_id ? json(*user_id) : json(nullptr)},
+                 {"task", t.id},
                  {"status", TaskStateName(info->state)},
                  {"attempts", info->attempts}};
-    retries += info->attempts > 1 ? info->attempts - 1 : 0;
+    agg.tasks.push_back(t.id);
     if (info->state == TaskState::kDone) {
       auto res = pool.Read(info->result_id);
       if (!res.ok()) {
-        add_lost(LostItem(t.index, t.user_id, t.entry.id, kResultLost));
+        emit_lost(LostItem(index, user_id, t.id, kResultLost));
         continue;
       }
       item["result"] = PayloadOrNote(res->payload);
       item["worker"] = res->author;
-      item["ms"] = static_cast<double>(res->created_ns - t.entry.created_ns) / 1e6;
+      item["ms"] = static_cast<double>(res->created_ns - t.created_ns) / 1e6;
       workers.insert(res->author);
       agg.results.push_back(res->id);
       ++agg.done;
     } else {
       ++agg.dead_lettered;
     }
+    retries += info->attempts > 1 ? info->attempts - 1 : 0;
     json failures = json::array();
     std::string reason;
-    ErrorsOf(pool, t.entry.id, &failures, &reason, &agg.errors);
+    ErrorsOf(pool, t.id, &failures, &reason, &agg.errors);
     if (!reason.empty()) item["error"] = reason;
     if (info->state == TaskState::kDeadLettered)
-      dead.push_back({{"index", t.index}, {"id", item["id"]}, {"task", t.entry.id},
-                      {"error", reason}});
+      dead.push_back({{"index", index}, {"id", item["id"]}, {"task", t.id}, {"error", reason}});
     if (!failures.empty()) item["failures"] = failures;
-    list.push_back(std::move(item));
+    emit(item);
   }
-  for (; next_index < req.tasks; ++next_index)
-    add_lost(LostItem(next_index, std::nullopt, std::nullopt, kTaskLost));
-  agg.document = {
-      {"request", {{"id", req.id}, {"source", req.source}, {"split", SplitModeName(req.split)},
-                   {"tasks", req.tasks}}},
-      {"tasks", std::move(list)},
-      {"summary", {{"tasks", req.tasks}, {"done", agg.done},
-                   {"dead_lettered", agg.dead_lettered},
-                   {"lost", agg.lost},
-                   {"retries", retries},
-                   {"workers", workers.size()},
-                   {"wall_ms", static_cast<double>(wall_ns) / 1e6},
-                   {"dead_lettered_tasks", std::move(dead)},
-                   {"lost_tasks", std::move(lost)}}}};
+  agg.summary = {{"tasks", req.tasks}, {"done", agg.done},
+                 {"dead_lettered", agg.dead_lettered},
+                 {"lost", agg.lost},
+                 {"retries", retries},
+                 {"workers", workers.size()},
+                 {"wall_ms", static_cast<double>(wall_ns) / 1e6},
+                 {"dead_lettered_tasks", std::move(dead)},
+                 {"lost_tasks", std::move(lost)}};
+  out << (req.tasks == 0 ? "" : "\n  ]") << ",\n  \"summary\": " << Nested(JsonText(agg.summary, 2), 2)
+      << "\n}";
+  agg.request = request;
+  if (!out) return Status{StatusCode::kIoError, "cannot write the request's result"};
   return agg;
 }
 

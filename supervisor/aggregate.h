@@ -5,13 +5,15 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <ostream>
 
 #include "request_store.h"
 
 namespace slate::supervisor {
 
 struct Aggregate {
-  nlohmann::ordered_json document;
+  nlohmann::ordered_json request;  // the document's "request"
+  nlohmann::ordered_json summary;  // the document's "summary"
   uint64_t done = 0;
   uint64_t dead_lettered = 0;
   uint64_t lost = 0;  // quarantined by the pool: reported, never silently dropped
@@ -20,7 +22,11 @@ struct Aggregate {
   std::vector<TaskId> tasks;     // to release
 };
 
-Result<Aggregate> BuildAggregate(Pool& pool, const RequestRecord& req, int64_t wall_ns);
+// Writes the request's result document to `out`, pretty-printed, one task
+// at a time: memory grows by tens of bytes per task (ids), never by the
+// document. The bytes are those of the whole document dumped with indent 2.
+Result<Aggregate> WriteAggregate(Pool& pool, const RequestRecord& req, int64_t wall_ns,
+                                 std::ostream& out);
 
 // JSON text that survives any bytes a handler produced (invalid UTF-8 is
 // replaced, never thrown on).

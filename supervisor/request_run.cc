@@ -6,6 +6,8 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -185,44 +187,72 @@ class RequestRun {
     return Status::Ok();
   }
 
-  // Cheap test first (pool-wide counts), then the request's own tasks. All
-  // were posted before the run began, so a task missing now was quarantined
-  // by the pool: it cannot finish, and the aggregate reports it lost.
-  bool Finished(const PoolStats& st) {
+  // Every task of the request was posted before the run began, and the
+  // pool counts tasks by state, so none pending, running or failed (and no
+  // retry due) means every task of ours is final, or was quarantined: the
+  // aggregate then reports it lost.
+  bool Finished(const PoolStats& st) const {
     auto n = [&](TaskState s) { return st.tasks_by_state[static_cast<int>(s)]; };
-    if (n(TaskState::kPending) + n(TaskState::kRunning) + n(TaskState::kFailed) != 0 ||
-        !retry_at_.empty())
-      return false;
-    auto tasks = RequestTasks(pool_, req_, false);
-    if (!tasks.ok()) return false;
-    for (const auto& t : *tasks) {
-      auto info = pool_.GetTask(t.entry.id);
-      if (!info.ok() || !IsFinal(info->state)) return false;
+    return n(TaskState::kPending) + n(TaskState::kRunning) + n(TaskState::kFailed) == 0 &&
+           retry_at_.empty();
+  }
+
+  // Where the document is streamed before it is renamed into place: beside
+  // the output (same file system), or a temporary file when there is none
+  // or its folder is not writable.
+  std::string OpenDraft(const std::string& output, std::ofstream* f) const {
+    const std::string pid = std::to_string(getpid());
+    if (!output.empty()) {
+      const std::string beside = output + ".tmp." + pid;
+      f->open(beside, std::ios::trunc);
+      if (*f) return beside;
+      spdlog::error("cannot write {}; the result goes to standard output only", output);
     }
-    return true;
+    const char* tmp = std::getenv("TMPDIR");
+    const std::string other = std::string(tmp && *tmp ? tmp : "/tmp") + "/slate-result-" +
+                              req_.id + "-" + pid + ".json";
+    f->clear();
+    f->open(other, std::ios::trunc);
+    return other;
   }
 
   int Finish(int64_t wall_ns) {
-    auto agg = BuildAggregate(pool_, req_, wall_ns);
-    if (!agg.ok()) return Fatal(agg.status());
-    const std::string text = DumpJson(agg->document, 2);
     // Order matters when this process may die at any point (and be
     // restarted to resume): the output file first, then the final entry,
     // and only then is the request marked finished. A successor that finds
     // the request unfinished builds the same document again; one that finds
-    // it finished leaves the output alone.
+    // it finished leaves the output alone. The document is streamed, never
+    // held: a million-task request costs its ids, not its text.
     const std::string& output = req_.output.empty() ? cfg_.output : req_.output;
-    if (!output.empty())
-      if (Status s = WriteFileAtomically(output, text + "\n"); !s.ok())
-        spdlog::error("{}", s.message());
-    if (!FinalEntryOf(pool_, req_.id)) WriteFinalEntry(*agg);
-    std::cout << text << std::endl;
+    std::ofstream draft_file;
+    const std::string draft = OpenDraft(output, &draft_file);
+    if (!draft_file) return Fatal({StatusCode::kIoError, "cannot write " + draft});
+    auto agg = WriteAggregate(pool_, req_, wall_ns, draft_file);
+    draft_file << "\n";
+    draft_file.close();
+    if (agg.ok() && !draft_file) agg = Status{StatusCode::kIoError, "cannot write " + draft};
+    if (!agg.ok()) {
+      std::remove(draft.c_str());
+      return Fatal(agg.status());
+    }
+    std::string text_path = draft;
+    if (!output.empty() && draft.rfind(output, 0) == 0) {
+      if (std::rename(draft.c_str(), output.c_str()) == 0) text_path = output;
+      else spdlog::error("cannot rename {} to {}", draft, output);
+    }
+    if (!FinalEntryOf(pool_, req_.id)) WriteFinalEntry(*agg, text_path);
+    {
+      std::ifstream text(text_path);
+      std::cout << text.rdbuf();
+      std::cout.flush();
+    }
+    if (text_path == draft) std::remove(draft.c_str());
     for (EntryId r : agg->results) (void)pool_.MarkAggregated(r);
     for (EntryId e : agg->errors) (void)pool_.Resolve(e);
     for (TaskId t : agg->tasks) (void)pool_.Release(t);
     if (Status s = FinishRequest(pool_, req_); !s.ok())
       spdlog::error("cannot mark request {} finished: {}", req_.id, s.message());
-    const json& s = agg->document["summary"];
+    const auto& s = agg->summary;
     std::fprintf(stderr, "slate: request %s: %llu tasks, %llu done, %llu dead-lettered, "
                  "%s%llu retries, %llu workers, %.2f s\n",
                  req_.id.c_str(), static_cast<unsigned long long>(s["tasks"].get<uint64_t>()),
@@ -232,12 +262,12 @@ class RequestRun {
                  static_cast<unsigned long long>(s["retries"].get<uint64_t>()),
                  static_cast<unsigned long long>(s["workers"].get<uint64_t>()),
                  static_cast<double>(wall_ns) / 1e9);
-    for (const auto& d : agg->document["summary"]["dead_lettered_tasks"])
+    for (const auto& d : s["dead_lettered_tasks"])
       std::fprintf(stderr, "slate: dead-lettered: task %s%s: %s\n",
                    DumpJson(d["index"]).c_str(),
                    d["id"].is_null() ? "" : (" (" + d["id"].get<std::string>() + ")").c_str(),
                    d["error"].get<std::string>().c_str());
-    for (const auto& d : agg->document["summary"]["lost_tasks"])
+    for (const auto& d : s["lost_tasks"])
       std::fprintf(stderr, "slate: lost: task %s%s: %s\n", DumpJson(d["index"]).c_str(),
                    d["id"].is_null() ? "" : (" (" + d["id"].get<std::string>() + ")").c_str(),
                    d["error"].get<std::string>().c_str());
@@ -245,22 +275,34 @@ class RequestRun {
   }
 
   // The document in segment "results", tags "final" and "req:<id>"; just its
-  // summary when the whole does not fit the pool's payload limit.
-  void WriteFinalEntry(const Aggregate& agg) {
+  // request and summary when the whole does not fit the pool's payload limit.
+  void WriteFinalEntry(const Aggregate& agg, const std::string& text_path) {
     NewEntry e;
     e.segment = segments::kResults;
     e.tags = {"final", "req:" + req_.id};
     e.importance = 1.0f;
     e.author = "supervisor";
-    e.payload = JsonToPayload(agg.document);
-    if (auto w = pool_.Write(e); !w.ok()) {
-      e.payload = JsonToPayload({{"request", agg.document["request"]},
-                                 {"summary", agg.document["summary"]},
-                                 {"note", "tasks omitted: " + w.status().message()}});
-      if (auto w2 = pool_.Write(e); !w2.ok())
-        spdlog::error("cannot write the final entry: {}", w2.status().message());
+    std::string why = "the document is larger than the pool's payload limit";
+    std::error_code ec;
+    if (std::filesystem::file_size(text_path, ec) <= kWholeDocumentBytes && !ec) {
+      std::ifstream text(text_path);
+      const auto doc = nlohmann::json::parse(text, nullptr, false);
+      if (!doc.is_discarded()) {
+        e.payload = JsonToPayload(doc);
+        auto w = pool_.Write(e);
+        if (w.ok()) return;
+        why = w.status().message();
+      }
     }
+    e.payload = JsonToPayload({{"request", agg.request},
+                               {"summary", agg.summary},
+                               {"note", "tasks omitted: " + why}});
+    if (auto w = pool_.Write(e); !w.ok())
+      spdlog::error("cannot write the final entry: {}", w.status().message());
   }
+
+  // Larger documents are never read back to be stored whole.
+  static constexpr uintmax_t kWholeDocumentBytes = 8u << 20;
 
   const SupervisorConfig& cfg_;
   Pool& pool_;

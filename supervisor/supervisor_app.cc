@@ -191,6 +191,7 @@ int SupervisorApp::Run() {
       return kExitInternal;
     }
   }
+  std::vector<TaskDef>().swap(defs);  // the tasks are in the pool now
   std::atomic<bool>& stop = InstallStopSignals();
   const int rc = RunRequest(config_, **pool, *me, req, *policy, stop);
   if (rc == kExitOk || rc == kExitPartial) (void)(*pool)->Deregister(*me);
