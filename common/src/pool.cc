@@ -302,13 +302,12 @@ Result<std::shared_ptr<Pool::Impl::Snapshot>> Pool::Impl::CurrentSnapshot() cons
 
 Result<std::unique_ptr<Pool::Impl::Snapshot>> Pool::Impl::TakeSnapshot() const {
   if (Status s = map_->CheckSize(name_); !s.ok()) return s;
-  auto snap = std::make_unique<Snapshot>(
-      Snapshot{std::vector<uint8_t>(map_->size()), region_, false});
+  auto snap = std::make_unique<Snapshot>(Snapshot{ZeroBuffer(map_->size()), region_, false});
   const Header& live = region_.header();
   const int settle = g_snapshot_settle_attempts.load(std::memory_order_relaxed);
   for (int attempt = 0; attempt < 200; ++attempt) {
     const uint64_t before = live.change_seq.load(std::memory_order_acquire);
-    std::memcpy(snap->bytes.data(), map_->data(), map_->size());
+    if (Status s = map_->CopyTo(snap->bytes.data()); !s.ok()) return PoolError(name_, s.code(), s.message());
     std::atomic_thread_fence(std::memory_order_acquire);
     const uint64_t after = live.change_seq.load(std::memory_order_relaxed);
     snap->region = Region(snap->bytes.data(), region_.geo());

@@ -1,6 +1,7 @@
 #include "slate/internal/shm_mapping.h"
 
 #include <sys/stat.h>
+#include <errno.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -139,6 +140,30 @@ Status ShmMapping::CheckSize(const std::string& pool) const {
             Quote(pool) + ": the region's file shrank from " + std::to_string(size()) +
                 " to " + std::to_string(st.st_size) +
                 " bytes (another process truncated it); the pool is lost"};
+  return Status::Ok();
+}
+
+Status ShmMapping::CopyTo(uint8_t* dst) const {
+  const int fd = shm_.get_mapping_handle().handle;
+  const auto end = static_cast<off_t>(size());
+  auto copy = [&](off_t from, off_t to) {
+    while (from < to) {
+      const ssize_t n = pread(fd, dst + from, static_cast<size_t>(to - from), from);
+      if (n <= 0) return false;
+      from += n;
+    }
+    return true;
+  };
+  for (off_t at = 0; at < end;) {
+    const off_t data = lseek(fd, at, SEEK_DATA);
+    if (data < 0 && errno == ENXIO) break;  // only holes from here on
+    if (data < 0) return copy(at, end) ? Status::Ok()  // no hole support: copy it all
+                                       : Status{StatusCode::kIoError, "cannot read the region"};
+    const off_t hole = std::min(lseek(fd, data, SEEK_HOLE), end);
+    if (hole <= data || !copy(data, hole))
+      return {StatusCode::kIoError, "cannot read the region"};
+    at = hole;
+  }
   return Status::Ok();
 }
 

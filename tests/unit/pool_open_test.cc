@@ -215,5 +215,33 @@ TEST(PoolOpenTest, ReadOnlyAttachmentReadsButNeverWrites) {
   EXPECT_EQ(stats->entries, 1u);
 }
 
+// A large pool costs memory for what it has used, from creation on, and a
+// read-only viewer does not change that: its snapshot reads the file's data
+// only, never its holes (reading those through a mapping allocates them).
+TEST(PoolOpenTest, UnusedSpaceStaysUnallocatedThroughCreationAndViewers) {
+  PoolOptions o = testing::SmallOptions("sparse");
+  o.slot_capacity = 1 << 20;  // 128 MiB of slots
+  o.data_bytes = 256ull << 20;
+  ScopedPool sut(o);
+  for (int i = 0; i < 100; ++i) ASSERT_TRUE(sut->Write(testing::MakeEntry("notes")).ok());
+  auto allocated = [&] {
+    struct stat st {};
+    stat(("/dev/shm/" + ShmNameFor(sut.name())).c_str(), &st);
+    return static_cast<uint64_t>(st.st_blocks) * 512;
+  };
+  const uint64_t before = allocated();
+  EXPECT_LT(before, 40ull << 20);  // the 4 MiB id index, the header, a few pages
+
+  auto viewer = Pool::Open(sut.name(), OpenMode::kReadOnly);
+  ASSERT_TRUE(viewer.ok());
+  ASSERT_TRUE((*viewer)->Stats().ok());
+  Query q;
+  q.limit = 0;
+  EXPECT_EQ((*viewer)->Find(q)->size(), 100u);
+  EXPECT_TRUE((*viewer)->Check().empty());
+
+  EXPECT_EQ(allocated(), before);
+}
+
 }  // namespace
 }  // namespace slate

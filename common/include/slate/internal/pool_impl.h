@@ -14,6 +14,7 @@
 #include "slate/internal/layout.h"
 #include "slate/internal/region.h"
 #include "slate/internal/shm_mapping.h"
+#include "slate/internal/zero_buffer.h"
 #include "slate/pool.h"
 
 namespace slate::internal {
@@ -112,7 +113,7 @@ class Pool::Impl {
 
   // A private copy of the region for read-only attachments.
   struct Snapshot {
-    std::vector<uint8_t> bytes;
+    internal::ZeroBuffer bytes;
     internal::Region region;
     bool recovered = false;  // a dead holder's transaction was rolled back
   };

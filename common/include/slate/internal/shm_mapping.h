@@ -37,6 +37,13 @@ class ShmMapping {
   // raise SIGBUS). One fstat: for periodic checks, not per operation.
   Status CheckSize(const std::string& pool) const;
 
+  // Copies the region's current bytes to dst (size() bytes) with pread,
+  // reading only the file's data: pages never written are holes, and
+  // reading them through the mapping would allocate them (a read-only
+  // viewer would fill /dev/shm with zeros). REQUIRES: dst is zero wherever
+  // the file has a hole, e.g. fresh from a ZeroBuffer.
+  Status CopyTo(uint8_t* dst) const;
+
   uint8_t* data() const { return static_cast<uint8_t*>(region_.get_address()); }
   uint64_t size() const { return region_.get_size(); }
   bool read_only() const { return read_only_; }
