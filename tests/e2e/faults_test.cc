@@ -320,6 +320,9 @@ TEST_F(FaultsTest, SlotScribblerLosesOnlyTheEntriesItHits) {
   EXPECT_EQ(out["summary"]["lost"], lost);
   EXPECT_NE(r.err.find("quarantined slot"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("slate: lost: task"), std::string::npos) << r.err;
+  // No member crashed or was restarted: supervisor, coordinator, workers.
+  EXPECT_EQ(r.err.find("restarting"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("signal"), std::string::npos) << r.err;
   std::printf("scribbles %d, observer runs ok %d, tasks lost %d of %d\n", scribbles, observed,
               lost, kTasks);
 }
