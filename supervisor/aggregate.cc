@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <optional>
 #include <set>
+#include <unordered_map>
 
 #include "slate/json_payload.h"
 
@@ -21,29 +22,49 @@ json PayloadOrNote(const std::vector<uint8_t>& bytes) {
   }
 }
 
-// Failure records and the dead-letter record of one task, oldest first.
-void ErrorsOf(Pool& pool, TaskId id, json* failures, std::string* dead_reason,
-              std::vector<EntryId>* error_ids) {
+// What a task's records in "errors" add to its item: its failures (and
+// attempts lost with their worker), oldest first, and why it was
+// dead-lettered.
+struct TaskErrors {
+  json failures = json::array();
+  std::string dead_reason;
+  std::vector<EntryId> ids;  // resolved once the document is out
+};
+
+// One pass over "errors", a page at a time, grouped by task: O(errors) in
+// memory and time, where a query per task was O(tasks x errors).
+Result<std::unordered_map<TaskId, TaskErrors>> IndexErrors(Pool& pool) {
+  std::unordered_map<TaskId, TaskErrors> by_task;
   Query q;
   q.segments = {segments::kErrors};
-  q.all_tags = {"task:" + std::to_string(id)};
-  q.limit = 0;
-  auto found = pool.Find(q);
-  if (!found.ok()) return;
-  for (const Entry& e : *found) {
-    error_ids->push_back(e.id);
-    const json rec = PayloadOrNote(e.payload);
-    const bool dead = std::find(e.tags.begin(), e.tags.end(), "dead-letter") != e.tags.end();
-    if (dead && rec.is_object() && rec.contains("reason")) *dead_reason = rec["reason"];
-    if (!dead && rec.is_object()) {  // a failure, or an attempt lost with its worker
-      json f = {{"attempt", rec.value("attempt", 0)},
-                {"worker", rec.value("agent", "")},
-                {"error", rec.value("error", "")}};
-      if (rec.value("kind", "") == "lost") f["lost"] = true;
-      if (rec.contains("started_ns")) f["started_ns"] = rec["started_ns"];
-      if (rec.contains("ended_ns")) f["ended_ns"] = rec["ended_ns"];
-      failures->push_back(std::move(f));
+  q.limit = 1024;
+  for (;;) {
+    auto page = pool.Find(q);
+    if (!page.ok()) return page.status();
+    for (const Entry& e : *page) {
+      TaskId task = 0;
+      bool dead = false;
+      for (const auto& t : e.tags) {
+        if (t.rfind("task:", 0) == 0) task = std::strtoull(t.c_str() + 5, nullptr, 10);
+        dead = dead || t == "dead-letter";
+      }
+      if (task == 0) continue;
+      TaskErrors& te = by_task[task];
+      te.ids.push_back(e.id);
+      const json rec = PayloadOrNote(e.payload);
+      if (dead && rec.is_object() && rec.contains("reason")) te.dead_reason = rec["reason"];
+      if (!dead && rec.is_object()) {  // a failure, or an attempt lost with its worker
+        json f = {{"attempt", rec.value("attempt", 0)},
+                  {"worker", rec.value("agent", "")},
+                  {"error", rec.value("error", "")}};
+        if (rec.value("kind", "") == "lost") f["lost"] = true;
+        if (rec.contains("started_ns")) f["started_ns"] = rec["started_ns"];
+        if (rec.contains("ended_ns")) f["ended_ns"] = rec["ended_ns"];
+        te.failures.push_back(std::move(f));
+      }
     }
+    if (page->size() < q.limit) return by_task;
+    q.after_id = page->back().id;
   }
 }
 
@@ -131,6 +152,8 @@ Result<Aggregate> WriteAggregate(Pool& pool, const RequestRecord& req, int64_t w
   auto refs = IndexTasks(pool, req);
   if (!refs.ok()) return refs.status();
   Aggregate agg;
+  auto errors = IndexErrors(pool);
+  if (!errors.ok()) return errors.status();
   std::set<std::string> workers;
   json dead = json::array();
   json lost = json::array();
@@ -184,13 +207,15 @@ Result<Aggregate> WriteAggregate(Pool& pool, const RequestRecord& req, int64_t w
       ++agg.dead_lettered;
     }
     retries += info->attempts > 1 ? info->attempts - 1 : 0;
-    json failures = json::array();
-    std::string reason;
-    ErrorsOf(pool, t.id, &failures, &reason, &agg.errors);
-    if (!reason.empty()) item["error"] = reason;
+    const auto found = errors->find(t.id);
+    const TaskErrors none;
+    const TaskErrors& te = found == errors->end() ? none : found->second;
+    agg.errors.insert(agg.errors.end(), te.ids.begin(), te.ids.end());
+    if (!te.dead_reason.empty()) item["error"] = te.dead_reason;
     if (info->state == TaskState::kDeadLettered)
-      dead.push_back({{"index", index}, {"id", item["id"]}, {"task", t.id}, {"error", reason}});
-    if (!failures.empty()) item["failures"] = failures;
+      dead.push_back(
+          {{"index", index}, {"id", item["id"]}, {"task", t.id}, {"error", te.dead_reason}});
+    if (!te.failures.empty()) item["failures"] = te.failures;
     emit(item);
   }
   agg.summary = {{"tasks", req.tasks}, {"done", agg.done},
