@@ -260,21 +260,26 @@ TEST_F(FaultsTest, SlotScribblerLosesOnlyTheEntriesItHits) {
     r = Launch({"--workers", "3", "--handler", "sleep", Jsonl("scribbled.jsonl", tasks)}, &out);
     running = false;
   });
-  for (int i = 0; i < 250 && !PoolExists(pool); ++i) std::this_thread::sleep_for(20ms);
-  std::this_thread::sleep_for(200ms);  // tasks posted, workers claiming
+  for (int i = 0; i < 500 && !PoolExists(pool); ++i) std::this_thread::sleep_for(20ms);
   ASSERT_TRUE(PoolExists(pool));
   int scribbles = 0, observed = 0;
   std::vector<std::string> observer_failures;
   {
     const RawView view(pool);
     const internal::Region& reg = view.r();
-    // The newest pending task (claimed last) has its id scribbled first.
+    // The newest pending task (claimed last) has its id scribbled first,
+    // once the request is posted (sanitizer builds start slowly).
     uint32_t victim = internal::kNil;
-    for (uint32_t i = 0; i < reg.geo().slot_capacity; ++i) {
-      const internal::Slot& s = reg.slot(i);
-      if (s.state == 1 && s.segment == 0 && s.kind.task.state == 1 &&
-          (victim == internal::kNil || s.id > reg.slot(victim).id))
-        victim = i;
+    for (int wait = 0; wait < 500 && victim == internal::kNil; ++wait) {
+      std::this_thread::sleep_for(20ms);
+      uint64_t pending = 0;
+      for (uint32_t i = 0; i < reg.geo().slot_capacity; ++i) {
+        const internal::Slot& s = reg.slot(i);
+        if (s.state != 1 || s.segment != 0 || s.kind.task.state != 1) continue;
+        ++pending;
+        if (victim == internal::kNil || s.id > reg.slot(victim).id) victim = i;
+      }
+      if (pending < kTasks / 2) victim = internal::kNil;  // still posting
     }
     ASSERT_NE(victim, internal::kNil) << "no task left pending to scribble on";
     reinterpret_cast<uint8_t*>(&reg.slot(victim))[offsetof(internal::Slot, id)] ^= 0x5A;
