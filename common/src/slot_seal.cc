@@ -76,6 +76,8 @@ uint32_t SlotIndexOfRange(const Region& r, const void* p, size_t n) {
   return static_cast<uint32_t>(rel / sizeof(Slot));
 }
 
+// Declared in region.h beside the Checked* accessors; kept out of line so
+// that the accessors' fast path stays small.
 void ThrowCorrupt(const std::string& what) { throw RegionCorrupt(what); }
 
 }  // namespace slate::internal
