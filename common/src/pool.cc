@@ -179,6 +179,7 @@ Pool::Impl::Impl(std::string name, std::unique_ptr<ShmMapping> map,
     : name_(std::move(name)),
       map_(std::move(map)),
       region_(map_->data(), geo),
+      backing_(*map_, region_),
       read_only_(map_->read_only()) {}
 
 Status Pool::Impl::RequireWritable() const {
@@ -191,6 +192,7 @@ Status Pool::Impl::RequireWritable() const {
 Pool::Impl::Guard::Guard(const Impl& impl)
     : impl_(impl), uncaught_on_entry_(std::uncaught_exceptions()) {
   Header& h = impl_.region_.header();
+  if (!impl_.read_only_) impl_.backing_.CatchUp();  // page faults outside the lock
   switch (LockRobust(&h.mutex)) {
     case LockOutcome::kAcquired:
       break;

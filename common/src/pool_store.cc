@@ -1,6 +1,8 @@
 // Mutation helpers shared by every operation: reserving room (eviction),
 // inserting and releasing slots, and keeping derived structures in step.
 // REQUIRES for all: the Guard held and the pool writable.
+#include <algorithm>
+#include <cstdint>
 #include <cstring>
 
 #include "slate/clock.h"
@@ -87,6 +89,16 @@ Status Pool::Impl::Reserve(uint32_t blocks) {
     txn.Commit();
     ReleaseSlot(victim, first, bytes);
   }
+  // What InsertSlot and BlockStore::Alloc will take from past the
+  // high-water marks must have pages before either writes it.
+  const Counters& c = h.counters;
+  const uint32_t slot_end = h.derived.slot_free_head == kNil ? c.slot_high + 1 : 0;
+  const uint64_t untouched = region_.geo().block_count - std::min(c.block_high, region_.geo().block_count);
+  const uint64_t chained = h.derived.blocks_free > untouched ? h.derived.blocks_free - untouched : 0;
+  const uint64_t fresh = blocks > chained ? blocks - chained : 0;
+  const auto block_end = static_cast<uint32_t>(std::min<uint64_t>(c.block_high + fresh, UINT32_MAX));
+  if (Status s = backing_.EnsureLocked(slot_end, block_end); !s.ok())
+    return {s.code(), "pool '" + name_ + "': " + s.message()};
   return Status::Ok();
 }
 

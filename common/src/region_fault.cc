@@ -51,7 +51,8 @@ void OnSigbus(int sig, siginfo_t* info, void*) {
     WriteStr("slate: pool '");
     WriteStr(row.pool);
     WriteStr("': the region's file was shrunk under this process (another "
-             "process truncated it?); the pool is lost: stopping\n");
+             "process truncated it?), or /dev/shm had no room for a page; the "
+             "pool is lost: stopping\n");
     _exit(kExitRegionLost);
   }
   // Not ours: the default action, as if no handler had been installed.

@@ -1,11 +1,14 @@
 #include "slate/internal/shm_mapping.h"
 
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <errno.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdlib>
+#include <cstring>
 #include <vector>
 
 #include <boost/interprocess/exceptions.hpp>
@@ -165,6 +168,42 @@ Status ShmMapping::CopyTo(uint8_t* dst) const {
     at = hole;
   }
   return Status::Ok();
+}
+
+namespace {
+#ifndef MADV_POPULATE_WRITE
+constexpr int MADV_POPULATE_WRITE = 23;  // Linux 5.14; older kernels: EINVAL
+#endif
+constexpr uint64_t kPageBytes = 4096;
+uint64_t PageUp(uint64_t v) { return (v + kPageBytes - 1) / kPageBytes * kPageBytes; }
+}  // namespace
+
+Status ShmMapping::Back(uint64_t offset, uint64_t bytes) const {
+  const uint64_t from = offset / kPageBytes * kPageBytes;
+  const uint64_t to = std::min(PageUp(offset + bytes), size());
+  if (to <= from) return Status::Ok();
+  // KEEP_SIZE: a file someone shrank stays shrunk (touching the lost part
+  // is then the SIGBUS region_fault.h reports), never silently regrown.
+  const int err = fallocate(shm_.get_mapping_handle().handle, FALLOC_FL_KEEP_SIZE,
+                            static_cast<off_t>(from), static_cast<off_t>(to - from)) == 0
+                      ? 0
+                      : errno;
+  if (err != 0)
+    return {err == ENOSPC || err == ENOMEM ? StatusCode::kPoolFull : StatusCode::kIoError,
+            "cannot grow into " + std::to_string((to - from) >> 10) +
+                " KiB more of the region's file in /dev/shm: " + std::strerror(err) +
+                (err == ENOSPC ? " (the file system is full: free space in /dev/shm, "
+                                 "or create a smaller pool)"
+                               : "")};
+  Prefault(from, to - from);
+  return Status::Ok();
+}
+
+void ShmMapping::Prefault(uint64_t offset, uint64_t bytes) const {
+  const uint64_t from = offset / kPageBytes * kPageBytes;
+  const uint64_t to = std::min(PageUp(offset + bytes), size());
+  if (to <= from || read_only_) return;
+  (void)madvise(data() + from, to - from, MADV_POPULATE_WRITE);
 }
 
 Status ShmMapping::Unlink(const std::string& pool) {

@@ -13,6 +13,7 @@
 #include "slate/internal/journal.h"
 #include "slate/internal/layout.h"
 #include "slate/internal/region.h"
+#include "slate/internal/region_backing.h"
 #include "slate/internal/shm_mapping.h"
 #include "slate/internal/zero_buffer.h"
 #include "slate/pool.h"
@@ -133,9 +134,10 @@ class Pool::Impl {
   Status RequireWritable() const;
 
   // ---- shared mutation helpers (REQUIRE the Guard held) ----------------
-  // Evicts until one slot and `blocks` data blocks are free. Each eviction
-  // is its own committed transaction. kPoolFull when nothing evictable is
-  // left.
+  // Evicts until one slot and `blocks` data blocks are free, then makes
+  // sure the file has pages for them. Each eviction is its own committed
+  // transaction. kPoolFull when nothing evictable is left, or when
+  // /dev/shm has no room for the pages.
   Status Reserve(uint32_t blocks);
   uint32_t BlocksFor(uint32_t data_bytes) const;
   // Takes a free slot, writes its data and common fields (journaled),
@@ -207,6 +209,7 @@ class Pool::Impl {
   std::string name_;
   std::unique_ptr<internal::ShmMapping> map_;
   internal::Region region_;
+  mutable internal::RegionBacking backing_;  // writable attachments only
   bool read_only_;
 };
 

@@ -44,6 +44,14 @@ class ShmMapping {
   // the file has a hole, e.g. fresh from a ZeroBuffer.
   Status CopyTo(uint8_t* dst) const;
 
+  // Allocates the file's pages for [offset, offset + bytes) (rounded out to
+  // pages) and maps them into this process. kPoolFull, naming the file
+  // system, when it has no room: a first touch would have raised SIGBUS.
+  Status Back(uint64_t offset, uint64_t bytes) const;
+  // Maps the file's pages for the range into this process ahead of use, so
+  // that touching them later takes no page fault. Best effort.
+  void Prefault(uint64_t offset, uint64_t bytes) const;
+
   uint8_t* data() const { return static_cast<uint8_t*>(region_.get_address()); }
   uint64_t size() const { return region_.get_size(); }
   bool read_only() const { return read_only_; }
