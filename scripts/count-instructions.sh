@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Instructions per task of slate's task protocol, counted by callgrind: a
+# figure that does not move with the machine's load, unlike slate-bench's
+# timings. Runs slate-bench's throughput workload (one worker) under
+# callgrind at N and 2N tasks and prints, per task, the instructions of the
+# producer (SlateThroughput: post, then read each result back) and of the
+# worker (WorkerLoop: claim, complete with a result), fixed costs cancelled.
+#
+#   scripts/count-instructions.sh [N]     (default 10000; build/ must be built)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+n=${1:-10000}
+[[ "$n" =~ ^[0-9]+$ ]] || { echo "count-instructions.sh: N must be a number" >&2; exit 2; }
+command -v valgrind >/dev/null || { echo "count-instructions.sh: needs valgrind" >&2; exit 2; }
+bench=${BUILD_DIR:-build}/bin/slate-bench
+[ -x "$bench" ] || { echo "count-instructions.sh: build $bench first" >&2; exit 2; }
+out=$(mktemp -d /tmp/slate-instructions-XXXXXX)
+trap 'rm -rf "$out"' EXIT
+
+# Inclusive instructions of function $2 in callgrind file $1. A forked
+# child's file starts from its parent's counts, so each role is read from
+# the process that ran it: the producer from the first (the bench itself),
+# the worker's loop from whichever child ran it.
+inclusive() {
+  callgrind_annotate --inclusive=yes "$1" 2>/dev/null |
+    awk -v fn="$2" 'index($0, fn "(") && $2 ~ /^\(/ && !found { gsub(",", "", $1); found = $1 }
+                    END { print found + 0 }'
+}
+# The instructions of role $2 ("producer" or "worker") in run $1.
+count() {
+  local files=("$out/cg-$1".*) best=0 f c
+  if [ "$2" = producer ]; then
+    inclusive "$out/cg-$1.$(ls "$out" | sed -n "s/^cg-$1\.//p" | sort -n | head -1)" \
+      "slate::bench::SlateThroughput"
+    return
+  fi
+  for f in "${files[@]}"; do
+    c=$(inclusive "$f" "slate::bench::(anonymous namespace)::WorkerLoop")
+    [ "$c" -gt "$best" ] && best=$c
+  done
+  echo "$best"
+}
+
+for tasks in "$n" $((2 * n)); do
+  valgrind --tool=callgrind --trace-children=yes --callgrind-out-file="$out/cg-$tasks.%p" \
+    "$bench" --only throughput --workers 1 --tasks "$tasks" --seconds 1 >/dev/null 2>"$out/log"
+done
+total=0
+for role in producer worker; do
+  per=$(( ($(count $((2 * n)) $role) - $(count "$n" $role)) / n ))
+  total=$((total + per))
+  printf "%-9s %6d instructions/task\n" "$role" "$per"
+done
+printf "%-9s %6d instructions/task\n" total "$total"
