@@ -10,23 +10,24 @@
 namespace slate::internal {
 namespace {
 
-std::atomic<bool> g_armed{false};
 std::mutex g_mu;
 std::string g_name;  // guarded by g_mu
 int g_skip = 0;      // guarded by g_mu
 
 }  // namespace
 
+std::atomic<bool> g_crash_points_armed{false};
+
 void TEST_ArmCrashPoint(const std::string& name, int skip) {
   std::lock_guard<std::mutex> lock(g_mu);
   g_name = name;
   g_skip = skip;
-  g_armed.store(true, std::memory_order_relaxed);
+  g_crash_points_armed.store(true, std::memory_order_relaxed);
 }
 
 void TEST_DisarmCrashPoints() {
   std::lock_guard<std::mutex> lock(g_mu);
-  g_armed.store(false, std::memory_order_relaxed);
+  g_crash_points_armed.store(false, std::memory_order_relaxed);
   g_name.clear();
 }
 
@@ -42,10 +43,8 @@ void ArmCrashPointFromEnv() {
   TEST_ArmCrashPoint(s, skip);
 }
 
-bool CrashPointsArmed() { return g_armed.load(std::memory_order_relaxed); }
-
 void MaybeCrash(std::string_view op, std::string_view step) {
-  if (!g_armed.load(std::memory_order_relaxed)) return;
+  if (!g_crash_points_armed.load(std::memory_order_relaxed)) return;
   std::lock_guard<std::mutex> lock(g_mu);
   const size_t n = op.size();
   if (g_name.size() != n + 1 + step.size() || g_name.compare(0, n, op) != 0 ||

@@ -57,13 +57,10 @@ void Txn::Save(const void* p, size_t n) {
   // A free slot is exempt: the one taking it overwrites every field, and
   // checks that it is free.
   const uint32_t slot = SlotIndexOfRange(r_, p, n);
-  if (slot != kNil && !SavedBefore(rec.offset, i)) {
-    Slot copy;
-    std::memcpy(&copy, rec.bytes, sizeof copy);
-    if (copy.state != static_cast<uint8_t>(SlotState::kFree) && !SealHolds(copy, slot))
-      ThrowCorrupt("slot " + std::to_string(slot) + " (entry " + std::to_string(copy.id) +
-                   ") fails its seal");
-  }
+  if (slot != kNil && !SavedBefore(rec.offset, i) &&
+      rec.bytes[offsetof(Slot, state)] != static_cast<uint8_t>(SlotState::kFree) &&
+      !RecordedSealHolds(rec.bytes, slot))
+    ThrowCorrupt("slot " + std::to_string(slot) + " fails its seal");
   // Publish only a complete record: a death before this store leaves the
   // range unchanged (it is changed only after Save returns).
   j.count.store(i + 1, std::memory_order_release);
@@ -102,9 +99,6 @@ void Txn::Commit() {
   Point("after_commit");
 }
 
-void Txn::Point(const char* step) const {
-  if (CrashPointsArmed()) MaybeCrash(OpName(op_), step);
-}
 
 int UndoJournal(const Region& r) {
   Journal& j = r.header().journal;

@@ -69,9 +69,9 @@ std::vector<AgentInfo> AgentsOf(const Region& r, int64_t stale_after_ns) {
     }
     info.pending = a.queue.pending;
     info.running = a.queue.running;
-    info.done = a.rec.done;
-    info.failed = a.rec.failed;
-    info.consecutive_failures = a.rec.consecutive_failures;
+    info.done = a.rec.tallies.done;
+    info.failed = a.rec.tallies.failed;
+    info.consecutive_failures = a.rec.tallies.consecutive_failures;
     out.push_back(std::move(info));
   }
   return out;

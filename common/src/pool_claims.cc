@@ -248,7 +248,7 @@ Result<EntryId> CompleteLocked(Pool::Impl& im, const Completion& c, AgentRef by,
   Slot& task = r.slot(*slot);
   Txn txn(r, OpCode::kComplete);
   txn.Save(task);
-  if (row != 0) txn.Save(r.agent(row).rec);
+  if (row != 0) txn.Save(r.agent(row).rec.tallies);
   const uint32_t res = im.InsertSlot(txn, spec, now);
   r.slot(res).kind.result.task_id = c.id;
   r.slot(res).kind.result.epoch = c.epoch;
@@ -262,8 +262,8 @@ Result<EntryId> CompleteLocked(Pool::Impl& im, const Completion& c, AgentRef by,
   task.updated_ns = r.slot(res).created_ns;
   im.Attach(*slot);
   if (row != 0) {
-    r.agent(row).rec.done += 1;
-    r.agent(row).rec.consecutive_failures = 0;
+    r.agent(row).rec.tallies.done += 1;
+    r.agent(row).rec.tallies.consecutive_failures = 0;
   }
   txn.Commit();
   return r.slot(res).id;
@@ -339,7 +339,7 @@ Status FailLocked(Pool::Impl& im, Pool::Impl::Guard& g, TaskId id, uint32_t epoc
   Slot& task = r.slot(*slot);
   Txn txn(r, OpCode::kFail);
   txn.Save(task);
-  if (row != 0) txn.Save(r.agent(row).rec);
+  if (row != 0) txn.Save(r.agent(row).rec.tallies);
   im.LinkSlot(im.InsertSlot(txn, spec));
   im.Detach(*slot);
   task.kind.task.state = static_cast<uint8_t>(TaskState::kFailed);
@@ -348,8 +348,8 @@ Status FailLocked(Pool::Impl& im, Pool::Impl::Guard& g, TaskId id, uint32_t epoc
   task.updated_ns = NowRealNs();
   im.Attach(*slot);
   if (row != 0) {
-    r.agent(row).rec.failed += 1;
-    r.agent(row).rec.consecutive_failures += 1;
+    r.agent(row).rec.tallies.failed += 1;
+    r.agent(row).rec.tallies.consecutive_failures += 1;
   }
   txn.Commit();
   g.Notify(&r.header().entries_event);

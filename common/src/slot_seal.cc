@@ -52,8 +52,7 @@ uint64_t SumOfTerms(const unsigned char* p, std::index_sequence<I...>) {
 // A sum of per-word products (independent, so the CPU overlaps them; the
 // masked-out words cost nothing), then a full avalanche. About 45
 // instructions, 3 ns.
-uint32_t SealOf(const Slot& s, uint32_t index) {
-  const auto* p = reinterpret_cast<const unsigned char*>(&s);
+uint32_t SealOfBytes(const unsigned char* p, uint32_t index) {
   uint64_t h = SumOfTerms(p, std::make_index_sequence<kWords>{}) ^ (uint64_t{index} * kMul[7]);
   h ^= h >> 33;
   h *= 0xFF51AFD7ED558CCDull;
@@ -77,16 +76,6 @@ const char* LiveSlotProblem(const Region& r, const Slot& s) {
     if (t.assignee != 0 && !r.ValidAgentRow(t.assignee)) return "assignee out of range";
   }
   return nullptr;
-}
-
-uint32_t SlotIndexOfRange(const Region& r, const void* p, size_t n) {
-  if (n != sizeof(Slot)) return kNil;
-  const uint64_t off = r.OffsetOf(p);
-  const uint64_t start = r.geo().off_slots;
-  if (off < start) return kNil;
-  const uint64_t rel = off - start;
-  if (rel % sizeof(Slot) != 0 || rel / sizeof(Slot) >= r.geo().slot_capacity) return kNil;
-  return static_cast<uint32_t>(rel / sizeof(Slot));
 }
 
 // Declared in region.h beside the Checked* accessors; kept out of line so

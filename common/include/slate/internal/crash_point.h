@@ -4,6 +4,7 @@
 // "write.before_commit". Unarmed, a point costs one relaxed atomic load.
 #pragma once
 
+#include <atomic>
 #include <string>
 #include <string_view>
 
@@ -15,7 +16,8 @@ void TEST_DisarmCrashPoints();
 // Arms from SLATE_CRASH_POINT="<op>.<step>[:skip]" if set. Called on attach.
 void ArmCrashPointFromEnv();
 // True while a point is armed: callers skip building the point's name.
-bool CrashPointsArmed();
+extern std::atomic<bool> g_crash_points_armed;  // written by the arming calls only
+inline bool CrashPointsArmed() { return g_crash_points_armed.load(std::memory_order_relaxed); }
 void MaybeCrash(std::string_view op, std::string_view step);
 
 }  // namespace slate::internal

@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "slate/internal/crash_point.h"
 #include "slate/internal/region.h"
 
 namespace slate::internal {
@@ -39,7 +40,9 @@ class Txn {
   }
   void Commit();
   // Test-only crash point inside this transaction: "<op>.<step>".
-  void Point(const char* step) const;
+  void Point(const char* step) const {
+    if (CrashPointsArmed()) MaybeCrash(OpName(op_), step);
+  }
 
  private:
   // True when one of the first `count` records already saved `offset`.

@@ -8,16 +8,28 @@
 // between transactions every slot (free ones too) carries a true seal.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string>
 
 #include "slate/internal/region.h"
 
 namespace slate::internal {
 
-uint32_t SealOf(const Slot& s, uint32_t index);
+// The seal of the slot image at p (sizeof(Slot) bytes, any alignment).
+uint32_t SealOfBytes(const unsigned char* p, uint32_t index);
+inline uint32_t SealOf(const Slot& s, uint32_t index) {
+  return SealOfBytes(reinterpret_cast<const unsigned char*>(&s), index);
+}
 inline bool SealHolds(const Slot& s, uint32_t index) {
   return s.seal == SealOf(s, index);
+}
+// The same over a copy of a slot's bytes (a journal record).
+inline bool RecordedSealHolds(const unsigned char* p, uint32_t index) {
+  uint32_t seal;
+  std::memcpy(&seal, p + offsetof(Slot, seal), sizeof seal);
+  return seal == SealOfBytes(p, index);
 }
 inline void Reseal(Slot& s, uint32_t index) { s.seal = SealOf(s, index); }
 
@@ -26,6 +38,14 @@ inline void Reseal(Slot& s, uint32_t index) { s.seal = SealOf(s, index); }
 const char* LiveSlotProblem(const Region& r, const Slot& s);
 
 // The slot's index when [p, p + n) is exactly one slot of r; kNil otherwise.
-uint32_t SlotIndexOfRange(const Region& r, const void* p, size_t n);
+inline uint32_t SlotIndexOfRange(const Region& r, const void* p, size_t n) {
+  if (n != sizeof(Slot)) return kNil;
+  const uint64_t off = r.OffsetOf(p);
+  const uint64_t start = r.geo().off_slots;
+  if (off < start) return kNil;
+  const uint64_t rel = off - start;
+  if (rel % sizeof(Slot) != 0 || rel / sizeof(Slot) >= r.geo().slot_capacity) return kNil;
+  return static_cast<uint32_t>(rel / sizeof(Slot));
+}
 
 }  // namespace slate::internal
