@@ -171,14 +171,13 @@ Status ValidatePayload(std::span<const uint8_t> payload, uint32_t max_payload) {
   return Status::Ok();
 }
 
-std::vector<uint8_t> EncodeData(std::string_view author,
-                                std::string_view requires_cap,
-                                const std::vector<std::string>& tags,
-                                std::span<const uint8_t> payload) {
+void EncodeDataInto(std::vector<uint8_t>* out, std::string_view author,
+                    std::string_view requires_cap, const std::vector<std::string>& tags,
+                    std::span<const uint8_t> payload) {
   size_t size = 3 + tags.size() + author.size() + requires_cap.size() + payload.size();
   for (const auto& t : tags) size += t.size();
-  std::vector<uint8_t> d(size);
-  uint8_t* p = d.data();
+  out->resize(size);
+  uint8_t* p = out->data();
   *p++ = static_cast<uint8_t>(author.size());
   *p++ = static_cast<uint8_t>(tags.size());
   *p++ = static_cast<uint8_t>(requires_cap.size());
@@ -191,6 +190,14 @@ std::vector<uint8_t> EncodeData(std::string_view author,
   put(requires_cap.data(), requires_cap.size());
   for (const auto& t : tags) put(t.data(), t.size());
   put(payload.data(), payload.size());
+}
+
+std::vector<uint8_t> EncodeData(std::string_view author,
+                                std::string_view requires_cap,
+                                const std::vector<std::string>& tags,
+                                std::span<const uint8_t> payload) {
+  std::vector<uint8_t> d;
+  EncodeDataInto(&d, author, requires_cap, tags, payload);
   return d;
 }
 

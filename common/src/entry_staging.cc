@@ -10,6 +10,22 @@
 
 namespace slate::internal {
 
+void StagingBytes::Grow(size_t n) {
+  const size_t cap = std::max(n, capacity_ * 2);
+  std::unique_ptr<uint8_t[]> bigger(new uint8_t[cap]);
+  if (size_ > 0) std::memcpy(bigger.get(), data_.get(), size_);
+  data_ = std::move(bigger);
+  capacity_ = cap;
+}
+
+void StagingBytes::Clear() {
+  size_ = 0;
+  if (capacity_ > kKeepBytes) {
+    data_.reset();
+    capacity_ = 0;
+  }
+}
+
 bool StagedEntries::Stage(const Region& r, uint32_t slot, bool with_payload,
                           bool sealed_here) {
   if (!r.ValidSlot(slot)) return false;
@@ -28,15 +44,15 @@ bool StagedEntries::Stage(const Region& r, uint32_t slot, bool with_payload,
   if (prefix_max > kMaxPrefixBytes) return false;
   const uint32_t want = with_payload ? data_bytes : prefix_max;
   const size_t at = bytes_.size();
-  bytes_.resize(at + want);
+  bytes_.Resize(at + want);
   if (!BlockStore(r).ReadRange(first, data_bytes, 0, want, bytes_.data() + at)) {
-    bytes_.resize(at);
+    bytes_.Resize(at);
     return false;
   }
   PrefixView prefix;
   if (!DecodePrefixView({bytes_.data() + at, prefix_max}, &prefix) ||
       prefix.prefix_bytes != prefix_max) {
-    bytes_.resize(at);
+    bytes_.Resize(at);
     return false;
   }
   StagedEntry& e = items_.emplace_back();
@@ -55,13 +71,14 @@ bool StagedEntries::Stage(const Region& r, uint32_t slot, bool with_payload,
 }
 
 void StagedEntries::PopBack() {
-  bytes_.resize(items_.back().offset);
+  bytes_.Resize(items_.back().offset);
   items_.pop_back();
 }
 
 void StagedEntries::Clear() {
   items_.clear();
-  bytes_.clear();
+  if (items_.capacity() > (1u << 16)) std::vector<StagedEntry>().swap(items_);  // a huge Find's
+  bytes_.Clear();
 }
 
 PrefixView StagedEntries::Prefix(size_t i) const {

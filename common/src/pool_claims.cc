@@ -278,15 +278,17 @@ void Pool::CompleteBatch(std::span<const Completion> items, AgentRef by,
   Impl& im = *impl_;
   Status refused = im.RequireWritable();
   // Validation and, when the author is known, encoding need no lock.
-  std::vector<Status> invalid(items.size());
-  std::vector<SlotSpec> encoded;
+  thread_local std::vector<Status> invalid;
+  invalid.assign(items.size(), Status::Ok());
   const std::string by_name = refused.ok() && !by.is_shared() ? im.AgentNameOf(by) : "";
-  if (!by_name.empty()) encoded.resize(items.size());
+  const bool pre_encoded = !by_name.empty();
+  SpecScratch& encoded = SpecScratch::Take(pre_encoded ? items.size() : 0);
   for (size_t i = 0; i < items.size() && refused.ok(); ++i) {
     const TaskResult& res = items[i].result;
     invalid[i] = ValidateResult(res, im.region_.geo().max_payload);
-    if (invalid[i].ok() && !encoded.empty())
-      encoded[i] = MakeSlotSpec(kSegResults, by_name, "", res.tags, res.importance, res.payload);
+    if (invalid[i].ok() && pre_encoded)
+      FillSlotSpec(&encoded.At(i), kSegResults, by_name, "", res.tags, res.importance,
+                   res.payload);
   }
   std::optional<Impl::Guard> g;
   if (refused.ok()) {
@@ -302,7 +304,7 @@ void Pool::CompleteBatch(std::span<const Completion> items, AgentRef by,
       out->emplace_back(invalid[i]);
     } else {
       out->push_back(im.RepairingLocked([&] {
-        return CompleteLocked(im, items[i], by, encoded.empty() ? nullptr : &encoded[i], now);
+        return CompleteLocked(im, items[i], by, pre_encoded ? &encoded.At(i) : nullptr, now);
       }));
       any = any || out->back().ok();
     }

@@ -214,46 +214,70 @@ Result<Entry> Pool::Read(EntryId id) const {
   });
 }
 
-Result<std::vector<Entry>> Pool::Find(const Query& query) const {
+Status Pool::FindInto(const Query& query, std::vector<Entry>* out) const {
+  auto fail = [out](Status s) {
+    out->clear();
+    return s;
+  };
   if (!std::isfinite(query.min_importance))
-    return Status{StatusCode::kInvalidArgument, "min importance is not a number"};
-  if (impl_->read_only_)
-    return impl_->WithView([&](const Region& r) { return FindIn(r, query); });
+    return fail({StatusCode::kInvalidArgument, "min importance is not a number"});
+  if (impl_->read_only_) {
+    auto found = impl_->WithView([&](const Region& r) { return FindIn(r, query); });
+    if (!found.ok()) return fail(found.status());
+    *out = std::move(*found);
+    return Status::Ok();
+  }
   // Only the copying happens under the lock.
-  StagedEntries staged;
+  thread_local StagedEntries staged;
   {
     Impl::Guard g(*impl_);
-    if (!g.status().ok()) return g.status();
+    if (!g.status().ok()) return fail(g.status());
     Status s = impl_->RepairingLocked([&] {
       staged.Clear();
       StageMatches(impl_->region_, query, &staged);
       return Status::Ok();
     });
-    if (!s.ok()) return s;
+    if (!s.ok()) return fail(s);
   }
-  return MaterializeAll(staged, impl_->region_);
+  out->resize(staged.size());
+  for (size_t i = 0; i < staged.size(); ++i) staged.Materialize(i, impl_->region_, &(*out)[i]);
+  staged.Clear();
+  return Status::Ok();
+}
+
+Result<std::vector<Entry>> Pool::Find(const Query& query) const {
+  std::vector<Entry> out;
+  if (Status s = FindInto(query, &out); !s.ok()) return s;
+  return out;
+}
+
+Status Pool::WaitInto(const Query& query, std::chrono::milliseconds timeout,
+                      std::vector<Entry>* out) const {
+  const int64_t deadline = NowMonoNs() + timeout.count() * 1'000'000;
+  Status s;
+  if (!impl_->read_only_) {
+    AwaitEvent(impl_->region_.header().entries_event, deadline, [&] {
+      s = FindInto(query, out);
+      return !s.ok() || !out->empty();
+    });
+    return s;
+  }
+  // A read-only mapping cannot set the waiters bit: poll gently instead.
+  for (;;) {
+    s = FindInto(query, out);
+    if (!s.ok() || !out->empty()) return s;
+    const int64_t left = deadline - NowMonoNs();
+    if (left <= 0) return s;
+    std::this_thread::sleep_for(
+        std::chrono::nanoseconds(std::min<int64_t>(left, 20'000'000)));
+  }
 }
 
 Result<std::vector<Entry>> Pool::Wait(const Query& query,
                                       std::chrono::milliseconds timeout) const {
-  const int64_t deadline = NowMonoNs() + timeout.count() * 1'000'000;
-  if (!impl_->read_only_) {
-    Result<std::vector<Entry>> found = std::vector<Entry>{};
-    AwaitEvent(impl_->region_.header().entries_event, deadline, [&] {
-      found = Find(query);
-      return !found.ok() || !found->empty();
-    });
-    return found;
-  }
-  // A read-only mapping cannot set the waiters bit: poll gently instead.
-  for (;;) {
-    auto found = Find(query);
-    if (!found.ok() || !found->empty()) return found;
-    const int64_t left = deadline - NowMonoNs();
-    if (left <= 0) return found;
-    std::this_thread::sleep_for(
-        std::chrono::nanoseconds(std::min<int64_t>(left, 20'000'000)));
-  }
+  std::vector<Entry> out;
+  if (Status s = WaitInto(query, timeout, &out); !s.ok()) return s;
+  return out;
 }
 
 Status Pool::Update(EntryId id, const EntryUpdate& u) {

@@ -40,19 +40,48 @@ bool IsPinned(const Slot& s) {
   }
 }
 
+void FillSlotSpec(SlotSpec* spec, uint32_t segment, const std::string& author,
+                  const std::string& requires_cap, const std::vector<std::string>& tags,
+                  float importance, const std::vector<uint8_t>& payload) {
+  // Batches repeat their author: hash it once per change.
+  thread_local std::string last_author;
+  thread_local uint32_t last_hash = 0;
+  if (author.empty()) {
+    spec->author_hash = 0;
+  } else {
+    if (author != last_author) {
+      last_author = author;
+      last_hash = Hash32(author);
+    }
+    spec->author_hash = last_hash;
+  }
+  spec->segment = segment;
+  EncodeDataInto(&spec->data, author, requires_cap, tags, payload);
+  spec->payload_bytes = static_cast<uint32_t>(payload.size());
+  spec->bloom = TagBloom(tags);
+  spec->ntags = static_cast<uint8_t>(tags.size());
+  spec->flags = 0;
+  spec->importance = importance;
+}
+
 SlotSpec MakeSlotSpec(uint32_t segment, const std::string& author,
                       const std::string& requires_cap,
                       const std::vector<std::string>& tags, float importance,
                       const std::vector<uint8_t>& payload) {
   SlotSpec spec;
-  spec.segment = segment;
-  spec.data = EncodeData(author, requires_cap, tags, payload);
-  spec.payload_bytes = static_cast<uint32_t>(payload.size());
-  spec.bloom = TagBloom(tags);
-  spec.author_hash = author.empty() ? 0 : Hash32(author);
-  spec.ntags = static_cast<uint8_t>(tags.size());
-  spec.importance = importance;
+  FillSlotSpec(&spec, segment, author, requires_cap, tags, importance, payload);
   return spec;
+}
+
+SpecScratch& SpecScratch::Take(size_t n) {
+  thread_local SpecScratch scratch;
+  constexpr size_t kKeepBytes = 16u << 10;
+  // Kept: the last batch's specs, or 1,024 of them if that is more.
+  scratch.specs_.resize(std::max(n, std::min<size_t>(scratch.specs_.size(), 1024)));
+  for (size_t i = 0; i < n; ++i)
+    if (scratch.specs_[i].data.capacity() > kKeepBytes)
+      std::vector<uint8_t>().swap(scratch.specs_[i].data);
+  return scratch;
 }
 
 }  // namespace internal

@@ -167,26 +167,26 @@ Result<TaskId> PostLocked(Pool::Impl& im, Pool::Impl::Guard& g,
 Status Pool::PostTasks(std::span<const TaskSpec> specs, std::vector<TaskId>* ids) {
   if (Status s = impl_->RequireWritable(); !s.ok()) return s;
   // Validation and encoding need no lock; a bad spec stops the batch there.
-  std::vector<SlotSpec> encoded;
-  encoded.reserve(specs.size());
+  SpecScratch& encoded = SpecScratch::Take(specs.size());
+  size_t valid = 0;
   Status invalid;
   for (const TaskSpec& spec : specs) {
     invalid = ValidateTaskSpec(spec, impl_->region_.geo().max_payload);
     if (!invalid.ok()) break;
     const NewEntry& e = spec.entry;
-    SlotSpec& ss = encoded.emplace_back(MakeSlotSpec(
-        kSegTasks, e.author, spec.requires_cap, e.tags, e.importance, e.payload));
+    SlotSpec& ss = encoded.At(valid++);
+    FillSlotSpec(&ss, kSegTasks, e.author, spec.requires_cap, e.tags, e.importance, e.payload);
     if (e.keep) ss.flags |= kKeep;
   }
-  if (encoded.empty()) return invalid;
+  if (valid == 0) return invalid;
   Impl& im = *impl_;
   Impl::Guard g(im);
   if (!g.status().ok()) return g.status();
   Status outcome = invalid;
   size_t posted = 0;
   const int64_t now = NowRealNs();  // one stamp for the batch
-  for (size_t i = 0; i < encoded.size(); ++i, ++posted) {
-    auto id = im.RepairingLocked([&] { return PostLocked(im, g, specs[i], encoded[i], now); });
+  for (size_t i = 0; i < valid; ++i, ++posted) {
+    auto id = im.RepairingLocked([&] { return PostLocked(im, g, specs[i], encoded.At(i), now); });
     if (!id.ok()) {
       outcome = id.status();
       break;

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cmath>
 #include <thread>
 
 #include "slate/clock.h"
@@ -230,6 +231,36 @@ TEST_F(PoolEntriesTest, WaitWakesWhenAMatchArrivesFromAnotherThread) {
   ASSERT_EQ(r->size(), 1u);
   EXPECT_EQ(r->front().tags, std::vector<std::string>{"hit"});
   EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
+}
+
+// FindInto and WaitInto replace what the vector held, whatever it held
+// before (longer, shorter, other payloads), and leave it empty on error.
+TEST_F(PoolEntriesTest, FindIntoReplacesTheVectorsContentsAndEmptiesItOnError) {
+  NewEntry big = MakeEntry("a", {"x", "y"}, 0.5f, "big-author");
+  big.payload = PackStr(std::string(3000, 'p'));
+  const EntryId first = *sut->Write(big);
+  const EntryId second = Put("a", {"z"});
+  Put("b");
+  Query q;
+  q.segments = {"a"};
+  std::vector<Entry> out;
+  ASSERT_TRUE(sut->FindInto(q, &out).ok());
+  ASSERT_EQ(Ids(out), (std::vector<EntryId>{first, second}));
+  EXPECT_EQ(out[0].payload, big.payload);
+  EXPECT_EQ(out[0].author, "big-author");
+  q.after_id = first;  // one entry now, into the same two-entry vector
+  ASSERT_TRUE(sut->FindInto(q, &out).ok());
+  ASSERT_EQ(Ids(out), std::vector<EntryId>{second});
+  EXPECT_EQ(out[0].tags, std::vector<std::string>{"z"});
+  EXPECT_EQ(out[0].payload, PackStr("x"));
+  EXPECT_EQ(out[0].author, "t");
+  q.segments = {"b"};
+  ASSERT_TRUE(sut->WaitInto(q, 10ms, &out).ok());
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].segment, "b");
+  q.min_importance = std::nanf("");
+  EXPECT_EQ(sut->FindInto(q, &out).code(), StatusCode::kInvalidArgument);
+  EXPECT_TRUE(out.empty());
 }
 
 TEST_F(PoolEntriesTest, ErrorsStayLiveUntilResolvedResultsAreNotPinned) {

@@ -72,6 +72,12 @@ class Pool {
   // polling.
   Result<std::vector<Entry>> Wait(const Query& query,
                                   std::chrono::milliseconds timeout) const;
+  // Find and Wait into *out (replacing its contents), reusing the storage
+  // of the entries already there: a caller that passes the same vector
+  // each time allocates nothing once it has grown. *out is empty on error.
+  Status FindInto(const Query& query, std::vector<Entry>* out) const;
+  Status WaitInto(const Query& query, std::chrono::milliseconds timeout,
+                  std::vector<Entry>* out) const;
   // A result was aggregated / an error was handled / a kept entry is no
   // longer needed: each may now be evicted.
   Status MarkAggregated(EntryId result_id);

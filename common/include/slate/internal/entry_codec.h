@@ -56,6 +56,10 @@ std::vector<uint8_t> EncodeData(std::string_view author,
                                 std::string_view requires_cap,
                                 const std::vector<std::string>& tags,
                                 std::span<const uint8_t> payload);
+// The same into *out, reusing its storage.
+void EncodeDataInto(std::vector<uint8_t>* out, std::string_view author,
+                    std::string_view requires_cap, const std::vector<std::string>& tags,
+                    std::span<const uint8_t> payload);
 // Parses the prefix of data; false if it is malformed or truncated.
 bool DecodePrefix(std::span<const uint8_t> data, DataPrefix* out);
 bool DecodePrefixView(std::span<const uint8_t> data, PrefixView* out);

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,29 @@ struct StagedEntry {
   uint32_t offset = 0;        // of its data in StagedEntries::bytes
   uint32_t data_bytes = 0;    // copied: the prefix, plus the payload if asked
   uint32_t prefix_bytes = 0;
+};
+
+// Bytes appended without being zeroed first (std::vector<uint8_t>::resize
+// writes every byte it adds), reused across Clear().
+class StagingBytes {
+ public:
+  size_t size() const { return size_; }
+  uint8_t* data() { return data_.get(); }
+  const uint8_t* data() const { return data_.get(); }
+  // Grows to n; bytes past the old size are unspecified.
+  void Resize(size_t n) {
+    if (n > capacity_) Grow(n);
+    size_ = n;
+  }
+  // Empties it; a buffer grown past kKeepBytes is given back.
+  void Clear();
+
+ private:
+  static constexpr size_t kKeepBytes = 4u << 20;
+  void Grow(size_t n);
+  std::unique_ptr<uint8_t[]> data_;
+  size_t size_ = 0;
+  size_t capacity_ = 0;
 };
 
 class StagedEntries {
@@ -55,7 +79,7 @@ class StagedEntries {
 
  private:
   std::vector<StagedEntry> items_;
-  std::vector<uint8_t> bytes_;
+  StagingBytes bytes_;
 };
 
 template <typename Less>

@@ -55,6 +55,21 @@ SlotSpec MakeSlotSpec(uint32_t segment, const std::string& author,
                       const std::string& requires_cap,
                       const std::vector<std::string>& tags, float importance,
                       const std::vector<uint8_t>& payload);
+// The same into *spec, every field set, reusing spec->data's storage.
+void FillSlotSpec(SlotSpec* spec, uint32_t segment, const std::string& author,
+                  const std::string& requires_cap, const std::vector<std::string>& tags,
+                  float importance, const std::vector<uint8_t>& payload);
+// Per-thread SlotSpecs for a batch's encoding outside the lock, reused from
+// batch to batch; a spec that grew past 16 KiB is given back when the next
+// batch takes it. At(i) is valid until the thread's next Take.
+class SpecScratch {
+ public:
+  static SpecScratch& Take(size_t n);
+  SlotSpec& At(size_t i) { return specs_[i]; }
+
+ private:
+  std::vector<SlotSpec> specs_;
+};
 
 // Read helpers over any region: the live mapping under the lock, or a
 // snapshot. All of them validate what they read.
