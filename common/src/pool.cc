@@ -141,6 +141,14 @@ Result<std::unique_ptr<Pool>> Pool::Create(const PoolOptions& options) {
     return PoolError(options.name, s.code(), s.message());
   }
   FormatRegion(r, options.name);
+  if (options.reserve) {
+    // Nobody can attach before the magic: no lock needed to back it all.
+    const Status s = RegionBacking(**map, r).EnsureLocked(geo->slot_capacity, geo->block_count);
+    if (!s.ok()) {
+      (void)ShmMapping::Unlink(options.name);
+      return PoolError(options.name, s.code(), "cannot reserve the region: " + s.message());
+    }
+  }
   // Published last: an attacher that sees the magic sees a whole pool.
   r.header().magic.store(kMagic, std::memory_order_release);
   ArmCrashPointFromEnv();

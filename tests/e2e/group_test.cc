@@ -1,5 +1,7 @@
 // End-to-end: slate-launch runs real groups (supervisor, workers,
 // coordinator as separate processes) over a real pool.
+#include <sys/stat.h>
+
 #include <gtest/gtest.h>
 #include <atomic>
 
@@ -79,6 +81,22 @@ TEST_F(GroupTest, RoundRobinSplitsEqualTasksEvenlyWithoutConflicts) {
   EXPECT_TRUE((*kept)->Find(q)->empty());
   EXPECT_TRUE((*kept)->Check().empty());
   kept->reset();
+  ASSERT_TRUE(Pool::Remove(pool).ok());
+}
+
+// --reserve: the whole pool is allocated in /dev/shm before anything runs,
+// and the run is the same.
+TEST_F(GroupTest, ReservedPoolIsAllocatedWholeAndRunsTheSame) {
+  std::vector<json> tasks;
+  for (int i = 0; i < 12; ++i) tasks.push_back({{"payload", "t" + std::to_string(i)}});
+  json out;
+  const auto r = Launch({"--workers", "2", "--reserve", "--slots", "4096", "--keep",
+                         Jsonl("reserve.jsonl", tasks)}, &out);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(out["summary"]["done"], 12) << r.out;
+  struct stat st {};
+  ASSERT_EQ(stat(("/dev/shm/" + ShmNameFor(pool)).c_str(), &st), 0);
+  EXPECT_GE(static_cast<uint64_t>(st.st_blocks) * 512, static_cast<uint64_t>(st.st_size) * 9 / 10);
   ASSERT_TRUE(Pool::Remove(pool).ok());
 }
 

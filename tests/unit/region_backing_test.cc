@@ -42,8 +42,22 @@ TEST(RegionBackingTest, WhatIsHandedOutIsBackedAndTheRestStaysAHole) {
   EXPECT_LT(AllocatedBytes(sut.name()) - empty, 4ull << 20);
 }
 
+TEST(RegionBackingTest, AReservedPoolIsAllocatedAndBackedWholeAtCreation) {
+  PoolOptions o = SmallOptions("reserved");
+  o.reserve = true;
+  ScopedPool sut(o);
+  struct stat st {};
+  ASSERT_EQ(stat(("/dev/shm/" + ShmNameFor(sut.name())).c_str(), &st), 0);
+  EXPECT_GE(static_cast<uint64_t>(st.st_blocks) * 512, static_cast<uint64_t>(st.st_size) * 9 / 10);
+  testing::RawView raw(sut.name());
+  EXPECT_EQ(raw.r().header().slots_backed.load(), raw.r().geo().slot_capacity);
+  EXPECT_EQ(raw.r().header().blocks_backed.load(), raw.r().geo().block_count);
+  for (int i = 0; i < 100; ++i) ASSERT_TRUE(sut->Write(testing::MakeEntry("notes")).ok());
+  EXPECT_TRUE(sut->Check().empty());
+}
+
 // In a private mount namespace, /dev/shm is a 4 MiB tmpfs and the pool
-// asks for 40 MiB: writes must stop with kPoolFull naming /dev/shm, and
+// asks for 40 MiB: reserving it is refused at once, and writes must stop with kPoolFull naming /dev/shm, and
 // everything written before must still read back.
 TEST(RegionBackingTest, AFullDevShmIsPoolFullNotSigbus) {
   if (geteuid() != 0) GTEST_SKIP() << "needs root for a private /dev/shm mount";
@@ -54,6 +68,12 @@ TEST(RegionBackingTest, AFullDevShmIsPoolFullNotSigbus) {
     PoolOptions o = SmallOptions("full-shm");
     o.slot_capacity = 1 << 16;  // 8 MiB of slots
     o.data_bytes = 32ull << 20;
+    o.reserve = true;  // cannot be had: refused at creation, nothing left
+    auto reserved = Pool::Create(o);
+    if (reserved.ok() || reserved.status().code() != StatusCode::kPoolFull) return 20;
+    if (reserved.status().message().find("/dev/shm") == std::string::npos) return 21;
+    if (Pool::Exists(o.name)) return 22;
+    o.reserve = false;
     auto pool = Pool::Create(o);
     if (!pool.ok()) return 13;
     uint64_t written = 0;

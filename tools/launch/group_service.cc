@@ -247,6 +247,7 @@ int StartService(const ServiceOptions& o) {
   po.data_bytes = std::max<uint64_t>(64ull << 20, uint64_t{o.slots} * 512);
   po.mode = o.group_mode ? 0660 : 0600;
   po.remove_if_lost = true;
+  po.reserve = o.reserve;
   auto pool = Pool::Create(po);
   if (!pool.ok()) return Fail(pool.status().message(), 2);
   const std::string dir = RuntimeDir(o.pool);

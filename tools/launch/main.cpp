@@ -46,6 +46,9 @@ int Service(const std::string& command, int argc, char** argv) {
         ("max-retries", po::value(&o.max_retries)->default_value(2), "retries per task")
         ("max-pending", po::value(&o.max_pending)->default_value(2), "tasks queued per worker")
         ("slots", po::value(&o.slots)->default_value(262144), "pool entry slots")
+        ("reserve", po::bool_switch(&o.reserve),
+         "allocate the whole pool in /dev/shm now (fails at once if it has no room) "
+         "instead of as entries need it")
         ("group-mode", po::bool_switch(&o.group_mode),
          "pool mode 0660: members of your group may join it with SLATE_TRUST_GROUP=1")
         ("max-restarts", po::value(&o.max_restarts)->default_value(10), "restart budget ...")
@@ -119,6 +122,9 @@ int Run(int argc, char** argv) {
       ("max-retries", po::value(&o.max_retries)->default_value(2), "retries per task")
       ("max-pending", po::value(&o.max_pending)->default_value(2), "tasks queued per worker")
       ("slots", po::value(&o.slots)->default_value(0), "pool entry slots (0: sized to INPUT)")
+      ("reserve", po::bool_switch(&o.reserve),
+       "allocate the whole pool in /dev/shm now (fails at once if it has no room) "
+       "instead of as entries need it")
       ("group-mode", po::bool_switch(&o.group_mode),
        "pool mode 0660: members of your group may join it with SLATE_TRUST_GROUP=1")
       ("no-worker-timeout-ms", po::value(&o.no_worker_timeout_ms)->default_value(30000),

@@ -159,6 +159,7 @@ int RunGroup(const RunOptions& o) {
   po.data_bytes = std::max<uint64_t>(64ull << 20, uint64_t{po.slot_capacity} * 512);
   po.mode = o.group_mode ? 0660 : 0600;
   po.remove_if_lost = true;
+  po.reserve = o.reserve;
   auto pool = Pool::Create(po);
   if (!pool.ok()) {
     std::string msg = pool.status().message();

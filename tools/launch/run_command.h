@@ -27,6 +27,7 @@ struct RunOptions {
   uint32_t max_pending = 2;
   uint32_t slots = 0;  // 0: sized from the request
   bool group_mode = false;  // pool mode 0660 instead of 0600
+  bool reserve = false;     // PoolOptions::reserve
   uint32_t no_worker_timeout_ms = 30000;
   uint32_t max_restarts = 10;       // restart intensity: at most this many
   uint32_t restart_window_s = 60;   // restarts in any window this long

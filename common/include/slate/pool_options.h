@@ -22,6 +22,12 @@ struct PoolOptions {
   uint32_t agent_capacity = 64;
   // File mode of the region: 0600, or 0660 when a group shares a pool.
   uint32_t mode = 0600;
+  // Allocate the whole region in /dev/shm at creation (Create fails with
+  // kPoolFull if it has no room). Otherwise pages are taken a window at a
+  // time as entries need them, and a full /dev/shm makes writes kPoolFull
+  // later. Reserving costs the region's full size in memory from the start
+  // and spares the first use of each page its allocation. Not stored.
+  bool reserve = false;
   // For a group's owner (slate-launch): if this process faults on a region
   // another process shrank, remove the pool's name before exiting, so the
   // lost pool does not outlive the group. Not stored in the region.
