@@ -108,6 +108,13 @@ int main(int argc, char** argv) {
   h->journal.rec[0].length = 128;
   h->journal.count.store(1);
   Save(dir + "/torn.pool", torn);
+
+  // A torn pool whose journal record's offset + length wraps past 2^64: a
+  // fuzz finding, once read past the region (UndoJournal checks it now).
+  auto wrapping = torn;
+  auto* hw = reinterpret_cast<slate::internal::Header*>(wrapping.data());
+  hw->journal.rec[0].offset = ~uint64_t{0} - 63;
+  Save(dir + "/wrapping-journal-offset.pool", wrapping);
   pool.reset();
   MustOk(slate::Pool::Remove(name), "remove");
   return 0;
