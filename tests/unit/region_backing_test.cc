@@ -102,6 +102,9 @@ TEST(RegionBackingTest, AFullDevShmIsPoolFullNotSigbus) {
   });
   const int st = testing::WaitChild(child, 60000);
   ASSERT_TRUE(WIFEXITED(st)) << "child died by signal " << (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+  if (WEXITSTATUS(st) >= 10 && WEXITSTATUS(st) <= 12)
+    GTEST_SKIP() << "no private mount namespace with a small /dev/shm here (step "
+                 << WEXITSTATUS(st) - 10 << ")";
   EXPECT_EQ(WEXITSTATUS(st), 0);
 }
 
