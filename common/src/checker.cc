@@ -96,6 +96,14 @@ class Checker {
       Bad("slot high-water mark " + std::to_string(c.slot_high) + " is past the slot table");
     if (c.block_high > r_.geo().block_count)
       Bad("block high-water mark " + std::to_string(c.block_high) + " is past the arena");
+    // Pages are backed before the allocator hands out anything past a mark.
+    const Header& h = r_.header();
+    if (c.slot_high > h.slots_backed.load(std::memory_order_relaxed))
+      Bad("slot high-water mark " + std::to_string(c.slot_high) + " is past the backed mark " +
+          std::to_string(h.slots_backed.load(std::memory_order_relaxed)));
+    if (c.block_high > h.blocks_backed.load(std::memory_order_relaxed))
+      Bad("block high-water mark " + std::to_string(c.block_high) + " is past the backed mark " +
+          std::to_string(h.blocks_backed.load(std::memory_order_relaxed)));
   }
 
   void CheckSlots() {

@@ -40,6 +40,15 @@ TEST(RegionBackingTest, WhatIsHandedOutIsBackedAndTheRestStaysAHole) {
   EXPECT_GE(h.counters.slot_high, 3000u);
   // One window (1 MiB) of each array, not the 96 MiB the pool could hold.
   EXPECT_LT(AllocatedBytes(sut.name()) - empty, 4ull << 20);
+  EXPECT_TRUE(sut->Check().empty());
+  // A mark lowered by someone else is reported; the next write backs
+  // again and the pool carries on.
+  raw.r().header().slots_backed.store(10);
+  const auto problems = sut->Check();
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_NE(problems[0].find("past the backed mark"), std::string::npos) << problems[0];
+  ASSERT_TRUE(sut->Write(testing::MakeEntry("notes")).ok());
+  EXPECT_TRUE(sut->Check().empty());
 }
 
 TEST(RegionBackingTest, AReservedPoolIsAllocatedAndBackedWholeAtCreation) {
