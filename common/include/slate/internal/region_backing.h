@@ -38,9 +38,6 @@ class RegionBacking {
   void CatchUp();
 
  private:
-  void MapSlots(uint32_t from, uint32_t to) const;
-  void MapBlocks(uint32_t from, uint32_t to) const;
-
   const ShmMapping& map_;
   Region r_;
   // This process's page tables cover these (only grow; racing threads
