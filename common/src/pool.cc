@@ -11,6 +11,7 @@
 #include "slate/clock.h"
 #include "slate/internal/crash_point.h"
 #include "slate/internal/event_count.h"
+#include "slate/internal/lock_profile.h"
 #include "slate/internal/pool_impl.h"
 #include "slate/internal/robust_mutex.h"
 
@@ -197,11 +198,15 @@ Status Pool::Impl::RequireWritable() const {
   return Status::Ok();
 }
 
-Pool::Impl::Guard::Guard(const Impl& impl)
-    : impl_(impl), uncaught_on_entry_(std::uncaught_exceptions()) {
+Pool::Impl::Guard::Guard(const Impl& impl, LockUse use)
+    : impl_(impl), uncaught_on_entry_(std::uncaught_exceptions()), use_(use) {
   Header& h = impl_.region_.header();
   if (!impl_.read_only_) impl_.backing_.CatchUp();  // page faults outside the lock
-  switch (LockRobust(&h.mutex)) {
+  const bool profiled = LockProfileOn();
+  if (profiled) asked_ns_ = NowMonoNs();
+  const LockOutcome outcome = LockRobust(&h.mutex);
+  if (profiled) held_ns_ = NowMonoNs();
+  switch (outcome) {
     case LockOutcome::kAcquired:
       break;
     case LockOutcome::kOwnerDied:
@@ -235,6 +240,7 @@ Pool::Impl::Guard::~Guard() {
   Header& h = impl_.region_.header();
   h.change_seq.store(h.change_seq.load(std::memory_order_relaxed) + 1,
                      std::memory_order_release);
+  if (held_ns_ != 0) RecordLockUse(use_, held_ns_ - asked_ns_, NowMonoNs() - held_ns_);
   UnlockRobust(&h.mutex);
   for (int i = 0; i < nnotify_; ++i) internal::Notify(*notify_[i]);
 }

@@ -117,7 +117,7 @@ Status Pool::ClaimBatch(AgentRef agent, std::chrono::milliseconds lease,
   staged_at.clear();
   size_t n = 0;
   {
-    Impl::Guard g(im);
+    Impl::Guard g(im, LockUse::kClaim);
     if (!g.status().ok()) return refuse(g.status());
     if (Status s = im.CheckAgentLocked(agent); !s.ok()) return refuse(s);
     // One clock reading serves the whole batch: the claims are simultaneous.
@@ -292,7 +292,7 @@ void Pool::CompleteBatch(std::span<const Completion> items, AgentRef by,
   }
   std::optional<Impl::Guard> g;
   if (refused.ok()) {
-    g.emplace(im);
+    g.emplace(im, LockUse::kComplete);
     refused = g->status();
   }
   const int64_t now = refused.ok() ? NowRealNs() : 0;  // one stamp for the batch

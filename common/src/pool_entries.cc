@@ -230,7 +230,7 @@ Status Pool::FindInto(const Query& query, std::vector<Entry>* out) const {
   // Only the copying happens under the lock.
   thread_local StagedEntries staged;
   {
-    Impl::Guard g(*impl_);
+    Impl::Guard g(*impl_, LockUse::kRead);
     if (!g.status().ok()) return fail(g.status());
     Status s = impl_->RepairingLocked([&] {
       staged.Clear();

@@ -180,7 +180,7 @@ Status Pool::PostTasks(std::span<const TaskSpec> specs, std::vector<TaskId>* ids
   }
   if (valid == 0) return invalid;
   Impl& im = *impl_;
-  Impl::Guard g(im);
+  Impl::Guard g(im, LockUse::kPost);
   if (!g.status().ok()) return g.status();
   Status outcome = invalid;
   size_t posted = 0;

@@ -47,6 +47,29 @@ TEST(BenchTest, ShortJsonRunReportsEveryRequiredField) {
             "0\n");
 }
 
+TEST(BenchTest, LockProfileSplitsTheLockByOperation) {
+  const auto r = RunCommand({"slate-bench", "--seconds", "2", "--json", "--tasks", "2000",
+                             "--workers", "2", "--only", "throughput", "--lock-profile",
+                             "--pool-prefix", "bt-lock"},
+                            60000);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j["throughput"].size(), 1u);
+  const auto& lock = j["throughput"][0]["lock"];
+  EXPECT_GT(lock["held_fraction"].get<double>(), 0);
+  // Every task is posted, claimed, completed and read under the lock.
+  for (const char* op : {"post", "claim", "complete", "read"})
+    EXPECT_GT(lock["hold_us_per_task"][op].get<double>(), 0) << op;
+  EXPECT_GE(lock["wait_us_per_task"].get<double>(), 0);
+  // Without the flag there is no profile.
+  const auto plain = RunCommand({"slate-bench", "--seconds", "2", "--json", "--tasks", "2000",
+                                 "--workers", "1", "--only", "throughput", "--pool-prefix",
+                                 "bt-lock"},
+                                60000);
+  ASSERT_EQ(plain.exit_code, 0) << plain.err;
+  EXPECT_FALSE(nlohmann::json::parse(plain.out)["throughput"][0].contains("lock"));
+}
+
 TEST(BenchTest, IdleWorkloadMeasuresAGroupAndStopsIt) {
   const auto r = RunCommand({"slate-bench", "--seconds", "5", "--json", "--only", "idle",
                              "--pool-prefix", "bt-idle"},

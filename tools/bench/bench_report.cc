@@ -2,12 +2,36 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace slate::bench {
 namespace {
 
 double Ratio(double a, double b) { return b > 0 ? a / b : 0; }
 
+constexpr internal::LockUse kUses[] = {internal::LockUse::kPost, internal::LockUse::kClaim,
+                                       internal::LockUse::kComplete, internal::LockUse::kRead,
+                                       internal::LockUse::kOther};
+
+double HoldUs(const LockFigures& l, internal::LockUse u) {
+  return l.hold_us_per_task[static_cast<int>(u)];
+}
+
 }  // namespace
+
+LockFigures LockFiguresOf(const internal::LockProfile& p, double seconds, uint64_t tasks) {
+  LockFigures f;
+  double held_ns = 0, wait_ns = 0;
+  const double per_task = tasks > 0 ? 1e-3 / static_cast<double>(tasks) : 0;  // ns -> us/task
+  for (int i = 0; i < internal::kLockUses; ++i) {
+    held_ns += static_cast<double>(p.use[i].hold_ns);
+    wait_ns += static_cast<double>(p.use[i].wait_ns);
+    f.hold_us_per_task[i] = static_cast<double>(p.use[i].hold_ns) * per_task;
+  }
+  f.held_fraction = seconds > 0 ? held_ns / (seconds * 1e9) : 0;
+  f.wait_us_per_task = wait_ns * per_task;
+  return f;
+}
 
 nlohmann::ordered_json ToJson(const Report& r) {
   nlohmann::ordered_json j;
@@ -15,13 +39,21 @@ nlohmann::ordered_json ToJson(const Report& r) {
   j["seconds_budget"] = r.seconds_budget;
   j["seconds_used"] = r.seconds_used;
   j["throughput"] = nlohmann::ordered_json::array();
-  for (const auto& t : r.throughput)
+  for (const auto& t : r.throughput) {
     j["throughput"].push_back({{"workers", t.workers},
                                {"tasks", t.tasks},
                                {"rounds", t.rounds},
                                {"tasks_per_s", t.tasks_per_s},
                                {"baseline_tasks_per_s", t.baseline_tasks_per_s},
                                {"ratio", Ratio(t.tasks_per_s, t.baseline_tasks_per_s)}});
+    if (t.lock) {
+      nlohmann::ordered_json hold;
+      for (auto u : kUses) hold[internal::LockUseName(u)] = HoldUs(*t.lock, u);
+      j["throughput"].back()["lock"] = {{"held_fraction", t.lock->held_fraction},
+                                        {"hold_us_per_task", hold},
+                                        {"wait_us_per_task", t.lock->wait_us_per_task}};
+    }
+  }
   if (r.latency) {
     const auto& l = *r.latency;
     j["latency"] = {{"samples", l.samples},         {"p50_us", l.p50_us},
@@ -82,6 +114,25 @@ std::string ToTable(const Report& r) {
       line(fmt::format("  {:>7} {:>9} {:>6} {:>14.0f} {:>16.0f} {:>7.2f}", t.workers,
                        t.tasks, t.rounds, t.tasks_per_s, t.baseline_tasks_per_s,
                        Ratio(t.tasks_per_s, t.baseline_tasks_per_s)));
+    if (std::any_of(r.throughput.begin(), r.throughput.end(), [](auto& t) { return t.lock; })) {
+      line("");
+      line("pool lock per task, all processes (us held, by operation; us waited)");
+      line(fmt::format("  {:>7} {:>7} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}", "workers",
+                       "held %", "post", "claim", "complete", "read", "other", "total",
+                       "waited"));
+      for (const auto& t : r.throughput) {
+        if (!t.lock) continue;
+        const LockFigures& l = *t.lock;
+        double total = 0;
+        for (auto u : kUses) total += HoldUs(l, u);
+        line(fmt::format("  {:>7} {:>7.1f} {:>8.3f} {:>8.3f} {:>8.3f} {:>8.3f} {:>8.3f} {:>8.3f} {:>8.3f}",
+                         t.workers, 100 * l.held_fraction, HoldUs(l, internal::LockUse::kPost),
+                         HoldUs(l, internal::LockUse::kClaim),
+                         HoldUs(l, internal::LockUse::kComplete),
+                         HoldUs(l, internal::LockUse::kRead),
+                         HoldUs(l, internal::LockUse::kOther), total, l.wait_us_per_task));
+      }
+    }
   }
   if (r.latency) {
     const auto& l = *r.latency;

@@ -10,7 +10,17 @@
 
 #include <nlohmann/json.hpp>
 
+#include "slate/internal/lock_profile.h"
+
 namespace slate::bench {
+
+// Where the pool lock went, per task, over all processes of a worker
+// count's rounds (--lock-profile).
+struct LockFigures {
+  double held_fraction = 0;  // of the rounds' wall time
+  double hold_us_per_task[internal::kLockUses] = {};  // by LockUse
+  double wait_us_per_task = 0;  // all uses, all processes
+};
 
 struct ThroughputRow {
   int workers = 0;
@@ -18,6 +28,7 @@ struct ThroughputRow {
   int rounds = 0;
   double tasks_per_s = 0;        // median over rounds
   double baseline_tasks_per_s = 0;
+  std::optional<LockFigures> lock;
 };
 
 struct LatencyFigures {
@@ -69,6 +80,9 @@ struct Report {
   std::optional<IdleFigures> idle;
   std::vector<std::string> notes;  // workloads skipped, and why
 };
+
+// Per task and as a share of `seconds`, over `tasks` tasks.
+LockFigures LockFiguresOf(const internal::LockProfile& p, double seconds, uint64_t tasks);
 
 nlohmann::ordered_json ToJson(const Report& r);
 std::string ToTable(const Report& r);

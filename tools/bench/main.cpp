@@ -88,6 +88,9 @@ int main(int argc, char** argv) {
        "tasks a worker claims and completes per lock hold (1: one at a time)")
       ("post-batch", po::value(&proto.post_batch)->default_value(256),
        "tasks the producer posts per lock hold")
+      ("lock-profile", po::bool_switch(&proto.lock_profile),
+       "throughput: also report how long the pool lock is held and waited "
+       "for per task, by operation, over all processes")
       ("large", po::value(&large)->default_value(1'000'000),
        "resident entries for the large side of the scaling workload")
       ("only", po::value(&only)->default_value("throughput,latency,scaling,memory,job,idle"),
@@ -155,19 +158,28 @@ int main(int argc, char** argv) {
 
   attempt("throughput", [&] {
     const double per_count = share(0.5) / static_cast<double>(worker_counts.size());
+    slate::internal::EnableLockProfile(proto.lock_profile);
     for (int w : worker_counts) {
       std::vector<double> slate_rates, ring_rates;
+      slate::internal::LockProfile lock;
+      double lock_seconds = 0;
       const auto t0 = Clock::now();
       // Alternate slate and ring rounds, so drift on a shared machine hits both.
       do {
-        slate_rates.push_back(slate::bench::SlateThroughput(w, tasks, proto));
+        const auto round = slate::bench::SlateThroughput(w, tasks, proto);
+        slate_rates.push_back(round.tasks_per_s);
+        lock.Add(round.lock);
+        lock_seconds += round.seconds;
         ring_rates.push_back(slate::bench::RingThroughput(w, tasks, seed));
       } while (slate_rates.size() < 5 &&
                std::chrono::duration<double>(Clock::now() - t0).count() *
                        (1.0 + 1.0 / static_cast<double>(slate_rates.size())) <
                    per_count);
       report.throughput.push_back({w, tasks, static_cast<int>(slate_rates.size()),
-                                   Median(slate_rates), Median(ring_rates)});
+                                   Median(slate_rates), Median(ring_rates), std::nullopt});
+      if (proto.lock_profile)
+        report.throughput.back().lock = slate::bench::LockFiguresOf(
+            lock, lock_seconds, tasks * slate_rates.size());
     }
   });
   attempt("latency", [&] {

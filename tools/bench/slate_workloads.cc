@@ -7,6 +7,7 @@
 #include <random>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 
 #include "children.h"
 #include "payload.h"
@@ -29,11 +30,13 @@ ScratchPool RunPool(const std::string& what, uint64_t entries) {
 
 // A worker process: claims its tasks in batches and completes each with a
 // 64-byte result derived from the task's payload. Exits 0 when stopped.
+// With `profile`, its lock profile from ready to stopped is left there.
 int WorkerLoop(const std::string& pool_name, const std::string& name, int batch,
-               Children& children) {
+               Children& children, internal::LockProfile* profile) {
   std::atomic<bool>& stop = StopFlag();
   auto pool = Check(Pool::Open(pool_name));
   auto me = Check(pool->RegisterAgent({name, {}, 0, AgentRole::kWorker}));
+  internal::TakeLockProfile();  // the parent's tallies, and set-up's
   children.Ready();
   std::vector<Claim> claims;
   std::vector<Completion> done;
@@ -52,18 +55,22 @@ int WorkerLoop(const std::string& pool_name, const std::string& name, int batch,
     for (const auto& o : outcomes)
       Check(o.status());
   }
+  if (profile != nullptr) *profile = internal::TakeLockProfile();
   return 0;
 }
 
 // Registers the producer and starts the workers; returns their refs in
-// spawn order.
+// spawn order. With `profiles` (one per worker, shared), each worker leaves
+// its lock profile in its own when stopped.
 std::vector<AgentRef> StartGroup(ScratchPool& rp, int workers, int batch,
-                                 Children& children, AgentRef* producer) {
+                                 Children& children, AgentRef* producer,
+                                 internal::LockProfile* profiles = nullptr) {
   auto me = Check(rp.pool().RegisterAgent({"bench-producer", {}, 0, AgentRole::kSupervisor}));
   *producer = me;
   for (int w = 0; w < workers; ++w) {
     const std::string name = "bench-w" + std::to_string(w);
-    children.Spawn([&, name] { return WorkerLoop(rp.name(), name, batch, children); });
+    internal::LockProfile* mine = profiles == nullptr ? nullptr : profiles + w;
+    children.Spawn([&, name, mine] { return WorkerLoop(rp.name(), name, batch, children, mine); });
   }
   if (!children.AwaitReady()) throw std::runtime_error("bench workers failed to start");
   auto agents = Check(rp.pool().ListAgents(milliseconds(60'000)));
@@ -76,11 +83,15 @@ std::vector<AgentRef> StartGroup(ScratchPool& rp, int workers, int batch,
 
 }  // namespace
 
-double SlateThroughput(int workers, uint64_t tasks, const ProtocolOptions& o) {
+ThroughputRound SlateThroughput(int workers, uint64_t tasks, const ProtocolOptions& o) {
   ScratchPool rp = RunPool("tp", 2 * tasks);
+  static_assert(std::is_trivially_copyable_v<internal::LockProfile>);
+  SharedPage shared(sizeof(internal::LockProfile) * static_cast<size_t>(workers));
+  auto* worker_profiles = new (shared.data()) internal::LockProfile[static_cast<size_t>(workers)];
   Children children;
   AgentRef producer;
-  const std::vector<AgentRef> refs = StartGroup(rp, workers, o.batch, children, &producer);
+  const std::vector<AgentRef> refs =
+      StartGroup(rp, workers, o.batch, children, &producer, o.lock_profile ? worker_profiles : nullptr);
   Pool& pool = rp.pool();
   std::mt19937_64 rng(o.seed);
   std::vector<TaskSpec> specs(static_cast<size_t>(o.post_batch));
@@ -99,6 +110,7 @@ double SlateThroughput(int workers, uint64_t tasks, const ProtocolOptions& o) {
   const uint64_t window = std::max<uint64_t>(8 * specs.size(), 4096);
   uint64_t posted = 0, seen = 0;
   std::vector<Entry> found;  // reused: its entries' buffers too
+  internal::TakeLockProfile();  // set-up's holds are not the round's
   const auto start = Clock::now();
   const auto give_up = start + std::chrono::seconds(120);
   while (seen < tasks) {
@@ -119,9 +131,14 @@ double SlateThroughput(int workers, uint64_t tasks, const ProtocolOptions& o) {
     }
     if (Clock::now() > give_up) throw std::runtime_error("results stopped arriving");
   }
-  const double secs = std::chrono::duration<double>(Clock::now() - start).count();
+  ThroughputRound round;
+  round.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  round.tasks_per_s = static_cast<double>(tasks) / round.seconds;
+  if (o.lock_profile) round.lock = internal::TakeLockProfile();
   if (!children.StopAll()) throw std::runtime_error("a bench worker failed");
-  return static_cast<double>(tasks) / secs;
+  if (o.lock_profile)
+    for (int w = 0; w < workers; ++w) round.lock.Add(worker_profiles[w]);
+  return round;
 }
 
 std::vector<double> SlateLatency(double seconds, uint64_t max_samples,

@@ -7,17 +7,31 @@
 #include <cstdint>
 #include <vector>
 
+#include "slate/internal/lock_profile.h"
+
 namespace slate::bench {
 
 struct ProtocolOptions {
   int batch = 64;        // tasks a worker claims / completes per lock hold
   int post_batch = 256;  // tasks the producer posts per lock hold
   uint64_t seed = 1;
+  // Profile the pool lock in every process of the round (lock_profile.h).
+  // REQUIRES: internal::EnableLockProfile(true) called before.
+  bool lock_profile = false;
+};
+
+struct ThroughputRound {
+  double tasks_per_s = 0;
+  double seconds = 0;  // first post to last result read
+  // All processes' holds, producer from first post to last result, workers
+  // from ready to stopped (they are idle outside the round). Empty unless
+  // ProtocolOptions::lock_profile.
+  internal::LockProfile lock;
 };
 
 // N no-op tasks with 64-byte payloads and results through `workers`
-// workers, round-robin; first post to last result read. Tasks per second.
-double SlateThroughput(int workers, uint64_t tasks, const ProtocolOptions& o);
+// workers, round-robin; first post to last result read.
+ThroughputRound SlateThroughput(int workers, uint64_t tasks, const ProtocolOptions& o);
 
 // One worker, one task in flight: post, then wait for its result. Round
 // trips in microseconds, after a warm-up.

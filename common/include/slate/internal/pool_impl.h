@@ -12,6 +12,7 @@
 #include "slate/internal/entry_codec.h"
 #include "slate/internal/journal.h"
 #include "slate/internal/layout.h"
+#include "slate/internal/lock_profile.h"
 #include "slate/internal/region.h"
 #include "slate/internal/region_backing.h"
 #include "slate/internal/shm_mapping.h"
@@ -108,7 +109,8 @@ class Pool::Impl {
   // the previous holder died. Queued notifications fire after unlock.
   class Guard {
    public:
-    explicit Guard(const Impl& impl);
+    // `use` labels the hold for the lock profile (lock_profile.h).
+    explicit Guard(const Impl& impl, internal::LockUse use = internal::LockUse::kOther);
     ~Guard();
     Guard(const Guard&) = delete;
     Guard& operator=(const Guard&) = delete;
@@ -122,6 +124,9 @@ class Pool::Impl {
     // An exception leaving the locked scope may have stopped a change
     // halfway: the destructor then repairs before it unlocks.
     int uncaught_on_entry_ = 0;
+    internal::LockUse use_;
+    int64_t asked_ns_ = 0;  // profiled holds only
+    int64_t held_ns_ = 0;
     static constexpr int kMaxNotify = 16;
     internal::EventWord* notify_[kMaxNotify] = {};
     int nnotify_ = 0;
