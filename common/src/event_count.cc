@@ -3,6 +3,7 @@
 #include "slate/internal/spin_wait.h"
 
 #include <linux/futex.h>
+#include <sched.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -22,6 +23,13 @@ long Futex(std::atomic<uint32_t>* word, int op, uint32_t val,
 }
 
 }  // namespace
+
+int UsableCpus() {
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0) return CPU_COUNT(&set);
+  const long n = sysconf(_SC_NPROCESSORS_ONLN);
+  return n > 0 ? static_cast<int>(n) : 1;
+}
 
 uint32_t ObserveEvents(const EventWord& e) {
   return e.word.load(std::memory_order_acquire) & ~kWaitersBit;

@@ -14,6 +14,7 @@
 #include "slate/internal/lock_profile.h"
 #include "slate/internal/pool_impl.h"
 #include "slate/internal/robust_mutex.h"
+#include "slate/internal/spin_wait.h"
 
 namespace slate {
 using namespace internal;
@@ -196,6 +197,11 @@ Status Pool::Impl::RequireWritable() const {
     return PoolError(name_, StatusCode::kReadOnly,
                      "attached read-only; this operation writes");
   return Status::Ok();
+}
+
+bool Pool::Impl::SpinPays() const {
+  static const auto cpus = static_cast<uint32_t>(UsableCpus());
+  return region_.header().derived.agents_registered.load(std::memory_order_relaxed) <= cpus;
 }
 
 Pool::Impl::Guard::Guard(const Impl& impl, LockUse use)

@@ -184,7 +184,7 @@ Status Pool::WaitClaimBatch(AgentRef agent, std::chrono::milliseconds lease,
   // on either side.
   Status s;
   AwaitEvent(impl_->region_.agent(agent.row).wake,
-             NowMonoNs() + timeout.count() * 1'000'000, [&] {
+             NowMonoNs() + timeout.count() * 1'000'000, impl_->SpinPays(), [&] {
                s = ClaimBatch(agent, lease, max, out);
                return !s.ok() || !out->empty();
              });

@@ -256,7 +256,7 @@ Status Pool::WaitInto(const Query& query, std::chrono::milliseconds timeout,
   const int64_t deadline = NowMonoNs() + timeout.count() * 1'000'000;
   Status s;
   if (!impl_->read_only_) {
-    AwaitEvent(impl_->region_.header().entries_event, deadline, [&] {
+    AwaitEvent(impl_->region_.header().entries_event, deadline, impl_->SpinPays(), [&] {
       s = FindInto(query, out);
       return !s.ok() || !out->empty();
     });

@@ -29,7 +29,7 @@ void ResetQueue(TaskQueue& q) {
 
 void ResetDerived(const Region& r) {
   Header& h = r.header();
-  std::memset(&h.derived, 0, sizeof h.derived);
+  std::memset(static_cast<void*>(&h.derived), 0, sizeof h.derived);  // a lock holder's, atomics too
   h.derived.slot_free_head = kNil;
   h.derived.block_free_head = kNil;
   ResetQueue(h.shared_queue);

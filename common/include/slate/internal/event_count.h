@@ -30,17 +30,17 @@ uint32_t PrepareWait(EventWord& e);
 bool WaitFor(EventWord& e, uint32_t key, int64_t timeout_ns);
 void Notify(EventWord& e);
 
-// Calls attempt() until it returns true; between tries, spins while nothing
-// is notified, then announces itself and sleeps. Returns when attempt()
-// succeeds, the monotonic deadline passes (a passed deadline: one try) or
-// a signal interrupts the sleep. The waiters bit is set only before a
-// sleep, so a notifier makes the syscall only for a real sleeper.
+// Calls attempt() until it returns true; between tries, spins (if `spin`)
+// while nothing is notified, then announces itself and sleeps. Returns when
+// attempt() succeeds, the monotonic deadline passes (a passed deadline: one
+// try) or a signal interrupts the sleep. The waiters bit is set only before
+// a sleep, so a notifier makes the syscall only for a real sleeper.
 template <typename Attempt>
-void AwaitEvent(EventWord& e, int64_t deadline_mono_ns, Attempt attempt) {
+void AwaitEvent(EventWord& e, int64_t deadline_mono_ns, bool spin, Attempt attempt) {
   for (;;) {
     const uint32_t seen = ObserveEvents(e);
     if (attempt() || NowMonoNs() >= deadline_mono_ns) return;
-    if (SpinUntilEvent(e, seen)) continue;
+    if (spin && SpinUntilEvent(e, seen)) continue;
     const uint32_t key = PrepareWait(e);
     if (attempt()) return;
     const int64_t left = deadline_mono_ns - NowMonoNs();

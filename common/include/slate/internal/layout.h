@@ -224,7 +224,9 @@ struct Derived {
   uint64_t entries;
   uint64_t pinned;  // live entries: never evictable now
   uint32_t heap_size;
-  uint32_t agents_registered;
+  // Written under the lock; read lock-free by waiters deciding whether to
+  // spin (Pool::Impl::SpinPays).
+  std::atomic<uint32_t> agents_registered;
   uint64_t quarantined;  // slots in SlotState::kQuarantined
   uint64_t tasks[kTaskStateCount];
 };

@@ -152,6 +152,11 @@ class Pool::Impl {
   template <typename Fn>
   auto WithView(Fn fn) const -> decltype(fn(std::declval<const internal::Region&>()));
   Status RequireWritable() const;
+  // Whether a waiter should spin before it sleeps: only while every agent
+  // of the group can have a CPU of its own. With more agents than CPUs (a
+  // producer and two workers on two cores), a spinning waiter keeps the
+  // very process it waits for off a CPU. Lock-free; a hint.
+  bool SpinPays() const;
 
   // ---- shared mutation helpers (REQUIRE the Guard held) ----------------
   // Evicts until one slot and `blocks` data blocks are free, then makes

@@ -26,6 +26,9 @@ inline void CpuRelax() {
 #endif
 }
 
+// CPUs this process may run on (its affinity mask), at least 1.
+int UsableCpus();
+
 // Polls done() until it returns true (then true) or the budget passes
 // (then false). Reads the clock once per 32 polls.
 // Between rounds it yields the CPU: when processes outnumber cores (a
