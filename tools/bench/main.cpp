@@ -203,7 +203,7 @@ int main(int argc, char** argv) {
     report.latency = l;
   });
   attempt("scaling", [&] {
-    report.scaling = slate::bench::MeasureScaling(1000, large, 3, seed);
+    report.scaling = slate::bench::MeasureScaling(1000, large, 5, seed);
   });
   attempt("memory", [&] { report.memory = slate::bench::MeasureMemory(seed); });
   attempt("job", [&] {

@@ -25,47 +25,53 @@ double Median(std::vector<double> v) {
   return v.empty() ? 0 : v[v.size() / 2];
 }
 
-// Claim and query cost at one resident size.
-void MeasureAt(uint64_t resident, int repeats, uint64_t seed, double* claim_us,
-               double* query_us) {
-  constexpr uint32_t kClaims = 20'000;
-  constexpr uint32_t kQueries = 20'000;
-  const auto slots = static_cast<uint32_t>(resident + 2 * kClaims + 4096);
-  ScratchPool sp("scale", slots, uint64_t{slots} * 128);
-  Pool& pool = sp.pool();
-  std::mt19937_64 rng(seed);
-  NewEntry note;
-  note.segment = "notes";
-  note.tags = {"note"};
-  note.author = "bench";
-  note.payload = Payload64(rng);
-  EntryId first = 0, last = 0;
-  for (uint64_t i = 0; i < resident; ++i) {
-    last = Check(pool.Write(note));
-    if (first == 0) first = last;
+// One side of the scaling comparison: a pool with `resident` evictable
+// 64-byte entries in "notes", and a worker to claim with.
+class ScalingSide {
+ public:
+  static constexpr uint32_t kClaims = 20'000;
+  static constexpr uint32_t kQueries = 20'000;
+
+  ScalingSide(const std::string& what, uint64_t resident, uint64_t seed)
+      : resident_(resident),
+        pool_(what, static_cast<uint32_t>(resident + 2 * kClaims + 4096),
+              uint64_t{static_cast<uint32_t>(resident + 2 * kClaims + 4096)} * 128),
+        rng_(seed) {
+    Pool& pool = pool_.pool();
+    note_.segment = "notes";
+    note_.tags = {"note"};
+    note_.author = "bench";
+    note_.payload = Payload64(rng_);
+    for (uint64_t i = 0; i < resident; ++i) {
+      last_ = Check(pool.Write(note_));
+      if (first_ == 0) first_ = last_;
+    }
+    me_ = Check(pool.RegisterAgent({"bench-w0", {}, 0, AgentRole::kWorker}));
+    spec_.entry.author = "bench-producer";
+    spec_.entry.payload = note_.payload;
+    spec_.assignee = me_;
   }
-  const AgentRef me = Check(pool.RegisterAgent({"bench-w0", {}, 0, AgentRole::kWorker}));
-  TaskSpec spec;
-  spec.entry.author = "bench-producer";
-  spec.entry.payload = note.payload;
-  spec.assignee = me;
-  std::vector<double> claims, queries;
-  for (int rep = 0; rep < repeats; ++rep) {
-    for (uint32_t i = 0; i < kClaims; ++i) Check(pool.PostTask(spec));
+
+  // One timed batch of claims and one of cursor queries; appends each
+  // batch's cost per operation in microseconds.
+  void Measure(std::vector<double>* claims, std::vector<double>* queries) {
+    Pool& pool = pool_.pool();
+    for (uint32_t i = 0; i < kClaims; ++i) Check(pool.PostTask(spec_));
     std::vector<Claim> got;
     got.reserve(kClaims);
     const auto t0 = Clock::now();
     for (uint32_t i = 0; i < kClaims; ++i) {
-      auto c = Check(pool.ClaimNext(me, milliseconds(60'000)));
+      auto c = Check(pool.ClaimNext(me_, milliseconds(60'000)));
       if (!c) throw std::runtime_error("claim found no task");
       got.push_back(std::move(*c));
     }
-    claims.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count() /
-                     kClaims);
-    // Untimed: finish and erase what this round made, so the resident
+    claims->push_back(std::chrono::duration<double, std::micro>(Clock::now() - t0).count() /
+                      kClaims);
+    // Untimed: finish and erase what this batch made, so the resident
     // count stays where it was set.
     for (const Claim& c : got) {
-      const EntryId res = Check(pool.Complete(c.task.id, c.task.epoch, {{}, 0.5f, note.payload}, me));
+      const EntryId res =
+          Check(pool.Complete(c.task.id, c.task.epoch, {{}, 0.5f, note_.payload}, me_));
       Check(pool.MarkAggregated(res));
       Check(pool.Erase(res));
       Check(pool.Erase(c.task.id));
@@ -73,21 +79,28 @@ void MeasureAt(uint64_t resident, int repeats, uint64_t seed, double* claim_us,
     Query q;
     q.segments = {"notes"};
     q.limit = 16;
-    std::uniform_int_distribution<EntryId> pick(first, last > first + 16 ? last - 16 : first);
+    std::uniform_int_distribution<EntryId> pick(first_, last_ > first_ + 16 ? last_ - 16 : first_);
     const auto t1 = Clock::now();
     uint64_t found = 0;
     for (uint32_t i = 0; i < kQueries; ++i) {
-      q.after_id = pick(rng);
+      q.after_id = pick(rng_);
       found += Check(pool.Find(q)).size();
     }
-    queries.push_back(std::chrono::duration<double, std::micro>(Clock::now() - t1).count() /
-                      kQueries);
-    if (found != uint64_t{kQueries} * 16 && resident >= 32)
+    queries->push_back(std::chrono::duration<double, std::micro>(Clock::now() - t1).count() /
+                       kQueries);
+    if (found != uint64_t{kQueries} * 16 && resident_ >= 32)
       throw std::runtime_error("cursor query returned short pages");
   }
-  *claim_us = Median(claims);
-  *query_us = Median(queries);
-}
+
+ private:
+  uint64_t resident_;
+  ScratchPool pool_;
+  std::mt19937_64 rng_;
+  NewEntry note_;
+  TaskSpec spec_;
+  AgentRef me_;
+  EntryId first_ = 0, last_ = 0;
+};
 
 }  // namespace
 
@@ -95,8 +108,19 @@ ScalingFigures MeasureScaling(uint64_t small, uint64_t large, int repeats, uint6
   ScalingFigures f;
   f.small = small;
   f.large = large;
-  MeasureAt(small, repeats, seed, &f.claim_us_small, &f.query_us_small);
-  MeasureAt(large, repeats, seed, &f.claim_us_large, &f.query_us_large);
+  ScalingSide s("scale-small", small, seed);
+  ScalingSide l("scale-large", large, seed);
+  // Batches alternate between the two sides, so drift on a shared machine
+  // (the figures move 10-30 % within minutes) hits both alike.
+  std::vector<double> claims_s, queries_s, claims_l, queries_l;
+  for (int rep = 0; rep < repeats; ++rep) {
+    s.Measure(&claims_s, &queries_s);
+    l.Measure(&claims_l, &queries_l);
+  }
+  f.claim_us_small = Median(claims_s);
+  f.query_us_small = Median(queries_s);
+  f.claim_us_large = Median(claims_l);
+  f.query_us_large = Median(queries_l);
   return f;
 }
 

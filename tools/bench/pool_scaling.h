@@ -9,7 +9,8 @@
 namespace slate::bench {
 
 // Claim and cursor-query cost with `small` and `large` evictable 64-byte
-// entries resident in another segment. Median of `repeats` timed batches.
+// entries resident in another segment. Median of `repeats` timed batches
+// per side, the two sides' batches alternating.
 ScalingFigures MeasureScaling(uint64_t small, uint64_t large, int repeats, uint64_t seed);
 
 // Bytes of region per entry beyond a 64-byte payload, for a plain entry,
