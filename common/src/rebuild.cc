@@ -5,6 +5,7 @@
 // quarantined (kept, never followed, never reused) and reported, since that
 // means someone scribbled on the region, not that a holder crashed.
 #include <algorithm>
+#include <cstddef>
 #include <cstring>
 #include <string>
 #include <utility>
@@ -29,7 +30,13 @@ void ResetQueue(TaskQueue& q) {
 
 void ResetDerived(const Region& r) {
   Header& h = r.header();
-  std::memset(static_cast<void*>(&h.derived), 0, sizeof h.derived);  // a lock holder's, atomics too
+  // Zeroed around its one atomic, which waiters read without the lock.
+  Derived& d = h.derived;
+  constexpr size_t kAt = offsetof(Derived, agents_registered);
+  constexpr size_t kAfter = kAt + sizeof d.agents_registered;
+  std::memset(static_cast<void*>(&d), 0, kAt);
+  std::memset(reinterpret_cast<char*>(&d) + kAfter, 0, sizeof d - kAfter);
+  d.agents_registered.store(0, std::memory_order_relaxed);
   h.derived.slot_free_head = kNil;
   h.derived.block_free_head = kNil;
   ResetQueue(h.shared_queue);
