@@ -38,6 +38,12 @@ bool HasTag(const PrefixView& p, std::string_view t) {
          p.tags.begin() + p.ntags;
 }
 
+// Whether the query filters on what only the data prefix holds.
+bool FiltersOnPrefix(const Query& q) {
+  return !q.exclude_author.empty() || !q.author.empty() || !q.all_tags.empty() ||
+         !q.any_tags.empty();
+}
+
 bool PrefixMatches(const PrefixView& p, const Query& q) {
   if (!q.exclude_author.empty() && p.author == q.exclude_author) return false;
   if (!q.author.empty() && p.author != q.author) return false;
@@ -110,6 +116,7 @@ void StageMatches(const Region& r, const Query& q, StagedEntries* out) {
   }
   const uint32_t all_bits = TagBloom(q.all_tags);
   const bool by_id = q.order == QueryOrder::kById;
+  const bool on_prefix = FiltersOnPrefix(q);  // else Stage's own check of the prefix suffices
   for (uint32_t seg : segs) {
     uint32_t per_segment = 0;
     const SegmentList list(r);
@@ -118,7 +125,7 @@ void StageMatches(const Region& r, const Query& q, StagedEntries* out) {
       if (steps >= r.geo().slot_capacity) ThrowCorrupt("segment list loops");
       if (!SlotMayMatch(r.slot(i), q, all_bits)) continue;
       if (!out->Stage(r, i, q.with_payload)) continue;
-      if (!PrefixMatches(out->Prefix(out->size() - 1), q)) {
+      if (on_prefix && !PrefixMatches(out->Prefix(out->size() - 1), q)) {
         out->PopBack();
         continue;
       }
