@@ -23,6 +23,9 @@ int main(int argc, char** argv) {
       ("pool", po::value(&cfg.pool)->default_value(slate::DefaultPoolName()),
        "pool name (default: $SLATE_POOL, else slate)")
       ("input", po::value(&cfg.input), "request file or directory")
+      ("replacing", po::bool_switch(&cfg.replacing),
+       "this supervisor replaces one that died: resume the pool's request, or "
+       "if it never stored one, post INPUT (slate-launch restarts with this)")
       ("serve", po::bool_switch(&cfg.serve),
        "run requests as they are submitted (slate-launch submit) until SIGTERM")
       ("split", po::value(&cfg.split)->default_value("jsonl"),

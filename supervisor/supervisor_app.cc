@@ -119,17 +119,22 @@ int SupervisorApp::Run() {
       return kExitUsage;
     }
   std::vector<TaskDef> defs;
+  auto read_input = [&]() -> bool {
+    auto read = ReadRequest(config_.input, *split);
+    if (!read.ok()) {
+      spdlog::error("{}", read.status().message());
+      return false;
+    }
+    defs = std::move(*read);
+    return true;
+  };
   if (!config_.input.empty()) {
     // Recorded in the pool: a successor may run from another directory.
     std::error_code ec;
     const auto abs = std::filesystem::absolute(config_.input, ec);
     if (!ec) config_.input = abs.lexically_normal().string();
-    auto read = ReadRequest(config_.input, *split);
-    if (!read.ok()) {
-      spdlog::error("{}", read.status().message());
-      return kExitUsage;
-    }
-    defs = std::move(*read);
+    // A replacement reads it only if it turns out to need it (below).
+    if (!config_.replacing && !read_input()) return kExitUsage;
   }
   auto pool = Pool::Open(config_.pool);
   if (!pool.ok()) {
@@ -151,9 +156,9 @@ int SupervisorApp::Run() {
   if (active->has_value()) {
     req = **active;
     spdlog::info("resuming request {} ({}, {} tasks)", req.id, req.source, req.tasks);
-    if (!config_.input.empty())
+    if (!config_.input.empty() && !config_.replacing)
       spdlog::warn("the pool already holds unfinished request {}; --input is ignored", req.id);
-    if (!req.posted && (config_.input.empty() || config_.input != req.source)) {
+    if (!req.posted && (config_.input.empty() || config_.replacing || config_.input != req.source)) {
       auto read = ReadRequest(req.source, req.split);
       if (!read.ok()) {
         spdlog::error("cannot re-read request {}: {}", req.id, read.status().message());
@@ -162,7 +167,11 @@ int SupervisorApp::Run() {
       defs = std::move(*read);
     }
   } else {
-    if (config_.input.empty()) {
+    // A replacement posts INPUT only into a pool that never held a request
+    // (its predecessor died before storing it); once one was stored, it
+    // must never post it again, even if it already finished.
+    const bool finished_before = config_.replacing && FinalEntryOf(**pool, "").has_value();
+    if (config_.input.empty() || finished_before) {
       // A supervisor restarted after its request finished: nothing to do
       // but report how it ended.
       (void)(*pool)->Deregister(*me);
@@ -176,6 +185,11 @@ int SupervisorApp::Run() {
       spdlog::error("pool '{}' holds no unfinished request and no --input was given",
                     config_.pool);
       return kExitUsage;
+    }
+    if (config_.replacing) {
+      spdlog::warn("the supervisor before this one died before storing its request; "
+                   "posting it from {}", config_.input);
+      if (!read_input()) return kExitUsage;
     }
     auto created = CreateRequest(**pool, config_.input, *split, defs.size(), config_.output);
     if (!created.ok()) {

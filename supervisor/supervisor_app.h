@@ -20,6 +20,9 @@ struct SupervisorConfig {
   std::string policy = "round-robin";
   std::string output;  // also write the result JSON here
   bool serve = false;  // run requests as they are submitted, until stopped
+  // Replaces a supervisor that died: resume the pool's request, and use
+  // `input` only if the pool never stored one (the one before died first).
+  bool replacing = false;
   uint32_t max_pending = 2;            // per worker
   uint32_t default_max_retries = 2;
   uint32_t backoff_base_ms = 100;

@@ -283,6 +283,41 @@ TEST_F(GroupTest, FinalEntryAndProgressEntriesAreInThePool) {
   ASSERT_TRUE(Pool::Remove(pool).ok());
 }
 
+// slate-launch restarts a supervisor with --replacing and the input: a
+// predecessor killed before it stored the request leaves nothing to resume,
+// so the replacement posts it; once a request finished, a replacement
+// reports it and never posts it twice.
+TEST_F(GroupTest, ReplacingSupervisorPostsOnlyARequestThatWasNeverStored) {
+  auto created = Pool::Create({.name = pool});
+  ASSERT_TRUE(created.ok());
+  std::vector<pid_t> workers;
+  for (int i = 0; i < 2; ++i)
+    workers.push_back(StartCommand({"slate-worker", "--pool", pool, "--handler", "sleep",
+                                    "--name", "w" + std::to_string(i)}));
+  std::vector<json> tasks(6, {{"payload", {{"ms", 10}}}});
+  const std::string input = Jsonl("replacing.jsonl", tasks);
+  const auto first = RunCommand({"slate-supervisor", "--pool", pool, "--wait-workers", "2",
+                                 "--replacing", "--log-level", "info", input});
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  EXPECT_NE(first.err.find("died before storing its request"), std::string::npos) << first.err;
+  const json out = json::parse(first.out, nullptr, false);
+  ASSERT_EQ(out["tasks"].size(), 6u);
+  const auto posted = (*created)->Stats()->tasks_by_state[static_cast<int>(TaskState::kDone)];
+  EXPECT_EQ(posted, 6u);
+
+  const auto again = RunCommand({"slate-supervisor", "--pool", pool, "--wait-workers", "2",
+                                 "--replacing", "--log-level", "info", input});
+  EXPECT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_NE(again.err.find("nothing to resume"), std::string::npos) << again.err;
+  EXPECT_EQ((*created)->Stats()->tasks_by_state[static_cast<int>(TaskState::kDone)], posted)
+      << "a finished request is never posted again";
+  for (pid_t w : workers) kill(w, SIGTERM);
+  for (pid_t w : workers) EXPECT_EQ(WaitCommand(w, 10000), 0);
+  EXPECT_TRUE((*created)->Check().empty());
+  created->reset();
+  ASSERT_TRUE(Pool::Remove(pool).ok());
+}
+
 TEST_F(GroupTest, KilledSupervisorIsReplacedAndTheRequestResumes) {
   auto created = Pool::Create({.name = pool});
   ASSERT_TRUE(created.ok());

@@ -213,10 +213,11 @@ int RunGroup(const RunOptions& o) {
     // supervisor finishes; a supervisor killed mid-print cannot garble it.
     sup.insert(sup.end(), {"--output", result_path});
     sup.insert(sup.end(), o.supervisor_args.begin(), o.supervisor_args.end());
-    // A restarted supervisor only resumes: it must never post the request
-    // a second time, even if the first one had already finished it.
+    // A restarted supervisor resumes the stored request and must never
+    // post it a second time, even if the first one had already finished
+    // it; it posts INPUT only if the first died before storing the request.
     std::vector<std::string> resume = sup;
-    resume.erase(resume.begin() + 1, resume.begin() + 3);  // "--input", INPUT
+    resume.push_back("--replacing");
     const size_t sup_index = group.size();
     started = started && group.Start("supervisor", with(sup), with(resume), true).ok();
     rc = started ? Supervise(group, sup_index, **pool, *tasks, o) : 1;
