@@ -48,9 +48,19 @@ struct Tally {
   int Total() const { return workers + supervisors + coordinators; }
 };
 
+// Workers are killed only once they have been seen alive for kMinWorkerAge.
+// Killing every 20-50 ms, the monkey would otherwise outrun the restarts of
+// a slow build on a loaded machine (under ASan with two busy CPUs a worker
+// takes longer to start than the 140 ms it then lives), and the run would
+// stop making progress without anything being lost. A worker that lives
+// 100 ms has claimed and is mid-task when it dies, which is the case that
+// tests loss and duplication.
+constexpr auto kMinWorkerAge = std::chrono::milliseconds(100);
+
 void Monkey(const std::string& pool, const std::atomic<bool>& done, Tally* tally) {
   std::mt19937 rng(20261121);
   auto pick = [&](const std::vector<pid_t>& v) { return v[rng() % v.size()]; };
+  std::map<pid_t, std::chrono::steady_clock::time_point> first_seen;
   auto last_sup = std::chrono::steady_clock::now();
   auto last_coord = last_sup;
   bool stopped_one = false;
@@ -74,7 +84,9 @@ void Monkey(const std::string& pool, const std::atomic<bool>& done, Tally* tally
         continue;
       }
     }
-    auto w = Members(pool, "slate-worker");
+    std::vector<pid_t> w;
+    for (pid_t p : Members(pool, "slate-worker"))
+      if (now - first_seen.try_emplace(p, now).first->second >= kMinWorkerAge) w.push_back(p);
     if (w.empty()) continue;
     if (!stopped_one && tally->workers > 20) {  // one stall past the lease
       const pid_t victim = pick(w);
