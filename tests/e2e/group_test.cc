@@ -283,6 +283,15 @@ TEST_F(GroupTest, FinalEntryAndProgressEntriesAreInThePool) {
   ASSERT_TRUE(Pool::Remove(pool).ok());
 }
 
+// n workers with the built-in sleep handler, named w0, w1, ...
+std::vector<pid_t> StartSleepWorkers(const std::string& pool, int n) {
+  std::vector<pid_t> workers;
+  for (int i = 0; i < n; ++i)
+    workers.push_back(StartCommand({"slate-worker", "--pool", pool, "--handler", "sleep",
+                                    "--name", "w" + std::to_string(i)}));
+  return workers;
+}
+
 // slate-launch restarts a supervisor with --replacing and the input: a
 // predecessor killed before it stored the request leaves nothing to resume,
 // so the replacement posts it; once a request finished, a replacement
@@ -290,10 +299,7 @@ TEST_F(GroupTest, FinalEntryAndProgressEntriesAreInThePool) {
 TEST_F(GroupTest, ReplacingSupervisorPostsOnlyARequestThatWasNeverStored) {
   auto created = Pool::Create({.name = pool});
   ASSERT_TRUE(created.ok());
-  std::vector<pid_t> workers;
-  for (int i = 0; i < 2; ++i)
-    workers.push_back(StartCommand({"slate-worker", "--pool", pool, "--handler", "sleep",
-                                    "--name", "w" + std::to_string(i)}));
+  const std::vector<pid_t> workers = StartSleepWorkers(pool, 2);
   std::vector<json> tasks(6, {{"payload", {{"ms", 10}}}});
   const std::string input = Jsonl("replacing.jsonl", tasks);
   const auto first = RunCommand({"slate-supervisor", "--pool", pool, "--wait-workers", "2",
@@ -321,10 +327,7 @@ TEST_F(GroupTest, ReplacingSupervisorPostsOnlyARequestThatWasNeverStored) {
 TEST_F(GroupTest, KilledSupervisorIsReplacedAndTheRequestResumes) {
   auto created = Pool::Create({.name = pool});
   ASSERT_TRUE(created.ok());
-  std::vector<pid_t> workers;
-  for (int i = 0; i < 2; ++i)
-    workers.push_back(StartCommand({"slate-worker", "--pool", pool, "--handler", "sleep",
-                                    "--name", "w" + std::to_string(i)}));
+  const std::vector<pid_t> workers = StartSleepWorkers(pool, 2);
   std::vector<json> tasks;
   for (int i = 0; i < 12; ++i) tasks.push_back({{"payload", {{"ms", 150}}}});
   const std::string input = Jsonl("resume.jsonl", tasks);
