@@ -170,12 +170,13 @@ int SupervisorApp::Run() {
     // A replacement posts INPUT only into a pool that never held a request
     // (its predecessor died before storing it); once one was stored, it
     // must never post it again, even if it already finished.
-    const bool finished_before = config_.replacing && FinalEntryOf(**pool, "").has_value();
-    if (config_.input.empty() || finished_before) {
+    std::optional<Entry> last;
+    if (config_.input.empty() || config_.replacing) last = FinalEntryOf(**pool, "");
+    if (config_.input.empty() || last) {
       // A supervisor restarted after its request finished: nothing to do
       // but report how it ended.
       (void)(*pool)->Deregister(*me);
-      if (auto last = FinalEntryOf(**pool, "")) {
+      if (last) {
         auto doc = PayloadToJson(last->payload);
         const bool partial = doc.ok() && ((*doc)["summary"].value("dead_lettered", 0) > 0 ||
                                          (*doc)["summary"].value("lost", 0) > 0);
