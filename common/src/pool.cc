@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <thread>
@@ -210,7 +211,10 @@ Pool::Impl::Guard::Guard(const Impl& impl, LockUse use)
   if (!impl_.read_only_) impl_.backing_.CatchUp();  // page faults outside the lock
   const bool profiled = LockProfileOn();
   if (profiled) asked_ns_ = NowMonoNs();
-  const LockOutcome outcome = LockRobust(&h.mutex);
+  // Fewer spinners than CPUs, so a spinner never keeps the holder off one.
+  static const int max_spinners = std::min(UsableCpus() - 1, kMaxLockSpinners);
+  const LockOutcome outcome =
+      LockRobustSpinning(&h.mutex, h.change_seq, h.lock_spinners, max_spinners);
   if (profiled) held_ns_ = NowMonoNs();
   switch (outcome) {
     case LockOutcome::kAcquired:

@@ -4,6 +4,9 @@
 #include <cstring>
 #include <string>
 
+#include "slate/clock.h"
+#include "slate/internal/spin_wait.h"
+
 namespace slate::internal {
 
 Status InitRobustMutex(pthread_mutex_t* m) {
@@ -19,12 +22,56 @@ Status InitRobustMutex(pthread_mutex_t* m) {
   return Status::Ok();
 }
 
-LockOutcome LockRobust(pthread_mutex_t* m) {
-  const int rc = pthread_mutex_lock(m);
+namespace {
+
+LockOutcome OutcomeOf(int rc) {
   if (rc == 0) return LockOutcome::kAcquired;
   if (rc == EOWNERDEAD) return LockOutcome::kOwnerDied;
   if (rc == ENOTRECOVERABLE) return LockOutcome::kNotRecoverable;
   return LockOutcome::kFailed;
+}
+
+}  // namespace
+
+LockOutcome LockRobust(pthread_mutex_t* m) { return OutcomeOf(pthread_mutex_lock(m)); }
+
+int ClaimSpinSlot(LockSpinners& s, int max, int64_t now) {
+  for (int i = 0; i < max && i < kMaxLockSpinners; ++i) {
+    int64_t seen = s.started[i].load(std::memory_order_relaxed);
+    if (seen != 0 && now - seen < kStaleSpinNs) continue;
+    if (s.started[i].compare_exchange_strong(seen, now, std::memory_order_relaxed)) return i;
+  }
+  return -1;
+}
+
+void ReleaseSpinSlot(LockSpinners& s, int slot, int64_t now) {
+  int64_t mine = now;
+  s.started[slot].compare_exchange_strong(mine, 0, std::memory_order_relaxed);
+}
+
+LockOutcome LockRobustSpinning(pthread_mutex_t* m, const std::atomic<uint64_t>& held_seq,
+                               LockSpinners& spinners, int max_spinners, int64_t budget_ns) {
+  int rc = pthread_mutex_trylock(m);
+  if (rc != EBUSY || max_spinners <= 0) return rc == EBUSY ? LockRobust(m) : OutcomeOf(rc);
+  const int64_t start = NowMonoNs();
+  const int slot = ClaimSpinSlot(spinners, max_spinners, start);
+  if (slot < 0) return LockRobust(m);
+  // A pure spin, no yield: there are fewer spinners than CPUs, so the
+  // holder is not kept off a CPU by them (a yielding spin measured worse).
+  const int64_t end = start + budget_ns;
+  bool got = false;
+  while (!got) {
+    for (int i = 0; i < 32 && !got; ++i) {
+      if ((held_seq.load(std::memory_order_relaxed) & 1) == 0) {
+        rc = pthread_mutex_trylock(m);
+        got = rc != EBUSY;
+      }
+      if (!got) CpuRelax();
+    }
+    if (!got && NowMonoNs() >= end) break;
+  }
+  ReleaseSpinSlot(spinners, slot, start);
+  return got ? OutcomeOf(rc) : LockRobust(m);
 }
 
 void MarkConsistent(pthread_mutex_t* m) { pthread_mutex_consistent(m); }

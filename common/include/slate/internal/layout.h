@@ -1,4 +1,4 @@
-// The region's layout, version 3. docs/POOL.md describes it in prose.
+// The region's layout, version 4. docs/POOL.md describes it in prose.
 //
 // One region per pool, laid out by hand at creation (no segment manager: its
 // internal mutex is not robust). Offsets are from the region base, so every
@@ -22,12 +22,13 @@
 #include <type_traits>
 
 #include "slate/agent.h"
+#include "slate/internal/robust_mutex.h"
 #include "slate/task.h"
 
 namespace slate::internal {
 
 inline constexpr uint64_t kMagic = 0x314C4F4F50544C53ull;  // "SLTPOOL1"
-inline constexpr uint32_t kLayoutVersion = 3;
+inline constexpr uint32_t kLayoutVersion = 4;
 inline constexpr uint32_t kNil = 0xFFFFFFFFu;
 inline constexpr uint32_t kSegmentCapacity = 32;
 inline constexpr int kPriorityBuckets = 256;
@@ -266,6 +267,7 @@ struct alignas(64) Header {
   // their heap rows, and blocks [0, blocks_backed) have pages in the file.
   alignas(64) std::atomic<uint32_t> slots_backed;
   std::atomic<uint32_t> blocks_backed;
+  LockSpinners lock_spinners;  // lock-free (robust_mutex.h)
   alignas(64) EventWord entries_event;  // any committed change to entries
   alignas(64) EventWord shared_event;   // the shared queue gained a task
   alignas(64) Counters counters;

@@ -1,0 +1,148 @@
+// The pool mutex's bounded spin: who may spin (the spinner slots, with
+// takeover of a dead spinner's slot), that a spin ends in the lock or in
+// the ordinary sleeping lock, and that an owner's death still surfaces.
+#include "slate/internal/robust_mutex.h"
+
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <thread>
+
+#include "slate/clock.h"
+
+namespace slate::internal {
+namespace {
+
+using namespace std::chrono_literals;
+
+// A mutex, its holder's sequence (odd while held) and the spinner slots,
+// in shared memory so that a forked child can hold the mutex too.
+struct SharedLock {
+  pthread_mutex_t mu;
+  std::atomic<uint64_t> seq{0};
+  LockSpinners spinners{};
+};
+
+class RobustMutexTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    void* p = mmap(nullptr, sizeof(SharedLock), PROT_READ | PROT_WRITE,
+                   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    ASSERT_NE(p, MAP_FAILED);
+    l = new (p) SharedLock();
+    ASSERT_TRUE(InitRobustMutex(&l->mu).ok());
+  }
+  void TearDown() override {
+    l->~SharedLock();
+    munmap(l, sizeof(SharedLock));
+  }
+  void Hold() {
+    ASSERT_EQ(LockRobust(&l->mu), LockOutcome::kAcquired);
+    l->seq.fetch_add(1);
+  }
+  void Release() {
+    l->seq.fetch_add(1);
+    UnlockRobust(&l->mu);
+  }
+  // Waits up to 5 s for a spinner to take slot 0.
+  bool AwaitSpinner() {
+    const auto until = std::chrono::steady_clock::now() + 5s;
+    while (l->spinners.started[0].load() == 0)
+      if (std::chrono::steady_clock::now() > until) return false;
+    return true;
+  }
+  bool AllSlotsFree() const {
+    for (const auto& s : l->spinners.started)
+      if (s.load() != 0) return false;
+    return true;
+  }
+  SharedLock* l = nullptr;
+};
+
+TEST_F(RobustMutexTest, SpinSlotsAreLimitedAndADeadSpinnersSlotIsTakenOver) {
+  LockSpinners& s = l->spinners;
+  const int64_t now = NowMonoNs();
+  EXPECT_EQ(ClaimSpinSlot(s, 0, now), -1);
+  EXPECT_EQ(ClaimSpinSlot(s, 1, now), 0);
+  EXPECT_EQ(ClaimSpinSlot(s, 1, now + 1), -1) << "one spinner at a time";
+  EXPECT_EQ(ClaimSpinSlot(s, 2, now + 1), 1);
+  // A slot older than any spin belongs to a spinner that died mid-spin.
+  const int64_t later = now + kStaleSpinNs + 1;
+  EXPECT_EQ(ClaimSpinSlot(s, 1, later), 0);
+  ReleaseSpinSlot(s, 0, now);  // the dead spinner's token: not its slot any more
+  EXPECT_EQ(s.started[0].load(), later);
+  ReleaseSpinSlot(s, 0, later);
+  ReleaseSpinSlot(s, 1, now + 1);
+  EXPECT_TRUE(AllSlotsFree());
+  EXPECT_EQ(ClaimSpinSlot(s, 99, now), 0) << "never past the last slot";
+}
+
+TEST_F(RobustMutexTest, AFreeMutexIsTakenWithoutSpinning) {
+  EXPECT_EQ(LockRobustSpinning(&l->mu, l->seq, l->spinners, 1), LockOutcome::kAcquired);
+  EXPECT_TRUE(AllSlotsFree());
+  UnlockRobust(&l->mu);
+}
+
+TEST_F(RobustMutexTest, ASpinnerHoldsItsSlotUntilItTakesTheMutex) {
+  Hold();
+  std::thread waiter([&] {
+    // A budget no test run reaches: the lock comes to it by the spin.
+    EXPECT_EQ(LockRobustSpinning(&l->mu, l->seq, l->spinners, 1, 60'000'000'000),
+              LockOutcome::kAcquired);
+    UnlockRobust(&l->mu);
+  });
+  const bool spun = AwaitSpinner();
+  Release();
+  waiter.join();
+  EXPECT_TRUE(spun);
+  EXPECT_TRUE(AllSlotsFree());
+}
+
+TEST_F(RobustMutexTest, ASpinIsBoundedAndEndsInTheSleepingLock) {
+  Hold();
+  std::thread waiter([&] {
+    EXPECT_EQ(LockRobustSpinning(&l->mu, l->seq, l->spinners, 1), LockOutcome::kAcquired);
+    UnlockRobust(&l->mu);
+  });
+  // Held far past the budget: the waiter's spin has ended, its slot is
+  // free, and it sleeps in the ordinary lock until the release.
+  std::this_thread::sleep_for(50ms);
+  EXPECT_TRUE(AllSlotsFree());
+  Release();
+  waiter.join();
+}
+
+TEST_F(RobustMutexTest, NoSlotsNoSpin) {
+  Hold();
+  std::thread waiter([&] {
+    EXPECT_EQ(LockRobustSpinning(&l->mu, l->seq, l->spinners, 0), LockOutcome::kAcquired);
+    UnlockRobust(&l->mu);
+  });
+  std::this_thread::sleep_for(20ms);
+  EXPECT_TRUE(AllSlotsFree());
+  Release();
+  waiter.join();
+}
+
+TEST_F(RobustMutexTest, AHolderThatDiedIsReportedToTheNextLocker) {
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    pthread_mutex_lock(&l->mu);
+    l->seq.fetch_add(1);  // dies inside, as a killed holder does
+    _exit(0);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  EXPECT_EQ(LockRobustSpinning(&l->mu, l->seq, l->spinners, 1), LockOutcome::kOwnerDied);
+  MarkConsistent(&l->mu);
+  UnlockRobust(&l->mu);
+  EXPECT_TRUE(AllSlotsFree());
+}
+
+}  // namespace
+}  // namespace slate::internal
