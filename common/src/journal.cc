@@ -1,5 +1,6 @@
 #include "slate/internal/journal.h"
 
+#include <algorithm>
 #include <cstddef>
 #include <cstring>
 
@@ -57,31 +58,23 @@ void Txn::Save(const void* p, size_t n) {
   // A free slot is exempt: the one taking it overwrites every field, and
   // checks that it is free.
   const uint32_t slot = SlotIndexOfRange(r_, p, n);
-  if (slot != kNil && !SavedBefore(rec.offset, i) &&
-      rec.bytes[offsetof(Slot, state)] != static_cast<uint8_t>(SlotState::kFree) &&
-      !RecordedSealHolds(rec.bytes, slot))
-    ThrowCorrupt("slot " + std::to_string(slot) + " fails its seal");
+  if (slot != kNil && std::find(slots_, slots_ + nslots_, slot) == slots_ + nslots_) {
+    if (rec.bytes[offsetof(Slot, state)] != static_cast<uint8_t>(SlotState::kFree) &&
+        !RecordedSealHolds(rec.bytes, slot))
+      ThrowCorrupt("slot " + std::to_string(slot) + " fails its seal");
+    slots_[nslots_++] = slot;
+  }
   // Publish only a complete record: a death before this store leaves the
   // range unchanged (it is changed only after Save returns).
   j.count.store(i + 1, std::memory_order_release);
-}
-
-bool Txn::SavedBefore(uint64_t offset, uint32_t count) const {
-  const Journal& j = r_.header().journal;
-  for (uint32_t k = 0; k < count; ++k)
-    if (j.rec[k].offset == offset) return true;
-  return false;
 }
 
 void Txn::Commit() {
   // Reseal every slot this transaction saved, after checking that what it
   // leaves live is usable: a scribble that landed between Save and here
   // is refused, not sealed in.
-  const Journal& jr = r_.header().journal;
-  const uint32_t saved = jr.count.load(std::memory_order_relaxed);
-  for (uint32_t k = 0; k < saved; ++k) {
-    const uint32_t slot = SlotIndexOfRange(r_, r_.base() + jr.rec[k].offset, jr.rec[k].length);
-    if (slot == kNil || SavedBefore(jr.rec[k].offset, k)) continue;
+  for (uint32_t k = 0; k < nslots_; ++k) {
+    const uint32_t slot = slots_[k];
     Slot& s = r_.slot(slot);
     if (s.state == static_cast<uint8_t>(SlotState::kLive)) {
       const char* problem = LiveSlotProblem(r_, s);

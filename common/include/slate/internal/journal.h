@@ -12,6 +12,7 @@
 #include <cstdint>
 
 #include "slate/internal/crash_point.h"
+#include "slate/internal/layout.h"
 #include "slate/internal/region.h"
 
 namespace slate::internal {
@@ -45,12 +46,14 @@ class Txn {
   }
 
  private:
-  // True when one of the first `count` records already saved `offset`.
-  bool SavedBefore(uint64_t offset, uint32_t count) const;
-
   Region r_;
   OpCode op_;
   bool committed_ = false;
+  // The slots this transaction saved, each once, in the order first saved:
+  // the ones Commit() checks and reseals. Process-local, so neither Save
+  // nor Commit walks the journal's records in shared memory to find them.
+  uint32_t slots_[kJournalRecords];
+  uint32_t nslots_ = 0;
 };
 
 // Restores every published journal record, newest first, and empties the
