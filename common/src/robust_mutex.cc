@@ -52,24 +52,20 @@ void ReleaseSpinSlot(LockSpinners& s, int slot, int64_t now) {
 LockOutcome LockRobustSpinning(pthread_mutex_t* m, const std::atomic<uint64_t>& held_seq,
                                LockSpinners& spinners, int max_spinners, int64_t budget_ns) {
   int rc = pthread_mutex_trylock(m);
-  if (rc != EBUSY || max_spinners <= 0) return rc == EBUSY ? LockRobust(m) : OutcomeOf(rc);
+  if (rc != EBUSY) return OutcomeOf(rc);
+  if (max_spinners <= 0) return LockRobust(m);
   const int64_t start = NowMonoNs();
   const int slot = ClaimSpinSlot(spinners, max_spinners, start);
   if (slot < 0) return LockRobust(m);
-  // A pure spin, no yield: there are fewer spinners than CPUs, so the
-  // holder is not kept off a CPU by them (a yielding spin measured worse).
-  const int64_t end = start + budget_ns;
-  bool got = false;
-  while (!got) {
-    for (int i = 0; i < 32 && !got; ++i) {
-      if ((held_seq.load(std::memory_order_relaxed) & 1) == 0) {
+  // No yield: there are fewer spinners than CPUs, so they never keep the
+  // holder off one (a yielding spin measured worse).
+  const bool got = SpinUntil(
+      [&] {
+        if (held_seq.load(std::memory_order_relaxed) & 1) return false;
         rc = pthread_mutex_trylock(m);
-        got = rc != EBUSY;
-      }
-      if (!got) CpuRelax();
-    }
-    if (!got && NowMonoNs() >= end) break;
-  }
+        return rc != EBUSY;
+      },
+      budget_ns, /*yield=*/false);
   ReleaseSpinSlot(spinners, slot, start);
   return got ? OutcomeOf(rc) : LockRobust(m);
 }

@@ -55,6 +55,14 @@ class RobustMutexTest : public ::testing::Test {
       if (std::chrono::steady_clock::now() > until) return false;
     return true;
   }
+  // A thread that locks with LockRobustSpinning, then unlocks.
+  std::thread Waiter(int max_spinners, int64_t budget_ns = kSpinBudgetNs) {
+    return std::thread([this, max_spinners, budget_ns] {
+      EXPECT_EQ(LockRobustSpinning(&l->mu, l->seq, l->spinners, max_spinners, budget_ns),
+                LockOutcome::kAcquired);
+      UnlockRobust(&l->mu);
+    });
+  }
   bool AllSlotsFree() const {
     for (const auto& s : l->spinners.started)
       if (s.load() != 0) return false;
@@ -89,12 +97,7 @@ TEST_F(RobustMutexTest, AFreeMutexIsTakenWithoutSpinning) {
 
 TEST_F(RobustMutexTest, ASpinnerHoldsItsSlotUntilItTakesTheMutex) {
   Hold();
-  std::thread waiter([&] {
-    // A budget no test run reaches: the lock comes to it by the spin.
-    EXPECT_EQ(LockRobustSpinning(&l->mu, l->seq, l->spinners, 1, 60'000'000'000),
-              LockOutcome::kAcquired);
-    UnlockRobust(&l->mu);
-  });
+  std::thread waiter = Waiter(1, 60'000'000'000);  // a budget no run reaches: it gets the lock by spinning
   const bool spun = AwaitSpinner();
   Release();
   waiter.join();
@@ -104,10 +107,7 @@ TEST_F(RobustMutexTest, ASpinnerHoldsItsSlotUntilItTakesTheMutex) {
 
 TEST_F(RobustMutexTest, ASpinIsBoundedAndEndsInTheSleepingLock) {
   Hold();
-  std::thread waiter([&] {
-    EXPECT_EQ(LockRobustSpinning(&l->mu, l->seq, l->spinners, 1), LockOutcome::kAcquired);
-    UnlockRobust(&l->mu);
-  });
+  std::thread waiter = Waiter(1);
   // Held far past the budget: the waiter's spin has ended, its slot is
   // free, and it sleeps in the ordinary lock until the release.
   std::this_thread::sleep_for(50ms);
@@ -118,10 +118,7 @@ TEST_F(RobustMutexTest, ASpinIsBoundedAndEndsInTheSleepingLock) {
 
 TEST_F(RobustMutexTest, NoSlotsNoSpin) {
   Hold();
-  std::thread waiter([&] {
-    EXPECT_EQ(LockRobustSpinning(&l->mu, l->seq, l->spinners, 0), LockOutcome::kAcquired);
-    UnlockRobust(&l->mu);
-  });
+  std::thread waiter = Waiter(0);
   std::this_thread::sleep_for(20ms);
   EXPECT_TRUE(AllSlotsFree());
   Release();

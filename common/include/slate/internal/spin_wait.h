@@ -31,11 +31,12 @@ int UsableCpus();
 
 // Polls done() until it returns true (then true) or the budget passes
 // (then false). Reads the clock once per 32 polls.
-// Between rounds it yields the CPU: when processes outnumber cores (a
-// producer and two workers on two), a pure spin would keep the very
-// process it waits for off the CPU.
+// By default it yields the CPU between rounds: when processes outnumber
+// cores (a producer and two workers on two), a pure spin would keep the
+// very process it waits for off the CPU. A caller that knows it leaves a
+// CPU free (the lock's spinners, robust_mutex.h) spins without yielding.
 template <typename Done>
-bool SpinUntil(Done done, int64_t budget_ns = kSpinBudgetNs) {
+bool SpinUntil(Done done, int64_t budget_ns = kSpinBudgetNs, bool yield = true) {
   const int64_t end = NowMonoNs() + budget_ns;
   for (;;) {
     for (int i = 0; i < 32; ++i) {
@@ -43,7 +44,7 @@ bool SpinUntil(Done done, int64_t budget_ns = kSpinBudgetNs) {
       CpuRelax();
     }
     if (NowMonoNs() >= end) return false;
-    sched_yield();
+    if (yield) sched_yield();
   }
 }
 
