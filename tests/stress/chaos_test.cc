@@ -1,7 +1,9 @@
 // Chaos suite (ctest label "chaos"): a real group runs 20,000 tasks while
 // members are SIGKILLed at random every 20-50 ms (workers mostly, the
 // supervisor and coordinator several times each) and a worker is SIGSTOPped
-// past its lease, then resumed. slate-launch restarts what dies. At the end:
+// past its lease, then resumed. Kills are also paced by progress, at most
+// one per kTasksPerWorkerKill tasks done (kTasksPerLeaderKill for the
+// supervisor and coordinator). slate-launch restarts what dies. At the end:
 // every task has exactly one result or a dead letter (lost 0), no task has
 // two results (duplicates 0), the pool check is clean, and nothing is left.
 //
@@ -14,6 +16,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <random>
 #include <thread>
 
@@ -57,33 +60,69 @@ struct Tally {
 // tests loss and duplication.
 constexpr auto kMinWorkerAge = std::chrono::milliseconds(100);
 
+// Kills paced by time alone feed on themselves on a slow machine (a
+// sanitizer build beside other tests): the run slows, so more kills land
+// per task, and each restart costs CPU the run needed. Observed: the ASan
+// run took 17-150 s alone and 449 s beside another test, for the same
+// build. So a kill also waits for this many tasks done since the last one
+// of its kind: a fast run (about 150 worker kills, 5 supervisor kills) is
+// not held back, and a slow run gets no more than 500 worker and 40
+// supervisor and coordinator kills.
+constexpr uint64_t kTasksPerWorkerKill = 40;
+constexpr uint64_t kTasksPerLeaderKill = 500;
+
+// Tasks done so far, from the group's pool once slate-launch has made it.
+class Progress {
+ public:
+  explicit Progress(std::string pool) : pool_(std::move(pool)) {}
+  uint64_t Done() {
+    if (!watch_) {
+      auto p = Pool::Open(pool_);
+      if (!p.ok()) return 0;
+      watch_ = std::move(*p);
+    }
+    auto st = watch_->Stats();
+    return st.ok() ? st->tasks_by_state[static_cast<size_t>(TaskState::kDone)] : 0;
+  }
+
+ private:
+  std::string pool_;
+  std::unique_ptr<Pool> watch_;
+};
+
 void Monkey(const std::string& pool, const std::atomic<bool>& done, Tally* tally) {
   std::mt19937 rng(20261121);
   auto pick = [&](const std::vector<pid_t>& v) { return v[rng() % v.size()]; };
   std::map<pid_t, std::chrono::steady_clock::time_point> first_seen;
   auto last_sup = std::chrono::steady_clock::now();
   auto last_coord = last_sup;
+  Progress progress(pool);
+  uint64_t sup_at = 0, coord_at = 0, worker_at = 0;  // tasks done at the last kill of each
   bool stopped_one = false;
   std::this_thread::sleep_for(300ms);  // let the request be posted
   while (!done.load()) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20 + rng() % 31));
     const auto now = std::chrono::steady_clock::now();
-    if (now - last_sup > 1500ms) {
+    const uint64_t tasks_done = progress.Done();
+    if (now - last_sup > 1500ms && tasks_done >= sup_at + kTasksPerLeaderKill) {
       if (auto s = Members(pool, "slate-supervisor"); !s.empty() && !done.load()) {
         kill(pick(s), SIGKILL);
         ++tally->supervisors;
         last_sup = now;
+        sup_at = tasks_done;
         continue;
       }
     }
-    if (now - last_coord > 2000ms) {
+    if (now - last_coord > 2000ms && tasks_done >= coord_at + kTasksPerLeaderKill) {
       if (auto c = Members(pool, "slate-coordinator"); !c.empty()) {
         kill(pick(c), SIGKILL);
         ++tally->coordinators;
         last_coord = now;
+        coord_at = tasks_done;
         continue;
       }
     }
+    if (tasks_done < worker_at + kTasksPerWorkerKill) continue;
     std::vector<pid_t> w;
     for (pid_t p : Members(pool, "slate-worker"))
       if (now - first_seen.try_emplace(p, now).first->second >= kMinWorkerAge) w.push_back(p);
@@ -99,6 +138,7 @@ void Monkey(const std::string& pool, const std::atomic<bool>& done, Tally* tally
     }
     kill(pick(w), SIGKILL);
     ++tally->workers;
+    worker_at = tasks_done;
   }
 }
 
