@@ -25,9 +25,9 @@ void UnlockRobust(pthread_mutex_t* m);
 
 // Who may spin for a busy mutex now (lock-free, in shared memory, one cache
 // line). A slot holds the monotonic time its spinner started, 0 when free.
-// A spin lasts kSpinBudgetNs, so a slot older than kStaleSpinNs
-// belongs to a spinner that was killed or preempted, and may be taken over:
-// a SIGKILLed spinner cannot switch spinning off for good.
+// A spin lasts kSpinBudgetNs, so a slot older than kStaleSpinNs belongs
+// to a spinner that was killed or preempted, and may be taken over: a
+// SIGKILLed spinner cannot switch spinning off for good.
 inline constexpr int kMaxLockSpinners = 8;
 inline constexpr int64_t kStaleSpinNs = 1'000'000;
 struct alignas(64) LockSpinners {
@@ -41,10 +41,11 @@ int ClaimSpinSlot(LockSpinners& s, int max, int64_t now);
 void ReleaseSpinSlot(LockSpinners& s, int slot, int64_t now);
 
 // LockRobust, after a spin of at most `budget_ns` when the mutex is busy
-// and one of the first `max_spinners` slots is free. The spinner reads `held_seq` (odd
-// while a holder is inside, Header::change_seq) and tries the mutex when it
-// turns even, so the lock passes to it without a futex sleep and wake.
-// With max_spinners below the CPU count the holder always keeps a CPU.
+// and one of the first `max_spinners` slots is free. The spinner reads
+// `held_seq` (odd while a holder is inside, Header::change_seq) and tries
+// the mutex when it turns even, so the lock passes to it without a futex
+// sleep and wake. With max_spinners below the CPU count the holder always
+// keeps a CPU.
 LockOutcome LockRobustSpinning(pthread_mutex_t* m, const std::atomic<uint64_t>& held_seq,
                                LockSpinners& spinners, int max_spinners,
                                int64_t budget_ns = kSpinBudgetNs);
