@@ -34,6 +34,16 @@ Status ValidateAgentSpec(const AgentSpec& spec) {
   return Status::Ok();
 }
 
+// The age of a heartbeat its agent writes lock-free: any value at all, so
+// the difference saturates instead of overflowing (an ancient one reads as
+// stale, one from the far future as fresh).
+int64_t HeartbeatAge(int64_t now, int64_t heartbeat) {
+  int64_t age;
+  if (__builtin_sub_overflow(now, heartbeat, &age))
+    return heartbeat < 0 ? INT64_MAX : INT64_MIN;
+  return age;
+}
+
 }  // namespace
 
 namespace internal {
@@ -61,7 +71,7 @@ std::vector<AgentInfo> AgentsOf(const Region& r, int64_t stale_after_ns) {
     info.start_time = a.rec.start_time;
     info.entry_id = a.rec.entry_id;
     info.registered_ns = a.rec.registered_ns;
-    info.heartbeat_age_ns = now - a.heartbeat_mono.load(std::memory_order_relaxed);
+    info.heartbeat_age_ns = HeartbeatAge(now, a.heartbeat_mono.load(std::memory_order_relaxed));
     if (!ProcessAlive(a.rec.pid, a.rec.start_time)) {
       info.liveness = Liveness::kGone;
     } else if (info.heartbeat_age_ns > stale_after_ns) {

@@ -115,6 +115,14 @@ int main(int argc, char** argv) {
   auto* hw = reinterpret_cast<slate::internal::Header*>(wrapping.data());
   hw->journal.rec[0].offset = ~uint64_t{0} - 63;
   Save(dir + "/wrapping-journal-offset.pool", wrapping);
+
+  // A busy pool whose first agent wrote the oldest heartbeat there is: a
+  // fuzz finding, once an overflow in its age (ListAgents saturates now).
+  auto ancient = RegionBytes(name);
+  const auto* ha = reinterpret_cast<const slate::internal::Header*>(ancient.data());
+  auto* row = reinterpret_cast<slate::internal::AgentRow*>(ancient.data() + ha->geo.off_agents);  // row 1
+  row->heartbeat_mono.store(INT64_MIN);
+  Save(dir + "/ancient-heartbeat.pool", ancient);
   pool.reset();
   MustOk(slate::Pool::Remove(name), "remove");
   return 0;
