@@ -78,7 +78,7 @@ std::string Metrics::Render() const {
   Line(&out, "slate_workers_alive %u", workers_alive_);
   Line(&out, "# HELP slate_pool_bytes_used Data bytes in use in the pool.");
   Line(&out, "# TYPE slate_pool_bytes_used gauge");
-  Line(&out, "slate_pool_bytes_used %" PRIu64, stats_.data_blocks_used * stats_.block_bytes);
+  Line(&out, "slate_pool_bytes_used %" PRIu64, stats_.data_bytes_used);
   Line(&out, "# HELP slate_pool_entries Entries in the pool.");
   Line(&out, "# TYPE slate_pool_entries gauge");
   Line(&out, "slate_pool_entries %" PRIu64, stats_.entries);

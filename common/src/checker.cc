@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "slate/internal/block_store.h"
+#include "slate/internal/cell_audit.h"
 #include "slate/internal/entry_codec.h"
 #include "slate/internal/evict_heap.h"
 #include "slate/internal/id_index.h"
@@ -25,7 +25,9 @@ constexpr uint8_t kLive = static_cast<uint8_t>(SlotState::kLive);
 class Checker {
  public:
   explicit Checker(const Region& r)
-      : r_(r), used_(r.geo().block_count, 0), owner_(r.geo().slot_capacity, 0) {}
+      : r_(r),
+        cells_(r, [this](std::string what) { Bad(std::move(what)); }),
+        owner_(r.geo().slot_capacity, 0) {}
 
   // Reports, never repairs and never throws: a damaged index is one more
   // line of the report.
@@ -44,7 +46,7 @@ class Checker {
     CheckSlots();
     CheckResults();
     CheckFreeSlots();
-    CheckFreeBlocks();
+    cells_.CheckFree();
     CheckIdIndex();
     CheckSegments();
     CheckHeap();
@@ -81,29 +83,26 @@ class Checker {
           " record(s): a transaction did not finish");
   }
 
-  // Slots and blocks at and past the high-water marks were never handed
+  // Slots and cells at and past the high-water marks were never handed
   // out: they must be free and on no list, and are not read here.
   uint32_t SlotHigh() const {
     return std::min(r_.header().counters.slot_high, r_.geo().slot_capacity);
-  }
-  uint32_t BlockHigh() const {
-    return std::min(r_.header().counters.block_high, r_.geo().block_count);
   }
 
   void CheckMarks() {
     const Counters& c = r_.header().counters;
     if (c.slot_high > r_.geo().slot_capacity)
       Bad("slot high-water mark " + std::to_string(c.slot_high) + " is past the slot table");
-    if (c.block_high > r_.geo().block_count)
-      Bad("block high-water mark " + std::to_string(c.block_high) + " is past the arena");
+    if (c.cell_high > r_.geo().cell_count)
+      Bad("cell high-water mark " + std::to_string(c.cell_high) + " is past the arena");
     // Pages are backed before the allocator hands out anything past a mark.
     const Header& h = r_.header();
     if (c.slot_high > h.slots_backed.load(std::memory_order_relaxed))
       Bad("slot high-water mark " + std::to_string(c.slot_high) + " is past the backed mark " +
           std::to_string(h.slots_backed.load(std::memory_order_relaxed)));
-    if (c.block_high > h.blocks_backed.load(std::memory_order_relaxed))
-      Bad("block high-water mark " + std::to_string(c.block_high) + " is past the backed mark " +
-          std::to_string(h.blocks_backed.load(std::memory_order_relaxed)));
+    if (c.cell_high > h.cells_backed.load(std::memory_order_relaxed))
+      Bad("cell high-water mark " + std::to_string(c.cell_high) + " is past the backed mark " +
+          std::to_string(h.cells_backed.load(std::memory_order_relaxed)));
   }
 
   void CheckSlots() {
@@ -155,10 +154,10 @@ class Checker {
       Bad(S(i) + " has impossible data lengths");
       return false;
     }
-    if (!MarkChain(i)) return false;
+    if (!cells_.MarkData(DataRef::Of(s), S(i))) return false;
     DataPrefix p;
     std::vector<uint8_t> raw;
-    if (!BlockStore(r_).Read(s.first_block, s.data_bytes, MaxPrefixBytes(), &raw) ||
+    if (!CellStore(r_).Read(DataRef::Of(s), MaxPrefixBytes(), &raw) ||
         !DecodePrefix(raw, &p)) {
       Bad(S(i) + " has an undecodable data prefix");
       return false;
@@ -169,26 +168,6 @@ class Checker {
       Bad(S(i) + " payload length disagrees with its data");
     if ((p.author.empty() ? 0u : Hash32(p.author)) != s.author_hash)
       Bad(S(i) + " author hash disagrees with its author");
-    return true;
-  }
-
-  bool MarkChain(uint32_t i) {
-    const Slot& s = r_.slot(i);
-    const uint32_t n = BlockStore(r_).BlocksFor(s.data_bytes);
-    uint32_t b = s.first_block;
-    for (uint32_t k = 0; k < n; ++k) {
-      if (b >= BlockHigh()) {
-        Bad(S(i) + " data chain leaves the blocks handed out");
-        return false;
-      }
-      if (used_[b]) {
-        Bad(S(i) + " data block " + std::to_string(b) + " is used twice");
-        return false;
-      }
-      used_[b] = 1;
-      ++used_count_;
-      if (k + 1 < n) std::memcpy(&b, r_.block(b), sizeof b);
-    }
     return true;
   }
 
@@ -264,31 +243,6 @@ class Checker {
       Bad("free slots (" + std::to_string(n) + ") plus live slots (" +
           std::to_string(live_states) + ") plus quarantined (" + std::to_string(quarantined_) +
           ") do not make the slots handed out (" + std::to_string(SlotHigh()) + ")");
-  }
-
-  void CheckFreeBlocks() {
-    uint64_t n = 0;
-    uint32_t b = r_.header().derived.block_free_head;
-    const uint64_t untouched = r_.geo().block_count - BlockHigh();
-    const uint64_t total = r_.header().derived.blocks_free;
-    if (total > r_.geo().block_count || total < untouched) {
-      Bad("free block count " + std::to_string(total) + " is outside [" +
-          std::to_string(untouched) + ", " + std::to_string(r_.geo().block_count) + "]");
-      return;
-    }
-    const uint64_t expect = total - untouched;  // on the chain
-    for (; n < expect; ++n) {
-      if (b >= BlockHigh() || used_[b] != 0) {  // outside, untouched, in use, or a cycle
-        Bad("block free list is broken at block " + std::to_string(b));
-        return;
-      }
-      used_[b] = 2;
-      std::memcpy(&b, r_.block(b), sizeof b);
-    }
-    if (used_count_ + expect != BlockHigh())
-      Bad("used blocks (" + std::to_string(used_count_) + ") plus free blocks (" +
-          std::to_string(expect) + ") do not make the blocks handed out (" +
-          std::to_string(BlockHigh()) + "): blocks leak");
   }
 
   void CheckIdIndex() {
@@ -445,11 +399,11 @@ class Checker {
 
   const Region& r_;
   std::vector<std::string> v_;
-  std::vector<uint8_t> used_;   // per block: 1 owned by a live slot, 2 free
+  CellAudit cells_;
   std::vector<uint8_t> owner_;  // per slot: 1 if live and sound
   std::vector<std::pair<uint64_t, uint32_t>> ids_;
   std::map<uint64_t, std::vector<uint32_t>> results_by_task_;
-  uint64_t used_count_ = 0, live_ = 0, pinned_ = 0, evictable_ = 0, quarantined_ = 0;
+  uint64_t live_ = 0, pinned_ = 0, evictable_ = 0, quarantined_ = 0;
   uint64_t tasks_[kTaskStateCount] = {};
   uint64_t queued_pending_ = 0, queued_running_ = 0;
 };

@@ -98,8 +98,8 @@ ojson EntryToJson(const Entry& e) {
 std::string FormatStats(const PoolStats& st, const std::vector<AgentInfo>& agents) {
   std::string out;
   char line[256];
-  const uint64_t data_total = st.data_blocks_total * st.block_bytes;
-  const uint64_t data_used = st.data_blocks_used * st.block_bytes;
+  const uint64_t data_total = st.data_bytes_total;
+  const uint64_t data_used = st.data_bytes_used;
   std::snprintf(line, sizeof line,
                 "pool '%s': %" PRIu64 " of %u entries (%" PRIu64 " live), data %s of %s (%.0f%%), "
                 "region %s\n",
@@ -161,8 +161,9 @@ ojson StatsToJson(const PoolStats& st, const std::vector<AgentInfo>& agents) {
           {"entries", st.entries},
           {"live_entries", st.live_entries},
           {"slot_capacity", st.slot_capacity},
-          {"data_bytes_used", st.data_blocks_used * st.block_bytes},
-          {"data_bytes_total", st.data_blocks_total * st.block_bytes},
+          {"data_bytes_used", st.data_bytes_used},
+          {"data_bytes_total", st.data_bytes_total},
+          {"data_free_extents", st.data_free_extents},
           {"region_bytes", st.region_bytes},
           {"next_id", st.next_id},
           {"commits", st.commits},

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include "slate/internal/block_store.h"
+#include "slate/internal/cell_store.h"
 #include "slate/internal/pool_impl.h"
 #include "slate/internal/segment_list.h"
 #include "slate/internal/slot_seal.h"
@@ -36,7 +36,6 @@ bool StagedEntries::Stage(const Region& r, uint32_t slot, bool with_payload,
   if (!sealed_here && !SealHolds(s, slot)) return false;
   const uint8_t state = s.state, segment = s.segment;
   const uint32_t data_bytes = s.data_bytes, payload_bytes = s.payload_bytes;
-  const uint32_t first = s.first_block;
   if (state != static_cast<uint8_t>(SlotState::kLive) || segment >= kSegmentCapacity ||
       data_bytes > r.geo().max_data_bytes || payload_bytes > data_bytes)
     return false;
@@ -45,7 +44,7 @@ bool StagedEntries::Stage(const Region& r, uint32_t slot, bool with_payload,
   const uint32_t want = with_payload ? data_bytes : prefix_max;
   const size_t at = bytes_.size();
   bytes_.Resize(at + want);
-  if (!BlockStore(r).ReadRange(first, data_bytes, 0, want, bytes_.data() + at)) {
+  if (!CellStore(r).ReadRange(DataRef::Of(s), 0, want, bytes_.data() + at)) {
     bytes_.Resize(at);
     return false;
   }

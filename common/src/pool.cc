@@ -103,7 +103,7 @@ void FormatRegion(const Region& r, const std::string& name) {
     rec.used = 1;
     std::memcpy(rec.name, BuiltinSegmentName(i), strlen(BuiltinSegmentName(i)));
   }
-  h.counters.next_id = 1;  // high-water marks 0: no slot or block touched yet
+  h.counters.next_id = 1;  // high-water marks 0: no slot or cell touched yet
   for (const auto& repair : Rebuild(r))
     spdlog::warn("pool '{}': creation: {}", name, repair);
 }
@@ -146,7 +146,7 @@ Result<std::unique_ptr<Pool>> Pool::Create(const PoolOptions& options) {
   FormatRegion(r, options.name);
   if (options.reserve) {
     // Nobody can attach before the magic: no lock needed to back it all.
-    const Status s = RegionBacking(**map, r).EnsureLocked(geo->slot_capacity, geo->block_count);
+    const Status s = RegionBacking(**map, r).EnsureLocked(geo->slot_capacity, geo->cell_count);
     if (!s.ok()) {
       (void)ShmMapping::Unlink(options.name);
       return PoolError(options.name, s.code(), "cannot reserve the region: " + s.message());

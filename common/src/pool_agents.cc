@@ -140,7 +140,7 @@ Result<AgentRef> Pool::RegisterAgent(const AgentSpec& spec) {
     const SlotSpec ss = MakeSlotSpec(
         kSegAgents, spec.name, "", {"agent"}, 1.0f,
         AgentEntryRecord(spec.name, pid, spec.capabilities));
-    if (Status s = im.Reserve(im.BlocksFor(static_cast<uint32_t>(ss.data.size())));
+    if (Status s = im.Reserve(static_cast<uint32_t>(ss.data.size()));
         !s.ok())
       return s;
     AgentRow& row = r.agent(free_row);
@@ -224,19 +224,18 @@ Status Pool::Deregister(AgentRef agent, AgentRef heir, const std::string& reason
     auto slot = im.LocateLocked(row.rec.entry_id, "agent entry");
     Txn txn(r, OpCode::kDeregister);
     txn.Save(row.rec);
-    uint32_t first = kNil, bytes = 0;
+    DataRef data;
     if (slot.ok()) {
       Slot& s = r.slot(*slot);
       txn.Save(s);  // checks the seal: the fields below are the protocol's
-      first = s.first_block;
-      bytes = s.data_bytes;
+      data = DataRef::Of(s);
       im.UnlinkSlot(*slot);
       s.state = static_cast<uint8_t>(SlotState::kFree);
     }
     row.rec.state = 0;
     r.header().derived.agents_registered -= 1;
     txn.Commit();
-    if (slot.ok()) im.ReleaseSlot(*slot, first, bytes);
+    if (slot.ok()) im.ReleaseSlot(*slot, data);
     return Status::Ok();
   });
 }

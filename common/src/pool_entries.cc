@@ -5,7 +5,7 @@
 #include <thread>
 
 #include "slate/clock.h"
-#include "slate/internal/block_store.h"
+#include "slate/internal/cell_store.h"
 #include "slate/internal/entry_codec.h"
 #include "slate/internal/entry_staging.h"
 #include "slate/internal/event_count.h"
@@ -80,10 +80,10 @@ namespace internal {
 bool ReadPrefixAt(const Region& r, uint32_t slot, DataPrefix* out) {
   if (!r.ValidSlot(slot)) return false;
   const Slot& s = r.slot(slot);
-  const uint32_t data_bytes = s.data_bytes, first = s.first_block;  // read once
-  if (data_bytes > r.geo().max_data_bytes) return false;
+  const DataRef data = DataRef::Of(s);  // read once
+  if (data.bytes > r.geo().max_data_bytes) return false;
   std::vector<uint8_t> raw;
-  return BlockStore(r).Read(first, data_bytes, MaxPrefixBytes(), &raw) &&
+  return CellStore(r).Read(data, MaxPrefixBytes(), &raw) &&
          DecodePrefix(raw, out);
 }
 
@@ -197,7 +197,7 @@ Result<EntryId> Pool::Write(const NewEntry& entry) {
     // aggregate them unless kept. Errors stay live until resolved.
     if (entry.keep) spec.flags |= kKeep;
     else if (seg == kSegResults) spec.flags |= kSettled;
-    if (Status s = im.Reserve(im.BlocksFor(static_cast<uint32_t>(spec.data.size())));
+    if (Status s = im.Reserve(static_cast<uint32_t>(spec.data.size()));
         !s.ok())
       return s;
     Txn txn(r, OpCode::kWrite);
@@ -317,26 +317,19 @@ Status Pool::Update(EntryId id, const EntryUpdate& u) {
       spec = MakeSlotSpec(s.segment, old->author, prefix.requires_cap,
                           u.tags ? *u.tags : old->tags, s.importance,
                           u.payload ? *u.payload : old->payload);
-      if (Status st = im.Reserve(im.BlocksFor(static_cast<uint32_t>(spec.data.size())));
-          !st.ok())
+      if (Status st = im.Reserve(static_cast<uint32_t>(spec.data.size())); !st.ok())
         return st;
       slot = im.LocateLocked(id, "entry (evicted to make room for its update)");
       if (!slot.ok()) return slot.status();
     }
     Slot& s = r.slot(*slot);
-    const uint32_t old_first = s.first_block;
-    const uint32_t old_bytes = s.data_bytes;
+    const DataRef old_data = DataRef::Of(s);
     Txn txn(r, OpCode::kUpdate);
     txn.Save(s);
     SegmentRow& seg = r.CheckedSegment(s.segment, "segment row");
     if (rewrite) {
-      BlockStore blocks(r);
-      const uint32_t n = blocks.BlocksFor(static_cast<uint32_t>(spec.data.size()));
-      const uint32_t first = n == 0 ? kNil : blocks.Alloc(n);
-      if (n > 0) blocks.Write(first, spec.data);
       seg.bytes -= s.data_bytes;
-      s.first_block = first;
-      s.data_bytes = static_cast<uint32_t>(spec.data.size());
+      CellStore(r).Store(spec.data).SetIn(s);
       s.payload_bytes = spec.payload_bytes;
       s.tag_bloom = spec.bloom;
       s.ntags = spec.ntags;
@@ -346,7 +339,7 @@ Status Pool::Update(EntryId id, const EntryUpdate& u) {
     s.updated_ns = NowRealNs();
     EvictHeap(r).Fix(*slot);
     txn.Commit();
-    if (rewrite) im.ReleaseBlocks(old_first, old_bytes);
+    if (rewrite) im.ReleaseData(old_data);
     g.Notify(&r.header().entries_event);
     return Status::Ok();
   });
@@ -372,14 +365,13 @@ Status Pool::Erase(EntryId id) {
     if (s.segment == kSegAgents)
       return {StatusCode::kWrongState,
               "entry " + std::to_string(id) + " is an agent; deregister it"};
-    const uint32_t first = s.first_block;
-    const uint32_t bytes = s.data_bytes;
+    const DataRef data = DataRef::Of(s);
     Txn txn(r, OpCode::kErase);
     txn.Save(s);
     im.UnlinkSlot(*slot);
     s.state = static_cast<uint8_t>(SlotState::kFree);
     txn.Commit();
-    im.ReleaseSlot(*slot, first, bytes);
+    im.ReleaseSlot(*slot, data);
     return Status::Ok();
   });
 }

@@ -1,4 +1,6 @@
 // Inspection: stats snapshot and the invariant check.
+#include <algorithm>
+
 #include "slate/internal/pool_impl.h"
 #include "slate/internal/segment_list.h"
 
@@ -15,9 +17,9 @@ PoolStats StatsOf(const Region& r, const std::string& name) {
   st.slot_capacity = r.geo().slot_capacity;
   st.entries = h.derived.entries;
   st.live_entries = h.derived.pinned;
-  st.data_blocks_total = r.geo().block_count;
-  st.data_blocks_used = r.geo().block_count - h.derived.blocks_free;
-  st.block_bytes = r.geo().block_bytes;
+  st.data_bytes_total = uint64_t{r.geo().cell_count} * kCellBytes;
+  st.data_bytes_used = (r.geo().cell_count - std::min<uint64_t>(h.derived.cells_free, r.geo().cell_count)) * kCellBytes;
+  st.data_free_extents = h.derived.free_extents;
   for (uint32_t i = 0; i < kSegmentCapacity && r.segment(i).rec.used; ++i) {
     const SegmentRow& row = r.segment(i);
     st.segments.push_back({std::string(SegmentList(r).Name(i)), row.count,

@@ -6,7 +6,7 @@
 #include <cstring>
 
 #include "slate/clock.h"
-#include "slate/internal/block_store.h"
+#include "slate/internal/cell_store.h"
 #include "slate/internal/entry_codec.h"
 #include "slate/internal/evict_heap.h"
 #include "slate/internal/event_count.h"
@@ -86,17 +86,14 @@ SpecScratch& SpecScratch::Take(size_t n) {
 
 }  // namespace internal
 
-uint32_t Pool::Impl::BlocksFor(uint32_t data_bytes) const {
-  return BlockStore(region_).BlocksFor(data_bytes);
-}
-
-Status Pool::Impl::Reserve(uint32_t blocks) {
+Status Pool::Impl::Reserve(uint32_t data_bytes) {
   Header& h = region_.header();
   EvictHeap heap(region_);
   auto no_free_slot = [&] {
     return h.derived.slot_free_head == kNil && h.counters.slot_high >= region_.geo().slot_capacity;
   };
-  while (no_free_slot() || h.derived.blocks_free < blocks) {
+  const CellStore cells(region_);
+  while (no_free_slot() || (data_bytes > 0 && !cells.Fits(data_bytes))) {
     const uint32_t victim = heap.Top();
     if (victim == kNil)
       return {StatusCode::kPoolFull,
@@ -107,8 +104,7 @@ Status Pool::Impl::Reserve(uint32_t blocks) {
     Slot& s = region_.slot(victim);
     Txn txn(region_, OpCode::kEvict);
     txn.Save(s);  // checks the seal: the fields below are the protocol's
-    const uint32_t first = s.first_block;
-    const uint32_t bytes = s.data_bytes;
+    const DataRef data = DataRef::Of(s);
     SegmentRecord& seg = region_.CheckedSegment(s.segment, "segment row").rec;
     txn.Save(seg);
     UnlinkSlot(victim);
@@ -116,17 +112,13 @@ Status Pool::Impl::Reserve(uint32_t blocks) {
     h.counters.evictions += 1;
     seg.evictions += 1;
     txn.Commit();
-    ReleaseSlot(victim, first, bytes);
+    ReleaseSlot(victim, data);
   }
-  // What InsertSlot and BlockStore::Alloc will take from past the
+  // What InsertSlot and CellStore::Alloc may take from past the
   // high-water marks must have pages before either writes it.
-  const Counters& c = h.counters;
-  const uint32_t slot_end = h.derived.slot_free_head == kNil ? c.slot_high + 1 : 0;
-  const uint64_t untouched = region_.geo().block_count - std::min(c.block_high, region_.geo().block_count);
-  const uint64_t chained = h.derived.blocks_free > untouched ? h.derived.blocks_free - untouched : 0;
-  const uint64_t fresh = blocks > chained ? blocks - chained : 0;
-  const auto block_end = static_cast<uint32_t>(std::min<uint64_t>(c.block_high + fresh, UINT32_MAX));
-  if (Status s = backing_.EnsureLocked(slot_end, block_end); !s.ok())
+  const uint32_t slot_end = h.derived.slot_free_head == kNil ? h.counters.slot_high + 1 : 0;
+  const uint32_t cell_end = data_bytes > 0 ? cells.FreshEnd(data_bytes) : 0;
+  if (Status s = backing_.EnsureLocked(slot_end, cell_end); !s.ok())
     return {s.code(), "pool '" + name_ + "': " + s.message()};
   return Status::Ok();
 }
@@ -142,10 +134,7 @@ uint32_t Pool::Impl::InsertSlot(Txn& txn, const SlotSpec& spec, int64_t now_ns) 
     ThrowCorrupt("slot " + std::to_string(i) + " is handed out as free but is not");
   if (fresh) h.counters.slot_high += 1;
   else h.derived.slot_free_head = s.hash_next;
-  BlockStore blocks(region_);
-  const uint32_t n = blocks.BlocksFor(static_cast<uint32_t>(spec.data.size()));
-  const uint32_t first = n == 0 ? kNil : blocks.Alloc(n);
-  if (n > 0) blocks.Write(first, spec.data);
+  const DataRef data = CellStore(region_).Store(spec.data);
   txn.Point("after_data");
   const int64_t now = now_ns != 0 ? now_ns : NowRealNs();
   std::memset(&s.kind, 0, sizeof s.kind);
@@ -156,8 +145,7 @@ uint32_t Pool::Impl::InsertSlot(Txn& txn, const SlotSpec& spec, int64_t now_ns) 
   s.id = h.counters.next_id++;
   s.created_ns = s.updated_ns = now;
   s.importance = spec.importance;
-  s.first_block = first;
-  s.data_bytes = static_cast<uint32_t>(spec.data.size());
+  data.SetIn(s);
   s.payload_bytes = spec.payload_bytes;
   s.tag_bloom = spec.bloom;
   s.seg_prev = s.seg_next = s.hash_next = s.heap_pos = kNil;
@@ -220,19 +208,17 @@ void Pool::Impl::Detach(uint32_t slot) {
   else EvictHeap(region_).Remove(slot);
 }
 
-void Pool::Impl::ReleaseSlot(uint32_t slot, uint32_t first_block,
-                             uint32_t data_bytes) {
-  if (!ReleaseBlocks(first_block, data_bytes)) return;  // the rebuild freed the slot
+void Pool::Impl::ReleaseSlot(uint32_t slot, const DataRef& data) {
+  if (!ReleaseData(data)) return;  // the rebuild freed the slot
   Header& h = region_.header();
   Slot& s = region_.slot(slot);
   s.hash_next = h.derived.slot_free_head;
   h.derived.slot_free_head = slot;
 }
 
-bool Pool::Impl::ReleaseBlocks(uint32_t first_block, uint32_t data_bytes) {
+bool Pool::Impl::ReleaseData(const DataRef& data) {
   try {
-    BlockStore blocks(region_);
-    blocks.Free(first_block, blocks.BlocksFor(data_bytes));
+    CellStore(region_).Free(data);
     return true;
   } catch (const RegionCorrupt& e) {
     // The transaction is committed; only the derived free list is hurt,

@@ -11,8 +11,9 @@
 #include <utility>
 #include <vector>
 
-#include "slate/internal/block_store.h"
+#include "slate/internal/cell_store.h"
 #include "slate/internal/evict_heap.h"
+#include "slate/internal/free_cells.h"
 #include "slate/internal/id_index.h"
 #include "slate/internal/pool_impl.h"
 #include "slate/internal/segment_list.h"
@@ -38,7 +39,7 @@ void ResetDerived(const Region& r) {
   std::memset(reinterpret_cast<char*>(&d) + kAfter, 0, sizeof d - kAfter);
   d.agents_registered.store(0, std::memory_order_relaxed);
   h.derived.slot_free_head = kNil;
-  h.derived.block_free_head = kNil;
+  std::memset(h.derived.class_heads, 0xFF, sizeof h.derived.class_heads);
   ResetQueue(h.shared_queue);
   for (uint32_t i = 0; i < kSegmentCapacity; ++i) {
     SegmentRow& s = r.segment(i);
@@ -52,29 +53,30 @@ void ResetDerived(const Region& r) {
   std::memset(r.hash(), 0xFF, 4ull * r.geo().hash_buckets);
 }
 
-// Marks the blocks of one chain; false if it leaves the blocks handed out
-// so far (below the high-water mark) or crosses another chain.
-bool MarkChain(const Region& r, const Slot& s, std::vector<uint8_t>* used) {
-  const uint32_t per = r.geo().block_bytes - kBlockLinkBytes;
-  const uint32_t n = (s.data_bytes + per - 1) / per;
-  const uint32_t high = r.header().counters.block_high;
-  uint32_t b = s.first_block;
-  for (uint32_t i = 0; i < n; ++i) {
-    if (!r.ValidBlock(b) || b >= high || (*used)[b]) return false;
-    (*used)[b] = 1;
-    if (i + 1 < n) std::memcpy(&b, r.block(b), sizeof b);
-  }
-  return true;
+// Marks the cells of one entry's data in the cell map; false, marking
+// nothing, if they leave the cells handed out so far (below the high-water
+// mark) or cross another entry's or their own.
+bool MarkData(const Region& r, const Slot& s) {
+  FreeCells map(r);
+  std::vector<std::pair<uint32_t, uint32_t>> marked;
+  bool crossed = false;
+  const bool inside = CellStore(r).ForExtents(
+      DataRef::Of(s), r.header().counters.cell_high, [&](uint32_t at, uint32_t n) {
+        crossed = crossed || map.AnyMarked(at, n);
+        if (crossed) return;
+        map.Mark(at, n);
+        marked.emplace_back(at, n);
+      });
+  if (inside && !crossed) return true;
+  for (const auto& [at, n] : marked) map.Unmark(at, n);
+  return false;
 }
 
-void UnmarkChain(const Region& r, const Slot& s, std::vector<uint8_t>* used) {
-  const uint32_t per = r.geo().block_bytes - kBlockLinkBytes;
-  const uint32_t n = (s.data_bytes + per - 1) / per;
-  uint32_t b = s.first_block;
-  for (uint32_t i = 0; i < n && r.ValidBlock(b) && b < r.header().counters.block_high; ++i) {
-    (*used)[b] = 0;
-    if (i + 1 < n) std::memcpy(&b, r.block(b), sizeof b);
-  }
+// REQUIRES: MarkData(r, s) returned true.
+void UnmarkData(const Region& r, const Slot& s) {
+  FreeCells map(r);
+  CellStore(r).ForExtents(DataRef::Of(s), r.header().counters.cell_high,
+                          [&](uint32_t at, uint32_t n) { map.Unmark(at, n); });
 }
 
 void Quarantine(const Region& r, uint32_t i, const Slot& seen, const std::string& why,
@@ -100,12 +102,14 @@ std::vector<std::string> Rebuild(const Region& r) {
     repairs.push_back("slot high-water mark was past the slot table; lowered");
     c.slot_high = r.geo().slot_capacity;
   }
-  if (c.block_high > r.geo().block_count) {
-    repairs.push_back("block high-water mark was past the arena; lowered");
-    c.block_high = r.geo().block_count;
+  if (c.cell_high > r.geo().cell_count) {
+    repairs.push_back("cell high-water mark was past the arena; lowered");
+    c.cell_high = r.geo().cell_count;
   }
   const uint32_t cap = c.slot_high;
-  std::vector<uint8_t> used(c.block_high, 0);
+  // Map bits at and past cell_high are never read: the allocator sets a
+  // fresh cell's bit when it takes it.
+  std::memset(r.cell_map(), 0, (uint64_t{c.cell_high} + 63) / 64 * 8);
   std::vector<std::pair<uint64_t, uint32_t>> live;
   std::vector<uint8_t> free_slot(cap, 0);  // decided once, from each slot's copy
   for (uint32_t i = 0; i < cap; ++i) {
@@ -127,10 +131,8 @@ std::vector<std::string> Rebuild(const Region& r) {
     else if (seen.state != static_cast<uint8_t>(SlotState::kLive))
       problem = "unknown state " + std::to_string(seen.state);
     else if (const char* why = LiveSlotProblem(r, seen)) problem = why;
-    if (problem.empty() && !MarkChain(r, seen, &used)) {
-      UnmarkChain(r, seen, &used);
-      problem = "data chain leaves the arena or overlaps another";
-    }
+    if (problem.empty() && !MarkData(r, seen))
+      problem = "data leaves the arena or overlaps another entry's";
     if (!problem.empty()) {
       Quarantine(r, i, seen, problem, &repairs);
       continue;
@@ -142,7 +144,7 @@ std::vector<std::string> Rebuild(const Region& r) {
     if (live[k].first == live[k - 1].first) {
       Slot seen;
       std::memcpy(&seen, &r.slot(live[k].second), sizeof seen);
-      UnmarkChain(r, seen, &used);
+      UnmarkData(r, seen);
       Quarantine(r, live[k].second, seen, "duplicate of entry " + std::to_string(live[k].first),
                  &repairs);
     }
@@ -153,17 +155,9 @@ std::vector<std::string> Rebuild(const Region& r) {
     r.slot(i).hash_next = h.derived.slot_free_head;
     h.derived.slot_free_head = i;
   }
-  // Free blocks below the mark: one chain, ascending.
-  uint32_t tail = kNil;
-  h.derived.blocks_free = r.geo().block_count - c.block_high;
-  for (uint32_t b = 0; b < c.block_high; ++b) {
-    if (used[b]) continue;
-    if (tail == kNil) h.derived.block_free_head = b;
-    else std::memcpy(r.block(tail), &b, sizeof b);
-    tail = b;
-    h.derived.blocks_free += 1;
-  }
-  if (tail != kNil) std::memcpy(r.block(tail), &kNil, sizeof kNil);
+  // Free cells below the mark: every unmarked run, listed.
+  h.derived.cells_free = r.geo().cell_count - c.cell_high;
+  FreeCells(r).RelistFromMap();
   // Live entries in id order: lists stay sorted by appending.
   IdIndex index(r);
   SegmentList segs(r);

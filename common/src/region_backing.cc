@@ -30,13 +30,17 @@ Status Grow(std::atomic<uint32_t>& mark, uint32_t end, uint32_t capacity, uint32
   return Status::Ok();
 }
 
+// The cell map's words for cells [from, to).
+uint64_t MapOffset(const Region& r, uint32_t cell) { return r.OffsetOf(r.cell_map() + cell / 64); }
+uint64_t MapBytes(uint32_t from, uint32_t to) { return (uint64_t{to} + 63) / 64 * 8 - uint64_t{from} / 64 * 8; }
+
 }  // namespace
 
-Status RegionBacking::EnsureLocked(uint32_t slot_end, uint32_t block_end) {
+Status RegionBacking::EnsureLocked(uint32_t slot_end, uint32_t cell_end) {
   Header& h = r_.header();
   const Geometry& g = r_.geo();
   const auto slot_window = static_cast<uint32_t>(kWindowBytes / sizeof(Slot));
-  const auto block_window = static_cast<uint32_t>(kWindowBytes / g.block_bytes);
+  const auto cell_window = static_cast<uint32_t>(kWindowBytes / kCellBytes);
   if (Status s = Grow(h.slots_backed, slot_end, g.slot_capacity, slot_window, slots_mapped_,
                       [&](uint32_t from, uint32_t to) {
                         const uint64_t n = to - from;
@@ -47,9 +51,12 @@ Status RegionBacking::EnsureLocked(uint32_t slot_end, uint32_t block_end) {
                       });
       !s.ok())
     return s;
-  return Grow(h.blocks_backed, block_end, g.block_count, block_window, blocks_mapped_,
+  return Grow(h.cells_backed, cell_end, g.cell_count, cell_window, cells_mapped_,
               [&](uint32_t from, uint32_t to) {
-                return map_.Back(r_.OffsetOf(r_.block(from)), uint64_t{to - from} * g.block_bytes);
+                if (Status b = map_.Back(r_.OffsetOf(r_.cell(from)), uint64_t{to - from} * kCellBytes);
+                    !b.ok())
+                  return b;
+                return map_.Back(MapOffset(r_, from), MapBytes(from, to));
               });
 }
 
@@ -64,11 +71,12 @@ void RegionBacking::CatchUp() {
     map_.Prefault(r_.OffsetOf(r_.heap() + slots_here), n * sizeof(uint32_t));
     RaiseTo(slots_mapped_, slots);
   }
-  const uint32_t blocks = std::min(h.blocks_backed.load(std::memory_order_acquire), g.block_count);
-  const uint32_t blocks_here = blocks_mapped_.load(std::memory_order_relaxed);
-  if (blocks_here < blocks) {
-    map_.Prefault(r_.OffsetOf(r_.block(blocks_here)), uint64_t{blocks - blocks_here} * g.block_bytes);
-    RaiseTo(blocks_mapped_, blocks);
+  const uint32_t cells = std::min(h.cells_backed.load(std::memory_order_acquire), g.cell_count);
+  const uint32_t cells_here = cells_mapped_.load(std::memory_order_relaxed);
+  if (cells_here < cells) {
+    map_.Prefault(r_.OffsetOf(r_.cell(cells_here)), uint64_t{cells - cells_here} * kCellBytes);
+    map_.Prefault(MapOffset(r_, cells_here), MapBytes(cells_here, cells));
+    RaiseTo(cells_mapped_, cells);
   }
 }
 

@@ -68,7 +68,8 @@ const char* LiveSlotProblem(const Region& r, const Slot& s) {
   if (s.ntags > kMaxTags) return "too many tags";
   if (s.data_bytes > r.geo().max_data_bytes) return "data too long";
   if (s.payload_bytes > s.data_bytes) return "payload longer than its data";
-  if (s.data_bytes > 0 && !r.ValidBlock(s.first_block)) return "first block out of range";
+  if (s.data_bytes > 0 && !r.ValidCell(s.first_cell)) return "first cell out of range";
+  if ((s.flags & kChained) != 0 && s.data_bytes == 0) return "chained flag without data";
   if (s.id == 0) return "id 0";
   if (s.segment == 0) {  // kSegTasks
     const TaskFields& t = s.kind.task;

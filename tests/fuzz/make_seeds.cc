@@ -123,6 +123,34 @@ int main(int argc, char** argv) {
   auto* row = reinterpret_cast<slate::internal::AgentRow*>(ancient.data() + ha->geo.off_agents);  // row 1
   row->heartbeat_mono.store(INT64_MIN);
   Save(dir + "/ancient-heartbeat.pool", ancient);
+
+  pool.reset();
+  MustOk(slate::Pool::Remove(name), "remove");
+
+  // A pool of notes whose free space is in holes, and an entry chained
+  // across them (cell_store.h).
+  o.data_bytes = 2048;
+  pool = Must(slate::Pool::Create(o), "create");
+  std::vector<slate::EntryId> notes;
+  slate::NewEntry note = keep;
+  note.keep = false;
+  note.payload = slate::JsonToPayload(std::string(120, 'n'));
+  for (;;) {
+    const auto st = Must(pool->Stats(), "stats");
+    if (st.entries + 2 >= o.slot_capacity || st.data_bytes_total - st.data_bytes_used < 200) break;
+    notes.push_back(Must(pool->Write(note), "write"));
+  }
+  for (size_t i = 0; i < notes.size(); i += 2) MustOk(pool->Erase(notes[i]), "erase");
+  note.payload = slate::JsonToPayload(std::string(300, 'c'));
+  const slate::EntryId chained = Must(pool->Write(note), "write");
+  auto fragmented = RegionBytes(name);
+  const auto* hf = reinterpret_cast<const slate::internal::Header*>(fragmented.data());
+  const auto* slots = reinterpret_cast<const slate::internal::Slot*>(fragmented.data() + hf->geo.off_slots);
+  bool found = false;
+  for (uint32_t i = 0; i < o.slot_capacity; ++i)
+    found = found || (slots[i].id == chained && (slots[i].flags & slate::internal::kChained));
+  if (!found) Die("the fragmented seed's last write was not chained");
+  Save(dir + "/fragmented.pool", fragmented);
   pool.reset();
   MustOk(slate::Pool::Remove(name), "remove");
   return 0;

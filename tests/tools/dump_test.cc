@@ -135,7 +135,7 @@ TEST_F(DumpTest, CheckPassesThenReportsDamageWithoutCrashing) {
     const internal::Region r(map->data(), reinterpret_cast<internal::Header*>(map->data())->geo);
     r.header().derived.tasks[1] += 5;
     r.segment(0).count += 2;
-    for (uint32_t i = 0; i < 8; ++i) r.slot(i).first_block = 0x7FFFFFF0;  // chains to nowhere
+    for (uint32_t i = 0; i < 8; ++i) r.slot(i).first_cell = 0x7FFFFFF0;  // data nowhere
   }
   const auto damaged = Dump({"--check"});
   EXPECT_EQ(damaged.exit_code, 1);

@@ -81,13 +81,40 @@ TEST_F(CheckerTest, TaskInTwoStatesIsReported) {
   EXPECT_TRUE(Mentions(problems, "exactly one queue"));
 }
 
-TEST_F(CheckerTest, BrokenFreeListAndLeakedBlocksAreReported) {
+TEST_F(CheckerTest, LeakedCellsAndWrongFreeCountsAreReported) {
   Vandal v(sut.name());
-  v.r().header().counters.block_high += 3;  // handed out, owned by nobody
-  v.r().header().derived.blocks_free -= 3;
-  EXPECT_TRUE(Mentions(sut->Check(), "blocks leak"));
-  v.r().header().derived.blocks_free = 0;
-  EXPECT_TRUE(Mentions(sut->Check(), "free block count 0 is outside"));
+  v.r().header().counters.cell_high += 3;  // handed out, owned by nobody
+  v.r().header().derived.cells_free -= 3;
+  EXPECT_TRUE(Mentions(sut->Check(), "cells leak"));
+  v.r().header().derived.cells_free = 0;
+  EXPECT_TRUE(Mentions(sut->Check(), "free cell counts"));
+}
+
+TEST_F(CheckerTest, DamagedFreeExtentsAndCellMapAreReported) {
+  // Two free extents apart: every other note erased.
+  std::vector<EntryId> notes;
+  for (int i = 0; i < 6; ++i) notes.push_back(*sut->Write(testing::MakeEntry("notes")));
+  for (int i = 0; i < 6; i += 2) ASSERT_TRUE(sut->Erase(notes[i]).ok());
+  ASSERT_TRUE(sut->Check().empty());
+  Vandal v(sut.name());
+  internal::Derived& d = v.r().header().derived;
+  uint32_t c = 0;
+  while (d.class_heads[c] == internal::kNil) ++c;
+  uint8_t* head = v.r().cell(d.class_heads[c]);
+  uint32_t cells;
+  std::memcpy(&cells, head + 8, 4);
+  uint8_t* footer = v.r().cell(d.class_heads[c] + cells - 1) + 12;
+  footer[0] ^= 1;
+  EXPECT_TRUE(Mentions(sut->Check(), "footer that disagrees"));
+  footer[0] ^= 1;
+  v.r().cell_map()[0] ^= 1;  // cell 0: the first entry written
+  EXPECT_TRUE(Mentions(sut->Check(), "cell map bit 0 disagrees"));
+  v.r().cell_map()[0] ^= 1;
+  const uint32_t saved = d.class_heads[c];
+  d.class_heads[c] = internal::kNil;  // its extent now on no list
+  EXPECT_TRUE(Mentions(sut->Check(), "bit disagrees with its list head"));
+  d.class_heads[c] = saved;
+  EXPECT_TRUE(sut->Check().empty());
 }
 
 TEST_F(CheckerTest, UnfinishedJournalIsReported) {
@@ -115,7 +142,7 @@ TEST_F(CheckerTest, RandomScribblesNeverCrashTheChecker) {
   int reported = 0;
   for (int round = 0; round < 300; ++round) {
     for (int k = 0; k < 8; ++k) {
-      const uint64_t off = from + rng() % (g.off_blocks + 4096 * 4 - from);
+      const uint64_t off = from + rng() % (g.off_cells + 4096 * 4 - from);
       v.r().base()[off] = static_cast<uint8_t>(rng());
     }
     if (!sut->Check().empty()) ++reported;

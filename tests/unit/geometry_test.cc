@@ -17,11 +17,12 @@ TEST(GeometryTest, DefaultsLayOutAlignedNonOverlappingAreas) {
   const Geometry& g = *sut;
   EXPECT_EQ(g.off_segments % 4096, 0u);
   EXPECT_EQ(g.off_slots % 4096, 0u);
-  EXPECT_EQ(g.off_blocks % 4096, 0u);
+  EXPECT_EQ(g.off_cells % 4096, 0u);
   EXPECT_LT(g.off_segments, g.off_agents);
   EXPECT_LE(g.off_slots + 128ull * g.slot_capacity, g.off_hash);
-  EXPECT_LE(g.off_heap + 4ull * g.slot_capacity, g.off_blocks);
-  EXPECT_LE(g.off_blocks + uint64_t{g.block_bytes} * g.block_count, g.region_bytes);
+  EXPECT_LE(g.off_heap + 4ull * g.slot_capacity, g.off_cell_map);
+  EXPECT_LE(g.off_cell_map + (g.cell_count + 63) / 64 * 8, g.off_cells);
+  EXPECT_LE(g.off_cells + uint64_t{kCellBytes} * g.cell_count, g.region_bytes);
   EXPECT_EQ(g.hash_buckets, 65536u);
 }
 
@@ -32,7 +33,7 @@ TEST(GeometryTest, ValidateAcceptsItsOwnOutputAndRefusesChanges) {
   EXPECT_EQ(ValidateGeometry(*g, g->region_bytes + 4096).code(),
             StatusCode::kIncompatible);
   Geometry shifted = *g;
-  shifted.off_blocks += 64;
+  shifted.off_cells += 64;
   EXPECT_EQ(ValidateGeometry(shifted, g->region_bytes).code(), StatusCode::kCorrupt);
   Geometry absurd = *g;
   absurd.slot_capacity = 0;
@@ -46,7 +47,6 @@ TEST(GeometryTest, RefusesOutOfRangeOptions) {
     return ComputeGeometry(o).status().code();
   };
   EXPECT_EQ(bad([](PoolOptions& o) { o.slot_capacity = 3; }), StatusCode::kInvalidArgument);
-  EXPECT_EQ(bad([](PoolOptions& o) { o.block_bytes = 100; }), StatusCode::kInvalidArgument);
   EXPECT_EQ(bad([](PoolOptions& o) { o.max_payload = 0; }), StatusCode::kInvalidArgument);
   EXPECT_EQ(bad([](PoolOptions& o) { o.agent_capacity = 0; }), StatusCode::kInvalidArgument);
   EXPECT_EQ(bad([](PoolOptions& o) { o.mode = 0666; }), StatusCode::kInvalidArgument);

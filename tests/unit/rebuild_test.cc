@@ -6,6 +6,7 @@
 #include <cstring>
 #include <random>
 
+#include "slate/internal/id_index.h"
 #include "slate/internal/pool_impl.h"
 #include "slate/internal/shm_mapping.h"
 #include "slate/internal/slot_seal.h"
@@ -62,7 +63,7 @@ class RebuildTest : public ::testing::Test {
     for (TaskId id : running) out += "r" + std::to_string(id);
     const PoolStats st = *sut->Stats();
     out += "|" + std::to_string(st.entries) + "," + std::to_string(st.live_entries) + "," +
-           std::to_string(st.data_blocks_used);
+           std::to_string(st.data_bytes_used) + "," + std::to_string(st.data_free_extents);
     for (auto n : st.tasks_by_state) out += "," + std::to_string(n);
     for (const auto& s : st.segments) out += "," + s.name + std::to_string(s.entries) + "/" + std::to_string(s.bytes);
     return out;
@@ -92,6 +93,7 @@ TEST_F(RebuildTest, ScrambledDerivedStateIsRebuiltExactly) {
   }
   for (uint32_t row = 1; row <= r.geo().agent_capacity; ++row)
     scramble(&r.agent(row).queue, sizeof(internal::TaskQueue));
+  scramble(r.cell_map(), (r.header().counters.cell_high + 63) / 64 * 8);
   for (uint32_t i = 0; i < r.geo().slot_capacity; ++i) {
     internal::Slot& s = r.slot(i);
     scramble(&s.seg_prev, 16);  // seg_prev, seg_next, hash_next, heap_pos
@@ -118,7 +120,7 @@ TEST_F(RebuildTest, DamagedSlotsAreQuarantinedAndReported) {
   const uint64_t scribbled = r.slot(victims[0]).id;
   const uint64_t impossible = r.slot(victims[1]).id;
   r.slot(victims[0]).importance = 0.123f;  // unsealed
-  r.slot(victims[1]).first_block = 0x7FFFFFFF;
+  r.slot(victims[1]).first_cell = 0x7FFFFFFF;
   internal::Reseal(r.slot(victims[1]), victims[1]);  // sealed, yet unusable
   const uint64_t entries = sut->Stats()->entries;
 
@@ -128,7 +130,7 @@ TEST_F(RebuildTest, DamagedSlotsAreQuarantinedAndReported) {
   EXPECT_NE(repairs[0].find("quarantined slot " + std::to_string(victims[0]) + " (entry " +
                             std::to_string(scribbled) + "): fails its seal"),
             std::string::npos) << repairs[0];
-  EXPECT_NE(repairs[1].find("(entry " + std::to_string(impossible) + "): first block"),
+  EXPECT_NE(repairs[1].find("(entry " + std::to_string(impossible) + "): first cell"),
             std::string::npos) << repairs[1];
   EXPECT_EQ(sut->Read(scribbled).status().code(), StatusCode::kNotFound);
   EXPECT_EQ(sut->Read(impossible).status().code(), StatusCode::kNotFound);
@@ -142,6 +144,45 @@ TEST_F(RebuildTest, DamagedSlotsAreQuarantinedAndReported) {
   for (int i = 0; i < 200; ++i) ASSERT_TRUE(sut->Write(testing::MakeEntry("notes", {})).ok());
   EXPECT_EQ(r.slot(victims[0]).state, static_cast<uint8_t>(internal::SlotState::kQuarantined));
   EXPECT_EQ(r.slot(victims[1]).state, static_cast<uint8_t>(internal::SlotState::kQuarantined));
+}
+
+// Free space split into holes none of which holds a large write: the write
+// is chained across them, reads back whole, and a rebuild from the slots
+// alone relists exactly the same free space.
+TEST(RebuildCellsTest, AChainAcrossHolesSurvivesARebuild) {
+  testing::ScopedPool sut{"rebuild-cells"};
+  std::vector<EntryId> notes;
+  const std::string kilo(2000, 'k');
+  for (;;) {
+    const PoolStats st = *sut->Stats();
+    if (st.data_bytes_total - st.data_bytes_used < 4096) break;
+    notes.push_back(*sut->Write(testing::MakeEntry("notes", {}, 0.9f, "t", kilo)));
+  }
+  for (size_t i = 0; i < notes.size(); i += 2) ASSERT_TRUE(sut->Erase(notes[i]).ok());
+  const std::string big(60'000, 'b');
+  const EntryId id = *sut->Write(testing::MakeEntry("notes", {"big"}, 0.9f, "t", big));
+  const testing::RawView view(sut.name());
+  const Region& r = view.r();
+  const uint32_t slot = internal::IdIndex(r).Find(id);
+  ASSERT_NE(slot, internal::kNil);
+  EXPECT_NE(r.slot(slot).flags & internal::kChained, 0) << "the write found one hole large enough";
+  EXPECT_EQ(sut->Read(id)->payload, testing::MakeEntry("notes", {}, 0.5f, "t", big).payload);
+  ASSERT_TRUE(sut->Check().empty()) << sut->Check().front();
+  const PoolStats before = *sut->Stats();
+
+  std::memset(&r.header().derived.class_heads, 0xAB, sizeof r.header().derived.class_heads);
+  std::memset(r.cell_map(), 0x5A, (r.header().counters.cell_high + 63) / 64 * 8);
+  const auto repairs = internal::Rebuild(r);
+
+  EXPECT_TRUE(repairs.empty()) << repairs.front();
+  const auto problems = sut->Check();
+  ASSERT_TRUE(problems.empty()) << problems.front();
+  const PoolStats after = *sut->Stats();
+  EXPECT_EQ(after.data_bytes_used, before.data_bytes_used);
+  EXPECT_EQ(after.data_free_extents, before.data_free_extents);
+  EXPECT_EQ(sut->Read(id)->payload, testing::MakeEntry("notes", {}, 0.5f, "t", big).payload);
+  ASSERT_TRUE(sut->Erase(id).ok());
+  EXPECT_TRUE(sut->Check().empty());
 }
 
 }  // namespace

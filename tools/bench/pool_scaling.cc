@@ -138,9 +138,11 @@ MemoryFigures MeasureMemory(uint64_t seed) {
   Pool& pool = b.pool();
   const PoolStats s0 = Check(pool.Stats());
   m.slot_fixed_bytes = static_cast<double>(s0.region_bytes - small_bytes) / (kLarge - kSmall);
-  auto block_bytes_per_entry = [&](uint64_t before) {
-    const uint64_t used = Check(pool.Stats()).data_blocks_used - before;
-    return static_cast<double>(used) * s0.block_bytes / kEntries;
+  // The cells an entry's data takes, with their share of the cell map
+  // (one bit per 16-byte cell).
+  auto data_bytes_per_entry = [&](uint64_t before) {
+    const uint64_t used = Check(pool.Stats()).data_bytes_used - before;
+    return static_cast<double>(used) * (1 + 1.0 / 128) / kEntries;
   };
   std::mt19937_64 rng(seed);
   NewEntry note;
@@ -148,26 +150,26 @@ MemoryFigures MeasureMemory(uint64_t seed) {
   note.tags = {"note"};
   note.author = "bench";
   note.payload = Payload64(rng);
-  uint64_t before = Check(pool.Stats()).data_blocks_used;
+  uint64_t before = Check(pool.Stats()).data_bytes_used;
   for (uint32_t i = 0; i < kEntries; ++i) Check(pool.Write(note));
-  m.entry_overhead = m.slot_fixed_bytes + block_bytes_per_entry(before) - 64;
+  m.entry_overhead = m.slot_fixed_bytes + data_bytes_per_entry(before) - 64;
 
   const AgentRef me = Check(pool.RegisterAgent({"bench-w0", {}, 0, AgentRole::kWorker}));
   TaskSpec spec;
   spec.entry.author = "bench-producer";
   spec.entry.payload = note.payload;
   spec.assignee = me;
-  before = Check(pool.Stats()).data_blocks_used;
+  before = Check(pool.Stats()).data_bytes_used;
   for (uint32_t i = 0; i < kEntries; ++i) Check(pool.PostTask(spec));
-  m.task_overhead = m.slot_fixed_bytes + block_bytes_per_entry(before) - 64;
+  m.task_overhead = m.slot_fixed_bytes + data_bytes_per_entry(before) - 64;
 
-  before = Check(pool.Stats()).data_blocks_used;
+  before = Check(pool.Stats()).data_bytes_used;
   for (uint32_t i = 0; i < kEntries; ++i) {
     auto c = Check(pool.ClaimNext(me, milliseconds(60'000)));
     if (!c) throw std::runtime_error("claim found no task");
     Check(pool.Complete(c->task.id, c->task.epoch, {{}, 0.5f, note.payload}, me));
   }
-  m.result_overhead = m.slot_fixed_bytes + block_bytes_per_entry(before) - 64;
+  m.result_overhead = m.slot_fixed_bytes + data_bytes_per_entry(before) - 64;
   return m;
 }
 

@@ -25,7 +25,7 @@ constexpr milliseconds kLease{30'000};
 // A pool for one run: room for `entries` 64-byte entries and the agents.
 ScratchPool RunPool(const std::string& what, uint64_t entries) {
   const auto slots = static_cast<uint32_t>(entries + 4096);
-  return ScratchPool(what, slots, uint64_t{slots} * 2 * PoolOptions{}.block_bytes);
+  return ScratchPool(what, slots, uint64_t{slots} * 128);
 }
 
 // A worker process: claims its tasks in batches and completes each with a

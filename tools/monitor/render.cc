@@ -69,9 +69,9 @@ void RenderPool(const GroupSnapshot& s, std::vector<std::string>* out) {
   out->push_back(segs);
   const double slots =
       100.0 * static_cast<double>(st.entries) / static_cast<double>(st.slot_capacity);
-  const double data = st.data_blocks_total
-                          ? 100.0 * static_cast<double>(st.data_blocks_used) /
-                                static_cast<double>(st.data_blocks_total)
+  const double data = st.data_bytes_total
+                          ? 100.0 * static_cast<double>(st.data_bytes_used) /
+                                static_cast<double>(st.data_bytes_total)
                           : 0;
   out->push_back(Fmt("capacity %" PRIu64 "/%u slots (%.0f%%), data %.0f%%, evictions %" PRIu64
                      ", recoveries %" PRIu64 "%s",

@@ -11,11 +11,9 @@ struct PoolOptions {
   std::string name;
   // Entry slots: the most entries the pool holds at once.
   uint32_t slot_capacity = 65536;
-  // Bytes for entry data (author, tags and payload), in blocks of block_bytes.
+  // Bytes for entry data (author, tags and payload), in 16-byte cells: an
+  // entry takes its data length rounded up to 16.
   uint64_t data_bytes = 64ull << 20;
-  // Data block size, a multiple of 64 in [64, 4096]; 4 bytes of each link the
-  // block to the next one of the same entry.
-  uint32_t block_bytes = 64;
   // Largest payload one entry may carry.
   uint32_t max_payload = 1u << 20;
   // Agents (workers, supervisor, coordinator) registered at once, 1..1024.

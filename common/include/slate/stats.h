@@ -23,9 +23,9 @@ struct PoolStats {
   uint32_t slot_capacity = 0;
   uint64_t entries = 0;
   uint64_t live_entries = 0;      // never evictable right now
-  uint64_t data_blocks_total = 0;
-  uint64_t data_blocks_used = 0;
-  uint32_t block_bytes = 0;
+  uint64_t data_bytes_total = 0;  // the cell arena
+  uint64_t data_bytes_used = 0;   // in cells entries hold
+  uint64_t data_free_extents = 0;  // free space below the high-water mark, in pieces
   std::vector<SegmentStats> segments;
   std::array<uint64_t, kTaskStateCount> tasks_by_state{};  // by TaskState
   uint32_t agents_registered = 0;

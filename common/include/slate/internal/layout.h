@@ -1,4 +1,4 @@
-// The region's layout, version 4. docs/POOL.md describes it in prose.
+// The region's layout, version 5. docs/POOL.md describes it in prose.
 //
 // One region per pool, laid out by hand at creation (no segment manager: its
 // internal mutex is not robust). Offsets are from the region base, so every
@@ -28,11 +28,15 @@
 namespace slate::internal {
 
 inline constexpr uint64_t kMagic = 0x314C4F4F50544C53ull;  // "SLTPOOL1"
-inline constexpr uint32_t kLayoutVersion = 4;
+inline constexpr uint32_t kLayoutVersion = 5;
 inline constexpr uint32_t kNil = 0xFFFFFFFFu;
 inline constexpr uint32_t kSegmentCapacity = 32;
 inline constexpr int kPriorityBuckets = 256;
-inline constexpr uint32_t kBlockLinkBytes = 4;
+// Entry data lives in an arena of 16-byte cells (cell_store.h).
+inline constexpr uint32_t kCellBytes = 16;
+// Free extents are listed by size class: one class per size below 64
+// cells, then four per power of two (free_cells.h).
+inline constexpr uint32_t kCellClasses = 164;
 inline constexpr int kMaxCapabilityBytes = 32;
 inline constexpr int kJournalRecords = 8;
 inline constexpr int kJournalRecordBytes = 448;
@@ -50,17 +54,18 @@ struct Geometry {
   uint64_t off_slots;
   uint64_t off_hash;
   uint64_t off_heap;
-  uint64_t off_blocks;
+  uint64_t off_cell_map;  // one bit per cell: set while live data holds it
+  uint64_t off_cells;
   uint32_t slot_capacity;
-  uint32_t block_bytes;
-  uint32_t block_count;
+  uint32_t cell_bytes;  // kCellBytes
+  uint32_t cell_count;
   uint32_t max_payload;
   uint32_t agent_capacity;
   uint32_t hash_buckets;  // power of two
   uint32_t max_data_bytes;  // per entry: prefix plus payload
   uint32_t mode;
 };
-static_assert(sizeof(Geometry) == 88);
+static_assert(sizeof(Geometry) == 96);
 
 // A futex-backed event count (lock-free). Bits 0-30 count events; bit 31 says
 // someone may be asleep on it. A waiter that dies leaves the bit set, which
@@ -76,6 +81,7 @@ enum class SlotState : uint8_t { kFree = 0, kLive = 1, kQuarantined = 2 };
 enum SlotFlags : uint8_t {
   kSettled = 1,  // a result aggregated, an error resolved, a kept entry released
   kKeep = 2,     // written with NewEntry::keep: live until released
+  kChained = 4,  // the data is a chain of extents, not one (cell_store.h)
 };
 
 struct TaskFields {
@@ -104,7 +110,8 @@ struct ResultFields {
 };
 
 // One entry. The slot is the authoritative record of its entry: a live slot
-// owns the chain of data blocks from first_block holding data_bytes bytes:
+// owns the cells from first_cell that hold its data_bytes bytes (one
+// extent, or a chain of them when flags has kChained; cell_store.h):
 // [author_len u8][ntags u8][requires_len u8][tag_len u8 x ntags]
 // [author][requires][tags...][payload]. Written by the lock holder only.
 //
@@ -122,7 +129,7 @@ struct alignas(64) Slot {
   int64_t created_ns;
   int64_t updated_ns;
   float importance;
-  uint32_t first_block;  // kNil when data_bytes == 0
+  uint32_t first_cell;   // kNil when data_bytes == 0
   uint32_t data_bytes;
   uint32_t payload_bytes;
   uint32_t tag_bloom;    // two bits per tag, to skip most non-matches
@@ -205,8 +212,8 @@ struct alignas(64) AgentRow {
 
 // Authoritative counters, journaled as one range.
 //
-// slot_high and block_high are high-water marks: slots [slot_high, cap) and
-// blocks [block_high, count) have never been handed out. They are free, on
+// slot_high and cell_high are high-water marks: slots [slot_high, cap) and
+// cells [cell_high, count) have never been handed out. They are free, on
 // no list, and never touched, so a large pool costs memory only for what it
 // has used: neither creation nor Rebuild() writes them.
 struct Counters {
@@ -215,13 +222,14 @@ struct Counters {
   uint64_t stale_completions;
   uint64_t commits;
   uint32_t slot_high;
-  uint32_t block_high;
+  uint32_t cell_high;
 };
 
 struct Derived {
   uint32_t slot_free_head;   // free slots below slot_high
-  uint32_t block_free_head;  // free blocks below block_high, as one chain
-  uint64_t blocks_free;      // on the chain, plus those at and above block_high
+  uint32_t reserved;
+  uint64_t cells_free;    // in listed free extents, plus those at and above cell_high
+  uint64_t free_extents;  // listed
   uint64_t entries;
   uint64_t pinned;  // live entries: never evictable now
   uint32_t heap_size;
@@ -230,6 +238,10 @@ struct Derived {
   std::atomic<uint32_t> agents_registered;
   uint64_t quarantined;  // slots in SlotState::kQuarantined
   uint64_t tasks[kTaskStateCount];
+  // Free extents below cell_high, by size class, doubly linked through
+  // their first cells; bit c of class_bits: class c has one (free_cells.h).
+  uint64_t class_bits[(kCellClasses + 63) / 64];
+  uint32_t class_heads[kCellClasses];
 };
 
 struct JournalRecord {
@@ -264,9 +276,10 @@ struct alignas(64) Header {
   // snapshot is consistent when it reads the same even value before and after.
   alignas(64) std::atomic<uint64_t> change_seq;
   // Lock-free, only grow (region_backing.h): slots [0, slots_backed), with
-  // their heap rows, and blocks [0, blocks_backed) have pages in the file.
+  // their heap rows, and cells [0, cells_backed), with their map words,
+  // have pages in the file.
   alignas(64) std::atomic<uint32_t> slots_backed;
-  std::atomic<uint32_t> blocks_backed;
+  std::atomic<uint32_t> cells_backed;
   LockSpinners lock_spinners;  // lock-free (robust_mutex.h)
   alignas(64) EventWord entries_event;  // any committed change to entries
   alignas(64) EventWord shared_event;   // the shared queue gained a task

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "slate/internal/cell_store.h"
 #include "slate/internal/entry_codec.h"
 #include "slate/internal/journal.h"
 #include "slate/internal/layout.h"
@@ -159,12 +160,11 @@ class Pool::Impl {
   bool SpinPays() const;
 
   // ---- shared mutation helpers (REQUIRE the Guard held) ----------------
-  // Evicts until one slot and `blocks` data blocks are free, then makes
-  // sure the file has pages for them. Each eviction is its own committed
-  // transaction. kPoolFull when nothing evictable is left, or when
-  // /dev/shm has no room for the pages.
-  Status Reserve(uint32_t blocks);
-  uint32_t BlocksFor(uint32_t data_bytes) const;
+  // Evicts until one slot and room for `data_bytes` of entry data are
+  // free, then makes sure the file has pages for them. Each eviction is
+  // its own committed transaction. kPoolFull when nothing evictable is
+  // left, or when /dev/shm has no room for the pages.
+  Status Reserve(uint32_t data_bytes);
   // Takes a free slot, writes its data and common fields (journaled),
   // assigns the next id. Does not link it. Stamped now_ns (wall clock),
   // or the clock's reading when 0. REQUIRES: Reserve succeeded.
@@ -177,13 +177,14 @@ class Pool::Impl {
   // Detach before changing a slot's state fields, Attach after.
   void Attach(uint32_t slot);
   void Detach(uint32_t slot);
-  // After commit: the slot and its blocks go back to the free lists.
-  // Never throws: damage met on the way is repaired in place, since the
+  // After commit: the slot and its data cells go back to the free lists.
+  // `data` was read from the slot before the transaction freed it. Never
+  // throws: damage met on the way is repaired in place, since the
   // transaction that freed them is committed and must not be retried.
-  // ReleaseBlocks is false when it had to repair (the rebuild has then
+  // ReleaseData is false when it had to repair (the rebuild has then
   // freed everything nothing live owns).
-  void ReleaseSlot(uint32_t slot, uint32_t first_block, uint32_t data_bytes);
-  bool ReleaseBlocks(uint32_t first_block, uint32_t data_bytes);
+  void ReleaseSlot(uint32_t slot, const internal::DataRef& data);
+  bool ReleaseData(const internal::DataRef& data);
   // Entry -> slot under the lock; kNotFound with a clear message.
   Result<uint32_t> LocateLocked(EntryId id, const char* what) const;
   // As LocateLocked, and the entry must be a task.

@@ -51,8 +51,11 @@ class Region {
   uint32_t* heap() const {
     return reinterpret_cast<uint32_t*>(base_ + geo_.off_heap);
   }
-  uint8_t* block(uint32_t i) const {
-    return base_ + geo_.off_blocks + uint64_t{i} * geo_.block_bytes;
+  uint8_t* cell(uint32_t i) const {
+    return base_ + geo_.off_cells + uint64_t{i} * kCellBytes;
+  }
+  uint64_t* cell_map() const {
+    return reinterpret_cast<uint64_t*>(base_ + geo_.off_cell_map);
   }
   TaskQueue& queue(uint32_t row) const {
     return row == 0 ? header().shared_queue : agent(row).queue;
@@ -78,13 +81,17 @@ class Region {
     if (row != 0 && !ValidAgentRow(row)) ThrowCorrupt(Bad(what, row));
     return queue(row);
   }
-  uint8_t* CheckedBlock(uint32_t i, const char* what) const {
-    if (!ValidBlock(i)) ThrowCorrupt(Bad(what, i));
-    return block(i);
+  uint8_t* CheckedCell(uint32_t i, const char* what) const {
+    if (!ValidCell(i)) ThrowCorrupt(Bad(what, i));
+    return cell(i);
   }
 
   bool ValidSlot(uint32_t i) const { return i < geo_.slot_capacity; }
-  bool ValidBlock(uint32_t i) const { return i < geo_.block_count; }
+  bool ValidCell(uint32_t i) const { return i < geo_.cell_count; }
+  // Cells [first, first + n) lie in the arena (n > 0).
+  bool ValidCells(uint32_t first, uint32_t n) const {
+    return first < geo_.cell_count && n <= geo_.cell_count - first;
+  }
   bool ValidAgentRow(uint32_t row) const {
     return row >= 1 && row <= geo_.agent_capacity;
   }

@@ -1,4 +1,4 @@
-// Pages of the slot and block arrays, taken from the file only as the pool
+// Pages of the slot and cell arrays, taken from the file only as the pool
 // grows into them.
 //
 // Creation leaves both arrays as holes, so a large pool costs memory only
@@ -11,9 +11,9 @@
 //    inside the lock if it holds it. Every writer maps what others backed
 //    before it takes the lock (CatchUp), a window at a time.
 //
-// INVARIANT: Header::slots_backed and blocks_backed only grow, and slots
-// [0, slots_backed) with their heap rows and blocks [0, blocks_backed) have
-// pages in the file. Both are lock-free: a holder that dies after backing
+// INVARIANT: Header::slots_backed and cells_backed only grow, and slots
+// [0, slots_backed) with their heap rows and cells [0, cells_backed) with
+// their cell map words have pages in the file. Both are lock-free: a holder that dies after backing
 // and before publishing leaves pages the next one backs again, harmlessly.
 #pragma once
 
@@ -30,9 +30,9 @@ class RegionBacking {
  public:
   RegionBacking(const ShmMapping& map, const Region& r) : map_(map), r_(r) {}
 
-  // Backs slots below slot_end and blocks below block_end, a window past
+  // Backs slots below slot_end and cells below cell_end, a window past
   // them at a time. REQUIRES: the pool lock held.
-  Status EnsureLocked(uint32_t slot_end, uint32_t block_end);
+  Status EnsureLocked(uint32_t slot_end, uint32_t cell_end);
   // Maps into this process what is backed and not yet mapped here. Cheap
   // when there is nothing new: two atomic loads. Call without the lock.
   void CatchUp();
@@ -43,7 +43,7 @@ class RegionBacking {
   // This process's page tables cover these (only grow; racing threads
   // map a range twice, harmlessly).
   std::atomic<uint32_t> slots_mapped_{0};
-  std::atomic<uint32_t> blocks_mapped_{0};
+  std::atomic<uint32_t> cells_mapped_{0};
 };
 
 }  // namespace slate::internal
