@@ -30,7 +30,7 @@ class EvictHeap {
   uint32_t SiftUp(uint32_t pos);
   void SiftDown(uint32_t pos);
 
-  Region r_;
+  const Region& r_;  // outlives this helper
 };
 
 }  // namespace slate::internal

@@ -24,7 +24,7 @@ class IdIndex {
   }
 
  private:
-  Region r_;
+  const Region& r_;  // outlives this helper
 };
 
 }  // namespace slate::internal

@@ -46,7 +46,7 @@ class Txn {
   }
 
  private:
-  Region r_;
+  const Region& r_;  // outlives this helper
   OpCode op_;
   bool committed_ = false;
   // The slots this transaction saved, each once, in the order first saved:

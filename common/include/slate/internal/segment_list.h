@@ -30,7 +30,7 @@ class SegmentList {
   std::string_view Name(uint32_t row) const;
 
  private:
-  Region r_;
+  const Region& r_;  // outlives this helper
 };
 
 }  // namespace slate::internal

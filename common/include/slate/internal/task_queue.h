@@ -42,7 +42,7 @@ class TaskQueues {
     return r_.CheckedSlot(slot, "task queue link").kind.task;
   }
 
-  Region r_;
+  const Region& r_;  // outlives this helper
 };
 
 }  // namespace slate::internal
