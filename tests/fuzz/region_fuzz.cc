@@ -58,6 +58,10 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!WriteRegion(data, size)) std::abort();
   auto pool = slate::Pool::Open(FuzzPoolName(), slate::OpenMode::kReadOnly);
+  // The mapping outlives the name: without it, an exit that skips atexit
+  // (libFuzzer's, on a crash or at the end of -max_total_time) leaves no
+  // file in /dev/shm.
+  RemoveFuzzPool();
   if (!pool.ok()) {
     if (pool.status().message().empty()) std::abort();  // refusals say why
     return 0;
