@@ -81,6 +81,7 @@ DataRef CellStore::Gather(uint32_t bytes) {
 }
 
 void CellStore::Write(const DataRef& d, std::span<const uint8_t> data) {
+  data = data.subspan(d.head_bytes);
   if (!d.chained) {
     if (!data.empty()) std::memcpy(r_.CheckedCell(d.first, "data extent"), data.data(), data.size());
     return;
@@ -101,6 +102,16 @@ DataRef CellStore::Store(std::span<const uint8_t> data) {
   return d;
 }
 
+void CellStore::StoreIn(Slot& s, std::span<const uint8_t> data) {
+  const uint32_t inline_bytes = static_cast<uint32_t>(data.size()) - CellBytesFor(s.segment, data.size());
+  if (inline_bytes > 0) std::memcpy(s.kind.raw + InlineOffset(s.segment), data.data(), inline_bytes);
+  DataRef d = inline_bytes == data.size() ? DataRef{} : Alloc(CellBytesFor(s.segment, data.size()));
+  d.bytes = static_cast<uint32_t>(data.size());
+  d.head_bytes = inline_bytes;
+  if (d.CellBytes() > 0) Write(d, data);
+  d.SetIn(s);
+}
+
 void CellStore::Free(const DataRef& d) {
   FreeCells free(r_);
   // ForExtents reads an extent's link before f frees it; freeing one
@@ -117,10 +128,18 @@ bool CellStore::Read(const DataRef& d, uint32_t max_bytes, std::vector<uint8_t>*
 }
 
 bool CellStore::ReadRange(const DataRef& d, uint32_t offset, uint32_t len, uint8_t* dst) const {
-  if (offset > d.bytes || len > d.bytes - offset) return false;
+  if (offset > d.bytes || len > d.bytes - offset || d.head_bytes > d.bytes) return false;
+  if (offset < d.head_bytes) {  // the inline part
+    const uint32_t n = std::min(len, d.head_bytes - offset);
+    std::memcpy(dst, d.head + offset, n);
+    dst += n;
+    offset += n;
+    len -= n;
+  }
   if (len == 0) return true;
+  offset -= d.head_bytes;  // now within the cell part
   if (!d.chained) {
-    if (!r_.ValidCells(d.first, CellsFor(d.bytes))) return false;
+    if (!r_.ValidCells(d.first, CellsFor(d.CellBytes()))) return false;
     std::memcpy(dst, r_.cell(d.first) + offset, len);
     return true;
   }

@@ -140,7 +140,7 @@ Result<AgentRef> Pool::RegisterAgent(const AgentSpec& spec) {
     const SlotSpec ss = MakeSlotSpec(
         kSegAgents, spec.name, "", {"agent"}, 1.0f,
         AgentEntryRecord(spec.name, pid, spec.capabilities));
-    if (Status s = im.Reserve(static_cast<uint32_t>(ss.data.size()));
+    if (Status s = im.Reserve(ss);
         !s.ok())
       return s;
     AgentRow& row = r.agent(free_row);

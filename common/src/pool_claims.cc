@@ -242,7 +242,7 @@ Result<EntryId> CompleteLocked(Pool::Impl& im, const Completion& c, AgentRef by,
                          c.result.importance, c.result.payload);
   const SlotSpec& spec = encoded != nullptr ? *encoded : local;
   // Running tasks are never evicted, so the slot survives this.
-  if (Status s = im.Reserve(static_cast<uint32_t>(spec.data.size()));
+  if (Status s = im.Reserve(spec);
       !s.ok())
     return s;
   Slot& task = r.slot(*slot);
@@ -335,7 +335,7 @@ Status FailLocked(Pool::Impl& im, Pool::Impl::Guard& g, TaskId id, uint32_t epoc
       {"failure", "task:" + std::to_string(id)}, 0.8f,
       AttemptRecord("failure", id, t0.attempts, AgentName(r, by.is_shared() ? row : by.row), error,
                     r.slot(*slot).updated_ns, NowRealNs()));
-  if (Status s = im.Reserve(static_cast<uint32_t>(spec.data.size()));
+  if (Status s = im.Reserve(spec);
       !s.ok())
     return s;
   Slot& task = r.slot(*slot);

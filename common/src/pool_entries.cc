@@ -197,7 +197,7 @@ Result<EntryId> Pool::Write(const NewEntry& entry) {
     // aggregate them unless kept. Errors stay live until resolved.
     if (entry.keep) spec.flags |= kKeep;
     else if (seg == kSegResults) spec.flags |= kSettled;
-    if (Status s = im.Reserve(static_cast<uint32_t>(spec.data.size()));
+    if (Status s = im.Reserve(spec);
         !s.ok())
       return s;
     Txn txn(r, OpCode::kWrite);
@@ -317,7 +317,7 @@ Status Pool::Update(EntryId id, const EntryUpdate& u) {
       spec = MakeSlotSpec(s.segment, old->author, prefix.requires_cap,
                           u.tags ? *u.tags : old->tags, s.importance,
                           u.payload ? *u.payload : old->payload);
-      if (Status st = im.Reserve(static_cast<uint32_t>(spec.data.size())); !st.ok())
+      if (Status st = im.Reserve(spec); !st.ok())
         return st;
       slot = im.LocateLocked(id, "entry (evicted to make room for its update)");
       if (!slot.ok()) return slot.status();
@@ -329,7 +329,7 @@ Status Pool::Update(EntryId id, const EntryUpdate& u) {
     SegmentRow& seg = r.CheckedSegment(s.segment, "segment row");
     if (rewrite) {
       seg.bytes -= s.data_bytes;
-      CellStore(r).Store(spec.data).SetIn(s);
+      CellStore(r).StoreIn(s, spec.data);
       s.payload_bytes = spec.payload_bytes;
       s.tag_bloom = spec.bloom;
       s.ntags = spec.ntags;

@@ -86,14 +86,15 @@ SpecScratch& SpecScratch::Take(size_t n) {
 
 }  // namespace internal
 
-Status Pool::Impl::Reserve(uint32_t data_bytes) {
+Status Pool::Impl::Reserve(const SlotSpec& spec) {
+  const uint32_t cell_bytes = CellStore::CellBytesFor(spec.segment, spec.data.size());
   Header& h = region_.header();
   EvictHeap heap(region_);
   auto no_free_slot = [&] {
     return h.derived.slot_free_head == kNil && h.counters.slot_high >= region_.geo().slot_capacity;
   };
   const CellStore cells(region_);
-  while (no_free_slot() || (data_bytes > 0 && !cells.Fits(data_bytes))) {
+  while (no_free_slot() || (cell_bytes > 0 && !cells.Fits(cell_bytes))) {
     const uint32_t victim = heap.Top();
     if (victim == kNil)
       return {StatusCode::kPoolFull,
@@ -117,7 +118,7 @@ Status Pool::Impl::Reserve(uint32_t data_bytes) {
   // What InsertSlot and CellStore::Alloc may take from past the
   // high-water marks must have pages before either writes it.
   const uint32_t slot_end = h.derived.slot_free_head == kNil ? h.counters.slot_high + 1 : 0;
-  const uint32_t cell_end = data_bytes > 0 ? cells.FreshEnd(data_bytes) : 0;
+  const uint32_t cell_end = cell_bytes > 0 ? cells.FreshEnd(cell_bytes) : 0;
   if (Status s = backing_.EnsureLocked(slot_end, cell_end); !s.ok())
     return {s.code(), "pool '" + name_ + "': " + s.message()};
   return Status::Ok();
@@ -134,18 +135,17 @@ uint32_t Pool::Impl::InsertSlot(Txn& txn, const SlotSpec& spec, int64_t now_ns) 
     ThrowCorrupt("slot " + std::to_string(i) + " is handed out as free but is not");
   if (fresh) h.counters.slot_high += 1;
   else h.derived.slot_free_head = s.hash_next;
-  const DataRef data = CellStore(region_).Store(spec.data);
-  txn.Point("after_data");
-  const int64_t now = now_ns != 0 ? now_ns : NowRealNs();
   std::memset(&s.kind, 0, sizeof s.kind);
   s.segment = static_cast<uint8_t>(spec.segment);
-  s.ntags = spec.ntags;
   s.flags = spec.flags;
+  CellStore(region_).StoreIn(s, spec.data);
+  txn.Point("after_data");
+  const int64_t now = now_ns != 0 ? now_ns : NowRealNs();
+  s.ntags = spec.ntags;
   s.author_hash = spec.author_hash;
   s.id = h.counters.next_id++;
   s.created_ns = s.updated_ns = now;
   s.importance = spec.importance;
-  data.SetIn(s);
   s.payload_bytes = spec.payload_bytes;
   s.tag_bloom = spec.bloom;
   s.seg_prev = s.seg_next = s.hash_next = s.heap_pos = kNil;

@@ -100,7 +100,7 @@ void Pool::Impl::RecordStaleLocked(uint32_t slot, uint32_t epoch,
                                          "task:" + std::to_string(s.id)};
   const SlotSpec spec =
       MakeSlotSpec(kSegConflicts, "pool", "", tags, 0.9f, payload);
-  const bool room = Reserve(static_cast<uint32_t>(spec.data.size())).ok();
+  const bool room = Reserve(spec).ok();
   Txn txn(region_, OpCode::kStale);
   region_.header().counters.stale_completions += 1;
   if (room) LinkSlot(InsertSlot(txn, spec));
@@ -142,7 +142,7 @@ Result<TaskId> PostLocked(Pool::Impl& im, Pool::Impl::Guard& g,
     return Status{StatusCode::kInvalidArgument,
                   "agent '" + AgentName(r, spec.assignee.row) +
                       "' lacks capability '" + spec.requires_cap + "'"};
-  if (Status s = im.Reserve(static_cast<uint32_t>(ss.data.size()));
+  if (Status s = im.Reserve(ss);
       !s.ok())
     return s;
   Txn txn(r, OpCode::kPost);
@@ -256,7 +256,7 @@ Status Requeue(Pool::Impl& im, TaskId id, AgentRef target,
           AttemptRecord("lost", id, t.attempts, holder,
                      reason.empty() ? "taken from '" + holder + "' while running" : reason,
                      s.updated_ns, NowRealNs()));
-      if (Status st = im.Reserve(static_cast<uint32_t>(lost->data.size()));
+      if (Status st = im.Reserve(*lost);
           !st.ok())
         return st;
     }
@@ -312,7 +312,7 @@ Result<EntryId> Pool::Impl::DeadLetterLocked(Guard& g, uint32_t slot,
   const SlotSpec spec = MakeSlotSpec(
       kSegErrors, "pool", "", {"dead-letter", "task:" + std::to_string(id)},
       1.0f, payload);
-  if (Status s = Reserve(static_cast<uint32_t>(spec.data.size()));
+  if (Status s = Reserve(spec);
       !s.ok())
     return s;
   Txn txn(r, OpCode::kDeadLetter);

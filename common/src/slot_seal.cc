@@ -9,8 +9,8 @@ namespace {
 
 // The seal covers every 64-bit word of the slot, with the bytes it must not
 // cover masked out: the seal (high half of word 6), the derived links
-// (words 7 and 8), and a task's queue links (high half of word 11, low half
-// of word 12; bytes no other kind uses).
+// (words 7 and 8), and in a task's slot its queue links (high half of word
+// 11, low half of word 12). Other kinds keep inline data there, sealed.
 constexpr size_t kWords = sizeof(Slot) / 8;
 static_assert(kWords == 16);
 static_assert(offsetof(Slot, seal) == 6 * 8 + 4);
@@ -21,8 +21,11 @@ static_assert(sizeof(ResultFields) <= offsetof(TaskFields, q_prev));
 
 constexpr uint64_t kLow = 0x00000000FFFFFFFFull;
 constexpr uint64_t kHigh = 0xFFFFFFFF00000000ull;
-constexpr uint64_t kMask[kWords] = {~0ull, ~0ull, ~0ull, ~0ull, ~0ull, ~0ull, kLow, 0, 0,
-                                    ~0ull, ~0ull, kLow, kHigh, ~0ull, ~0ull, ~0ull};
+constexpr uint64_t kTaskMask[kWords] = {~0ull, ~0ull, ~0ull, ~0ull, ~0ull, ~0ull, kLow, 0, 0,
+                                        ~0ull, ~0ull, kLow, kHigh, ~0ull, ~0ull, ~0ull};
+constexpr uint64_t kEntryMask[kWords] = {~0ull, ~0ull, ~0ull, ~0ull, ~0ull, ~0ull, kLow, 0, 0,
+                                         ~0ull, ~0ull, ~0ull, ~0ull, ~0ull, ~0ull, ~0ull};
+static_assert(offsetof(Slot, segment) == 1);
 // One odd multiplier per word: a change to any one covered word always
 // changes the sum (odd numbers are invertible mod 2^64).
 constexpr uint64_t kMul[kWords] = {
@@ -31,7 +34,7 @@ constexpr uint64_t kMul[kWords] = {
     0x27D4EB2F165667C5ull, 0x85EBCA77C2B2AE63ull, 0x9FB21C651E98DF25ull, 0xA0761D6478BD642Full,
     0xE7037ED1A0B428DBull, 0x8EBC6AF09C88C6E3ull, 0x589965CC75374CC3ull, 0x1D8E4E27C47D124Full};
 
-template <size_t I>
+template <const uint64_t* kMask, size_t I>
 uint64_t Term(const unsigned char* p) {
   if constexpr (kMask[I] == 0) {
     return 0;
@@ -42,9 +45,9 @@ uint64_t Term(const unsigned char* p) {
   }
 }
 
-template <size_t... I>
+template <const uint64_t* kMask, size_t... I>
 uint64_t SumOfTerms(const unsigned char* p, std::index_sequence<I...>) {
-  return (Term<I>(p) + ...);
+  return (Term<kMask, I>(p) + ...);
 }
 
 }  // namespace
@@ -53,7 +56,10 @@ uint64_t SumOfTerms(const unsigned char* p, std::index_sequence<I...>) {
 // masked-out words cost nothing), then a full avalanche. About 45
 // instructions, 3 ns.
 uint32_t SealOfBytes(const unsigned char* p, uint32_t index) {
-  uint64_t h = SumOfTerms(p, std::make_index_sequence<kWords>{}) ^ (uint64_t{index} * kMul[7]);
+  constexpr auto kAll = std::make_index_sequence<kWords>{};
+  const uint64_t sum = p[offsetof(Slot, segment)] == kSegTasks ? SumOfTerms<kTaskMask>(p, kAll)
+                                                               : SumOfTerms<kEntryMask>(p, kAll);
+  uint64_t h = sum ^ (uint64_t{index} * kMul[7]);
   h ^= h >> 33;
   h *= 0xFF51AFD7ED558CCDull;
   h ^= h >> 33;
@@ -68,8 +74,9 @@ const char* LiveSlotProblem(const Region& r, const Slot& s) {
   if (s.ntags > kMaxTags) return "too many tags";
   if (s.data_bytes > r.geo().max_data_bytes) return "data too long";
   if (s.payload_bytes > s.data_bytes) return "payload longer than its data";
-  if (s.data_bytes > 0 && !r.ValidCell(s.first_cell)) return "first cell out of range";
-  if ((s.flags & kChained) != 0 && s.data_bytes == 0) return "chained flag without data";
+  const bool in_cells = s.data_bytes > InlineBytes(s.segment);
+  if (in_cells && !r.ValidCell(s.first_cell)) return "first cell out of range";
+  if ((s.flags & kChained) != 0 && !in_cells) return "chained flag without data in cells";
   if (s.id == 0) return "id 0";
   if (s.segment == 0) {  // kSegTasks
     const TaskFields& t = s.kind.task;

@@ -134,7 +134,7 @@ int main(int argc, char** argv) {
   std::vector<slate::EntryId> notes;
   slate::NewEntry note = keep;
   note.keep = false;
-  note.payload = slate::JsonToPayload(std::string(120, 'n'));
+  note.payload = slate::JsonToPayload(std::string(200, 'n'));
   for (;;) {
     const auto st = Must(pool->Stats(), "stats");
     if (st.entries + 2 >= o.slot_capacity || st.data_bytes_total - st.data_bytes_used < 200) break;

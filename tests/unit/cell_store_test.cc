@@ -113,6 +113,42 @@ TEST(CellStoreTest, FreeingCellsNotInUseIsCorruptionNotADoubleFree) {
   EXPECT_THROW(sut.Free({heap_region.r().geo().cell_count - 1, 64, false}), RegionCorrupt);
 }
 
+TEST(CellStoreTest, DataStartsInlineInTheSlotAndGoesOnInCells) {
+  testing::HeapRegion heap_region(64, 64 << 10);
+  const Region& r = heap_region.r();
+  CellStore sut(r);
+  const uint64_t cells_free = D(heap_region).cells_free;
+  auto store = [&](uint32_t slot, uint32_t segment, size_t n) {
+    Slot& s = r.slot(slot);
+    s.segment = static_cast<uint8_t>(segment);
+    const auto data = Bytes(n, static_cast<uint8_t>(slot));
+    sut.StoreIn(s, data);
+    EXPECT_EQ(ReadAll(sut, DataRef::Of(s)), data) << "segment " << segment << ", " << n << " bytes";
+    return DataRef::Of(s);
+  };
+  // A note: 56 bytes inline, so 56 takes no cell and 57 takes one.
+  EXPECT_EQ(store(0, 6, 56).first, kNil);
+  EXPECT_EQ(D(heap_region).cells_free, cells_free);
+  const DataRef spilled = store(1, 6, 57);
+  EXPECT_EQ(spilled.CellBytes(), 1u);
+  EXPECT_EQ(D(heap_region).cells_free, cells_free - 1);
+  // A result keeps its fields: its data starts after them.
+  r.slot(2).kind.result.task_id = 77;
+  r.slot(2).kind.result.epoch = 3;
+  EXPECT_EQ(store(2, kSegResults, 100).CellBytes(), 60u);
+  EXPECT_EQ(r.slot(2).kind.result.task_id, 77u);
+  EXPECT_EQ(r.slot(2).kind.result.epoch, 3u);
+  // A task's fields fill its kind area: all of its data is in cells.
+  EXPECT_EQ(store(3, kSegTasks, 30).CellBytes(), 30u);
+  // A read of a range across the inline part and the cells.
+  std::vector<uint8_t> across(20);
+  ASSERT_TRUE(sut.ReadRange(DataRef::Of(r.slot(2)), 30, 20, across.data()));
+  const auto all = ReadAll(sut, DataRef::Of(r.slot(2)));
+  EXPECT_TRUE(std::equal(across.begin(), across.end(), all.begin() + 30));
+  sut.Free(spilled);
+  EXPECT_EQ(D(heap_region).cells_free, cells_free - CellStore::CellsFor(60) - CellStore::CellsFor(30));
+}
+
 TEST(FreeCellsTest, EveryExtentInTheFitClassIsLargeEnough) {
   for (uint32_t n = 1; n < 5000; ++n) {
     ASSERT_LE(FreeCells::ClassOf(n), FreeCells::ClassOf(n + 1)) << n;

@@ -93,7 +93,9 @@ TEST_F(CheckerTest, LeakedCellsAndWrongFreeCountsAreReported) {
 TEST_F(CheckerTest, DamagedFreeExtentsAndCellMapAreReported) {
   // Two free extents apart: every other note erased.
   std::vector<EntryId> notes;
-  for (int i = 0; i < 6; ++i) notes.push_back(*sut->Write(testing::MakeEntry("notes")));
+  const std::string payload(200, 'p');  // past what a slot holds inline
+  for (int i = 0; i < 6; ++i)
+    notes.push_back(*sut->Write(testing::MakeEntry("notes", {}, 0.5f, "t", payload)));
   for (int i = 0; i < 6; i += 2) ASSERT_TRUE(sut->Erase(notes[i]).ok());
   ASSERT_TRUE(sut->Check().empty());
   Vandal v(sut.name());

@@ -75,7 +75,8 @@ TEST_F(ScribbleTest, DamagedLinksCostARebuildAndNothingElse) {
     s.seg_next = pick[rng() % 3];
     s.hash_next = pick[rng() % 3];
     s.heap_pos = pick[rng() % 3];
-    s.kind.task.q_next = pick[rng() % 3];
+    // A queue link only in a task's slot: other kinds keep inline data there.
+    if (s.segment == internal::kSegTasks) s.kind.task.q_next = pick[rng() % 3];
   }
   const uint64_t recoveries = sut->Stats()->recoveries;
 

@@ -41,6 +41,15 @@ inline constexpr int kMaxCapabilityBytes = 32;
 inline constexpr int kJournalRecords = 8;
 inline constexpr int kJournalRecordBytes = 448;
 
+// Segment rows every pool has, in this order, from creation on.
+inline constexpr uint32_t kSegTasks = 0;
+inline constexpr uint32_t kSegResults = 1;
+inline constexpr uint32_t kSegErrors = 2;
+inline constexpr uint32_t kSegProgress = 3;
+inline constexpr uint32_t kSegConflicts = 4;
+inline constexpr uint32_t kSegAgents = 5;
+inline constexpr uint32_t kBuiltinSegments = 6;
+
 static_assert(std::atomic<uint32_t>::is_always_lock_free);
 static_assert(std::atomic<uint64_t>::is_always_lock_free);
 static_assert(std::atomic<int64_t>::is_always_lock_free);
@@ -109,11 +118,14 @@ struct ResultFields {
   uint32_t reserved;
 };
 
-// One entry. The slot is the authoritative record of its entry: a live slot
-// owns the cells from first_cell that hold its data_bytes bytes (one
-// extent, or a chain of them when flags has kChained; cell_store.h):
+// One entry. The slot is the authoritative record of its entry. Its data,
+// data_bytes bytes of
 // [author_len u8][ntags u8][requires_len u8][tag_len u8 x ntags]
-// [author][requires][tags...][payload]. Written by the lock holder only.
+// [author][requires][tags...][payload],
+// starts inline, in the part of `kind` its kind does not use (InlineBytes),
+// and goes on in the cells from first_cell that the live slot owns: one
+// extent, or a chain of them when flags has kChained (cell_store.h).
+// Written by the lock holder only.
 //
 // INVARIANT: outside a transaction, `seal` is SealOf(slot, index) over every
 // byte but the DERIVED links (and the seal itself); Txn::Commit reseals each
@@ -146,6 +158,16 @@ struct alignas(64) Slot {
 };
 static_assert(sizeof(Slot) == 128);
 static_assert(std::is_standard_layout_v<Slot>);
+
+// Where a slot's inline data starts in `kind`, and how much fits: none for
+// a task (its fields fill `kind`), 40 bytes after a result's fields, 56 for
+// any other entry. Inline data is sealed with the slot.
+inline constexpr uint32_t InlineOffset(uint32_t segment) {
+  return segment == kSegResults ? sizeof(ResultFields) : 0;
+}
+inline constexpr uint32_t InlineBytes(uint32_t segment) {
+  return segment == kSegTasks ? 0 : sizeof(Slot::kind) - InlineOffset(segment);
+}
 
 // A priority queue of pending tasks plus the list of running ones. DERIVED.
 struct TaskQueue {

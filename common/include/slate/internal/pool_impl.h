@@ -22,14 +22,6 @@
 
 namespace slate::internal {
 
-// Segment rows every pool has, in this order, from creation on.
-inline constexpr uint32_t kSegTasks = 0;
-inline constexpr uint32_t kSegResults = 1;
-inline constexpr uint32_t kSegErrors = 2;
-inline constexpr uint32_t kSegProgress = 3;
-inline constexpr uint32_t kSegConflicts = 4;
-inline constexpr uint32_t kSegAgents = 5;
-inline constexpr uint32_t kBuiltinSegments = 6;
 
 // Read-only snapshots retry (1 ms apart) while a lock holder is mid-change;
 // after this many tries with change_seq odd and not moving, the holder is
@@ -160,11 +152,11 @@ class Pool::Impl {
   bool SpinPays() const;
 
   // ---- shared mutation helpers (REQUIRE the Guard held) ----------------
-  // Evicts until one slot and room for `data_bytes` of entry data are
-  // free, then makes sure the file has pages for them. Each eviction is
-  // its own committed transaction. kPoolFull when nothing evictable is
-  // left, or when /dev/shm has no room for the pages.
-  Status Reserve(uint32_t data_bytes);
+  // Evicts until one slot and room for spec's data are free, then makes
+  // sure the file has pages for them. Each eviction is its own committed
+  // transaction. kPoolFull when nothing evictable is left, or when
+  // /dev/shm has no room for the pages.
+  Status Reserve(const internal::SlotSpec& spec);
   // Takes a free slot, writes its data and common fields (journaled),
   // assigns the next id. Does not link it. Stamped now_ns (wall clock),
   // or the clock's reading when 0. REQUIRES: Reserve succeeded.

@@ -2,7 +2,8 @@
 // the protocol wrote from one that something else scribbled on.
 //
 // The seal is a 32-bit checksum of the slot's bytes and its index, with the
-// DERIVED links and the seal itself read as zero. Binding the index means a
+// DERIVED links (a task's queue links among them) and the seal itself read
+// as zero; an entry's inline data is covered. Binding the index means a
 // valid slot copied elsewhere fails too. Every writer of authoritative slot
 // fields goes through Txn::Save, and Txn::Commit reseals what it saved, so
 // between transactions every slot (free ones too) carries a true seal.
