@@ -122,23 +122,32 @@ uint32_t FreeCells::FirstClassFrom(uint32_t c) const {
   return kCellClasses;
 }
 
-uint32_t FreeCells::FitOf(uint32_t n, uint32_t* got) const {
+uint32_t FreeCells::FitHead(uint32_t n, Head* h) const {
   const Derived& d = r_.header().derived;
   if (d.free_extents == 0) return kNil;
   if (const uint32_t c = FirstClassFrom(FitClassOf(n)); c < kCellClasses) {
-    *got = ReadHead(d.class_heads[c], "free extent").cells;
+    *h = ReadHead(d.class_heads[c], "free extent");
     return d.class_heads[c];
   }
   // The fit classes are empty; the head of n's own class may still fit.
   const uint32_t own = d.class_heads[ClassOf(n)];
   if (n < kExactClasses || own == kNil) return kNil;
-  *got = ReadHead(own, "free extent").cells;
-  return *got >= n ? own : kNil;
+  *h = ReadHead(own, "free extent");
+  return h->cells >= n ? own : kNil;
+}
+
+uint32_t FreeCells::FitOf(uint32_t n, uint32_t* got) const {
+  Head h{};
+  const uint32_t first = FitHead(n, &h);
+  *got = h.cells;
+  return first;
 }
 
 uint32_t FreeCells::TakeFit(uint32_t n, uint32_t* got) {
-  const uint32_t first = FitOf(n, got);
-  if (first != kNil) Unlink(first, ReadHead(first, "free extent"));
+  Head h{};
+  const uint32_t first = FitHead(n, &h);
+  if (first != kNil) Unlink(first, h);
+  *got = h.cells;
   return first;
 }
 

@@ -70,6 +70,8 @@ class FreeCells {
   Head ReadHead(uint32_t first, const char* what) const;
   // The first non-empty class at or above c, or kCellClasses.
   uint32_t FirstClassFrom(uint32_t c) const;
+  // FitOf, with the extent's head read.
+  uint32_t FitHead(uint32_t n, Head* h) const;
   uint32_t Footer(uint32_t last) const;
   void Unlink(uint32_t first, const Head& h);
   void SetPrev(uint32_t first, uint32_t prev);
