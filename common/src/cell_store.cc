@@ -39,13 +39,7 @@ uint32_t CellStore::TakeFresh(uint32_t n) {
 
 DataRef CellStore::Alloc(uint32_t bytes) {
   const uint32_t need = CellsFor(bytes);
-  FreeCells free(r_);
-  uint32_t got = 0;
-  if (const uint32_t first = free.TakeFit(need, &got); first != kNil) {
-    if (got > need) free.List(first + need, got - need);
-    free.Mark(first, need);
-    return {first, bytes, false};
-  }
+  if (const uint32_t at = FreeCells(r_).Carve(need); at != kNil) return {at, bytes, false};
   if (Untouched() >= need) return {TakeFresh(need), bytes, false};
   return Gather(bytes);
 }

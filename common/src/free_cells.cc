@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <cstddef>
 #include <cstring>
 #include <string>
 
@@ -143,12 +144,33 @@ uint32_t FreeCells::FitOf(uint32_t n, uint32_t* got) const {
   return first;
 }
 
-uint32_t FreeCells::TakeFit(uint32_t n, uint32_t* got) {
+uint32_t FreeCells::Carve(uint32_t n) {
   Head h{};
   const uint32_t first = FitHead(n, &h);
-  if (first != kNil) Unlink(first, h);
-  *got = h.cells;
-  return first;
+  if (first == kNil) return kNil;
+  const uint32_t at = first + h.cells - n;
+  if (h.cells == n) Unlink(first, h);
+  else Resize(first, h, h.cells - n);
+  Mark(at, n);
+  return at;
+}
+
+// Most resizes keep the class (four per power of two above 64 cells), and
+// then only the size in the head and the footer change: no list is
+// touched.
+void FreeCells::Resize(uint32_t first, const Head& h, uint32_t cells) {
+  if (ClassOf(cells) != ClassOf(h.cells)) {
+    Unlink(first, h);
+    List(first, cells);
+    return;
+  }
+  Derived& d = r_.header().derived;
+  if (cells < h.cells && d.cells_free < h.cells - cells)
+    ThrowCorrupt("free cell count is below a listed extent");
+  d.cells_free = d.cells_free - h.cells + cells;
+  std::memcpy(r_.CheckedCell(first, "free extent") + offsetof(Head, cells), &cells, sizeof cells);
+  std::memcpy(r_.CheckedCell(first + cells - 1, "free extent footer") + kCellBytes - 4, &cells,
+              sizeof cells);
 }
 
 uint32_t FreeCells::TakeLargest(uint32_t* got) {
@@ -176,20 +198,20 @@ void FreeCells::Release(uint32_t first, uint32_t n) {
     ThrowCorrupt("freed cells [" + std::to_string(first) + ", +" + std::to_string(n) +
                  ") were not all in use");
   Unmark(first, n);
+  uint32_t left = 0;  // cells of a free extent just before, which absorbs these
   if (first > 0 && !Marked(first - 1)) {
-    const uint32_t left = Footer(first - 1);
-    if (left == 0 || left > first) ThrowCorrupt("free extent footer before cell " + std::to_string(first) + " is out of range");
-    const Head h = ReadHead(first - left, "free extent before freed cells");
-    Unlink(first - left, h);
-    first -= left;
-    n += left;
+    left = Footer(first - 1);
+    if (left == 0 || left > first)
+      ThrowCorrupt("free extent footer before cell " + std::to_string(first) + " is out of range");
   }
   if (first + n < high && !Marked(first + n)) {
     const Head h = ReadHead(first + n, "free extent after freed cells");
     Unlink(first + n, h);
     n += h.cells;
   }
-  List(first, n);
+  // Read after the unlink above, which may have rewritten its links.
+  if (left > 0) Resize(first - left, ReadHead(first - left, "free extent before freed cells"), left + n);
+  else List(first, n);
 }
 
 void FreeCells::Mark(uint32_t first, uint32_t n) {

@@ -4,6 +4,7 @@
 
 #include <random>
 
+#include "slate/internal/cell_audit.h"
 #include "slate/internal/free_cells.h"
 #include "util/heap_region.h"
 
@@ -24,6 +25,16 @@ std::vector<uint8_t> ReadAll(const CellStore& sut, const DataRef& d) {
 
 const Derived& D(const testing::HeapRegion& h) { return h.r().header().derived; }
 
+// The checker's audit of the free space, with `held` as the live data.
+std::vector<std::string> Audit(const Region& r,
+                               const std::vector<std::pair<DataRef, std::vector<uint8_t>>>& held) {
+  std::vector<std::string> bad;
+  CellAudit audit(r, [&](std::string what) { bad.push_back(std::move(what)); });
+  for (const auto& [d, data] : held) audit.MarkData(d, "held");
+  audit.CheckFree();
+  return bad;
+}
+
 TEST(CellStoreTest, RandomWritesRoundTripAndFreeingMergesBackToOneExtent) {
   testing::HeapRegion heap_region(64, 64 << 10);
   CellStore sut(heap_region.r());
@@ -42,6 +53,10 @@ TEST(CellStoreTest, RandomWritesRoundTripAndFreeingMergesBackToOneExtent) {
       ASSERT_EQ(ReadAll(sut, held[k].first), held[k].second) << step;
       sut.Free(held[k].first);
       held.erase(held.begin() + static_cast<long>(k));
+    }
+    if (step % 50 == 0) {
+      const auto bad = Audit(heap_region.r(), held);
+      ASSERT_TRUE(bad.empty()) << "step " << step << ": " << bad.front();
     }
   }
   EXPECT_GT(chained, 0) << "the arena never fragmented enough to chain";

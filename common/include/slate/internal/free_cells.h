@@ -38,8 +38,10 @@ class FreeCells {
 
   // A listed extent of at least n cells, or kNil; *got is its size.
   uint32_t FitOf(uint32_t n, uint32_t* got) const;
-  // FitOf, unlinked. The map is untouched.
-  uint32_t TakeFit(uint32_t n, uint32_t* got);
+  // Takes n cells off the end of the extent FitOf finds, marks them and
+  // returns the first; kNil when none fits. What is left of the extent
+  // keeps its start, and its list unless its size class changed.
+  uint32_t Carve(uint32_t n);
   // The same for the extent at the head of the largest non-empty class.
   uint32_t TakeLargest(uint32_t* got);
   // Lists [first, first + n), which must touch no listed extent: a part
@@ -72,6 +74,8 @@ class FreeCells {
   uint32_t FirstClassFrom(uint32_t c) const;
   // FitOf, with the extent's head read.
   uint32_t FitHead(uint32_t n, Head* h) const;
+  // The listed extent at first (head h) now spans `cells` from first.
+  void Resize(uint32_t first, const Head& h, uint32_t cells);
   uint32_t Footer(uint32_t last) const;
   void Unlink(uint32_t first, const Head& h);
   void SetPrev(uint32_t first, uint32_t prev);
