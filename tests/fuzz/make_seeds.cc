@@ -21,8 +21,13 @@ namespace {
 
 using namespace std::chrono_literals;
 
+// The seed pool in the making, removed by Die so a failed run leaves
+// nothing in /dev/shm.
+std::string g_pool;
+
 void Die(const std::string& what) {
   std::fprintf(stderr, "fuzz-make-seeds: %s\n", what.c_str());
+  if (!g_pool.empty()) (void)slate::Pool::Remove(g_pool);
   std::exit(1);
 }
 
@@ -60,6 +65,7 @@ int main(int argc, char** argv) {
   if (argc != 2) Die("usage: fuzz-make-seeds DIR");
   const std::string dir = argv[1];
   const std::string name = "fuzz-seed-" + std::to_string(getpid());
+  g_pool = name;
   slate::PoolOptions o;
   o.name = name;
   o.slot_capacity = 16;
