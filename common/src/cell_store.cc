@@ -16,9 +16,13 @@ uint32_t CellStore::Untouched() const {
 bool CellStore::Fits(uint32_t bytes) const {
   const uint32_t need = CellsFor(bytes);
   const uint32_t fresh = Untouched();
+  const FreeCells free(r_);
   uint32_t got;
-  if (fresh >= need || FreeCells(r_).FitOf(need, &got) != kNil) return true;
-  const uint64_t chain = FreeCells(r_).ListedChainCapacity() + (fresh > 0 ? Capacity(fresh) : 0);
+  if (fresh >= need || free.FitOf(need, &got) != kNil) return true;
+  // A chain of every listed extent and the untouched cells, each less its link.
+  const uint64_t chain = free.ListedCells() * kCellBytes -
+                         r_.header().derived.free_extents * kLinkBytes +
+                         (fresh > 0 ? Capacity(fresh) : 0);
   return chain >= bytes;
 }
 
@@ -97,12 +101,11 @@ DataRef CellStore::Store(std::span<const uint8_t> data) {
 }
 
 void CellStore::StoreIn(Slot& s, std::span<const uint8_t> data) {
-  const uint32_t inline_bytes = static_cast<uint32_t>(data.size()) - CellBytesFor(s.segment, data.size());
+  const auto inline_bytes = static_cast<uint32_t>(data.size() - CellBytesFor(s.segment, data.size()));
   if (inline_bytes > 0) std::memcpy(s.kind.raw + InlineOffset(s.segment), data.data(), inline_bytes);
-  DataRef d = inline_bytes == data.size() ? DataRef{} : Alloc(CellBytesFor(s.segment, data.size()));
+  DataRef d = Store(data.subspan(inline_bytes));
   d.bytes = static_cast<uint32_t>(data.size());
   d.head_bytes = inline_bytes;
-  if (d.CellBytes() > 0) Write(d, data);
   d.SetIn(s);
 }
 

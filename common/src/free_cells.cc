@@ -11,8 +11,6 @@ namespace {
 
 constexpr uint32_t kExactClasses = 64;
 constexpr uint32_t kClassWords = (kCellClasses + 63) / 64;
-// A chained extent's link: {next cell, cells} (cell_store.h).
-constexpr uint64_t kLinkBytes = 8;
 
 uint64_t LowMask(uint32_t bits) { return bits >= 64 ? ~0ull : (1ull << bits) - 1; }
 
@@ -74,6 +72,10 @@ uint32_t FreeCells::Footer(uint32_t last) const {
   return n;
 }
 
+void FreeCells::SetFooter(uint32_t first, uint32_t n) {
+  std::memcpy(r_.CheckedCell(first + n - 1, "free extent footer") + kCellBytes - 4, &n, sizeof n);
+}
+
 void FreeCells::SetNext(uint32_t first, uint32_t next) {
   std::memcpy(r_.CheckedCell(first, "free extent link"), &next, sizeof next);
 }
@@ -87,7 +89,7 @@ void FreeCells::List(uint32_t first, uint32_t n) {
   const uint32_t c = ClassOf(n);
   const Head h{d.class_heads[c], kNil, n};
   std::memcpy(r_.CheckedCell(first, "free extent"), &h, sizeof h);
-  std::memcpy(r_.CheckedCell(first + n - 1, "free extent footer") + kCellBytes - 4, &n, sizeof n);
+  SetFooter(first, n);
   if (h.next != kNil) SetPrev(h.next, first);
   d.class_heads[c] = first;
   d.class_bits[c / 64] |= 1ull << (c % 64);
@@ -169,8 +171,7 @@ void FreeCells::Resize(uint32_t first, const Head& h, uint32_t cells) {
     ThrowCorrupt("free cell count is below a listed extent");
   d.cells_free = d.cells_free - h.cells + cells;
   std::memcpy(r_.CheckedCell(first, "free extent") + offsetof(Head, cells), &cells, sizeof cells);
-  std::memcpy(r_.CheckedCell(first + cells - 1, "free extent footer") + kCellBytes - 4, &cells,
-              sizeof cells);
+  SetFooter(first, cells);
 }
 
 uint32_t FreeCells::TakeLargest(uint32_t* got) {
@@ -241,11 +242,10 @@ void FreeCells::RelistFromMap() {
   }
 }
 
-uint64_t FreeCells::ListedChainCapacity() const {
+uint64_t FreeCells::ListedCells() const {
   const Header& h = r_.header();
   const uint64_t untouched = r_.geo().cell_count - std::min(h.counters.cell_high, r_.geo().cell_count);
-  const uint64_t listed = h.derived.cells_free > untouched ? h.derived.cells_free - untouched : 0;
-  return listed * kCellBytes - h.derived.free_extents * kLinkBytes;
+  return h.derived.cells_free > untouched ? h.derived.cells_free - untouched : 0;
 }
 
 }  // namespace slate::internal

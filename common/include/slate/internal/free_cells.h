@@ -60,8 +60,8 @@ class FreeCells {
   // empty (Rebuild reset them).
   void RelistFromMap();
 
-  // What a chain of every listed extent could carry, each less its link.
-  uint64_t ListedChainCapacity() const;
+  // Cells in listed extents (Derived::free_extents of them).
+  uint64_t ListedCells() const;
 
  private:
   struct Head {
@@ -77,6 +77,8 @@ class FreeCells {
   // The listed extent at first (head h) now spans `cells` from first.
   void Resize(uint32_t first, const Head& h, uint32_t cells);
   uint32_t Footer(uint32_t last) const;
+  // Writes n as the footer of the extent [first, first + n).
+  void SetFooter(uint32_t first, uint32_t n);
   void Unlink(uint32_t first, const Head& h);
   void SetPrev(uint32_t first, uint32_t prev);
   void SetNext(uint32_t first, uint32_t next);
