@@ -252,7 +252,9 @@ TEST_F(FaultsTest, ShrunkRegionStopsTheGroupWithAClearError) {
 // accounted for: done, or reported lost because the pool quarantined it.
 TEST_F(FaultsTest, SlotScribblerLosesOnlyTheEntriesItHits) {
   constexpr int kTasks = 60;
-  std::vector<json> tasks(kTasks, {{"payload", 80}});  // ms each: about 1.6 s in all
+  // ms each: about 3.2 s in all, so that several observer rounds (each
+  // three processes, slow under a sanitizer) fit inside the run.
+  std::vector<json> tasks(kTasks, {{"payload", 160}});
   CommandResult r;
   json out;
   std::atomic<bool> running{true};
