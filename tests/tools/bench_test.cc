@@ -61,6 +61,16 @@ TEST(BenchTest, LockProfileSplitsTheLockByOperation) {
   for (const char* op : {"post", "claim", "complete", "read"})
     EXPECT_GT(lock["hold_us_per_task"][op].get<double>(), 0) << op;
   EXPECT_GE(lock["wait_us_per_task"].get<double>(), 0);
+  // Batches: a hold posts at most --post-batch tasks, claims and completes
+  // at most --batch, and the protocol's batches are more than one.
+  const auto& per_hold = lock["tasks_per_hold"];
+  EXPECT_GT(per_hold["post"].get<double>(), 1);
+  EXPECT_LE(per_hold["post"].get<double>(), 256);
+  for (const char* op : {"claim", "complete"}) {
+    EXPECT_GE(per_hold[op].get<double>(), 1) << op;
+    EXPECT_LE(per_hold[op].get<double>(), 64) << op;
+  }
+  EXPECT_GT(per_hold["read"].get<double>(), 0);
   // Without the flag there is no profile.
   const auto plain = RunCommand({"slate-bench", "--seconds", "2", "--json", "--tasks", "2000",
                                  "--workers", "1", "--only", "throughput", "--pool-prefix",

@@ -27,6 +27,7 @@ LockFigures LockFiguresOf(const internal::LockProfile& p, double seconds, uint64
     held_ns += static_cast<double>(p.use[i].hold_ns);
     wait_ns += static_cast<double>(p.use[i].wait_ns);
     f.hold_us_per_task[i] = static_cast<double>(p.use[i].hold_ns) * per_task;
+    f.tasks_per_hold[i] = Ratio(static_cast<double>(tasks), static_cast<double>(p.use[i].holds));
   }
   f.held_fraction = seconds > 0 ? held_ns / (seconds * 1e9) : 0;
   f.wait_us_per_task = wait_ns * per_task;
@@ -47,10 +48,14 @@ nlohmann::ordered_json ToJson(const Report& r) {
                                {"baseline_tasks_per_s", t.baseline_tasks_per_s},
                                {"ratio", Ratio(t.tasks_per_s, t.baseline_tasks_per_s)}});
     if (t.lock) {
-      nlohmann::ordered_json hold;
-      for (auto u : kUses) hold[internal::LockUseName(u)] = HoldUs(*t.lock, u);
+      nlohmann::ordered_json hold, batch;
+      for (auto u : kUses) {
+        hold[internal::LockUseName(u)] = HoldUs(*t.lock, u);
+        batch[internal::LockUseName(u)] = t.lock->tasks_per_hold[static_cast<int>(u)];
+      }
       j["throughput"].back()["lock"] = {{"held_fraction", t.lock->held_fraction},
                                         {"hold_us_per_task", hold},
+                                        {"tasks_per_hold", batch},
                                         {"wait_us_per_task", t.lock->wait_us_per_task}};
     }
   }
@@ -131,6 +136,11 @@ std::string ToTable(const Report& r) {
                          HoldUs(l, internal::LockUse::kComplete),
                          HoldUs(l, internal::LockUse::kRead),
                          HoldUs(l, internal::LockUse::kOther), total, l.wait_us_per_task));
+        auto per_hold = [&](internal::LockUse u) { return l.tasks_per_hold[static_cast<int>(u)]; };
+        line(fmt::format("  {:>7} {:>7} {:>8.1f} {:>8.1f} {:>8.1f} {:>8.1f}   (tasks per hold)", "",
+                         "", per_hold(internal::LockUse::kPost), per_hold(internal::LockUse::kClaim),
+                         per_hold(internal::LockUse::kComplete),
+                         per_hold(internal::LockUse::kRead)));
       }
     }
   }

@@ -19,6 +19,7 @@ namespace slate::bench {
 struct LockFigures {
   double held_fraction = 0;  // of the rounds' wall time
   double hold_us_per_task[internal::kLockUses] = {};  // by LockUse
+  double tasks_per_hold[internal::kLockUses] = {};    // by LockUse; 0: no holds
   double wait_us_per_task = 0;  // all uses, all processes
 };
 
