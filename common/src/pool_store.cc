@@ -13,6 +13,7 @@
 #include "slate/internal/id_index.h"
 #include "slate/internal/pool_impl.h"
 #include "slate/internal/segment_list.h"
+#include "slate/internal/slot_seal.h"
 #include "slate/internal/task_queue.h"
 
 namespace slate {
@@ -239,7 +240,10 @@ Result<uint32_t> Pool::Impl::LocateLocked(EntryId id, const char* what) const {
 
 Result<uint32_t> Pool::Impl::LocateTaskLocked(TaskId id) const {
   auto slot = LocateLocked(id, "task");
-  if (slot.ok() && region_.slot(*slot).segment != kSegTasks)
+  if (!slot.ok()) return slot;
+  if (!SealHolds(region_.slot(*slot), *slot))
+    ThrowCorrupt("slot " + std::to_string(*slot) + " fails its seal");
+  if (region_.slot(*slot).segment != kSegTasks)
     return Status{StatusCode::kNotFound,
                   "entry " + std::to_string(id) + " is not a task"};
   return slot;

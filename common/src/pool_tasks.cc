@@ -9,6 +9,7 @@
 #include "slate/internal/id_index.h"
 #include "slate/internal/pool_impl.h"
 #include "slate/internal/records.h"
+#include "slate/internal/slot_seal.h"
 #include "slate/internal/task_queue.h"
 
 namespace slate {
@@ -210,6 +211,10 @@ Result<TaskInfo> Pool::GetTask(TaskId id) const {
     if (slot == kNil || r.slot(slot).segment != kSegTasks)
       return Status{StatusCode::kNotFound, TaskName(id) + " not found in pool '" +
                                                impl_->name_ + "'"};
+    // A scribbled task's fields are nobody's: a writable view repairs
+    // (quarantines it) and looks again; a read-only one reports it.
+    if (!SealHolds(r.slot(slot), slot))
+      ThrowCorrupt("slot " + std::to_string(slot) + " fails its seal");
     return TaskInfoAt(r, slot);
   });
 }

@@ -110,6 +110,38 @@ TEST_F(ScribbleTest, ADamagedTaskIsQuarantinedAndTheRestRun) {
             std::string::npos);
 }
 
+// A task's fields decide refusals too: a scribble over a pending task's
+// required capability must not make Reassign refuse a capable worker (a
+// supervisor stops on such an error) or GetTask report the scribble as the
+// task. Both find the seal broken and answer as for a quarantined task.
+TEST_F(ScribbleTest, AScribbledTaskIsNotFoundRatherThanRefusedOnItsFields) {
+  const testing::RawView view(sut.name());
+  const TaskId victim = tasks[4];
+  const TaskId other = tasks[6];
+  const uint32_t at = view.SlotOf(victim);
+  ASSERT_NE(at, internal::kNil);
+  view.r().slot(at).kind.task.requires_hash = 0x5A5A5A5A;
+
+  const Status moved = sut->Reassign(victim, w);
+  EXPECT_EQ(moved.code(), StatusCode::kNotFound) << moved.ToString();
+  EXPECT_EQ(sut->GetTask(victim).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(sut->Stats()->quarantined, 1u);
+  // The rest are untouched.
+  EXPECT_TRUE(sut->Reassign(other, w).ok());
+  EXPECT_TRUE(sut->GetTask(other).ok());
+}
+
+TEST_F(ScribbleTest, AScribbledTaskIsNotFoundByAReadOnlyView) {
+  auto ro = Pool::Open(sut.name(), OpenMode::kReadOnly);
+  ASSERT_TRUE(ro.ok());
+  const testing::RawView view(sut.name());
+  const TaskId victim = tasks[5];
+  view.r().slot(view.SlotOf(victim)).kind.task.attempts = 999;
+
+  EXPECT_EQ((*ro)->GetTask(victim).status().code(), StatusCode::kNotFound);
+  EXPECT_TRUE((*ro)->GetTask(tasks[6]).ok());
+}
+
 TEST_F(ScribbleTest, AReadOnlyViewRepairsOnlyItsOwnCopy) {
   auto ro = Pool::Open(sut.name(), OpenMode::kReadOnly);
   ASSERT_TRUE(ro.ok());

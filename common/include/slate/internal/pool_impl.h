@@ -179,7 +179,9 @@ class Pool::Impl {
   bool ReleaseData(const internal::DataRef& data);
   // Entry -> slot under the lock; kNotFound with a clear message.
   Result<uint32_t> LocateLocked(EntryId id, const char* what) const;
-  // As LocateLocked, and the entry must be a task.
+  // As LocateLocked, and the entry must be a task whose slot's seal holds
+  // (RegionCorrupt if not: repairing quarantines it), since its fields
+  // decide what the caller does, refusals included.
   Result<uint32_t> LocateTaskLocked(TaskId id) const;
   // Validates an agent reference against the table; row on success.
   Status CheckAgentLocked(AgentRef ref) const;
