@@ -22,14 +22,17 @@ bool PastDeadline(const TaskFields& t) {
 }
 
 // The slot of a running task whose current claim is `epoch`, or an error.
-// A refusal is recorded as a conflict before returning kStaleEpoch.
+// A refusal is recorded as a conflict before returning kStaleEpoch. The
+// seal is checked before a refusal here, and before an acceptance by the
+// caller's Txn::Save, which comes before any write.
 Result<uint32_t> LocateClaim(Pool::Impl& im, TaskId id, uint32_t epoch,
                              const char* op, AgentRef by) {
-  auto slot = im.LocateTaskLocked(id);
+  auto slot = im.LocateTaskLocked(id, /*check_seal=*/false);
   if (!slot.ok()) return slot.status();
   const TaskFields& t = im.region_.slot(*slot).kind.task;
   if (t.state == static_cast<uint8_t>(TaskState::kRunning) && t.epoch == epoch)
     return *slot;
+  im.RequireSealLocked(*slot);
   const std::string why =
       TaskName(id) + ": " + op + " with epoch " + std::to_string(epoch) +
       " refused; the task is " +

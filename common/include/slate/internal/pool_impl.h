@@ -181,8 +181,12 @@ class Pool::Impl {
   Result<uint32_t> LocateLocked(EntryId id, const char* what) const;
   // As LocateLocked, and the entry must be a task whose slot's seal holds
   // (RegionCorrupt if not: repairing quarantines it), since its fields
-  // decide what the caller does, refusals included.
-  Result<uint32_t> LocateTaskLocked(TaskId id) const;
+  // decide what the caller does, refusals included. `check_seal` false:
+  // the caller checks it before any refusal and saves the slot (which
+  // checks it) before any write.
+  Result<uint32_t> LocateTaskLocked(TaskId id, bool check_seal = true) const;
+  // RegionCorrupt if `slot`'s seal fails.
+  void RequireSealLocked(uint32_t slot) const;
   // Validates an agent reference against the table; row on success.
   Status CheckAgentLocked(AgentRef ref) const;
   bool AgentHasCap(uint32_t row, uint32_t requires_hash) const;
