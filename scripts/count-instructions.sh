@@ -70,14 +70,14 @@ locked=0
 while IFS='|' read -r label role fn; do
   per=$(per_task "$role" "$fn")
   locked=$((locked + per))
-  printf "  %-40s %6d\n" "$label" "$per"
+  printf "  %-48s %6d\n" "$label" "$per"
 done <<'PARTS'
 post (PostLocked)|producer|slate::(anonymous namespace)::PostLocked
 read (StageMatches)|producer|slate::internal::StageMatches
 claim: pick (PickLocked)|worker|slate::Pool::Impl::PickLocked
 claim: state (ClaimSlotLocked)|worker|slate::(anonymous namespace)::ClaimSlotLocked
-claim: copy out (StagedEntries::Stage)|worker|slate::internal::StagedEntries::Stage
+claim: note for the copy after (StagedEntries::Note)|worker|slate::internal::StagedEntries::Note
 claim: fields (TaskFieldsAt)|worker|slate::internal::TaskFieldsAt
 complete (CompleteLocked)|worker|slate::(anonymous namespace)::CompleteLocked
 PARTS
-printf "  %-40s %6d (outside the lock: %d)\n" "locked in all" "$locked" $((total - locked))
+printf "  %-48s %6d (outside the lock: %d)\n" "locked in all" "$locked" $((total - locked))

@@ -1,6 +1,7 @@
 #include "slate/internal/cell_store.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <string>
 
@@ -110,6 +111,11 @@ void CellStore::StoreIn(Slot& s, std::span<const uint8_t> data) {
 }
 
 void CellStore::Free(const DataRef& d) {
+  // Readers copy data without the lock and then check that its slot's
+  // version did not change (StagedEntries::CopyNoted): the commit that
+  // let go of these cells must be visible before anything written into
+  // them. Free on x86; a barrier elsewhere.
+  std::atomic_thread_fence(std::memory_order_release);
   FreeCells free(r_);
   // ForExtents reads an extent's link before f frees it; freeing one
   // extent writes only into cells it or its free neighbours hold.

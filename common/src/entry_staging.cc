@@ -1,6 +1,8 @@
 #include "slate/internal/entry_staging.h"
 
 #include <algorithm>
+#include <atomic>
+#include <cstddef>
 #include <cstring>
 
 #include "slate/internal/cell_store.h"
@@ -8,7 +10,65 @@
 #include "slate/internal/segment_list.h"
 #include "slate/internal/slot_seal.h"
 
+#if defined(__SANITIZE_THREAD__)
+extern "C" void __tsan_ignore_thread_begin();
+extern "C" void __tsan_ignore_thread_end();
+#endif
+
 namespace slate::internal {
+namespace {
+
+static_assert(offsetof(Slot, seal) < kSlotVersionBytes &&
+              offsetof(Slot, first_cell) < kSlotVersionBytes);
+
+// Whether two slots' version bytes are equal: seven words, compared inline.
+bool SameVersion(const void* a, const void* b) {
+  static_assert(kSlotVersionBytes % 8 == 0);
+  uint64_t diff = 0;
+  for (size_t i = 0; i < kSlotVersionBytes; i += 8) {
+    uint64_t x, y;
+    std::memcpy(&x, static_cast<const uint8_t*>(a) + i, 8);
+    std::memcpy(&y, static_cast<const uint8_t*>(b) + i, 8);
+    diff |= x ^ y;
+  }
+  return diff == 0;
+}
+
+// Whether staging an entry of `segment` reads its slot's kind bytes (inline
+// data, a result's task id), which the version bytes do not cover.
+bool StagesKindBytes(uint32_t segment) {
+  return InlineBytes(segment) > 0 || segment == kSegResults;
+}
+
+// CopyNoted's reads race with writers by design and are validated after
+// the fact, so ThreadSanitizer is told not to watch them.
+class [[maybe_unused]] RacyReads {
+ public:
+#if defined(__SANITIZE_THREAD__)
+  RacyReads() { __tsan_ignore_thread_begin(); }
+  ~RacyReads() { __tsan_ignore_thread_end(); }
+#else
+  RacyReads() = default;
+#endif
+  RacyReads(const RacyReads&) = delete;
+  RacyReads& operator=(const RacyReads&) = delete;
+};
+
+std::atomic<uint64_t> g_refusals{0};
+std::atomic<int> g_refuse_next{0};
+
+// Counts a refusal; true if this call must refuse for a test.
+bool RefusedForTesting() {
+  int left = g_refuse_next.load(std::memory_order_relaxed);
+  while (left > 0 && !g_refuse_next.compare_exchange_weak(left, left - 1)) {
+  }
+  return left > 0;
+}
+
+}  // namespace
+
+uint64_t CopyNotedRefusals() { return g_refusals.load(std::memory_order_relaxed); }
+void RefuseCopyNotedForTesting(int n) { g_refuse_next.store(n, std::memory_order_relaxed); }
 
 void StagingBytes::Grow(size_t n) {
   const size_t cap = std::max(n, capacity_ * 2);
@@ -33,6 +93,11 @@ bool StagedEntries::Stage(const Region& r, uint32_t slot, bool with_payload,
   // slot whose seal fails is not an entry anyone wrote.
   Slot s;
   std::memcpy(&s, &r.slot(slot), sizeof s);
+  return StageCopy(r, slot, s, with_payload, sealed_here);
+}
+
+bool StagedEntries::StageCopy(const Region& r, uint32_t slot, const Slot& s, bool with_payload,
+                              bool sealed_here) {
   if (!sealed_here && !SealHolds(s, slot)) return false;
   const uint8_t state = s.state, segment = s.segment;
   const uint32_t data_bytes = s.data_bytes, payload_bytes = s.payload_bytes;
@@ -74,9 +139,53 @@ void StagedEntries::PopBack() {
   items_.pop_back();
 }
 
+void StagedEntries::Note(const Region& r, uint32_t slot, bool sealed_here) {
+  const Slot& s = r.slot(slot);
+  NotedEntry& n = noted_.emplace_back();
+  n.id = s.id;
+  n.slot = slot;
+  n.importance = s.importance;
+  n.sealed_here = sealed_here;
+  std::memcpy(n.version, &s, kSlotVersionBytes);
+}
+
+bool StagedEntries::CopyNoted(const Region& r, bool with_payload) {
+  if (noted_.empty()) return true;
+  if (RefusedForTesting()) {
+    g_refusals.fetch_add(1, std::memory_order_relaxed);
+    return false;
+  }
+  [[maybe_unused]] const RacyReads racy;
+  for (const NotedEntry& n : noted_) {
+    const Slot& live = r.slot(n.slot);
+    Slot s;
+    std::memcpy(&s, &live, sizeof s);
+    std::atomic_thread_fence(std::memory_order_acquire);
+    // A writer frees cells only after committing the slot's new version
+    // (CellStore::Free), so data read from cells that were freed and
+    // reused is caught by the second look at the version bytes. The seal,
+    // checked on the copy, catches kind bytes torn by a transaction in
+    // flight, and a scribble.
+    const bool sealed = n.sealed_here && !StagesKindBytes(s.segment);
+    bool same = SameVersion(&s, n.version) &&
+                StageCopy(r, n.slot, s, with_payload, sealed);
+    std::atomic_thread_fence(std::memory_order_acquire);
+    same = same && SameVersion(&live, n.version);
+    if (!same) {
+      items_.clear();
+      bytes_.Resize(0);
+      g_refusals.fetch_add(1, std::memory_order_relaxed);
+      return false;
+    }
+  }
+  return true;
+}
+
 void StagedEntries::Clear() {
   items_.clear();
+  noted_.clear();
   if (items_.capacity() > (1u << 16)) std::vector<StagedEntry>().swap(items_);  // a huge Find's
+  if (noted_.capacity() > (1u << 16)) std::vector<NotedEntry>().swap(noted_);
   bytes_.Clear();
 }
 

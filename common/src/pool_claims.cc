@@ -111,8 +111,10 @@ Status Pool::ClaimBatch(AgentRef agent, std::chrono::milliseconds lease,
   Impl& im = *impl_;
   const Region& r = im.region_;
   // Claims already in *out are overwritten in place, so a caller that
-  // passes the same vector each time reuses their buffers. Entries are
-  // copied raw under the lock and decoded after it.
+  // passes the same vector each time reuses their buffers. The lock holder
+  // only notes each claimed entry; it is copied after the lock
+  // (StagedEntries::CopyNoted), or under it in a second hold if its slot
+  // changed meanwhile, and decoded after that.
   thread_local StagedEntries staged;
   thread_local std::vector<size_t> staged_at;  // per claim; kNone: not staged
   constexpr size_t kNone = SIZE_MAX;
@@ -137,15 +139,21 @@ Status Pool::ClaimBatch(AgentRef agent, std::chrono::milliseconds lease,
       if (!picked.ok() || *picked == kNil) break;
       const uint32_t slot = *picked;
       if (n == out->size()) out->emplace_back();
-      Claim& claim = (*out)[n++];
-      TaskFieldsAt(r, slot, &claim.task);
-      // A damaged entry still yields its claim, with an empty entry
-      // (Check() reports the damage).
-      staged_at.push_back(staged.Stage(r, slot, true, /*sealed_here=*/true) ? staged.size() - 1
-                                                                            : kNone);
+      TaskFieldsAt(r, slot, &(*out)[n++].task);
+      staged.Note(r, slot, /*sealed_here=*/true);
     }
   }
   out->resize(n);
+  if (staged.CopyNoted(r, true)) {
+    for (size_t i = 0; i < n; ++i) staged_at.push_back(i);
+  } else {
+    // A damaged entry still yields its claim, with an empty entry (Check()
+    // reports the damage); so does every entry if the lock is lost.
+    Impl::Guard g(im, LockUse::kClaim);
+    for (const NotedEntry& e : staged.noted())
+      staged_at.push_back(g.status().ok() && staged.Stage(r, e.slot, true) ? staged.size() - 1
+                                                                           : kNone);
+  }
   for (size_t i = 0; i < n; ++i) {
     Claim& claim = (*out)[i];
     if (staged_at[i] == kNone) {

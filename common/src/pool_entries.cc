@@ -103,7 +103,28 @@ std::optional<Entry> ReadEntryAt(const Region& r, uint32_t slot,
   return e;
 }
 
-void StageMatches(const Region& r, const Query& q, StagedEntries* out) {
+namespace {
+
+// Puts `items` (StagedEntry or NotedEntry) in the query's order and cuts
+// them to its limit. `segments`: how many segment lists they came from.
+template <typename Item>
+void OrderAndLimit(std::vector<Item>& items, const Query& q, size_t segments) {
+  if (q.order == QueryOrder::kById) {
+    // One segment's list is in ascending id order already.
+    if (segments > 1)
+      std::sort(items.begin(), items.end(), [](const Item& a, const Item& b) { return a.id < b.id; });
+  } else {
+    std::sort(items.begin(), items.end(), [](const Item& a, const Item& b) {
+      if (a.importance != b.importance) return a.importance > b.importance;
+      return a.id > b.id;
+    });
+  }
+  if (q.limit != 0 && items.size() > q.limit) items.resize(q.limit);
+}
+
+}  // namespace
+
+void StageMatches(const Region& r, const Query& q, StagedEntries* out, bool may_defer) {
   std::vector<uint32_t> segs;
   if (q.segments.empty()) {
     for (uint32_t i = 0; i < kSegmentCapacity && r.segment(i).rec.used; ++i)
@@ -117,6 +138,8 @@ void StageMatches(const Region& r, const Query& q, StagedEntries* out) {
   const uint32_t all_bits = TagBloom(q.all_tags);
   const bool by_id = q.order == QueryOrder::kById;
   const bool on_prefix = FiltersOnPrefix(q);  // else Stage's own check of the prefix suffices
+  // What the slot alone decides may be copied after the lock.
+  const bool defer = may_defer && !on_prefix;
   for (uint32_t seg : segs) {
     uint32_t per_segment = 0;
     const SegmentList list(r);
@@ -124,26 +147,24 @@ void StageMatches(const Region& r, const Query& q, StagedEntries* out) {
     for (uint64_t steps = 0; i != kNil; ++steps, i = list.Next(i)) {
       if (steps >= r.geo().slot_capacity) ThrowCorrupt("segment list loops");
       if (!SlotMayMatch(r.slot(i), q, all_bits)) continue;
-      if (!out->Stage(r, i, q.with_payload)) continue;
-      if (on_prefix && !PrefixMatches(out->Prefix(out->size() - 1), q)) {
-        out->PopBack();
-        continue;
+      if (defer) {
+        out->Note(r, i);
+      } else {
+        if (!out->Stage(r, i, q.with_payload)) continue;
+        if (on_prefix && !PrefixMatches(out->Prefix(out->size() - 1), q)) {
+          out->PopBack();
+          continue;
+        }
       }
       // In id order a segment never needs more than limit of its own.
       if (by_id && q.limit != 0 && ++per_segment >= q.limit) break;
     }
   }
-  if (by_id && segs.size() == 1) {
-    // One segment's list is in ascending id order already.
-  } else if (by_id) {
-    out->Sort([](const StagedEntry& a, const StagedEntry& b) { return a.id < b.id; });
+  if (defer) {
+    OrderAndLimit(out->noted(), q, segs.size());
   } else {
-    out->Sort([](const StagedEntry& a, const StagedEntry& b) {
-      if (a.importance != b.importance) return a.importance > b.importance;
-      return a.id > b.id;
-    });
+    OrderAndLimit(out->items(), q, segs.size());
   }
-  if (q.limit != 0) out->Truncate(q.limit);
 }
 
 std::vector<Entry> MaterializeAll(const StagedEntries& staged, const Region& r) {
@@ -154,7 +175,7 @@ std::vector<Entry> MaterializeAll(const StagedEntries& staged, const Region& r) 
 
 Result<std::vector<Entry>> FindIn(const Region& r, const Query& q) {
   StagedEntries staged;
-  StageMatches(r, q, &staged);
+  StageMatches(r, q, &staged, /*may_defer=*/false);
   return MaterializeAll(staged, r);
 }
 
@@ -234,17 +255,22 @@ Status Pool::FindInto(const Query& query, std::vector<Entry>* out) const {
     *out = std::move(*found);
     return Status::Ok();
   }
-  // Only the copying happens under the lock.
+  // The lock holder picks the entries; their bytes are copied after it
+  // when the slots alone decide the match, and under it, in a second hold,
+  // if one of them changed meanwhile.
   thread_local StagedEntries staged;
-  {
-    Impl::Guard g(*impl_, LockUse::kRead);
-    if (!g.status().ok()) return fail(g.status());
-    Status s = impl_->RepairingLocked([&] {
-      staged.Clear();
-      StageMatches(impl_->region_, query, &staged);
-      return Status::Ok();
-    });
-    if (!s.ok()) return fail(s);
+  for (bool may_defer : {true, false}) {
+    {
+      Impl::Guard g(*impl_, LockUse::kRead);
+      if (!g.status().ok()) return fail(g.status());
+      Status s = impl_->RepairingLocked([&] {
+        staged.Clear();
+        StageMatches(impl_->region_, query, &staged, may_defer);
+        return Status::Ok();
+      });
+      if (!s.ok()) return fail(s);
+    }
+    if (staged.CopyNoted(impl_->region_, query.with_payload)) break;
   }
   out->resize(staged.size());
   for (size_t i = 0; i < staged.size(); ++i) staged.Materialize(i, impl_->region_, &(*out)[i]);

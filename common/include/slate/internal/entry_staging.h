@@ -1,10 +1,18 @@
-// Entries copied out of the region as raw bytes under the lock, and turned
-// into Entry objects after it is released. The lock holder pays one bounded
-// copy per entry; allocation and decoding happen outside the lock, where
-// processes run in parallel.
+// Entries copied out of the region as raw bytes, and turned into Entry
+// objects after the lock is released: allocation and decoding happen
+// outside the lock, where processes run in parallel.
+//
+// An entry is copied either under the lock (Stage) or after it: the lock
+// holder only notes which entries it wants (Note: the slot, its id and
+// seal, all on the slot's first cache line), and CopyNoted copies them
+// once the lock is free, as a seqlock reader would, keeping a copy only if
+// the slot still held that same committed version when its data had been
+// copied. The data's other lines, written by another process, are then
+// read while the lock serves someone else.
 #pragma once
 
 #include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -53,6 +61,26 @@ class StagingBytes {
   size_t capacity_ = 0;
 };
 
+// How many CopyNoted calls in this process found a noted entry changed (or
+// were made to fail) and left the copy to the lock.
+uint64_t CopyNotedRefusals();
+// Test-only: the next `n` CopyNoted calls in this process refuse.
+void RefuseCopyNotedForTesting(int n);
+
+// A slot's bytes that name the committed version it holds: every field
+// before the derived links, the id and seal among them. An eviction changes
+// the state, an update the data's place; any commit changes the seal.
+inline constexpr size_t kSlotVersionBytes = offsetof(Slot, seg_prev);
+
+// An entry the lock holder wants copied after the lock (StagedEntries::Note).
+struct NotedEntry {
+  EntryId id = 0;
+  uint32_t slot = 0;
+  float importance = 0;
+  bool sealed_here = false;  // sealed in the hold that noted it
+  uint8_t version[kSlotVersionBytes];  // as noted, under the lock
+};
+
 class StagedEntries {
  public:
   // Copies the entry in `slot`. Every slot field is read once and checked
@@ -61,7 +89,23 @@ class StagedEntries {
   // entry. REQUIRES: the lock held, or a private snapshot.
   bool Stage(const Region& r, uint32_t slot, bool with_payload, bool sealed_here = false);
   void PopBack();
+  // Empties both the staged and the noted entries.
   void Clear();
+
+  // Remembers the live entry in `slot` for CopyNoted: its version bytes,
+  // on the slot's first cache line. `sealed_here`: this hold sealed it, as
+  // a claim does. REQUIRES: the lock held; `slot` valid.
+  void Note(const Region& r, uint32_t slot, bool sealed_here = false);
+  // Stages every noted entry, in order, without the lock. True when each
+  // slot held the version noted both before and after its data was
+  // copied, so no writer changed or freed it meanwhile, and its seal holds
+  // on the copy (skipped when it was sealed_here and nothing staged comes
+  // from its kind bytes). Otherwise false, with nothing staged: the caller
+  // stages them again under the lock. Noted entries are kept either way.
+  // REQUIRES: nothing staged; the lock not held by this thread.
+  bool CopyNoted(const Region& r, bool with_payload);
+  std::vector<NotedEntry>& noted() { return noted_; }
+
   size_t size() const { return items_.size(); }
   const StagedEntry& operator[](size_t i) const { return items_[i]; }
   // The prefix of entry i (author, requires, tags), as views into bytes.
@@ -70,21 +114,17 @@ class StagedEntries {
   // capability. Needs no lock: segment names never change once set.
   void Materialize(size_t i, const Region& r, Entry* e,
                    std::string* requires_cap = nullptr) const;
-  // Reorders the staged entries (their bytes stay where they are).
-  template <typename Less>
-  void Sort(Less less);
-  void Truncate(size_t n) {
-    if (n < items_.size()) items_.resize(n);
-  }
+  // The staged entries, to reorder or cut (their bytes stay where they are).
+  std::vector<StagedEntry>& items() { return items_; }
 
  private:
+  // Stages the entry whose slot `slot` was copied into `s`.
+  bool StageCopy(const Region& r, uint32_t slot, const Slot& s, bool with_payload,
+                 bool sealed_here);
+
   std::vector<StagedEntry> items_;
+  std::vector<NotedEntry> noted_;
   StagingBytes bytes_;
 };
-
-template <typename Less>
-void StagedEntries::Sort(Less less) {
-  std::sort(items_.begin(), items_.end(), less);
-}
 
 }  // namespace slate::internal
