@@ -63,7 +63,7 @@ class [[maybe_unused]] RacyReads {
 std::atomic<uint64_t> g_refusals{0};
 std::atomic<int> g_refuse_next{0};
 
-// Counts a refusal; true if this call must refuse for a test.
+// True if this call must refuse for a test; uses up one of them.
 bool RefusedForTesting() {
   int left = g_refuse_next.load(std::memory_order_relaxed);
   while (left > 0 && !g_refuse_next.compare_exchange_weak(left, left - 1)) {
