@@ -6,6 +6,7 @@
 #include "slate/internal/id_index.h"
 #include "slate/internal/pool_impl.h"
 #include "slate/internal/records.h"
+#include "slate/internal/slot_seal.h"
 #include "slate/internal/task_queue.h"
 
 namespace slate {
@@ -32,7 +33,7 @@ Result<uint32_t> LocateClaim(Pool::Impl& im, TaskId id, uint32_t epoch,
   const TaskFields& t = im.region_.slot(*slot).kind.task;
   if (t.state == static_cast<uint8_t>(TaskState::kRunning) && t.epoch == epoch)
     return *slot;
-  im.RequireSealLocked(*slot);
+  RequireSeal(im.region_, *slot);
   const std::string why =
       TaskName(id) + ": " + op + " with epoch " + std::to_string(epoch) +
       " refused; the task is " +

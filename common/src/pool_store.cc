@@ -238,15 +238,10 @@ Result<uint32_t> Pool::Impl::LocateLocked(EntryId id, const char* what) const {
   return slot;
 }
 
-void Pool::Impl::RequireSealLocked(uint32_t slot) const {
-  if (!SealHolds(region_.slot(slot), slot))
-    ThrowCorrupt("slot " + std::to_string(slot) + " fails its seal");
-}
-
 Result<uint32_t> Pool::Impl::LocateTaskLocked(TaskId id, bool check_seal) const {
   auto slot = LocateLocked(id, "task");
   if (!slot.ok()) return slot;
-  if (check_seal) RequireSealLocked(*slot);
+  if (check_seal) RequireSeal(region_, *slot);
   if (region_.slot(*slot).segment != kSegTasks)
     return Status{StatusCode::kNotFound,
                   "entry " + std::to_string(id) + " is not a task"};

@@ -213,8 +213,7 @@ Result<TaskInfo> Pool::GetTask(TaskId id) const {
                                                impl_->name_ + "'"};
     // A scribbled task's fields are nobody's: a writable view repairs
     // (quarantines it) and looks again; a read-only one reports it.
-    if (!SealHolds(r.slot(slot), slot))
-      ThrowCorrupt("slot " + std::to_string(slot) + " fails its seal");
+    RequireSeal(r, slot);
     return TaskInfoAt(r, slot);
   });
 }

@@ -185,8 +185,6 @@ class Pool::Impl {
   // the caller checks it before any refusal and saves the slot (which
   // checks it) before any write.
   Result<uint32_t> LocateTaskLocked(TaskId id, bool check_seal = true) const;
-  // RegionCorrupt if `slot`'s seal fails.
-  void RequireSealLocked(uint32_t slot) const;
   // Validates an agent reference against the table; row on success.
   Status CheckAgentLocked(AgentRef ref) const;
   bool AgentHasCap(uint32_t row, uint32_t requires_hash) const;

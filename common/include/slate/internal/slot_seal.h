@@ -33,6 +33,12 @@ inline bool RecordedSealHolds(const unsigned char* p, uint32_t index) {
   return seal == SealOfBytes(p, index);
 }
 inline void Reseal(Slot& s, uint32_t index) { s.seal = SealOf(s, index); }
+// RegionCorrupt unless slot i of r holds its seal: for a caller about to let
+// the slot's fields decide something (a lock holder repairs, and so
+// quarantines it; a read-only view reports it).
+inline void RequireSeal(const Region& r, uint32_t i) {
+  if (!SealHolds(r.slot(i), i)) ThrowCorrupt("slot " + std::to_string(i) + " fails its seal");
+}
 
 // Authoritative sanity of a live slot beyond its seal: nullptr when fine.
 // These are the values a lock holder will use as indices or bounds.
