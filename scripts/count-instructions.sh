@@ -32,7 +32,7 @@ inclusive() {
 # The instructions of role $2 ("producer" or "worker") in run $1, or of
 # function $3 within that role's process.
 count() {
-  local files=("$out/cg-$1".*) best=0 f c
+  local files=("$out/cg-$1".*) best=0 best_fn=0 f c
   if [ "$2" = producer ]; then
     inclusive "$out/cg-$1.$(ls "$out" | sed -n "s/^cg-$1\.//p" | sort -n | head -1)" \
       "${3:-slate::bench::SlateThroughput}"
@@ -45,7 +45,7 @@ count() {
       [ -n "${3:-}" ] && best_fn=$(inclusive "$f" "$3")
     fi
   done
-  if [ -n "${3:-}" ]; then echo "${best_fn:-0}"; else echo "$best"; fi
+  if [ -n "${3:-}" ]; then echo "$best_fn"; else echo "$best"; fi
 }
 # Per task: run 2N minus run N, over N.
 per_task() { echo $(( ($(count $((2 * n)) "$@") - $(count "$n" "$@")) / n )); }

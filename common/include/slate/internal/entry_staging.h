@@ -3,15 +3,14 @@
 // outside the lock, where processes run in parallel.
 //
 // An entry is copied either under the lock (Stage) or after it: the lock
-// holder only notes which entries it wants (Note: the slot, its id and
-// seal, all on the slot's first cache line), and CopyNoted copies them
+// holder only notes which entries it wants (Note: the slot and its version
+// bytes, all on the slot's first cache line), and CopyNoted copies them
 // once the lock is free, as a seqlock reader would, keeping a copy only if
 // the slot still held that same committed version when its data had been
 // copied. The data's other lines, written by another process, are then
 // read while the lock serves someone else.
 #pragma once
 
-#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
