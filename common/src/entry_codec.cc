@@ -201,29 +201,37 @@ std::vector<uint8_t> EncodeData(std::string_view author,
   return d;
 }
 
-bool DecodePrefixView(std::span<const uint8_t> data, PrefixView* out) {
-  if (data.size() < 3) return false;
+uint32_t PrefixBytesOf(std::span<const uint8_t> data) {
+  if (data.size() < 3) return 0;
   const uint32_t author_len = data[0];
   const uint32_t ntags = data[1];
   const uint32_t req_len = data[2];
-  if (ntags > kMaxTags || author_len > kMaxAuthorBytes ||
-      req_len > kMaxRequiresBytes || data.size() < 3 + ntags)
-    return false;
-  uint32_t pos = 3 + ntags;
-  auto take = [&](uint32_t n, std::string_view* s) {
-    if (pos + n > data.size()) return false;
-    *s = std::string_view(reinterpret_cast<const char*>(data.data()) + pos, n);
-    pos += n;
-    return true;
-  };
-  if (!take(author_len, &out->author) || !take(req_len, &out->requires_cap))
-    return false;
-  out->ntags = ntags;
-  for (uint32_t i = 0; i < ntags; ++i) {
+  if (ntags > kMaxTags || author_len > kMaxAuthorBytes || req_len > kMaxRequiresBytes)
+    return 0;
+  // Each tag length is read only once pos, past them all, is within data.
+  uint32_t pos = 3 + ntags + author_len + req_len;
+  for (uint32_t i = 0; i < ntags && pos <= data.size(); ++i) {
     const uint32_t len = data[3 + i];
-    if (len == 0 || len > kMaxTagBytes || !take(len, &out->tags[i])) return false;
+    if (len == 0 || len > kMaxTagBytes) return 0;
+    pos += len;
   }
-  out->prefix_bytes = pos;
+  return pos <= data.size() ? pos : 0;
+}
+
+bool DecodePrefixView(std::span<const uint8_t> data, PrefixView* out) {
+  const uint32_t prefix_bytes = PrefixBytesOf(data);
+  if (prefix_bytes == 0) return false;
+  const char* at = reinterpret_cast<const char*>(data.data()) + 3 + data[1];
+  auto take = [&at](uint32_t n) {
+    const std::string_view v(at, n);
+    at += n;
+    return v;
+  };
+  out->author = take(data[0]);
+  out->requires_cap = take(data[2]);
+  out->ntags = data[1];
+  for (uint32_t i = 0; i < out->ntags; ++i) out->tags[i] = take(data[3 + i]);
+  out->prefix_bytes = prefix_bytes;
   return true;
 }
 

@@ -6,6 +6,7 @@
 #include "slate/internal/id_index.h"
 #include "slate/internal/pool_impl.h"
 #include "slate/internal/records.h"
+#include "slate/internal/recycled_resize.h"
 #include "slate/internal/slot_seal.h"
 #include "slate/internal/task_queue.h"
 
@@ -139,12 +140,12 @@ Status Pool::ClaimBatch(AgentRef agent, std::chrono::milliseconds lease,
       if (!picked.ok() && n == 0) return refuse(picked.status());
       if (!picked.ok() || *picked == kNil) break;
       const uint32_t slot = *picked;
-      if (n == out->size()) out->emplace_back();
+      if (n == out->size()) RecycledResize(out, n + 1);
       TaskFieldsAt(r, slot, &(*out)[n++].task);
       staged.Note(r, slot, /*sealed_here=*/true);
     }
   }
-  out->resize(n);
+  RecycledResize(out, n);
   if (staged.CopyNoted(r, true)) {
     for (size_t i = 0; i < n; ++i) staged_at.push_back(i);
   } else {

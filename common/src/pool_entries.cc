@@ -12,6 +12,7 @@
 #include "slate/internal/evict_heap.h"
 #include "slate/internal/id_index.h"
 #include "slate/internal/pool_impl.h"
+#include "slate/internal/recycled_resize.h"
 #include "slate/internal/segment_list.h"
 
 namespace slate {
@@ -272,7 +273,7 @@ Status Pool::FindInto(const Query& query, std::vector<Entry>* out) const {
     }
     if (staged.CopyNoted(impl_->region_, query.with_payload)) break;
   }
-  out->resize(staged.size());
+  RecycledResize(out, staged.size());
   for (size_t i = 0; i < staged.size(); ++i) staged.Materialize(i, impl_->region_, &(*out)[i]);
   staged.Clear();
   return Status::Ok();

@@ -39,6 +39,23 @@ TEST(EntryCodecTest, DecodeRejectsImpossibleLengths) {
   EXPECT_FALSE(DecodePrefix(zero_tag, &p));
 }
 
+TEST(EntryCodecTest, PrefixBytesOfAgreesWithDecodeAndRefusesWhatItRefuses) {
+  const auto data = EncodeData("author", "cap", {"x", "yy"}, testing::PackStr("p"));
+  DataPrefix p;
+  ASSERT_TRUE(DecodePrefix(data, &p));
+  EXPECT_EQ(PrefixBytesOf(data), p.prefix_bytes);
+  for (size_t n = 0; n < p.prefix_bytes; ++n)
+    EXPECT_EQ(PrefixBytesOf({data.data(), n}), 0u) << "length " << n;
+  const std::vector<uint8_t> zero_tag = {0, 1, 0, 0, 'x'};
+  EXPECT_EQ(PrefixBytesOf(zero_tag), 0u);
+  std::vector<uint8_t> long_tag = {0, 1, 0, 65};
+  long_tag.resize(4 + 65, 't');
+  EXPECT_EQ(PrefixBytesOf(long_tag), 0u);
+  const std::vector<uint8_t> nine_tags = {0, 9, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 'a', 'a', 'a', 'a',
+                                          'a', 'a', 'a', 'a', 'a'};
+  EXPECT_EQ(PrefixBytesOf(nine_tags), 0u);
+}
+
 TEST(EntryCodecTest, ValidatesNamesTagsAuthorAndImportance) {
   EXPECT_TRUE(ValidateSegmentName("my.seg_1-x").ok());
   EXPECT_FALSE(ValidateSegmentName("").ok());

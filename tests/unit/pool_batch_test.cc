@@ -85,6 +85,34 @@ TEST_F(PoolBatchTest, ClaimBatchTakesUpToMaxInClaimOrder) {
   EXPECT_TRUE(claims.empty());
 }
 
+// Claims a batch shrank away lend their payload buffers to the claims of a
+// later, larger batch: each claim must show only its own task.
+TEST_F(PoolBatchTest, ClaimBatchGrowingAReusedVectorShowsOnlyEachClaimsTask) {
+  std::vector<TaskId> ids;
+  std::vector<TaskSpec> big(3);
+  for (int i = 0; i < 3; ++i) big[i] = Spec(std::string(300, static_cast<char>('a' + i)));
+  ASSERT_TRUE(sut->PostTasks(big, &ids).ok());
+  std::vector<Claim> claims;
+  ASSERT_TRUE(sut->ClaimBatch(w1, 5s, 3, &claims).ok());
+  ASSERT_EQ(claims.size(), 3u);
+  ASSERT_TRUE(sut->PostTasks(std::vector<TaskSpec>{Spec("one")}, &ids).ok());
+  ASSERT_TRUE(sut->ClaimBatch(w1, 5s, 3, &claims).ok());  // shrinks to one
+  ASSERT_EQ(claims.size(), 1u);
+  EXPECT_EQ(testing::UnpackStr(claims[0].entry.payload), "one");
+  std::vector<TaskSpec> small(3);
+  for (int i = 0; i < 3; ++i) small[i] = Spec("s" + std::to_string(i));
+  small[1].entry.tags = {"tagged"};
+  small[2].entry.payload.clear();
+  ASSERT_TRUE(sut->PostTasks(small, &ids).ok());
+  ASSERT_TRUE(sut->ClaimBatch(w1, 5s, 3, &claims).ok());  // grows to three
+  ASSERT_EQ(claims.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) EXPECT_EQ(claims[i].task.id, ids[4 + i]);
+  EXPECT_EQ(testing::UnpackStr(claims[0].entry.payload), "s0");
+  EXPECT_TRUE(claims[0].entry.tags.empty());
+  EXPECT_EQ(claims[1].entry.tags, std::vector<std::string>{"tagged"});
+  EXPECT_TRUE(claims[2].entry.payload.empty());
+}
+
 TEST_F(PoolBatchTest, ClaimBatchRefusesTheSharedQueueAndEmptiesOut) {
   std::vector<Claim> claims(2);
   EXPECT_EQ(sut->ClaimBatch(kSharedQueue, 5s, 4, &claims).code(),

@@ -263,6 +263,42 @@ TEST_F(PoolEntriesTest, FindIntoReplacesTheVectorsContentsAndEmptiesItOnError) {
   EXPECT_TRUE(out.empty());
 }
 
+// A reused vector that shrinks and grows again gets recycled payload
+// buffers in its new entries: what they held before must never show.
+TEST_F(PoolEntriesTest, FindIntoGrowingAReusedVectorShowsOnlyTheNewEntries) {
+  std::vector<EntryId> ids;
+  for (int i = 0; i < 3; ++i) {
+    NewEntry e = MakeEntry("a", {}, 0.5f, "first-" + std::to_string(i));
+    e.payload = PackStr(std::string(200, static_cast<char>('a' + i)));
+    ids.push_back(*sut->Write(e));
+  }
+  Query q;
+  q.segments = {"a"};
+  std::vector<Entry> out;
+  ASSERT_TRUE(sut->FindInto(q, &out).ok());
+  ASSERT_EQ(out.size(), 3u);
+  q.after_id = ids[1];  // shrinks to one: two buffers go spare
+  ASSERT_TRUE(sut->FindInto(q, &out).ok());
+  ASSERT_EQ(Ids(out), std::vector<EntryId>{ids[2]});
+  const EntryId tagged = Put("a", {"t1", "t2"}, 0.25f, "second");
+  const EntryId bare = Put("a");
+  q.after_id = ids[1];  // grows to three again
+  q.with_payload = false;
+  ASSERT_TRUE(sut->FindInto(q, &out).ok());
+  ASSERT_EQ(Ids(out), (std::vector<EntryId>{ids[2], tagged, bare}));
+  for (const Entry& e : out) EXPECT_TRUE(e.payload.empty()) << e.id;
+  EXPECT_EQ(out[1].tags, (std::vector<std::string>{"t1", "t2"}));
+  EXPECT_TRUE(out[2].tags.empty());
+  EXPECT_EQ(out[1].author, "second");
+  EXPECT_FLOAT_EQ(out[1].importance, 0.25f);
+  q.with_payload = true;
+  ASSERT_TRUE(sut->FindInto(q, &out).ok());
+  ASSERT_EQ(out.size(), 3u);
+  EXPECT_EQ(out[0].payload, PackStr(std::string(200, 'c')));
+  EXPECT_EQ(out[1].payload, PackStr("x"));
+  EXPECT_EQ(out[2].payload, PackStr("x"));
+}
+
 TEST_F(PoolEntriesTest, ErrorsStayLiveUntilResolvedResultsAreNotPinned) {
   const EntryId err = Put("errors");
   const EntryId res = Put("results");

@@ -63,6 +63,9 @@ void EncodeDataInto(std::vector<uint8_t>* out, std::string_view author,
 // Parses the prefix of data; false if it is malformed or truncated.
 bool DecodePrefix(std::span<const uint8_t> data, DataPrefix* out);
 bool DecodePrefixView(std::span<const uint8_t> data, PrefixView* out);
+// The length of data's prefix (at least 3), or 0 if it is malformed or
+// truncated: the checks DecodePrefixView makes, without the views.
+uint32_t PrefixBytesOf(std::span<const uint8_t> data);
 // Longest possible prefix, for reading only the prefix of a chain: 3
 // length bytes, 8 tag lengths, author, requires, 8 tags.
 inline constexpr uint32_t kMaxPrefixBytes =
