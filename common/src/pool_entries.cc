@@ -12,6 +12,7 @@
 #include "slate/internal/evict_heap.h"
 #include "slate/internal/id_index.h"
 #include "slate/internal/pool_impl.h"
+#include "slate/internal/profiled.h"
 #include "slate/internal/recycled_resize.h"
 #include "slate/internal/segment_list.h"
 
@@ -125,7 +126,7 @@ void OrderAndLimit(std::vector<Item>& items, const Query& q, size_t segments) {
 
 }  // namespace
 
-void StageMatches(const Region& r, const Query& q, StagedEntries* out, bool may_defer) {
+SLATE_PROFILED void StageMatches(const Region& r, const Query& q, StagedEntries* out, bool may_defer) {
   std::vector<uint32_t> segs;
   if (q.segments.empty()) {
     for (uint32_t i = 0; i < kSegmentCapacity && r.segment(i).rec.used; ++i)
