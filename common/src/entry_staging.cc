@@ -7,7 +7,6 @@
 
 #include "slate/internal/cell_store.h"
 #include "slate/internal/pool_impl.h"
-#include "slate/internal/profiled.h"
 #include "slate/internal/segment_list.h"
 #include "slate/internal/slot_seal.h"
 
@@ -137,7 +136,7 @@ void StagedEntries::PopBack() {
   items_.pop_back();
 }
 
-SLATE_PROFILED void StagedEntries::Note(const Region& r, uint32_t slot, bool sealed_here) {
+void StagedEntries::Note(const Region& r, uint32_t slot, bool sealed_here) {
   const Slot& s = r.slot(slot);
   NotedEntry& n = noted_.emplace_back();
   n.id = s.id;

@@ -5,7 +5,6 @@
 #include "slate/internal/entry_staging.h"
 #include "slate/internal/id_index.h"
 #include "slate/internal/pool_impl.h"
-#include "slate/internal/profiled.h"
 #include "slate/internal/records.h"
 #include "slate/internal/recycled_resize.h"
 #include "slate/internal/slot_seal.h"
@@ -47,7 +46,7 @@ Result<uint32_t> LocateClaim(Pool::Impl& im, TaskId id, uint32_t epoch,
 
 }  // namespace
 
-SLATE_PROFILED uint32_t Pool::Impl::PickLocked(Guard& g, uint32_t row) {
+uint32_t Pool::Impl::PickLocked(Guard& g, uint32_t row) {
   TaskQueues qs(region_);
   for (;;) {
     uint32_t pick = kNil;
@@ -79,7 +78,7 @@ namespace {
 
 // Claims the task in `slot` for `row`. REQUIRES: the Guard held, the slot
 // picked by PickLocked.
-SLATE_PROFILED void ClaimSlotLocked(Pool::Impl& im, uint32_t slot, uint32_t row,
+void ClaimSlotLocked(Pool::Impl& im, uint32_t slot, uint32_t row,
                      int64_t lease_deadline, int64_t now_real) {
   const Region& r = im.region_;
   Slot& s = r.slot(slot);
@@ -244,7 +243,7 @@ Status ValidateResult(const TaskResult& result, uint32_t max_payload) {
 // Complete's transaction. REQUIRES: the Guard held, the item validated.
 // `encoded`: the result encoded before the lock when its author was known
 // then (`by` given); null: encode here, authored by the claim's holder.
-SLATE_PROFILED Result<EntryId> CompleteLocked(Pool::Impl& im, const Completion& c, AgentRef by,
+Result<EntryId> CompleteLocked(Pool::Impl& im, const Completion& c, AgentRef by,
                                const SlotSpec* encoded, int64_t now) {
   const Region& r = im.region_;
   auto slot = LocateClaim(im, c.id, c.epoch, "complete", by);

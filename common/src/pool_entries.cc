@@ -12,7 +12,6 @@
 #include "slate/internal/evict_heap.h"
 #include "slate/internal/id_index.h"
 #include "slate/internal/pool_impl.h"
-#include "slate/internal/profiled.h"
 #include "slate/internal/recycled_resize.h"
 #include "slate/internal/segment_list.h"
 
@@ -126,7 +125,7 @@ void OrderAndLimit(std::vector<Item>& items, const Query& q, size_t segments) {
 
 }  // namespace
 
-SLATE_PROFILED void StageMatches(const Region& r, const Query& q, StagedEntries* out, bool may_defer) {
+void StageMatches(const Region& r, const Query& q, StagedEntries* out, bool may_defer) {
   std::vector<uint32_t> segs;
   if (q.segments.empty()) {
     for (uint32_t i = 0; i < kSegmentCapacity && r.segment(i).rec.used; ++i)

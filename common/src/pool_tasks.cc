@@ -8,7 +8,6 @@
 #include "slate/internal/event_count.h"
 #include "slate/internal/id_index.h"
 #include "slate/internal/pool_impl.h"
-#include "slate/internal/profiled.h"
 #include "slate/internal/records.h"
 #include "slate/internal/slot_seal.h"
 #include "slate/internal/task_queue.h"
@@ -37,7 +36,7 @@ const char* TaskStateName(TaskState s) {
 
 namespace internal {
 
-SLATE_PROFILED void TaskFieldsAt(const Region& r, uint32_t slot, TaskInfo* info) {
+void TaskFieldsAt(const Region& r, uint32_t slot, TaskInfo* info) {
   const Slot& s = r.slot(slot);
   const TaskFields& t = s.kind.task;
   info->id = s.id;
@@ -135,7 +134,7 @@ Status ValidateTaskSpec(const TaskSpec& spec, uint32_t max_payload) {
 
 // PostTask's transaction. REQUIRES: the Guard held, spec validated and
 // encoded into ss.
-SLATE_PROFILED Result<TaskId> PostLocked(Pool::Impl& im, Pool::Impl::Guard& g,
+Result<TaskId> PostLocked(Pool::Impl& im, Pool::Impl::Guard& g,
                           const TaskSpec& spec, const SlotSpec& ss, int64_t now) {
   const Region& r = im.region_;
   if (Status s = im.CheckAgentLocked(spec.assignee); !s.ok()) return s;

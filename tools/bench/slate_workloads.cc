@@ -13,7 +13,6 @@
 #include "payload.h"
 #include "bench_pool.h"
 #include "slate/pool.h"
-#include "slate/internal/profiled.h"
 
 namespace slate::bench {
 namespace {
@@ -32,7 +31,7 @@ ScratchPool RunPool(const std::string& what, uint64_t entries) {
 // A worker process: claims its tasks in batches and completes each with a
 // 64-byte result derived from the task's payload. Exits 0 when stopped.
 // With `profile`, its lock profile from ready to stopped is left there.
-SLATE_PROFILED int WorkerLoop(const std::string& pool_name, const std::string& name, int batch,
+int WorkerLoop(const std::string& pool_name, const std::string& name, int batch,
                Children& children, internal::LockProfile* profile) {
   std::atomic<bool>& stop = StopFlag();
   auto pool = Check(Pool::Open(pool_name));
@@ -84,7 +83,7 @@ std::vector<AgentRef> StartGroup(ScratchPool& rp, int workers, int batch,
 
 }  // namespace
 
-SLATE_PROFILED ThroughputRound SlateThroughput(int workers, uint64_t tasks, const ProtocolOptions& o) {
+ThroughputRound SlateThroughput(int workers, uint64_t tasks, const ProtocolOptions& o) {
   ScratchPool rp = RunPool("tp", 2 * tasks);
   static_assert(std::is_trivially_copyable_v<internal::LockProfile>);
   SharedPage shared(sizeof(internal::LockProfile) * static_cast<size_t>(workers));
