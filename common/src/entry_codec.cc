@@ -39,7 +39,7 @@ bool IsValidName(std::string_view s, size_t max_len) {
   return true;
 }
 
-Status ValidateTags(const std::vector<std::string>& tags) {
+Status CheckTags(const std::vector<std::string>& tags) {
   if (tags.size() > kMaxTags)
     return {StatusCode::kInvalidArgument,
             std::to_string(tags.size()) + " tags given, at most " +
@@ -67,7 +67,7 @@ Status ValidateSegmentName(std::string_view segment) {
   return Status::Ok();
 }
 
-Status ValidateAuthor(std::string_view author) {
+Status CheckAuthor(std::string_view author) {
   if (author.size() > kMaxAuthorBytes)
     return {StatusCode::kInvalidArgument,
             "author is " + std::to_string(author.size()) +
@@ -77,7 +77,7 @@ Status ValidateAuthor(std::string_view author) {
   return Status::Ok();
 }
 
-Status ValidateImportance(float importance) {
+Status CheckImportance(float importance) {
   if (!std::isfinite(importance) || importance < 0.0f || importance > 1.0f)
     return {StatusCode::kInvalidArgument,
             "importance " + std::to_string(importance) + " is outside [0, 1]"};

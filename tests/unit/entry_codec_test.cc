@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <limits>
 #include <msgpack.hpp>
 #include <random>
 
@@ -70,6 +72,24 @@ TEST(EntryCodecTest, ValidatesNamesTagsAuthorAndImportance) {
   EXPECT_FALSE(ValidateImportance(1.5f).ok());
   EXPECT_FALSE(ValidateImportance(-0.1f).ok());
   EXPECT_FALSE(ValidateImportance(std::numeric_limits<float>::quiet_NaN()).ok());
+}
+
+// The inline passes of Validate* must never accept what the full checks
+// refuse; on the edges they must also agree where they accept.
+TEST(EntryCodecTest, InlineValidationAgreesWithTheFullChecks) {
+  const float kInf = std::numeric_limits<float>::infinity();
+  for (float x : {0.0f, -0.0f, 1.0f, 0.5f, std::nextafter(1.0f, 2.0f), std::nextafter(0.0f, -1.0f),
+                  std::numeric_limits<float>::denorm_min(), std::numeric_limits<float>::quiet_NaN(),
+                  kInf, -kInf})
+    EXPECT_EQ(ValidateImportance(x).ok(), CheckImportance(x).ok()) << x;
+  for (const std::string& a : {std::string(), std::string(64, 'a'), std::string(65, 'a'),
+                               std::string("a\0b", 3), std::string(1, '\0')})
+    EXPECT_EQ(ValidateAuthor(a).ok(), CheckAuthor(a).ok()) << a.size();
+  for (const std::vector<std::string>& t :
+       {std::vector<std::string>{}, {"a"}, {""}, {"a", "a"}, std::vector<std::string>(9, "x")})
+    EXPECT_EQ(ValidateTags(t).ok(), CheckTags(t).ok()) << t.size();
+  EXPECT_FALSE(ValidateAuthor(std::string("a\0b", 3)).ok());
+  EXPECT_TRUE(ValidateImportance(-0.0f).ok());
 }
 
 TEST(EntryCodecTest, PayloadMustBeExactlyOneMsgpackObject) {

@@ -26,10 +26,24 @@ uint32_t TagBloom(const std::vector<std::string>& tags);
 
 // [A-Za-z0-9._-], 1..max_len.
 bool IsValidName(std::string_view s, size_t max_len);
-Status ValidateTags(const std::vector<std::string>& tags);
 Status ValidateSegmentName(std::string_view segment);
-Status ValidateAuthor(std::string_view author);
-Status ValidateImportance(float importance);
+// The full checks, with their messages. The Validate* forms below pass the
+// common case inline (every post and completion checks its entry) and call
+// these for the rest; each inline pass implies the full check's.
+Status CheckTags(const std::vector<std::string>& tags);
+Status CheckAuthor(std::string_view author);
+Status CheckImportance(float importance);
+inline Status ValidateTags(const std::vector<std::string>& tags) {
+  return tags.empty() ? Status::Ok() : CheckTags(tags);
+}
+inline Status ValidateAuthor(std::string_view author) {
+  return author.size() <= kMaxAuthorBytes && author.find('\0') == std::string_view::npos
+             ? Status::Ok()
+             : CheckAuthor(author);
+}
+inline Status ValidateImportance(float importance) {  // NaN fails both tests
+  return importance >= 0.0f && importance <= 1.0f ? Status::Ok() : CheckImportance(importance);
+}
 // Bytes taken by the one msgpack object data starts with, 0 when it is
 // malformed or cut short. Checks structure only (not UTF-8 in strings);
 // never allocates, never recurses.
