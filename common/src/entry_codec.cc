@@ -218,10 +218,8 @@ uint32_t PrefixBytesOf(std::span<const uint8_t> data) {
   return pos <= data.size() ? pos : 0;
 }
 
-bool DecodePrefixView(std::span<const uint8_t> data, PrefixView* out) {
-  const uint32_t prefix_bytes = PrefixBytesOf(data);
-  if (prefix_bytes == 0) return false;
-  const char* at = reinterpret_cast<const char*>(data.data()) + 3 + data[1];
+void PrefixViewsOf(const uint8_t* data, uint32_t prefix_bytes, PrefixView* out) {
+  const char* at = reinterpret_cast<const char*>(data) + 3 + data[1];
   auto take = [&at](uint32_t n) {
     const std::string_view v(at, n);
     at += n;
@@ -232,6 +230,12 @@ bool DecodePrefixView(std::span<const uint8_t> data, PrefixView* out) {
   out->ntags = data[1];
   for (uint32_t i = 0; i < out->ntags; ++i) out->tags[i] = take(data[3 + i]);
   out->prefix_bytes = prefix_bytes;
+}
+
+bool DecodePrefixView(std::span<const uint8_t> data, PrefixView* out) {
+  const uint32_t prefix_bytes = PrefixBytesOf(data);
+  if (prefix_bytes == 0) return false;
+  PrefixViewsOf(data.data(), prefix_bytes, out);
   return true;
 }
 

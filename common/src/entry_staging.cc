@@ -189,7 +189,7 @@ void StagedEntries::Clear() {
 PrefixView StagedEntries::Prefix(size_t i) const {
   const StagedEntry& e = items_[i];
   PrefixView v;
-  DecodePrefixView({bytes_.data() + e.offset, e.prefix_bytes}, &v);  // checked in Stage
+  PrefixViewsOf(bytes_.data() + e.offset, e.prefix_bytes, &v);  // checked in StageCopy
   return v;
 }
 

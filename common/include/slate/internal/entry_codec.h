@@ -80,6 +80,10 @@ bool DecodePrefixView(std::span<const uint8_t> data, PrefixView* out);
 // The length of data's prefix (at least 3), or 0 if it is malformed or
 // truncated: the checks DecodePrefixView makes, without the views.
 uint32_t PrefixBytesOf(std::span<const uint8_t> data);
+// The views of a prefix PrefixBytesOf has already measured (prefix_bytes,
+// never 0), without checking it again: for bytes this process checked and
+// has kept to itself since.
+void PrefixViewsOf(const uint8_t* data, uint32_t prefix_bytes, PrefixView* out);
 // Longest possible prefix, for reading only the prefix of a chain: 3
 // length bytes, 8 tag lengths, author, requires, 8 tags.
 inline constexpr uint32_t kMaxPrefixBytes =
