@@ -16,6 +16,7 @@
 #include "slate/internal/segment_list.h"
 #include "slate/internal/slot_seal.h"
 #include "slate/internal/task_queue.h"
+#include "slate/internal/task_time.h"
 
 namespace slate::internal {
 namespace {
@@ -186,12 +187,15 @@ class Checker {
           std::to_string(t.assignee));
     if (!queued && t.assignee != 0)
       Bad(S(i) + " is " + TaskStateName(st) + " yet names an assignee");
-    if (st == TaskState::kRunning && (t.epoch == 0 || t.attempts == 0))
+    if (st == TaskState::kRunning && t.epoch == 0)
       Bad(S(i) + " is running without a claim");
-    if (st == TaskState::kDone && t.result_id == 0)
+    // A zero gap means the result came more than 2^32 ids later.
+    const uint64_t id = r_.slot(i).id;
+    if (st == TaskState::kDone && t.result_gap == 0 &&
+        r_.header().counters.next_id - id <= uint64_t{UINT32_MAX} + 1)
       Bad(S(i) + " is done without a result");
-    if (st != TaskState::kDone && t.result_id != 0)
-      Bad(S(i) + " has a result but is " + TaskStateName(st));
+    if (st != TaskState::kDone && st != TaskState::kRunning && t.result_gap != 0)
+      Bad(S(i) + " has a lease or a result but is " + TaskStateName(st));
   }
 
   void CheckResults() {
@@ -206,7 +210,8 @@ class Checker {
         if (task.segment != kSegTasks) {
           Bad(S(res) + " is the result of entry " + std::to_string(task_id) +
               ", which is not a task");
-        } else if (task.kind.task.result_id != r_.slot(res).id ||
+        } else if (task.kind.task.state != static_cast<uint8_t>(TaskState::kDone) ||
+                   task.kind.task.result_gap != ResultGap(task_id, r_.slot(res).id) ||
                    task.kind.task.epoch != r_.slot(res).kind.result.epoch) {
           Bad(S(res) + " is not the recorded result of task " +
               std::to_string(task_id) + " at its epoch");
@@ -215,11 +220,14 @@ class Checker {
     }
     for (const auto& [id, i] : ids_) {
       const Slot& s = r_.slot(i);
-      if (s.segment != kSegTasks || s.kind.task.result_id == 0) continue;
-      const uint32_t res = Lookup(s.kind.task.result_id);
+      if (s.segment != kSegTasks || s.kind.task.state != static_cast<uint8_t>(TaskState::kDone) ||
+          s.kind.task.result_gap == 0)
+        continue;
+      const uint64_t result_id = id + s.kind.task.result_gap;
+      const uint32_t res = Lookup(result_id);
       if (res != kNil && (r_.slot(res).segment != kSegResults ||
                           r_.slot(res).kind.result.task_id != id))
-        Bad(S(i) + " names result " + std::to_string(s.kind.task.result_id) +
+        Bad(S(i) + " names result " + std::to_string(result_id) +
             ", which belongs elsewhere");
     }
   }

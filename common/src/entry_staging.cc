@@ -33,12 +33,6 @@ void Set(std::string& s, std::string_view v) {
   if (s != v) s.assign(v);
 }
 
-// Whether staging an entry of `segment` reads its slot's kind bytes (inline
-// data, a result's task id), which the version bytes do not cover.
-bool StagesKindBytes(uint32_t segment) {
-  return InlineBytes(segment) > 0 || segment == kSegResults;
-}
-
 // CopyNoted's reads race with writers by design and are validated after
 // the fact, so ThreadSanitizer is told not to watch them.
 class [[maybe_unused]] RacyReads {
@@ -85,19 +79,18 @@ void StagingBytes::Clear() {
   }
 }
 
-bool StagedEntries::Stage(const Region& r, uint32_t slot, bool with_payload,
-                          bool sealed_here) {
+bool StagedEntries::Stage(const Region& r, uint32_t slot, bool with_payload) {
   if (!r.ValidSlot(slot)) return false;
   // Read once into a local copy: checks and uses see the same bytes. A
   // slot whose seal fails is not an entry anyone wrote.
   Slot s;
   std::memcpy(&s, &r.slot(slot), sizeof s);
-  return StageCopy(r, slot, s, with_payload, sealed_here);
+  return StageCopy(r, slot, s, with_payload);
 }
 
-bool StagedEntries::StageCopy(const Region& r, uint32_t slot, const Slot& s, bool with_payload,
-                              bool sealed_here) {
-  if (!sealed_here && !SealHolds(s, slot)) return false;
+bool StagedEntries::StageCopy(const Region& r, uint32_t slot, const Slot& s,
+                              bool with_payload) {
+  if (!SealHolds(s, slot)) return false;
   const uint8_t state = s.state, segment = s.segment;
   const uint32_t data_bytes = s.data_bytes, payload_bytes = s.payload_bytes;
   if (state != static_cast<uint8_t>(SlotState::kLive) || segment >= kSegmentCapacity ||
@@ -136,13 +129,12 @@ void StagedEntries::PopBack() {
   items_.pop_back();
 }
 
-void StagedEntries::Note(const Region& r, uint32_t slot, bool sealed_here) {
+void StagedEntries::Note(const Region& r, uint32_t slot) {
   const Slot& s = r.slot(slot);
   NotedEntry& n = noted_.emplace_back();
   n.id = s.id;
   n.slot = slot;
   n.importance = s.importance;
-  n.sealed_here = sealed_here;
   std::memcpy(n.version, &s, kSlotVersionBytes);
 }
 
@@ -163,9 +155,7 @@ bool StagedEntries::CopyNoted(const Region& r, bool with_payload) {
     // reused is caught by the second look at the version bytes. The seal,
     // checked on the copy, catches kind bytes torn by a transaction in
     // flight, and a scribble.
-    const bool sealed = n.sealed_here && !StagesKindBytes(s.segment);
-    bool same = SameVersion(&s, n.version) &&
-                StageCopy(r, n.slot, s, with_payload, sealed);
+    bool same = SameVersion(&s, n.version) && StageCopy(r, n.slot, s, with_payload);
     std::atomic_thread_fence(std::memory_order_acquire);
     same = same && SameVersion(&live, n.version);
     if (!same) {

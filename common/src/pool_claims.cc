@@ -9,6 +9,7 @@
 #include "slate/internal/recycled_resize.h"
 #include "slate/internal/slot_seal.h"
 #include "slate/internal/task_queue.h"
+#include "slate/internal/task_time.h"
 
 namespace slate {
 using namespace internal;
@@ -19,8 +20,18 @@ constexpr int kSharedScanLimit = 256;
 
 std::string TaskName(TaskId id) { return "task " + std::to_string(id); }
 
-bool PastDeadline(const TaskFields& t) {
-  return t.deadline_real != 0 && NowRealNs() > t.deadline_real;
+// A lease's deadline is kept in 32-bit milliseconds (task_time.h).
+Status CheckLease(std::chrono::milliseconds lease) {
+  if (lease.count() <= 0) return {StatusCode::kInvalidArgument, "lease must be positive"};
+  if (lease.count() > kLeaseReachMs)
+    return {StatusCode::kInvalidArgument,
+            "lease of " + std::to_string(lease.count()) + " ms exceeds 24 days"};
+  return Status::Ok();
+}
+
+// Reads the clock only for a task that has a deadline.
+bool PastDeadline(const Slot& s) {
+  return HasDeadline(s.kind.task) && PastDeadline(s.kind.task, s.created_ns, NowRealNs());
 }
 
 // The slot of a running task whose current claim is `epoch`, or an error.
@@ -68,7 +79,7 @@ uint32_t Pool::Impl::PickLocked(Guard& g, uint32_t row) {
     }
     if (pick == kNil) return kNil;
     qs.ExpectState(pick, TaskState::kPending);
-    if (!PastDeadline(region_.slot(pick).kind.task)) return pick;
+    if (!PastDeadline(region_.slot(pick))) return pick;
     if (!DeadLetterLocked(g, pick, "deadline exceeded before it started").ok())
       return kNil;  // pool full: leave it; the next claim tries again
   }
@@ -88,10 +99,9 @@ void ClaimSlotLocked(Pool::Impl& im, uint32_t slot, uint32_t row,
   TaskFields& t = s.kind.task;
   t.state = static_cast<uint8_t>(TaskState::kRunning);
   t.epoch += 1;
-  t.attempts += 1;
   t.assignee = static_cast<uint16_t>(row);
   t.last_agent = static_cast<uint16_t>(row);
-  t.lease_deadline_mono = lease_deadline;
+  t.lease_ms = LeaseMs(lease_deadline);
   s.updated_ns = now_real;  // the attempt's start, for failure records
   im.Attach(slot);
   txn.Commit();
@@ -108,8 +118,7 @@ Status Pool::ClaimBatch(AgentRef agent, std::chrono::milliseconds lease,
   if (Status s = impl_->RequireWritable(); !s.ok()) return refuse(s);
   if (agent.is_shared())
     return refuse({StatusCode::kInvalidArgument, "claim needs a registered agent"});
-  if (lease.count() <= 0)
-    return refuse({StatusCode::kInvalidArgument, "lease must be positive"});
+  if (Status s = CheckLease(lease); !s.ok()) return refuse(s);
   Impl& im = *impl_;
   const Region& r = im.region_;
   // Claims already in *out are overwritten in place, so a caller that
@@ -141,8 +150,8 @@ Status Pool::ClaimBatch(AgentRef agent, std::chrono::milliseconds lease,
       if (!picked.ok() || *picked == kNil) break;
       const uint32_t slot = *picked;
       if (n == out->size()) RecycledResize(out, n + 1);
-      TaskFieldsAt(r, slot, &(*out)[n++].task);
-      staged.Note(r, slot, /*sealed_here=*/true);
+      TaskFieldsAt(r, slot, &(*out)[n++].task, lease_deadline);
+      staged.Note(r, slot);
     }
   }
   RecycledResize(out, n);
@@ -215,8 +224,7 @@ Result<std::optional<Claim>> Pool::WaitClaim(AgentRef agent,
 Status Pool::RenewLease(TaskId id, uint32_t epoch,
                         std::chrono::milliseconds lease, AgentRef by) {
   if (Status s = impl_->RequireWritable(); !s.ok()) return s;
-  if (lease.count() <= 0)
-    return {StatusCode::kInvalidArgument, "lease must be positive"};
+  if (Status s = CheckLease(lease); !s.ok()) return s;
   Impl& im = *impl_;
   Impl::Guard g(im);
   if (!g.status().ok()) return g.status();
@@ -226,7 +234,7 @@ Status Pool::RenewLease(TaskId id, uint32_t epoch,
     Slot& s = im.region_.slot(*slot);
     Txn txn(im.region_, OpCode::kRenew);
     txn.Save(s);
-    s.kind.task.lease_deadline_mono = NowMonoNs() + lease.count() * 1'000'000;
+    s.kind.task.lease_ms = LeaseMs(NowMonoNs() + lease.count() * kNsPerMs);
     txn.Commit();
     return Status::Ok();
   });
@@ -270,8 +278,7 @@ Result<EntryId> CompleteLocked(Pool::Impl& im, const Completion& c, AgentRef by,
   im.Detach(*slot);
   task.kind.task.state = static_cast<uint8_t>(TaskState::kDone);
   task.kind.task.assignee = 0;  // only pending and running tasks have one
-  task.kind.task.result_id = r.slot(res).id;
-  task.kind.task.lease_deadline_mono = 0;
+  task.kind.task.result_gap = ResultGap(c.id, r.slot(res).id);
   task.updated_ns = r.slot(res).created_ns;
   im.Attach(*slot);
   if (row != 0) {
@@ -346,7 +353,7 @@ Status FailLocked(Pool::Impl& im, Pool::Impl::Guard& g, TaskId id, uint32_t epoc
   const SlotSpec spec = MakeSlotSpec(
       kSegErrors, AgentName(r, row), "",
       {"failure", "task:" + std::to_string(id)}, 0.8f,
-      AttemptRecord("failure", id, t0.attempts, AgentName(r, by.is_shared() ? row : by.row), error,
+      AttemptRecord("failure", id, t0.epoch, AgentName(r, by.is_shared() ? row : by.row), error,
                     r.slot(*slot).updated_ns, NowRealNs()));
   if (Status s = im.Reserve(spec);
       !s.ok())
@@ -359,7 +366,7 @@ Status FailLocked(Pool::Impl& im, Pool::Impl::Guard& g, TaskId id, uint32_t epoc
   im.Detach(*slot);
   task.kind.task.state = static_cast<uint8_t>(TaskState::kFailed);
   task.kind.task.assignee = 0;
-  task.kind.task.lease_deadline_mono = 0;
+  task.kind.task.lease_ms = 0;
   task.updated_ns = NowRealNs();
   im.Attach(*slot);
   if (row != 0) {

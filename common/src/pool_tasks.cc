@@ -11,6 +11,7 @@
 #include "slate/internal/records.h"
 #include "slate/internal/slot_seal.h"
 #include "slate/internal/task_queue.h"
+#include "slate/internal/task_time.h"
 
 namespace slate {
 using namespace internal;
@@ -36,25 +37,40 @@ const char* TaskStateName(TaskState s) {
 
 namespace internal {
 
-void TaskFieldsAt(const Region& r, uint32_t slot, TaskInfo* info) {
+EntryId ResultIdOf(const Region& r, uint32_t slot) {
+  const Slot& s = r.slot(slot);
+  if (s.kind.task.state != static_cast<uint8_t>(TaskState::kDone)) return 0;
+  if (s.kind.task.result_gap != 0) return s.id + s.kind.task.result_gap;
+  // Written more than 2^32 entries after its task: find it by its task id.
+  uint32_t i = r.segment(kSegResults).head;
+  for (uint64_t n = 0; i != kNil; ++n, i = r.slot(i).seg_next) {
+    if (n >= r.geo().slot_capacity) ThrowCorrupt("results list loops");
+    if (r.CheckedSlot(i, "results list").kind.result.task_id == s.id) return r.slot(i).id;
+  }
+  return 0;  // evicted after it was aggregated
+}
+
+void TaskFieldsAt(const Region& r, uint32_t slot, TaskInfo* info, int64_t mono_ref) {
   const Slot& s = r.slot(slot);
   const TaskFields& t = s.kind.task;
   info->id = s.id;
   info->state = static_cast<TaskState>(t.state);
   info->priority = t.priority;
-  info->attempts = t.attempts;
+  info->attempts = t.epoch;
   info->max_retries = t.max_retries;
   info->timeout_ms = t.timeout_ms;
-  info->deadline_ns = t.deadline_real;
+  info->deadline_ns = DeadlineNs(t, s.created_ns);
   info->epoch = t.epoch;
-  info->lease_deadline_mono_ns = t.lease_deadline_mono;
+  info->lease_deadline_mono_ns = 0;
+  if (t.state == static_cast<uint8_t>(TaskState::kRunning))
+    info->lease_deadline_mono_ns = LeaseDeadlineNs(t.lease_ms, mono_ref != 0 ? mono_ref : NowMonoNs());
   auto ref = [&](uint32_t row) {
     return r.ValidAgentRow(row) ? AgentRef{row, r.agent(row).rec.generation}
                                 : kSharedQueue;
   };
   info->assignee = ref(t.assignee);
   info->last_agent = ref(t.last_agent);
-  info->result_id = t.result_id;
+  info->result_id = ResultIdOf(r, slot);
 }
 
 TaskInfo TaskInfoAt(const Region& r, uint32_t slot) {
@@ -151,11 +167,11 @@ Result<TaskId> PostLocked(Pool::Impl& im, Pool::Impl::Guard& g,
   TaskFields& t = r.slot(slot).kind.task;
   t.state = static_cast<uint8_t>(TaskState::kPending);
   t.priority = static_cast<int8_t>(spec.priority);
-  t.max_retries = static_cast<uint16_t>(spec.max_retries);
+  t.max_retries = static_cast<uint8_t>(spec.max_retries);
   t.assignee = static_cast<uint16_t>(spec.assignee.row);
   t.requires_hash = req;
   t.timeout_ms = spec.timeout_ms;
-  t.deadline_real = spec.deadline_ns;
+  SetDeadline(&t, spec.deadline_ns, now);
   t.q_prev = t.q_next = kNil;
   im.LinkSlot(slot);
   txn.Commit();
@@ -257,7 +273,7 @@ Status Requeue(Pool::Impl& im, TaskId id, AgentRef target,
       const std::string holder = AgentName(r, t.assignee);
       lost = MakeSlotSpec(
           kSegErrors, "pool", "", {"lost", "task:" + std::to_string(id)}, 0.8f,
-          AttemptRecord("lost", id, t.attempts, holder,
+          AttemptRecord("lost", id, t.epoch, holder,
                      reason.empty() ? "taken from '" + holder + "' while running" : reason,
                      s.updated_ns, NowRealNs()));
       if (Status st = im.Reserve(*lost);
@@ -270,7 +286,7 @@ Status Requeue(Pool::Impl& im, TaskId id, AgentRef target,
     im.Detach(*slot);
     s.kind.task.state = static_cast<uint8_t>(TaskState::kPending);
     s.kind.task.assignee = static_cast<uint16_t>(target.row);
-    s.kind.task.lease_deadline_mono = 0;
+    s.kind.task.lease_ms = 0;
     s.updated_ns = NowRealNs();
     im.Attach(*slot);
     txn.Commit();
@@ -312,7 +328,7 @@ Result<EntryId> Pool::Impl::DeadLetterLocked(Guard& g, uint32_t slot,
     history.erase(history.begin());
   }
   const std::vector<uint8_t> payload =
-      DeadLetterRecord(id, t.attempts, AgentName(r, t.last_agent), reason, history);
+      DeadLetterRecord(id, t.epoch, AgentName(r, t.last_agent), reason, history);
   const SlotSpec spec = MakeSlotSpec(
       kSegErrors, "pool", "", {"dead-letter", "task:" + std::to_string(id)},
       1.0f, payload);
@@ -327,7 +343,7 @@ Result<EntryId> Pool::Impl::DeadLetterLocked(Guard& g, uint32_t slot,
   Detach(slot);
   s.kind.task.state = static_cast<uint8_t>(TaskState::kDeadLettered);
   s.kind.task.assignee = 0;
-  s.kind.task.lease_deadline_mono = 0;
+  s.kind.task.lease_ms = 0;
   s.updated_ns = NowRealNs();
   Attach(slot);
   txn.Commit();
@@ -382,7 +398,7 @@ Result<std::vector<TaskInfo>> Pool::ExpiredLeases() const {
       for (uint64_t n = 0; i != kNil; ++n, i = qs.Next(i)) {
         if (n >= r.geo().slot_capacity) ThrowCorrupt("running list loops");
         qs.ExpectState(i, TaskState::kRunning);
-        if (r.slot(i).kind.task.lease_deadline_mono < now) out.push_back(TaskInfoAt(r, i));
+        if (LeaseExpired(r.slot(i).kind.task.lease_ms, now)) out.push_back(TaskInfoAt(r, i));
       }
     }
     return out;

@@ -153,15 +153,19 @@ TEST(CellStoreTest, DataStartsInlineInTheSlotAndGoesOnInCells) {
   EXPECT_EQ(store(2, kSegResults, 100).CellBytes(), 60u);
   EXPECT_EQ(r.slot(2).kind.result.task_id, 77u);
   EXPECT_EQ(r.slot(2).kind.result.epoch, 3u);
-  // A task's fields fill its kind area: all of its data is in cells.
-  EXPECT_EQ(store(3, kSegTasks, 30).CellBytes(), 30u);
+  // A task's fields take 36 of its 56 kind bytes: 20 of its data are inline.
+  r.slot(3).kind.task.epoch = 9;
+  r.slot(3).kind.task.lease_ms = 1234;
+  EXPECT_EQ(store(3, kSegTasks, 30).CellBytes(), 10u);
+  EXPECT_EQ(r.slot(3).kind.task.epoch, 9u);
+  EXPECT_EQ(r.slot(3).kind.task.lease_ms, 1234u);
   // A read of a range across the inline part and the cells.
   std::vector<uint8_t> across(20);
   ASSERT_TRUE(sut.ReadRange(DataRef::Of(r.slot(2)), 30, 20, across.data()));
   const auto all = ReadAll(sut, DataRef::Of(r.slot(2)));
   EXPECT_TRUE(std::equal(across.begin(), across.end(), all.begin() + 30));
   sut.Free(spilled);
-  EXPECT_EQ(D(heap_region).cells_free, cells_free - CellStore::CellsFor(60) - CellStore::CellsFor(30));
+  EXPECT_EQ(D(heap_region).cells_free, cells_free - CellStore::CellsFor(60) - CellStore::CellsFor(10));
 }
 
 TEST(FreeCellsTest, EveryExtentInTheFitClassIsLargeEnough) {

@@ -72,6 +72,19 @@ TEST_F(CheckerTest, ScribbledAndQuarantinedSlotsAreReported) {
   EXPECT_TRUE(Mentions(problems, "slot " + std::to_string(s) + " is quarantined"));
 }
 
+TEST_F(CheckerTest, ADoneTaskWithoutItsResultIsReported) {
+  Vandal v(sut.name());
+  const uint32_t done = v.SlotOf(tasks[0]);
+  v.r().slot(done).kind.task.result_gap = 0;
+  internal::Reseal(v.r().slot(done), done);
+  const uint32_t pending = v.SlotOf(tasks[1]);
+  v.r().slot(pending).kind.task.result_gap = 7;
+  internal::Reseal(v.r().slot(pending), pending);
+  const auto problems = sut->Check();
+  EXPECT_TRUE(Mentions(problems, "entry " + std::to_string(tasks[0]) + ") is done without a result"));
+  EXPECT_TRUE(Mentions(problems, "has a lease or a result but is pending"));
+}
+
 TEST_F(CheckerTest, TaskInTwoStatesIsReported) {
   Vandal v(sut.name());
   v.r().slot(v.SlotOf(tasks[1])).kind.task.state =

@@ -116,9 +116,10 @@ TEST_F(EntryStagingTest, AScribbledSlotIsLeftToTheLock) {
   EXPECT_EQ(staged.size(), 0u);
 }
 
-// A claim notes the task it just sealed, and its copy skips the seal (a
-// task's staged fields are all in the version bytes): the version bytes,
-// compared before and after, must then catch every change.
+// A claim notes the task it just sealed. Its copy after the lock must
+// catch every change since: to the version bytes (compared before and
+// after), and to the kind bytes, where a task keeps the start of its data
+// since layout 6 (the seal, checked on the copy).
 TEST_F(EntryStagingTest, AClaimedTaskChangedOrScribbledAfterItWasNotedIsLeftToTheLock) {
   TaskSpec t;
   t.entry = testing::MakeEntry("tasks", {"job"});
@@ -127,7 +128,7 @@ TEST_F(EntryStagingTest, AClaimedTaskChangedOrScribbledAfterItWasNotedIsLeftToTh
   const uint32_t at = view.SlotOf(task);
   {
     StagedEntries staged;
-    staged.Note(view.r(), at, /*sealed_here=*/true);
+    staged.Note(view.r(), at);
     ASSERT_TRUE(staged.CopyNoted(view.r(), true));
     Entry e;
     staged.Materialize(0, view.r(), &e);
@@ -135,7 +136,7 @@ TEST_F(EntryStagingTest, AClaimedTaskChangedOrScribbledAfterItWasNotedIsLeftToTh
   }
   {
     StagedEntries staged;
-    staged.Note(view.r(), at, /*sealed_here=*/true);
+    staged.Note(view.r(), at);
     EntryUpdate u;
     u.payload = testing::PackStr("second, rewritten elsewhere");
     ASSERT_TRUE(sut->Update(task, u).ok());
@@ -143,8 +144,16 @@ TEST_F(EntryStagingTest, AClaimedTaskChangedOrScribbledAfterItWasNotedIsLeftToTh
   }
   {
     StagedEntries staged;
-    staged.Note(view.r(), at, /*sealed_here=*/true);
+    staged.Note(view.r(), at);
     view.r().slot(at).created_ns ^= 1;
+    EXPECT_FALSE(staged.CopyNoted(view.r(), true));
+    view.r().slot(at).created_ns ^= 1;
+  }
+  {
+    StagedEntries staged;
+    staged.Note(view.r(), at);
+    const uint32_t last = sizeof(view.r().slot(at).kind) - 1;  // inline data
+    view.r().slot(at).kind.raw[last] ^= 1;
     EXPECT_FALSE(staged.CopyNoted(view.r(), true));
   }
 }

@@ -1,11 +1,13 @@
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <map>
 #include <msgpack.hpp>
 #include <thread>
 
 #include "slate/clock.h"
 #include "slate/pool.h"
+#include "util/raw_view.h"
 #include "util/test_pool.h"
 
 namespace slate {
@@ -188,6 +190,58 @@ TEST_F(PoolTasksTest, TaskPastItsDeadlineIsDeadLetteredNotRun) {
   const TaskId ok = Post(w1);
   EXPECT_EQ(MustClaim(w1).task.id, ok);
   EXPECT_EQ(sut->GetTask(late)->state, TaskState::kDeadLettered);
+}
+
+TEST_F(PoolTasksTest, DeadlinesKeepTheirMillisecondAndFarOnesAreClamped) {
+  TaskSpec t;
+  t.entry = MakeEntry("tasks");
+  t.assignee = w1;
+  const int64_t deadline = NowRealNs() + int64_t{3'600} * 1'000'000'000 + 123'456;
+  t.deadline_ns = deadline;
+  const TaskId soon = *sut->PostTask(t);
+  const int64_t back = sut->GetTask(soon)->deadline_ns;
+  EXPECT_LE(back, deadline);  // never started after the deadline asked for
+  EXPECT_GT(back, deadline - 1'000'000);
+  t.deadline_ns = std::numeric_limits<int64_t>::max();
+  const TaskId far = *sut->PostTask(t);
+  const int64_t fifteen_years = int64_t{15} * 365 * 86'400 * 1'000'000'000;
+  EXPECT_GT(sut->GetTask(far)->deadline_ns, NowRealNs() + fifteen_years);
+  EXPECT_EQ(MustClaim(w1).task.id, soon);
+  EXPECT_EQ(MustClaim(w1).task.id, far);  // far ahead, not wrapped into the past
+}
+
+TEST_F(PoolTasksTest, LeasesOver24DaysAreRefused) {
+  const TaskId id = Post(w1);
+  const auto days = [](int n) { return std::chrono::milliseconds(std::chrono::hours(24 * n)); };
+  auto refused = sut->ClaimNext(w1, days(25));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(refused.status().message().find("exceeds 24 days"), std::string::npos);
+  const Claim c = MustClaim(w1);
+  ASSERT_EQ(c.task.id, id);
+  EXPECT_EQ(sut->RenewLease(id, c.task.epoch, days(25), w1).code(),
+            StatusCode::kInvalidArgument);
+  ASSERT_TRUE(sut->RenewLease(id, c.task.epoch, days(24), w1).ok());
+  EXPECT_GT(sut->GetTask(id)->lease_deadline_mono_ns,
+            NowMonoNs() + int64_t{23} * 86'400 * 1'000'000'000);
+  EXPECT_TRUE(sut->ExpiredLeases()->empty());
+}
+
+TEST_F(PoolTasksTest, AResultWrittenOver2To32IdsAfterItsTaskIsStillFound) {
+  const TaskId id = Post(w1);
+  const Claim c = MustClaim(w1);
+  {
+    // As if four billion entries had come and gone while it ran.
+    testing::RawView v(sut.name());
+    v.r().header().counters.next_id += (uint64_t{1} << 32) + 5;
+  }
+  TaskResult res;
+  res.payload = testing::PackStr("r");
+  const auto result = sut->Complete(id, c.task.epoch, res, w1);
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  EXPECT_GT(*result - id, uint64_t{1} << 32);
+  EXPECT_EQ(sut->GetTask(id)->result_id, *result);
+  EXPECT_TRUE(sut->Check().empty());
 }
 
 TEST_F(PoolTasksTest, BadTaskSpecsAreRefused) {

@@ -136,7 +136,7 @@ TEST_F(ScribbleTest, AScribbledTaskIsNotFoundByAReadOnlyView) {
   ASSERT_TRUE(ro.ok());
   const testing::RawView view(sut.name());
   const TaskId victim = tasks[5];
-  view.r().slot(view.SlotOf(victim)).kind.task.attempts = 999;
+  view.r().slot(view.SlotOf(victim)).kind.task.epoch = 999;
 
   EXPECT_EQ((*ro)->GetTask(victim).status().code(), StatusCode::kNotFound);
   EXPECT_TRUE((*ro)->GetTask(tasks[6]).ok());

@@ -76,30 +76,27 @@ struct NotedEntry {
   EntryId id = 0;
   uint32_t slot = 0;
   float importance = 0;
-  bool sealed_here = false;  // sealed in the hold that noted it
   uint8_t version[kSlotVersionBytes];  // as noted, under the lock
 };
 
 class StagedEntries {
  public:
   // Copies the entry in `slot`. Every slot field is read once and checked
-  // before use, the seal too unless this lock hold has just sealed it
-  // (`sealed_here`). False, staging nothing, if the slot is not a sound live
-  // entry. REQUIRES: the lock held, or a private snapshot.
-  bool Stage(const Region& r, uint32_t slot, bool with_payload, bool sealed_here = false);
+  // before use, the seal first. False, staging nothing, if the slot is not
+  // a sound live entry. REQUIRES: the lock held, or a private snapshot.
+  bool Stage(const Region& r, uint32_t slot, bool with_payload);
   void PopBack();
   // Empties both the staged and the noted entries.
   void Clear();
 
   // Remembers the live entry in `slot` for CopyNoted: its version bytes,
-  // on the slot's first cache line. `sealed_here`: this hold sealed it, as
-  // a claim does. REQUIRES: the lock held; `slot` valid.
-  void Note(const Region& r, uint32_t slot, bool sealed_here = false);
+  // on the slot's first cache line. REQUIRES: the lock held; `slot` valid.
+  void Note(const Region& r, uint32_t slot);
   // Stages every noted entry, in order, without the lock. True when each
   // slot held the version noted both before and after its data was
   // copied, so no writer changed or freed it meanwhile, and its seal holds
-  // on the copy (skipped when it was sealed_here and nothing staged comes
-  // from its kind bytes). Otherwise false, with nothing staged: the caller
+  // on the copy: every kind keeps inline data in its kind bytes, which the
+  // version bytes do not cover. Otherwise false, with nothing staged: the caller
   // stages them again under the lock. Noted entries are kept either way.
   // REQUIRES: nothing staged; the lock not held by this thread.
   bool CopyNoted(const Region& r, bool with_payload);
@@ -118,8 +115,7 @@ class StagedEntries {
 
  private:
   // Stages the entry whose slot `slot` was copied into `s`.
-  bool StageCopy(const Region& r, uint32_t slot, const Slot& s, bool with_payload,
-                 bool sealed_here);
+  bool StageCopy(const Region& r, uint32_t slot, const Slot& s, bool with_payload);
 
   std::vector<StagedEntry> items_;
   std::vector<NotedEntry> noted_;

@@ -1,4 +1,4 @@
-// The region's layout, version 5. docs/POOL.md describes it in prose.
+// The region's layout, version 6. docs/POOL.md describes it in prose.
 //
 // One region per pool, laid out by hand at creation (no segment manager: its
 // internal mutex is not robust). Offsets are from the region base, so every
@@ -28,7 +28,7 @@
 namespace slate::internal {
 
 inline constexpr uint64_t kMagic = 0x314C4F4F50544C53ull;  // "SLTPOOL1"
-inline constexpr uint32_t kLayoutVersion = 5;
+inline constexpr uint32_t kLayoutVersion = 6;
 inline constexpr uint32_t kNil = 0xFFFFFFFFu;
 inline constexpr uint32_t kSegmentCapacity = 32;
 inline constexpr int kPriorityBuckets = 256;
@@ -93,24 +93,29 @@ enum SlotFlags : uint8_t {
   kChained = 4,  // the data is a chain of extents, not one (cell_store.h)
 };
 
+// A task's state machine, in the first 36 bytes of its slot's kind area; the
+// other 20 hold the start of its data. Times are milliseconds (task_time.h):
+// the deadline 40-bit signed from the slot's created_ns, the lease
+// CLOCK_MONOTONIC modulo 2^32, compared with wrap-around.
 struct TaskFields {
   uint8_t state;        // TaskState (authoritative)
   int8_t priority;
-  uint16_t attempts;    // claims so far
-  uint16_t max_retries;
+  uint8_t max_retries;  // <= kMaxRetriesLimit
+  int8_t deadline_hi;   // the deadline's high byte, over deadline_lo
   uint16_t assignee;    // agent row, 0: shared queue
-  uint32_t epoch;       // of the latest claim
+  uint16_t last_agent;  // row that ran the latest attempt, 0: none
+  uint32_t epoch;       // claims so far: each claim bumps it (TaskInfo::attempts)
   uint32_t requires_hash;  // 0: requires nothing
   uint32_t timeout_ms;
   uint32_t q_prev;      // DERIVED: bucket list (pending) or running list
   uint32_t q_next;      // DERIVED
-  uint16_t last_agent;  // row that ran the latest attempt, 0: none
-  uint16_t reserved;
-  int64_t lease_deadline_mono;
-  int64_t deadline_real;
-  uint64_t result_id;
+  uint32_t deadline_lo;
+  union {
+    uint32_t lease_ms;    // running only: when the claim's lease runs out
+    uint32_t result_gap;  // done only: result id - task id; 0: too far apart
+  };
 };
-static_assert(sizeof(TaskFields) == 56);
+static_assert(sizeof(TaskFields) == 36);
 
 struct ResultFields {
   uint64_t task_id;  // the task it completed, 0: a free-standing result
@@ -159,14 +164,16 @@ struct alignas(64) Slot {
 static_assert(sizeof(Slot) == 128);
 static_assert(std::is_standard_layout_v<Slot>);
 
-// Where a slot's inline data starts in `kind`, and how much fits: none for
-// a task (its fields fill `kind`), 40 bytes after a result's fields, 56 for
+// Where a slot's inline data starts in `kind`, and how much fits: what its
+// kind's fields leave, 20 bytes for a task, 40 for a result and all 56 for
 // any other entry. Inline data is sealed with the slot.
 inline constexpr uint32_t InlineOffset(uint32_t segment) {
-  return segment == kSegResults ? sizeof(ResultFields) : 0;
+  return segment == kSegTasks     ? sizeof(TaskFields)
+         : segment == kSegResults ? sizeof(ResultFields)
+                                  : 0;
 }
 inline constexpr uint32_t InlineBytes(uint32_t segment) {
-  return segment == kSegTasks ? 0 : sizeof(Slot::kind) - InlineOffset(segment);
+  return sizeof(Slot::kind) - InlineOffset(segment);
 }
 
 // A priority queue of pending tasks plus the list of running ones. DERIVED.

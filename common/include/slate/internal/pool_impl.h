@@ -79,8 +79,9 @@ std::string AgentName(const Region& r, uint32_t row);
 bool ReadPrefixAt(const Region& r, uint32_t slot, DataPrefix* out);
 TaskInfo TaskInfoAt(const Region& r, uint32_t slot);
 // TaskInfoAt without the required capability (the caller reads it with
-// the entry).
-void TaskFieldsAt(const Region& r, uint32_t slot, TaskInfo* info);
+// the entry). `mono_ref`: any CLOCK_MONOTONIC time within 24 days of a
+// running task's lease deadline, to read it by (task_time.h); 0: now.
+void TaskFieldsAt(const Region& r, uint32_t slot, TaskInfo* info, int64_t mono_ref = 0);
 Result<std::vector<Entry>> FindIn(const Region& r, const Query& q);
 PoolStats StatsOf(const Region& r, const std::string& name);
 std::vector<std::string> CheckRegion(const Region& r);
