@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "slate/internal/author_table.h"
 #include "slate/internal/cell_audit.h"
 #include "slate/internal/entry_codec.h"
 #include "slate/internal/evict_heap.h"
@@ -54,6 +55,7 @@ class Checker {
     for (uint32_t row = 0; row <= r_.geo().agent_capacity; ++row) CheckQueue(row);
     CheckCounts();
     CheckAgents();
+    CheckAuthors();
   }
 
   // IdIndex::Find, with a damaged chain reported rather than thrown.
@@ -167,9 +169,31 @@ class Checker {
       Bad(S(i) + " tag count or tag filter disagrees with its tags");
     if (p.prefix_bytes + s.payload_bytes != s.data_bytes)
       Bad(S(i) + " payload length disagrees with its data");
-    if ((p.author.empty() ? 0u : Hash32(p.author)) != s.author_hash)
+    if (p.author_row >= 0 && !AuthorTable(r_).Resolve(s.author_hash, &p))
+      Bad(S(i) + " names author row " + std::to_string(p.author_row) +
+          ", which does not hold its author");
+    else if ((p.author.empty() ? 0u : Hash32(p.author)) != s.author_hash)
       Bad(S(i) + " author hash disagrees with its author");
     return true;
+  }
+
+  // Rows are written once and read without the lock: each must hold the
+  // name its hash says, and every committed row must be published.
+  void CheckAuthors() {
+    const Header& h = r_.header();
+    if (h.counters.authors_used > kAuthorRows)
+      Bad("author table count " + std::to_string(h.counters.authors_used) + " is past its " +
+          std::to_string(kAuthorRows) + " rows");
+    const uint32_t used = AuthorTable(r_).Used();
+    if (h.authors.published.load(std::memory_order_acquire) != used)
+      Bad("author table publishes " + std::to_string(h.authors.published.load()) +
+          " rows of " + std::to_string(used));
+    for (uint32_t k = 0; k < used; ++k) {
+      const AuthorRow& a = h.authors.rows[k];
+      if (a.len == 0 || a.len > kMaxAuthorBytes ||
+          a.hash != Hash32(std::string_view(a.name, a.len)))
+        Bad("author row " + std::to_string(k) + " does not hold the name its hash says");
+    }
   }
 
   void CheckTask(uint32_t i) {

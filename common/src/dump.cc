@@ -126,7 +126,10 @@ std::string FormatStats(const PoolStats& st, const std::vector<AgentInfo>& agent
                   st.tasks_by_state[s]);
     out += line;
   }
-  std::snprintf(line, sizeof line, "\n\nAGENTS  %u of %u\n", st.agents_registered, st.agent_capacity);
+  std::snprintf(line, sizeof line, "\n\nAUTHORS kept once: %u of %u\n", st.authors_kept,
+                st.author_rows);
+  out += line;
+  std::snprintf(line, sizeof line, "\nAGENTS  %u of %u\n", st.agents_registered, st.agent_capacity);
   out += line;
   if (!agents.empty()) {
     out += "NAME             ROLE         PID  LIVENESS  HEARTBEAT  PENDING  RUNNING     DONE   FAILED\n";
@@ -171,6 +174,8 @@ ojson StatsToJson(const PoolStats& st, const std::vector<AgentInfo>& agents) {
           {"recoveries", st.recoveries},
           {"quarantined", st.quarantined},
           {"stale_completions", st.stale_completions},
+          {"authors_kept", st.authors_kept},
+          {"author_rows", st.author_rows},
           {"segments", segs},
           {"tasks", tasks},
           {"agents", list}};

@@ -173,12 +173,14 @@ Status ValidatePayload(std::span<const uint8_t> payload, uint32_t max_payload) {
 
 void EncodeDataInto(std::vector<uint8_t>* out, std::string_view author,
                     std::string_view requires_cap, const std::vector<std::string>& tags,
-                    std::span<const uint8_t> payload) {
+                    std::span<const uint8_t> payload, int author_row) {
+  if (author_row >= 0) author = {};
   size_t size = 3 + tags.size() + author.size() + requires_cap.size() + payload.size();
   for (const auto& t : tags) size += t.size();
   out->resize(size);
   uint8_t* p = out->data();
-  *p++ = static_cast<uint8_t>(author.size());
+  *p++ = author_row >= 0 ? static_cast<uint8_t>(kInternedAuthor | author_row)
+                         : static_cast<uint8_t>(author.size());
   *p++ = static_cast<uint8_t>(tags.size());
   *p++ = static_cast<uint8_t>(requires_cap.size());
   for (const auto& t : tags) *p++ = static_cast<uint8_t>(t.size());
@@ -195,15 +197,16 @@ void EncodeDataInto(std::vector<uint8_t>* out, std::string_view author,
 std::vector<uint8_t> EncodeData(std::string_view author,
                                 std::string_view requires_cap,
                                 const std::vector<std::string>& tags,
-                                std::span<const uint8_t> payload) {
+                                std::span<const uint8_t> payload, int author_row) {
   std::vector<uint8_t> d;
-  EncodeDataInto(&d, author, requires_cap, tags, payload);
+  EncodeDataInto(&d, author, requires_cap, tags, payload, author_row);
   return d;
 }
 
 uint32_t PrefixBytesOf(std::span<const uint8_t> data) {
   if (data.size() < 3) return 0;
-  const uint32_t author_len = data[0];
+  // An interned author's row is checked where it is resolved (author_table.h).
+  const uint32_t author_len = data[0] >= kInternedAuthor ? 0 : data[0];
   const uint32_t ntags = data[1];
   const uint32_t req_len = data[2];
   if (ntags > kMaxTags || author_len > kMaxAuthorBytes || req_len > kMaxRequiresBytes)
@@ -225,7 +228,9 @@ void PrefixViewsOf(const uint8_t* data, uint32_t prefix_bytes, PrefixView* out) 
     at += n;
     return v;
   };
-  out->author = take(data[0]);
+  const bool interned = data[0] >= kInternedAuthor;
+  out->author_row = interned ? data[0] & ~kInternedAuthor : -1;
+  out->author = take(interned ? 0 : data[0]);
   out->requires_cap = take(data[2]);
   out->ntags = data[1];
   for (uint32_t i = 0; i < out->ntags; ++i) out->tags[i] = take(data[3 + i]);
@@ -242,6 +247,7 @@ bool DecodePrefixView(std::span<const uint8_t> data, PrefixView* out) {
 bool DecodePrefix(std::span<const uint8_t> data, DataPrefix* out) {
   PrefixView v;
   if (!DecodePrefixView(data, &v)) return false;
+  out->author_row = v.author_row;
   out->author.assign(v.author);
   out->requires_cap.assign(v.requires_cap);
   out->tags.assign(v.tags.begin(), v.tags.begin() + v.ntags);

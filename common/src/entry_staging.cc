@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstring>
 
+#include "slate/internal/author_table.h"
 #include "slate/internal/cell_store.h"
 #include "slate/internal/pool_impl.h"
 #include "slate/internal/segment_list.h"
@@ -109,7 +110,16 @@ bool StagedEntries::StageCopy(const Region& r, uint32_t slot, const Slot& s,
     bytes_.Resize(at);
     return false;
   }
+  std::string_view author_row_name;
+  if (const uint8_t first = bytes_.data()[at]; first >= kInternedAuthor) {
+    author_row_name = AuthorTable(r).NameOf(first & ~kInternedAuthor, s.author_hash);
+    if (author_row_name.empty()) {
+      bytes_.Resize(at);
+      return false;
+    }
+  }
   StagedEntry& e = items_.emplace_back();
+  e.author_row_name = author_row_name;
   e.id = s.id;
   e.task_id = segment == kSegResults ? s.kind.result.task_id : 0;
   e.created_ns = s.created_ns;
@@ -180,6 +190,7 @@ PrefixView StagedEntries::Prefix(size_t i) const {
   const StagedEntry& e = items_[i];
   PrefixView v;
   PrefixViewsOf(bytes_.data() + e.offset, e.prefix_bytes, &v);  // checked in StageCopy
+  if (v.author_row >= 0) v.author = e.author_row_name;
   return v;
 }
 
@@ -190,11 +201,12 @@ void StagedEntries::Materialize(size_t i, const Region& r, Entry* out,
   // were staged (StageCopy), and the bytes are this process's own since:
   // read here without checking again.
   const uint8_t* data = bytes_.data() + e.offset;
-  const uint32_t author_len = data[0], ntags = data[1], requires_len = data[2];
+  const bool interned = data[0] >= kInternedAuthor;
+  const uint32_t author_len = interned ? 0 : data[0], ntags = data[1], requires_len = data[2];
   const char* at = reinterpret_cast<const char*>(data) + 3 + ntags;
   out->id = e.id;
   Set(out->segment, SegmentList(r).Name(e.segment));
-  Set(out->author, {at, author_len});
+  Set(out->author, interned ? e.author_row_name : std::string_view{at, author_len});
   at += author_len;
   if (requires_cap != nullptr) Set(*requires_cap, {at, requires_len});
   at += requires_len;

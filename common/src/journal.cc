@@ -89,6 +89,11 @@ void Txn::Commit() {
   j.count.store(0, std::memory_order_release);  // the commit point
   j.op = static_cast<uint32_t>(OpCode::kNone);
   committed_ = true;
+  if (publish_authors_) {
+    Header& h = r_.header();
+    h.authors.published.store(std::min(h.counters.authors_used, kAuthorRows),
+                              std::memory_order_release);
+  }
   Point("after_commit");
 }
 

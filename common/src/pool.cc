@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstring>
 #include <thread>
@@ -185,13 +186,21 @@ bool Pool::Exists(const std::string& name) {
   return IsValidPoolName(name) && stat(("/dev/shm/" + ShmNameFor(name)).c_str(), &st) == 0;
 }
 
+namespace {
+uint64_t NextSerial() {
+  static std::atomic<uint64_t> next{1};
+  return next.fetch_add(1, std::memory_order_relaxed);
+}
+}  // namespace
+
 Pool::Impl::Impl(std::string name, std::unique_ptr<ShmMapping> map,
                  const Geometry& geo)
     : name_(std::move(name)),
       map_(std::move(map)),
       region_(map_->data(), geo),
       backing_(*map_, region_),
-      read_only_(map_->read_only()) {}
+      read_only_(map_->read_only()),
+      serial_(NextSerial()) {}
 
 Status Pool::Impl::RequireWritable() const {
   if (read_only_)

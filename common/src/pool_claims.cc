@@ -308,7 +308,7 @@ void Pool::CompleteBatch(std::span<const Completion> items, AgentRef by,
     invalid[i] = ValidateResult(res, im.region_.geo().max_payload);
     if (invalid[i].ok() && pre_encoded)
       FillSlotSpec(&encoded.At(i), kSegResults, by_name, "", res.tags, res.importance,
-                   res.payload);
+                   res.payload, &im);
   }
   std::optional<Impl::Guard> g;
   if (refused.ok()) {

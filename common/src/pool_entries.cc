@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "slate/clock.h"
+#include "slate/internal/author_table.h"
 #include "slate/internal/cell_store.h"
 #include "slate/internal/entry_codec.h"
 #include "slate/internal/entry_staging.h"
@@ -83,9 +84,10 @@ bool ReadPrefixAt(const Region& r, uint32_t slot, DataPrefix* out) {
   const Slot& s = r.slot(slot);
   const DataRef data = DataRef::Of(s);  // read once
   if (data.bytes > r.geo().max_data_bytes) return false;
+  const uint32_t author_hash = s.author_hash;
   std::vector<uint8_t> raw;
-  return CellStore(r).Read(data, MaxPrefixBytes(), &raw) &&
-         DecodePrefix(raw, out);
+  return CellStore(r).Read(data, MaxPrefixBytes(), &raw) && DecodePrefix(raw, out) &&
+         AuthorTable(r).Resolve(author_hash, out);
 }
 
 bool ReadEntryInto(const Region& r, uint32_t slot, bool with_payload, Entry* e,
@@ -213,8 +215,8 @@ Result<EntryId> Pool::Write(const NewEntry& entry) {
       rec.used = 1;
       txn.Commit();
     }
-    SlotSpec spec = MakeSlotSpec(seg, entry.author, "", entry.tags,
-                                 entry.importance, entry.payload);
+    SlotSpec spec;
+    FillSlotSpec(&spec, seg, entry.author, "", entry.tags, entry.importance, entry.payload, &im);
     // Results written directly are not task results: nothing waits to
     // aggregate them unless kept. Errors stay live until resolved.
     if (entry.keep) spec.flags |= kKeep;

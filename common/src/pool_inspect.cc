@@ -1,6 +1,7 @@
 // Inspection: stats snapshot and the invariant check.
 #include <algorithm>
 
+#include "slate/internal/author_table.h"
 #include "slate/internal/pool_impl.h"
 #include "slate/internal/segment_list.h"
 
@@ -28,6 +29,8 @@ PoolStats StatsOf(const Region& r, const std::string& name) {
   for (int s = 0; s < kTaskStateCount; ++s) st.tasks_by_state[s] = h.derived.tasks[s];
   st.agents_registered = h.derived.agents_registered;
   st.agent_capacity = r.geo().agent_capacity;
+  st.authors_kept = AuthorTable(r).Used();
+  st.author_rows = kAuthorRows;
   st.next_id = h.counters.next_id;
   st.evictions = h.counters.evictions;
   st.recoveries = h.recoveries;

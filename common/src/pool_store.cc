@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "slate/clock.h"
+#include "slate/internal/author_table.h"
 #include "slate/internal/cell_store.h"
 #include "slate/internal/entry_codec.h"
 #include "slate/internal/evict_heap.h"
@@ -43,21 +44,36 @@ bool IsPinned(const Slot& s) {
 
 void FillSlotSpec(SlotSpec* spec, uint32_t segment, const std::string& author,
                   const std::string& requires_cap, const std::vector<std::string>& tags,
-                  float importance, const std::vector<uint8_t>& payload) {
-  // Batches repeat their author: hash it once per change.
+                  float importance, const std::vector<uint8_t>& payload,
+                  const Pool::Impl* interning) {
+  // Batches repeat their author: hash it, and find its row, once per change.
   thread_local std::string last_author;
   thread_local uint32_t last_hash = 0;
+  thread_local uint64_t last_pool = 0;  // Pool::Impl::serial_ last_row is of; 0: none
+  thread_local int last_row = -1;
   if (author.empty()) {
     spec->author_hash = 0;
   } else {
     if (author != last_author) {
       last_author = author;
       last_hash = Hash32(author);
+      last_pool = 0;
     }
     spec->author_hash = last_hash;
   }
+  int author_row = -1;
+  spec->intern_author = false;
+  if (interning != nullptr && !author.empty()) {
+    if (last_pool != interning->serial_ || last_row < 0) {
+      const AuthorTable table(interning->region_);
+      last_row = AuthorRowHint(interning->serial_, table, author, last_hash);
+      last_pool = interning->serial_;
+      spec->intern_author = last_row < 0 && table.Published() < kAuthorRows;
+    }
+    author_row = last_row;
+  }
   spec->segment = segment;
-  EncodeDataInto(&spec->data, author, requires_cap, tags, payload);
+  EncodeDataInto(&spec->data, author, requires_cap, tags, payload, author_row);
   spec->payload_bytes = static_cast<uint32_t>(payload.size());
   spec->bloom = TagBloom(tags);
   spec->ntags = static_cast<uint8_t>(tags.size());
@@ -136,6 +152,12 @@ uint32_t Pool::Impl::InsertSlot(Txn& txn, const SlotSpec& spec, int64_t now_ns) 
     ThrowCorrupt("slot " + std::to_string(i) + " is handed out as free but is not");
   if (fresh) h.counters.slot_high += 1;
   else h.derived.slot_free_head = s.hash_next;
+  if (spec.intern_author) {
+    // The data carries its author, uninterned: [len][ntags][req][tag lens][author]...
+    const uint8_t* d = spec.data.data();
+    AuthorTable(region_).InternLocked(
+        txn, {reinterpret_cast<const char*>(d) + 3 + d[1], d[0]}, spec.author_hash);
+  }
   std::memset(&s.kind, 0, sizeof s.kind);
   s.segment = static_cast<uint8_t>(spec.segment);
   s.flags = spec.flags;

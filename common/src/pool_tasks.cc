@@ -192,7 +192,8 @@ Status Pool::PostTasks(std::span<const TaskSpec> specs, std::vector<TaskId>* ids
     if (!invalid.ok()) break;
     const NewEntry& e = spec.entry;
     SlotSpec& ss = encoded.At(valid++);
-    FillSlotSpec(&ss, kSegTasks, e.author, spec.requires_cap, e.tags, e.importance, e.payload);
+    FillSlotSpec(&ss, kSegTasks, e.author, spec.requires_cap, e.tags, e.importance, e.payload,
+                 impl_.get());
     if (e.keep) ss.flags |= kKeep;
   }
   if (valid == 0) return invalid;

@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "slate/internal/author_table.h"
 #include "slate/internal/cell_store.h"
 #include "slate/internal/evict_heap.h"
 #include "slate/internal/free_cells.h"
@@ -106,6 +107,13 @@ std::vector<std::string> Rebuild(const Region& r) {
     repairs.push_back("cell high-water mark was past the arena; lowered");
     c.cell_high = r.geo().cell_count;
   }
+  if (c.authors_used > kAuthorRows) {
+    repairs.push_back("author count was past the author table; lowered");
+    c.authors_used = kAuthorRows;
+  }
+  // A holder that died between its commit and publishing its new author
+  // rows left them committed and unpublished.
+  AuthorTable(r).Republish();
   const uint32_t cap = c.slot_high;
   // Map bits at and past cell_high are never read: the allocator sets a
   // fresh cell's bit when it takes it.

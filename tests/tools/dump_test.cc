@@ -122,8 +122,10 @@ TEST_F(DumpTest, StatsNameSegmentsTasksAndAgents) {
   EXPECT_NE(r.out.find("pool '" + pool + "': 4 of 65536 entries"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("notes              2"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("w1               worker"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("AUTHORS kept once: 2 of 128"), std::string::npos) << r.out;  // ann, bob
   const auto j = Dump({"--stats", "--format", "jsonl"});
   EXPECT_EQ(json::parse(j.out)["entries"], 4);
+  EXPECT_EQ(json::parse(j.out)["authors_kept"], 2);
 }
 
 TEST_F(DumpTest, CheckPassesThenReportsDamageWithoutCrashing) {

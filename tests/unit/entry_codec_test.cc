@@ -7,6 +7,7 @@
 #include <msgpack.hpp>
 #include <random>
 
+#include "slate/internal/layout.h"
 #include "util/test_pool.h"
 
 namespace slate::internal {
@@ -33,12 +34,42 @@ TEST(EntryCodecTest, DecodeRejectsEveryTruncation) {
 }
 
 TEST(EntryCodecTest, DecodeRejectsImpossibleLengths) {
-  std::vector<uint8_t> data = {200, 0, 0};  // author longer than allowed
-  data.resize(300, 'a');
+  for (int len : {65, 100, 127}) {  // authors longer than allowed, not interned
+    std::vector<uint8_t> data = {static_cast<uint8_t>(len), 0, 0};
+    data.resize(300, 'a');
+    DataPrefix p;
+    EXPECT_FALSE(DecodePrefix(data, &p)) << len;
+  }
   DataPrefix p;
-  EXPECT_FALSE(DecodePrefix(data, &p));
   std::vector<uint8_t> zero_tag = {0, 1, 0, 0};
   EXPECT_FALSE(DecodePrefix(zero_tag, &p));
+}
+
+// Since layout 6 an author in the pool's author table is named by its row
+// in the first byte, and its bytes are left out.
+TEST(EntryCodecTest, AnInternedAuthorIsItsRowAlone) {
+  const auto inline_form = EncodeData("bench-producer", "cap", {"x"}, testing::PackStr("p"));
+  const auto interned = EncodeData("bench-producer", "cap", {"x"}, testing::PackStr("p"), 5);
+  EXPECT_EQ(interned.size() + 14, inline_form.size());
+  EXPECT_EQ(interned[0], kInternedAuthor | 5);
+  DataPrefix p;
+  ASSERT_TRUE(DecodePrefix(interned, &p));
+  EXPECT_EQ(p.author_row, 5);
+  EXPECT_EQ(p.author, "");
+  EXPECT_EQ(p.requires_cap, "cap");
+  EXPECT_EQ(p.tags, std::vector<std::string>{"x"});
+  EXPECT_EQ(PrefixBytesOf(interned), p.prefix_bytes);
+  PrefixView v;
+  ASSERT_TRUE(DecodePrefixView(interned, &v));
+  EXPECT_EQ(v.author_row, 5);
+  EXPECT_EQ(v.requires_cap, "cap");
+  ASSERT_TRUE(DecodePrefix(inline_form, &p));
+  EXPECT_EQ(p.author_row, -1);
+  EXPECT_EQ(p.author, "bench-producer");
+  // The highest row fits the byte.
+  const auto last = EncodeData("a", "", {}, {}, kAuthorRows - 1);
+  ASSERT_TRUE(DecodePrefix(last, &p));
+  EXPECT_EQ(p.author_row, static_cast<int>(kAuthorRows) - 1);
 }
 
 TEST(EntryCodecTest, PrefixBytesOfAgreesWithDecodeAndRefusesWhatItRefuses) {

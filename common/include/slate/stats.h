@@ -30,6 +30,8 @@ struct PoolStats {
   std::array<uint64_t, kTaskStateCount> tasks_by_state{};  // by TaskState
   uint32_t agents_registered = 0;
   uint32_t agent_capacity = 0;
+  uint32_t authors_kept = 0;  // names in the author table; later authors stay in their entries
+  uint32_t author_rows = 0;   // its capacity
   uint64_t next_id = 0;
   uint64_t evictions = 0;
   uint64_t recoveries = 0;   // rollbacks and rebuilds: a dead holder or damage

@@ -3,6 +3,9 @@
 //
 // Data = [author_len][ntags][requires_len][tag_len x ntags]
 //        [author][requires][tag...][payload]
+// An author kept in the pool's author table is named instead by its row:
+// the first byte is kInternedAuthor | row, and [author] is absent
+// (author_table.h resolves it).
 // Decode treats its input as untrusted: every length is checked against the
 // bytes actually present.
 #pragma once
@@ -19,6 +22,9 @@
 #include "slate/status.h"
 
 namespace slate::internal {
+
+inline constexpr uint8_t kInternedAuthor = 0x80;  // above any author_len
+static_assert(kMaxAuthorBytes < kInternedAuthor);
 
 uint32_t Hash32(std::string_view s);  // never 0 for a non-empty string
 uint32_t TagBit(std::string_view tag);  // two bits of the 32-bit tag bloom
@@ -52,6 +58,7 @@ size_t MsgpackObjectBytes(std::span<const uint8_t> data);
 Status ValidatePayload(std::span<const uint8_t> payload, uint32_t max_payload);
 
 struct DataPrefix {
+  int author_row = -1;  // >= 0: interned, and author is empty until resolved
   std::string author;
   std::string requires_cap;
   std::vector<std::string> tags;
@@ -60,20 +67,23 @@ struct DataPrefix {
 
 // The same, as views into the data it was decoded from.
 struct PrefixView {
+  int author_row = -1;  // >= 0: interned, and author is empty until resolved
   std::string_view author;
   std::string_view requires_cap;
   std::array<std::string_view, kMaxTags> tags;
   uint32_t ntags = 0;
   uint32_t prefix_bytes = 0;
 };
+// author_row >= 0: the author is that row of the pool's author table, and
+// is not copied (`author` is then ignored).
 std::vector<uint8_t> EncodeData(std::string_view author,
                                 std::string_view requires_cap,
                                 const std::vector<std::string>& tags,
-                                std::span<const uint8_t> payload);
+                                std::span<const uint8_t> payload, int author_row = -1);
 // The same into *out, reusing its storage.
 void EncodeDataInto(std::vector<uint8_t>* out, std::string_view author,
                     std::string_view requires_cap, const std::vector<std::string>& tags,
-                    std::span<const uint8_t> payload);
+                    std::span<const uint8_t> payload, int author_row = -1);
 // Parses the prefix of data; false if it is malformed or truncated.
 bool DecodePrefix(std::span<const uint8_t> data, DataPrefix* out);
 bool DecodePrefixView(std::span<const uint8_t> data, PrefixView* out);

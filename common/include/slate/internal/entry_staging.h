@@ -35,6 +35,10 @@ struct StagedEntry {
   uint32_t offset = 0;        // of its data in StagedEntries::bytes
   uint32_t data_bytes = 0;    // copied: the prefix, plus the payload if asked
   uint32_t prefix_bytes = 0;
+  // An interned author's name, in the pool's author table (author_table.h;
+  // rows never change once published), checked when staged. Empty: the
+  // author is in the data.
+  std::string_view author_row_name;
 };
 
 // Bytes appended without being zeroed first (std::vector<uint8_t>::resize

@@ -40,6 +40,9 @@ class Txn {
     Save(&object, sizeof(T));
   }
   void Commit();
+  // The transaction added author rows (AuthorTable::InternLocked): Commit
+  // publishes them to lock-free readers after its commit point.
+  void PublishAuthorsAtCommit() { publish_authors_ = true; }
   // Test-only crash point inside this transaction: "<op>.<step>".
   void Point(const char* step) const {
     if (CrashPointsArmed()) MaybeCrash(OpName(op_), step);
@@ -49,6 +52,7 @@ class Txn {
   const Region& r_;  // outlives this helper
   OpCode op_;
   bool committed_ = false;
+  bool publish_authors_ = false;
   // The slots this transaction saved, each once, in the order first saved:
   // the ones Commit() checks and reseals. Process-local, so neither Save
   // nor Commit walks the journal's records in shared memory to find them.

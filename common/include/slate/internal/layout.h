@@ -39,6 +39,9 @@ inline constexpr uint32_t kCellBytes = 16;
 inline constexpr uint32_t kCellClasses = 164;
 inline constexpr int kMaxCapabilityBytes = 32;
 inline constexpr int kJournalRecords = 8;
+// Authors kept once per pool (Authors below); an entry names one by row
+// in its data's first byte (author_table.h).
+inline constexpr uint32_t kAuthorRows = 128;
 inline constexpr int kJournalRecordBytes = 448;
 
 // Segment rows every pool has, in this order, from creation on.
@@ -252,6 +255,8 @@ struct Counters {
   uint64_t commits;
   uint32_t slot_high;
   uint32_t cell_high;
+  uint32_t authors_used;  // rows [0, authors_used) of the author table hold names
+  uint32_t reserved;
 };
 
 struct Derived {
@@ -290,6 +295,26 @@ struct Journal {
   JournalRecord rec[kJournalRecords];
 };
 
+// An author's name, kept once (authoritative: saved before it is written).
+// A row is written once, in the transaction that first uses it, and never
+// changed after its commit, so an entry that names it can be read without
+// the lock for as long as the pool lives.
+struct AuthorRow {
+  uint32_t hash;  // Hash32(name): checked against each naming slot's author_hash
+  uint8_t len;    // <= kMaxAuthorBytes
+  char name[kMaxAuthorBytes];
+  uint8_t reserved[3];
+};
+static_assert(sizeof(AuthorRow) == 72);
+
+struct Authors {
+  // DERIVED, lock-free: rows [0, published) are committed. Stored after the
+  // commit that added them (Txn::Commit); Rebuild() sets it from
+  // counters.authors_used, in case that holder died in between.
+  alignas(64) std::atomic<uint32_t> published;
+  AuthorRow rows[kAuthorRows];
+};
+
 struct alignas(64) Header {
   std::atomic<uint64_t> magic;  // stored last at creation (release)
   uint32_t layout_version;
@@ -316,6 +341,7 @@ struct alignas(64) Header {
   alignas(64) Derived derived;
   alignas(64) TaskQueue shared_queue;  // DERIVED
   alignas(64) Journal journal;
+  alignas(64) Authors authors;
 };
 
 inline constexpr uint64_t AlignUp(uint64_t v, uint64_t a) {

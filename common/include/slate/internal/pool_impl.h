@@ -38,6 +38,9 @@ bool IsPinned(const Slot& s);
 struct SlotSpec {
   uint32_t segment = 0;
   std::vector<uint8_t> data;  // EncodeData() output
+  // The data carries its author, which InsertSlot is to give a row in the
+  // pool's author table (AuthorTable::InternLocked).
+  bool intern_author = false;
   uint32_t payload_bytes = 0;
   uint32_t bloom = 0;
   uint32_t author_hash = 0;
@@ -50,9 +53,14 @@ SlotSpec MakeSlotSpec(uint32_t segment, const std::string& author,
                       const std::vector<std::string>& tags, float importance,
                       const std::vector<uint8_t>& payload);
 // The same into *spec, every field set, reusing spec->data's storage.
+// `interning` given (the writes users make, which repeat their authors):
+// the author is named by its row in that pool's author table when this
+// thread knows it published there, else kept in the data and marked for
+// InsertSlot to intern.
 void FillSlotSpec(SlotSpec* spec, uint32_t segment, const std::string& author,
                   const std::string& requires_cap, const std::vector<std::string>& tags,
-                  float importance, const std::vector<uint8_t>& payload);
+                  float importance, const std::vector<uint8_t>& payload,
+                  const Pool::Impl* interning = nullptr);
 // Per-thread SlotSpecs for a batch's encoding outside the lock, reused from
 // batch to batch; a spec that grew past 16 KiB is given back when the next
 // batch takes it. At(i) is valid until the thread's next Take.
@@ -234,6 +242,9 @@ class Pool::Impl {
   internal::Region region_;
   mutable internal::RegionBacking backing_;  // writable attachments only
   bool read_only_;
+  // Unique among this process's attachments, never reused: keys the
+  // per-thread memo of author rows (AuthorRowHint).
+  const uint64_t serial_;
 };
 
 template <typename Fn>
