@@ -146,6 +146,9 @@ void StagedEntries::Note(const Region& r, uint32_t slot) {
   n.slot = slot;
   n.importance = s.importance;
   std::memcpy(n.version, &s, kSlotVersionBytes);
+  // What CopyNoted will read besides: started now, while the holder walks on.
+  __builtin_prefetch(reinterpret_cast<const uint8_t*>(&s) + 64);
+  if (r.ValidCell(s.first_cell)) __builtin_prefetch(r.cell(s.first_cell));
 }
 
 bool StagedEntries::CopyNoted(const Region& r, bool with_payload) {

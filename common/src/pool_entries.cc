@@ -57,6 +57,16 @@ bool PrefixMatches(const PrefixView& p, const Query& q) {
   return false;
 }
 
+// A segment written in one run lies in ascending slots, so the slots a few
+// links on are likely the ones after the one at hand. In a large pool each
+// is a cache miss that following the links would meet one at a time: a
+// walk asks for them ahead, kAhead at once.
+constexpr uint32_t kAhead = 16;
+void PrefetchSlots(const Region& r, uint32_t from, uint32_t n) {
+  const uint32_t cap = r.geo().slot_capacity;
+  for (uint32_t k = 0; k < n && from + k < cap; ++k) __builtin_prefetch(&r.slot(from + k));
+}
+
 // First slot of segment row seg with id > after, walking from the cheaper end.
 // Every link is checked (SegmentList): a damaged list throws RegionCorrupt
 // rather than end a listing early and hide entries.
@@ -147,8 +157,10 @@ void StageMatches(const Region& r, const Query& q, StagedEntries* out, bool may_
     uint32_t per_segment = 0;
     const SegmentList list(r);
     uint32_t i = FirstAfter(r, seg, q.after_id);
+    if (i != kNil) PrefetchSlots(r, i, kAhead);
     for (uint64_t steps = 0; i != kNil; ++steps, i = list.Next(i)) {
       if (steps >= r.geo().slot_capacity) ThrowCorrupt("segment list loops");
+      PrefetchSlots(r, i + kAhead, 1);
       if (!SlotMayMatch(r.slot(i), q, all_bits)) continue;
       if (defer) {
         out->Note(r, i);
