@@ -18,15 +18,10 @@
 namespace slate {
 namespace {
 
+using testing::Mentions;
 using namespace std::chrono_literals;
 using internal::kAuthorRows;
 using testing::MakeEntry;
-
-bool Mentions(const std::vector<std::string>& v, const std::string& what) {
-  for (const auto& s : v)
-    if (s.find(what) != std::string::npos) return true;
-  return false;
-}
 
 class AuthorTableTest : public ::testing::Test {
  protected:

@@ -17,16 +17,11 @@
 namespace slate {
 namespace {
 
+using testing::Mentions;
 using namespace std::chrono_literals;
 using internal::Region;
 
 using Vandal = testing::RawView;
-
-bool Mentions(const std::vector<std::string>& v, const std::string& what) {
-  for (const auto& s : v)
-    if (s.find(what) != std::string::npos) return true;
-  return false;
-}
 
 class CheckerTest : public ::testing::Test {
  protected:

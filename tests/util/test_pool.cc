@@ -82,6 +82,12 @@ NewEntry MakeEntry(const std::string& segment, std::vector<std::string> tags,
   return e;
 }
 
+bool Mentions(const std::vector<std::string>& report, const std::string& what) {
+  for (const auto& line : report)
+    if (line.find(what) != std::string::npos) return true;
+  return false;
+}
+
 std::map<EntryId, int> ResultsPerTask(Pool& pool) {
   Query q;
   q.segments = {segments::kResults};

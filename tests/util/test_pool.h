@@ -45,6 +45,9 @@ NewEntry MakeEntry(const std::string& segment, std::vector<std::string> tags = {
                    float importance = 0.5f, const std::string& author = "t",
                    const std::string& payload = "x");
 
+// Whether any line of a report (Pool::Check(), say) contains `what`.
+bool Mentions(const std::vector<std::string>& report, const std::string& what);
+
 // How many result entries each task has in the pool (task results only):
 // the duplicate check of the crash and chaos tests.
 std::map<EntryId, int> ResultsPerTask(Pool& pool);
