@@ -355,9 +355,9 @@ Status Pool::Update(EntryId id, const EntryUpdate& u) {
       if (!old || !ReadPrefixAt(r, *slot, &prefix))
         return Status{StatusCode::kCorrupt,
                       "entry " + std::to_string(id) + " has unreadable data"};
-      spec = MakeSlotSpec(s.segment, old->author, prefix.requires_cap,
-                          u.tags ? *u.tags : old->tags, s.importance,
-                          u.payload ? *u.payload : old->payload);
+      FillSlotSpec(&spec, s.segment, old->author, prefix.requires_cap,
+                   u.tags ? *u.tags : old->tags, s.importance,
+                   u.payload ? *u.payload : old->payload, &im);
       if (Status st = im.Reserve(spec); !st.ok())
         return st;
       slot = im.LocateLocked(id, "entry (evicted to make room for its update)");

@@ -63,6 +63,17 @@ TEST_F(AuthorTableTest, ARepeatedAuthorIsKeptOnceAndReadsBackTheSame) {
   EXPECT_TRUE(sut->Check().empty());
 }
 
+TEST_F(AuthorTableTest, AnUpdateRewritesTheDataWithTheRow) {
+  const EntryId first = WriteBy("alice");  // carries its author
+  const EntryId second = WriteBy("alice");
+  EntryUpdate u;
+  u.payload = testing::PackStr("body");  // the same size
+  ASSERT_TRUE(sut->Update(first, u).ok());
+  EXPECT_EQ(DataBytes(first), DataBytes(second));
+  EXPECT_EQ(sut->Read(first)->author, "alice");
+  EXPECT_TRUE(sut->Check().empty());
+}
+
 TEST_F(AuthorTableTest, TasksAndResultsNameTheirAuthorsByRow) {
   const AgentRef w = *sut->RegisterAgent({"worker-7", {}, 0});
   std::vector<TaskId> tasks;
