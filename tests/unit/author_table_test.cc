@@ -108,6 +108,22 @@ TEST_F(AuthorTableTest, AnotherAttachmentUsesTheRowsAlreadyPublished) {
   EXPECT_EQ(Used(), 1u);
 }
 
+// The per-thread memo of rows is per attachment: the same author has
+// different rows in different pools.
+TEST_F(AuthorTableTest, TwoPoolsInOneThreadKeepTheirOwnRows) {
+  testing::ScopedPool other("authors-other");
+  WriteBy("bob", &*other);  // bob takes row 0 there
+  WriteBy("bob", &*other);
+  for (int round = 0; round < 3; ++round) {
+    const EntryId here = WriteBy("alice");  // row 0 here
+    const EntryId there = WriteBy("alice", &*other);  // row 1 there
+    EXPECT_EQ(sut->Read(here)->author, "alice");
+    EXPECT_EQ(other->Read(there)->author, "alice");
+  }
+  EXPECT_TRUE(sut->Check().empty());
+  EXPECT_TRUE(other->Check().empty());
+}
+
 TEST_F(AuthorTableTest, PastAFullTableAuthorsStayInTheirEntries) {
   for (uint32_t i = 0; i < kAuthorRows; ++i) WriteBy("a" + std::to_string(i));
   EXPECT_EQ(Used(), kAuthorRows);
