@@ -60,12 +60,10 @@ bool PrefixMatches(const PrefixView& p, const Query& q) {
 // A segment written in one run lies in ascending slots, so the slots a few
 // links on are likely the ones after the one at hand. In a large pool each
 // is a cache miss that following the links would meet one at a time: a
-// walk asks for them ahead, kAhead at once.
+// walk asks for them ahead, kAhead at once. The prefetches are written
+// where they are used: GCC finds a helper that only prefetches free of
+// effects and drops its calls (it did, in b8a2c03).
 constexpr uint32_t kAhead = 16;
-void PrefetchSlots(const Region& r, uint32_t from, uint32_t n) {
-  const uint32_t cap = r.geo().slot_capacity;
-  for (uint32_t k = 0; k < n && from + k < cap; ++k) __builtin_prefetch(&r.slot(from + k));
-}
 
 // First slot of segment row seg with id > after, walking from the cheaper end.
 // Every link is checked (SegmentList): a damaged list throws RegionCorrupt
@@ -157,10 +155,12 @@ void StageMatches(const Region& r, const Query& q, StagedEntries* out, bool may_
     uint32_t per_segment = 0;
     const SegmentList list(r);
     uint32_t i = FirstAfter(r, seg, q.after_id);
-    if (i != kNil) PrefetchSlots(r, i, kAhead);
+    const uint32_t cap = r.geo().slot_capacity;
+    for (uint32_t k = 0; k < kAhead && i != kNil && i + k < cap; ++k)
+      __builtin_prefetch(&r.slot(i + k));
     for (uint64_t steps = 0; i != kNil; ++steps, i = list.Next(i)) {
-      if (steps >= r.geo().slot_capacity) ThrowCorrupt("segment list loops");
-      PrefetchSlots(r, i + kAhead, 1);
+      if (steps >= cap) ThrowCorrupt("segment list loops");
+      if (i + kAhead < cap) __builtin_prefetch(&r.slot(i + kAhead));
       if (!SlotMayMatch(r.slot(i), q, all_bits)) continue;
       if (defer) {
         out->Note(r, i);
