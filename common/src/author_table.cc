@@ -24,9 +24,10 @@ uint32_t AuthorTable::Used() const {
   return std::min(r_.header().counters.authors_used, kAuthorRows);
 }
 
-int AuthorTable::FindPublished(std::string_view author, uint32_t hash) const {
-  const uint32_t n = Published();
-  const AuthorRow* rows = r_.header().authors.rows;
+namespace {
+
+// The row among rows [0, n) that holds `author`, or -1.
+int FindAmong(const AuthorRow* rows, uint32_t n, std::string_view author, uint32_t hash) {
   for (uint32_t i = 0; i < n; ++i)
     if (rows[i].hash == hash && rows[i].len == author.size() &&
         std::memcmp(rows[i].name, author.data(), author.size()) == 0)
@@ -34,15 +35,17 @@ int AuthorTable::FindPublished(std::string_view author, uint32_t hash) const {
   return -1;
 }
 
+}  // namespace
+
+int AuthorTable::FindPublished(std::string_view author, uint32_t hash) const {
+  return FindAmong(r_.header().authors.rows, Published(), author, hash);
+}
+
 void AuthorTable::InternLocked(Txn& txn, std::string_view author, uint32_t hash) const {
   if (author.empty() || author.size() > kMaxAuthorBytes) return;
   Header& h = r_.header();
   const uint32_t used = Used();
-  for (uint32_t i = 0; i < used; ++i)
-    if (h.authors.rows[i].hash == hash && h.authors.rows[i].len == author.size() &&
-        std::memcmp(h.authors.rows[i].name, author.data(), author.size()) == 0)
-      return;
-  if (used >= kAuthorRows) return;
+  if (FindAmong(h.authors.rows, used, author, hash) >= 0 || used >= kAuthorRows) return;
   AuthorRow& row = h.authors.rows[used];
   txn.Save(row);  // counters are saved by every transaction
   std::memset(&row, 0, sizeof row);
