@@ -16,10 +16,6 @@ bool AuthorTable::Resolve(uint32_t author_hash, DataPrefix* p) const {
   return true;
 }
 
-uint32_t AuthorTable::Published() const {
-  return std::min(r_.header().authors.published.load(std::memory_order_acquire), kAuthorRows);
-}
-
 uint32_t AuthorTable::Used() const {
   return std::min(r_.header().counters.authors_used, kAuthorRows);
 }

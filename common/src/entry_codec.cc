@@ -206,7 +206,7 @@ std::vector<uint8_t> EncodeData(std::string_view author,
 uint32_t PrefixBytesOf(std::span<const uint8_t> data) {
   if (data.size() < 3) return 0;
   // An interned author's row is checked where it is resolved (author_table.h).
-  const uint32_t author_len = data[0] >= kInternedAuthor ? 0 : data[0];
+  const uint32_t author_len = AuthorBytesIn(data[0]);
   const uint32_t ntags = data[1];
   const uint32_t req_len = data[2];
   if (ntags > kMaxTags || author_len > kMaxAuthorBytes || req_len > kMaxRequiresBytes)
@@ -228,9 +228,8 @@ void PrefixViewsOf(const uint8_t* data, uint32_t prefix_bytes, PrefixView* out) 
     at += n;
     return v;
   };
-  const bool interned = data[0] >= kInternedAuthor;
-  out->author_row = interned ? data[0] & ~kInternedAuthor : -1;
-  out->author = take(interned ? 0 : data[0]);
+  out->author_row = AuthorRowIn(data[0]);
+  out->author = take(AuthorBytesIn(data[0]));
   out->requires_cap = take(data[2]);
   out->ntags = data[1];
   for (uint32_t i = 0; i < out->ntags; ++i) out->tags[i] = take(data[3 + i]);

@@ -111,8 +111,8 @@ bool StagedEntries::StageCopy(const Region& r, uint32_t slot, const Slot& s,
     return false;
   }
   std::string_view author_row_name;
-  if (const uint8_t first = bytes_.data()[at]; first >= kInternedAuthor) {
-    author_row_name = AuthorTable(r).NameOf(first & ~kInternedAuthor, s.author_hash);
+  if (const int row = AuthorRowIn(bytes_.data()[at]); row >= 0) {
+    author_row_name = AuthorTable(r).NameOf(row, s.author_hash);
     if (author_row_name.empty()) {
       bytes_.Resize(at);
       return false;
@@ -204,8 +204,8 @@ void StagedEntries::Materialize(size_t i, const Region& r, Entry* out,
   // were staged (StageCopy), and the bytes are this process's own since:
   // read here without checking again.
   const uint8_t* data = bytes_.data() + e.offset;
-  const bool interned = data[0] >= kInternedAuthor;
-  const uint32_t author_len = interned ? 0 : data[0], ntags = data[1], requires_len = data[2];
+  const bool interned = AuthorRowIn(data[0]) >= 0;
+  const uint32_t author_len = AuthorBytesIn(data[0]), ntags = data[1], requires_len = data[2];
   const char* at = reinterpret_cast<const char*>(data) + 3 + ntags;
   out->id = e.id;
   Set(out->segment, SegmentList(r).Name(e.segment));

@@ -41,11 +41,8 @@ class AuthorTable {
   // needed (see above); the acquire load of the published count orders
   // the row's bytes before the caller's reads of them.
   std::string_view NameOf(int row, uint32_t author_hash) const {
-    const Authors& t = r_.header().authors;
-    if (row < 0 || static_cast<uint32_t>(row) >= t.published.load(std::memory_order_acquire) ||
-        static_cast<uint32_t>(row) >= kAuthorRows)
-      return {};
-    const AuthorRow& a = t.rows[row];
+    if (row < 0 || static_cast<uint32_t>(row) >= Published()) return {};
+    const AuthorRow& a = r_.header().authors.rows[row];
     const uint8_t len = a.len;
     if (len > kMaxAuthorBytes || a.hash != author_hash) return {};
     return {a.name, len};
@@ -57,7 +54,11 @@ class AuthorTable {
   // The row among the published ones that holds `author` (hash `hash`),
   // or -1. Lock-free.
   int FindPublished(std::string_view author, uint32_t hash) const;
-  uint32_t Published() const;
+  // Rows published, clamped to the table.
+  uint32_t Published() const {
+    const uint32_t n = r_.header().authors.published.load(std::memory_order_acquire);
+    return n < kAuthorRows ? n : kAuthorRows;
+  }
 
   // Gives `author` a row in txn if no committed row has it and the table
   // has room; the entry being inserted keeps its own copy either way. Txn

@@ -25,6 +25,12 @@ namespace slate::internal {
 
 inline constexpr uint8_t kInternedAuthor = 0x80;  // above any author_len
 static_assert(kMaxAuthorBytes < kInternedAuthor);
+// What the data's first byte says of its author: the row it names, or -1;
+// and how many of the author's bytes the data carries.
+inline int AuthorRowIn(uint8_t first) {
+  return first >= kInternedAuthor ? first & ~kInternedAuthor : -1;
+}
+inline uint32_t AuthorBytesIn(uint8_t first) { return first >= kInternedAuthor ? 0 : first; }
 
 uint32_t Hash32(std::string_view s);  // never 0 for a non-empty string
 uint32_t TagBit(std::string_view tag);  // two bits of the 32-bit tag bloom
