@@ -100,8 +100,9 @@ class Watch {
     }();
     Progress& p = progress_[r.id];
     const int64_t now = NowMonoNs();
-    const uint64_t done = by_state[static_cast<int>(TaskState::kDone)] +
-                          by_state[static_cast<int>(TaskState::kDeadLettered)];
+    uint64_t done = 0;  // finished, whatever the outcome
+    for (int s = 1; s < kTaskStateCount; ++s)
+      if (IsFinal(static_cast<TaskState>(s))) done += by_state[s];
     if (p.last_at != 0 && now > p.last_at) {
       const double inst = static_cast<double>(done - p.last_done) * 1e9 /
                           static_cast<double>(now - p.last_at);
@@ -118,6 +119,10 @@ class Watch {
                     {"done", by_state[static_cast<int>(TaskState::kDone)]},
                     {"failed", by_state[static_cast<int>(TaskState::kFailed)]},
                     {"dead_lettered", by_state[static_cast<int>(TaskState::kDeadLettered)]},
+                    {"waiting", by_state[static_cast<int>(TaskState::kWaiting)]},
+                    {"held", by_state[static_cast<int>(TaskState::kHeld)]},
+                    {"skipped", by_state[static_cast<int>(TaskState::kSkipped)]},
+                    {"cancelled", by_state[static_cast<int>(TaskState::kCancelled)]},
                     {"throughput_per_s", p.rate},
                     {"eta_s", p.rate > 0 ? json(static_cast<double>(left) / p.rate)
                                          : json(nullptr)}};

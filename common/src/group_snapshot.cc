@@ -89,6 +89,10 @@ Result<GroupSnapshot> TakeGroupSnapshot(Pool& pool, size_t recent_events) {
         p.done = U(*j, "done");
         p.failed = U(*j, "failed");
         p.dead_lettered = U(*j, "dead_lettered");
+        p.waiting = U(*j, "waiting");
+        p.held = U(*j, "held");
+        p.skipped = U(*j, "skipped");
+        p.cancelled = U(*j, "cancelled");
         p.throughput_per_s = j->value("throughput_per_s", 0.0);
         if ((*j)["eta_s"].is_number()) p.eta_s = (*j)["eta_s"].get<double>();
       }
@@ -99,6 +103,10 @@ Result<GroupSnapshot> TakeGroupSnapshot(Pool& pool, size_t recent_events) {
       p.done = t[static_cast<int>(TaskState::kDone)];
       p.failed = t[static_cast<int>(TaskState::kFailed)];
       p.dead_lettered = t[static_cast<int>(TaskState::kDeadLettered)];
+      p.waiting = t[static_cast<int>(TaskState::kWaiting)];
+      p.held = t[static_cast<int>(TaskState::kHeld)];
+      p.skipped = t[static_cast<int>(TaskState::kSkipped)];
+      p.cancelled = t[static_cast<int>(TaskState::kCancelled)];
     }
     snap.requests.push_back(std::move(p));
   }
@@ -125,6 +133,8 @@ ojson SnapshotToJson(const GroupSnapshot& s) {
     reqs.push_back({{"id", r.id}, {"source", r.source}, {"total", r.total},
                     {"pending", r.pending}, {"running", r.running}, {"done", r.done},
                     {"failed", r.failed}, {"dead_lettered", r.dead_lettered},
+                    {"waiting", r.waiting}, {"held", r.held}, {"skipped", r.skipped},
+                    {"cancelled", r.cancelled},
                     {"throughput_per_s", r.throughput_per_s},
                     {"eta_s", r.eta_s ? ojson(*r.eta_s) : ojson(nullptr)}});
   j["requests"] = reqs;

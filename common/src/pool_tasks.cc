@@ -31,6 +31,10 @@ const char* TaskStateName(TaskState s) {
     case TaskState::kDone: return "done";
     case TaskState::kFailed: return "failed";
     case TaskState::kDeadLettered: return "dead_lettered";
+    case TaskState::kWaiting: return "waiting";
+    case TaskState::kHeld: return "held";
+    case TaskState::kSkipped: return "skipped";
+    case TaskState::kCancelled: return "cancelled";
   }
   return "invalid";
 }
@@ -140,6 +144,9 @@ Status ValidateTaskSpec(const TaskSpec& spec, uint32_t max_payload) {
     return Status{StatusCode::kInvalidArgument,
                   "max retries " + std::to_string(spec.max_retries) +
                       " exceeds 255"};
+  if (spec.waiting && !spec.assignee.is_shared())
+    return Status{StatusCode::kInvalidArgument,
+                  "a waiting task is in no queue: MakeReady names its assignee"};
   if (!spec.requires_cap.empty() &&
       !IsValidName(spec.requires_cap, kMaxRequiresBytes))
     return Status{StatusCode::kInvalidArgument,
@@ -165,7 +172,7 @@ Result<TaskId> PostLocked(Pool::Impl& im, Pool::Impl::Guard& g,
   Txn txn(r, OpCode::kPost);
   const uint32_t slot = im.InsertSlot(txn, ss, now);
   TaskFields& t = r.slot(slot).kind.task;
-  t.state = static_cast<uint8_t>(TaskState::kPending);
+  t.state = static_cast<uint8_t>(spec.waiting ? TaskState::kWaiting : TaskState::kPending);
   t.priority = static_cast<int8_t>(spec.priority);
   t.max_retries = static_cast<uint8_t>(spec.max_retries);
   t.assignee = static_cast<uint16_t>(spec.assignee.row);
@@ -175,7 +182,7 @@ Result<TaskId> PostLocked(Pool::Impl& im, Pool::Impl::Guard& g,
   t.q_prev = t.q_next = kNil;
   im.LinkSlot(slot);
   txn.Commit();
-  im.NotifyQueue(g, spec.assignee.row);
+  if (!spec.waiting) im.NotifyQueue(g, spec.assignee.row);
   return r.slot(slot).id;
 }
 
@@ -307,8 +314,25 @@ Status Pool::Retry(TaskId id, AgentRef target) {
   return Requeue(*impl_, id, target, {TaskState::kFailed}, "retry", "");
 }
 
+Status Pool::MakeReady(TaskId id, AgentRef target) {
+  return Requeue(*impl_, id, target, {TaskState::kWaiting}, "make ready", "");
+}
+
+namespace {
+
+// The tag and record kind an ending leaves in "errors".
+const char* EndingTag(TaskState end) {
+  switch (end) {
+    case TaskState::kSkipped: return "skipped";
+    case TaskState::kCancelled: return "cancelled";
+    default: return "dead-letter";
+  }
+}
+
+}  // namespace
+
 Result<EntryId> Pool::Impl::DeadLetterLocked(Guard& g, uint32_t slot,
-                                             const std::string& reason) {
+                                             const std::string& reason, TaskState end) {
   const Region& r = region_;
   const TaskFields& t = r.slot(slot).kind.task;
   const TaskId id = r.slot(slot).id;
@@ -329,9 +353,10 @@ Result<EntryId> Pool::Impl::DeadLetterLocked(Guard& g, uint32_t slot,
     history.erase(history.begin());
   }
   const std::vector<uint8_t> payload =
-      DeadLetterRecord(id, t.epoch, AgentName(r, t.last_agent), reason, history);
+      DeadLetterRecord(end == TaskState::kDeadLettered ? "dead_letter" : TaskStateName(end), id,
+                       t.epoch, AgentName(r, t.last_agent), reason, history);
   const SlotSpec spec = MakeSlotSpec(
-      kSegErrors, "pool", "", {"dead-letter", "task:" + std::to_string(id)},
+      kSegErrors, "pool", "", {EndingTag(end), "task:" + std::to_string(id)},
       1.0f, payload);
   if (Status s = Reserve(spec);
       !s.ok())
@@ -342,7 +367,7 @@ Result<EntryId> Pool::Impl::DeadLetterLocked(Guard& g, uint32_t slot,
   const uint32_t err = InsertSlot(txn, spec);
   LinkSlot(err);
   Detach(slot);
-  s.kind.task.state = static_cast<uint8_t>(TaskState::kDeadLettered);
+  s.kind.task.state = static_cast<uint8_t>(end);
   s.kind.task.assignee = 0;
   s.kind.task.lease_ms = 0;
   s.updated_ns = NowRealNs();
@@ -353,6 +378,13 @@ Result<EntryId> Pool::Impl::DeadLetterLocked(Guard& g, uint32_t slot,
 }
 
 Result<EntryId> Pool::DeadLetter(TaskId id, const std::string& reason) {
+  return EndTask(id, TaskState::kDeadLettered, reason);
+}
+
+Result<EntryId> Pool::EndTask(TaskId id, TaskState end, const std::string& reason) {
+  if (!IsEnding(end))
+    return Status{StatusCode::kInvalidArgument,
+                  std::string("a task cannot be ended as ") + TaskStateName(end)};
   if (Status s = impl_->RequireWritable(); !s.ok()) return s;
   Impl& im = *impl_;
   Impl::Guard g(im);
@@ -365,7 +397,7 @@ Result<EntryId> Pool::DeadLetter(TaskId id, const std::string& reason) {
     if (IsFinal(state))
       return Status{StatusCode::kWrongState,
                     TaskName(id) + " is already " + TaskStateName(state)};
-    return im.DeadLetterLocked(g, *slot, reason);
+    return im.DeadLetterLocked(g, *slot, reason, end);
   });
 }
 

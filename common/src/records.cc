@@ -73,12 +73,12 @@ std::vector<uint8_t> AttemptRecord(const char* kind, uint64_t task, uint32_t att
       .Done();
 }
 
-std::vector<uint8_t> DeadLetterRecord(uint64_t task, uint32_t attempts,
+std::vector<uint8_t> DeadLetterRecord(const char* kind, uint64_t task, uint32_t attempts,
                                       const std::string& last_agent,
                                       const std::string& reason,
                                       const std::vector<std::vector<uint8_t>>& history) {
   MapPacker m(6);
-  m.Str("kind", "dead_letter")
+  m.Str("kind", kind)
       .Int("task", static_cast<int64_t>(task))
       .Int("attempts", attempts)
       .Str("last_agent", last_agent)

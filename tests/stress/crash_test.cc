@@ -26,7 +26,7 @@ using testing::MakeEntry;
 using testing::PackStr;
 using testing::UnpackStr;
 
-constexpr int kRounds = 9;  // per crash point; 24 points -> 216 kills
+constexpr int kRounds = 9;  // per crash point; 28 points -> 252 kills
 
 std::string Tag(int round) { return "victim-" + std::to_string(round); }
 
@@ -199,6 +199,61 @@ std::vector<Scenario> CompleteScenarios() {
              ASSERT_TRUE(p.Resolve(e.id).ok());
            (void)f;
          }});
+  }
+  return out;
+}
+
+// A plan's states: a waiting task made ready, and a running task cancelled
+// (its claim goes stale: the dead claimer's late result is refused).
+std::vector<Scenario> PlanScenarios() {
+  std::vector<Scenario> out;
+  for (const char* step : {"before_commit", "after_commit"}) {
+    out.push_back({std::string("requeue.") + step,
+                   [](Fixture& f, int round) {
+                     TaskSpec t;
+                     t.entry = MakeEntry("tasks", {Tag(round)}, 0.5f, "sup", "task");
+                     t.waiting = true;
+                     return std::any(f.pool->PostTask(t).value());
+                   },
+                   [](Pool& p, Fixture& f, int, const std::any& ctx) {
+                     (void)p.MakeReady(std::any_cast<TaskId>(ctx), f.agent);
+                   },
+                   [](Pool& p, Fixture& f, int, const std::any& ctx, bool done) {
+                     const TaskId id = std::any_cast<TaskId>(ctx);
+                     EXPECT_EQ(p.GetTask(id)->state,
+                               done ? TaskState::kPending : TaskState::kWaiting);
+                     EXPECT_EQ(p.PendingTasks(f.agent, 0)->size(), done ? 1u : 0u);
+                     EXPECT_EQ(p.Stats()->tasks_by_state[static_cast<int>(TaskState::kWaiting)],
+                               done ? 0u : 1u);
+                     if (!done) {
+                       ASSERT_TRUE(p.MakeReady(id, f.agent).ok());
+                     }
+                     Finish(p, f.agent, id);
+                   }});
+    out.push_back({std::string("dead_letter.") + step,
+                   [](Fixture& f, int round) {
+                     PostTo(*f.pool, f.agent, Tag(round));
+                     return std::any((*f.pool->ClaimNext(f.agent, 30s))->task);
+                   },
+                   [](Pool& p, Fixture&, int, const std::any& ctx) {
+                     (void)p.EndTask(std::any_cast<TaskInfo>(ctx).id, TaskState::kCancelled,
+                                     "by the test");
+                   },
+                   [](Pool& p, Fixture& f, int round, const std::any& ctx, bool done) {
+                     const TaskInfo t = std::any_cast<TaskInfo>(ctx);
+                     const auto records = ByTag(p, "errors", "task:" + std::to_string(t.id));
+                     EXPECT_EQ(p.GetTask(t.id)->state,
+                               done ? TaskState::kCancelled : TaskState::kRunning);
+                     EXPECT_EQ(records.size(), done ? 1u : 0u);
+                     EXPECT_EQ(p.RunningTasks(f.agent)->size(), done ? 0u : 1u);
+                     if (!done) {
+                       ASSERT_TRUE(p.EndTask(t.id, TaskState::kCancelled, "again").ok());
+                     }
+                     EXPECT_EQ(p.Complete(t.id, t.epoch, ResultFor(round)).status().code(),
+                               StatusCode::kStaleEpoch);
+                     for (const auto& e : ByTag(p, "errors", "task:" + std::to_string(t.id)))
+                       ASSERT_TRUE(p.Resolve(e.id).ok());
+                   }});
   }
   return out;
 }
@@ -394,7 +449,7 @@ TEST_F(CrashBatchTest, CompleteBatchKeepsTheResultsBeforeTheDeath) {
 std::vector<Scenario> AllScenarios() {
   std::vector<Scenario> all;
   for (auto part : {WriteScenarios(), ClaimScenarios(), CompleteScenarios(),
-                    EntryScenarios()})
+                    PlanScenarios(), EntryScenarios()})
     all.insert(all.end(), part.begin(), part.end());
   return all;
 }

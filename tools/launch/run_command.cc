@@ -128,7 +128,10 @@ int Supervise(ProcessGroup& group, size_t sup_index, Pool& pool, size_t tasks,
     if (auto st = pool.Stats(); st.ok()) {
       const auto& t = st->tasks_by_state;
       bar.Update(t[static_cast<int>(TaskState::kDone)],
-                 t[static_cast<int>(TaskState::kDeadLettered)], tasks,
+                 t[static_cast<int>(TaskState::kDeadLettered)] +
+                     t[static_cast<int>(TaskState::kSkipped)] +
+                     t[static_cast<int>(TaskState::kCancelled)],
+                 tasks,
                  st->agents_registered >= 2 ? st->agents_registered - 2 : 0);
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));

@@ -19,8 +19,10 @@ namespace {
 
 
 uint64_t Completed(const GroupSnapshot& s) {
-  return s.stats.tasks_by_state[static_cast<int>(TaskState::kDone)] +
-         s.stats.tasks_by_state[static_cast<int>(TaskState::kDeadLettered)];
+  uint64_t n = 0;
+  for (int st = 1; st < kTaskStateCount; ++st)
+    if (IsFinal(static_cast<TaskState>(st))) n += s.stats.tasks_by_state[st];
+  return n;
 }
 
 // Keeps the terminal sane whatever path leaves the live view.

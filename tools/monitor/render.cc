@@ -28,11 +28,20 @@ void RenderRequests(const GroupSnapshot& s, const std::vector<double>& rates,
                     std::vector<std::string>* out) {
   if (s.requests.empty()) out->push_back("no active request");
   for (const auto& r : s.requests) {
-    const uint64_t finished = r.done + r.dead_lettered;
     std::string eta = r.eta_s ? Fmt("ETA %.0fs", *r.eta_s) : "ETA -";
     out->push_back(Fmt("request %s %s %" PRIu64 "/%" PRIu64 " done, %" PRIu64 " failed, %.0f/s, %s",
-                       r.id.c_str(), ProgressBar(finished, r.total, 20).c_str(), r.done, r.total,
-                       r.dead_lettered + r.failed, r.throughput_per_s, eta.c_str()));
+                       r.id.c_str(), ProgressBar(r.Finished(), r.total, 20).c_str(), r.done,
+                       r.total, r.dead_lettered + r.failed, r.throughput_per_s, eta.c_str()));
+    // Plans only: tasks waiting on dependencies, held, skipped or cancelled.
+    std::string plan;
+    auto add = [&](uint64_t n, const char* what) {
+      if (n != 0) plan += Fmt("%s%" PRIu64 " %s", plan.empty() ? "  " : ", ", n, what);
+    };
+    add(r.waiting, "waiting");
+    add(r.held, "held for review");
+    add(r.skipped, "skipped");
+    add(r.cancelled, "cancelled");
+    if (!plan.empty()) out->push_back(plan);
   }
   const double now = rates.empty() ? 0 : rates.back();
   out->push_back("rate  " + Sparkline(rates) + Fmt(" %.0f/s", now));

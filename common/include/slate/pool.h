@@ -132,6 +132,13 @@ class Pool {
   Status Retry(TaskId id, AgentRef target);
   // Ends a non-final task as dead-lettered, recording reason in "errors".
   Result<EntryId> DeadLetter(TaskId id, const std::string& reason);
+  // Ends a non-final task in `end` (dead-lettered, skipped or cancelled),
+  // recording reason in "errors" (tags: the state's name as
+  // "dead-letter"|"skipped"|"cancelled", and "task:<id>"). A running task's
+  // claim becomes stale: its completion is refused and recorded.
+  Result<EntryId> EndTask(TaskId id, TaskState end, const std::string& reason);
+  // Moves a waiting task to target's pending queue.
+  Status MakeReady(TaskId id, AgentRef target);
   // Pending tasks of a queue in claim order; running tasks of an agent in
   // ascending id order.
   Result<std::vector<TaskId>> PendingTasks(AgentRef queue, uint32_t limit) const;

@@ -1,11 +1,16 @@
 // Tasks: entries of segment "tasks" with a state machine on top.
 //
-//   pending(assignee) --claim--> running(epoch, lease) --complete--> done
-//        ^   ^                        |         |
-//        |   +------reassign----------+         +--fail--> failed --retry--> pending
-//        |                                                   |
-//        +-- any non-final state --dead_letter--> dead_lettered (final)
+//   waiting --make_ready--> pending(assignee) --claim--> running(epoch, lease)
+//                              ^   ^                        |         |
+//                              |   +------reassign----------+     complete --> done
+//                              |                                      |
+//                              +--------retry------- failed <--fail---+
 //
+//   any non-final state --end--> dead_lettered | skipped | cancelled (final)
+//
+// waiting: posted before its dependencies are done; in no queue, claimable
+// by nobody until made ready. held: reserved for a person's review (not
+// produced by the pool itself).
 // Every claim bumps the task's epoch. complete/fail/renew carry the epoch of
 // their claim and are refused (kStaleEpoch, and recorded) unless it is still
 // the current one and the task is running. A task records at most one result.
@@ -27,11 +32,21 @@ enum class TaskState : uint8_t {
   kDone = 3,
   kFailed = 4,
   kDeadLettered = 5,
+  kWaiting = 6,    // its dependencies are not all done
+  kHeld = 7,       // held for a person's review
+  kSkipped = 8,    // final: a dependency will never be done
+  kCancelled = 9,  // final: an operator cancelled it
 };
-inline constexpr int kTaskStateCount = 6;  // index 0 unused
+inline constexpr int kTaskStateCount = 10;  // index 0 unused
 const char* TaskStateName(TaskState state);
 inline bool IsFinal(TaskState s) {
-  return s == TaskState::kDone || s == TaskState::kDeadLettered;
+  return s == TaskState::kDone || s == TaskState::kDeadLettered ||
+         s == TaskState::kSkipped || s == TaskState::kCancelled;
+}
+// The final states a task can be ended in without a result.
+inline bool IsEnding(TaskState s) {
+  return s == TaskState::kDeadLettered || s == TaskState::kSkipped ||
+         s == TaskState::kCancelled;
 }
 
 inline constexpr int kMinPriority = -128;
@@ -58,6 +73,9 @@ struct TaskSpec {
   uint32_t timeout_ms = 0;   // execution time limit, 0: none
   int64_t deadline_ns = 0;   // wall clock; not started after it; 0: none
   AgentRef assignee = kSharedQueue;
+  // Posted waiting, in no queue, until MakeReady. REQUIRES: assignee is
+  // the shared queue (MakeReady names the queue).
+  bool waiting = false;
 };
 
 struct TaskInfo {

@@ -1,4 +1,4 @@
-// The region's layout, version 6. docs/POOL.md describes it in prose.
+// The region's layout, version 7. docs/POOL.md describes it in prose.
 //
 // One region per pool, laid out by hand at creation (no segment manager: its
 // internal mutex is not robust). Offsets are from the region base, so every
@@ -28,7 +28,7 @@
 namespace slate::internal {
 
 inline constexpr uint64_t kMagic = 0x314C4F4F50544C53ull;  // "SLTPOOL1"
-inline constexpr uint32_t kLayoutVersion = 6;
+inline constexpr uint32_t kLayoutVersion = 7;
 inline constexpr uint32_t kNil = 0xFFFFFFFFu;
 inline constexpr uint32_t kSegmentCapacity = 32;
 inline constexpr int kPriorityBuckets = 256;

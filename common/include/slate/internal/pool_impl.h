@@ -202,9 +202,9 @@ class Pool::Impl {
   void RecordStaleLocked(uint32_t slot, uint32_t epoch, const char* op,
                          AgentRef by);
   void NotifyQueue(Guard& g, uint32_t row);
-  // Ends a non-final task as dead-lettered with an "errors" record.
-  Result<EntryId> DeadLetterLocked(Guard& g, uint32_t slot,
-                                   const std::string& reason);
+  // Ends a non-final task in `end` (IsEnding) with an "errors" record.
+  Result<EntryId> DeadLetterLocked(Guard& g, uint32_t slot, const std::string& reason,
+                                   TaskState end = TaskState::kDeadLettered);
   // Picks the task `row` should claim next, or kNil. Tasks past their
   // deadline are dead-lettered on the way.
   uint32_t PickLocked(Guard& g, uint32_t row);

@@ -24,7 +24,7 @@ std::vector<uint8_t> AttemptRecord(const char* kind, uint64_t task, uint32_t att
                                    int64_t started_ns, int64_t ended_ns);
 // history: the task's earlier records in "errors" (failure and lost), oldest
 // first, each a msgpack map; embedded as an array.
-std::vector<uint8_t> DeadLetterRecord(uint64_t task, uint32_t attempts,
+std::vector<uint8_t> DeadLetterRecord(const char* kind, uint64_t task, uint32_t attempts,
                                       const std::string& last_agent,
                                       const std::string& reason,
                                       const std::vector<std::vector<uint8_t>>& history);
