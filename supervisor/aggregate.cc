@@ -43,10 +43,10 @@ Result<std::unordered_map<TaskId, TaskErrors>> IndexErrors(Pool& pool) {
     if (!page.ok()) return page.status();
     for (const Entry& e : *page) {
       TaskId task = 0;
-      bool dead = false;
+      bool dead = false;  // the record of how it ended without a result
       for (const auto& t : e.tags) {
         if (t.rfind("task:", 0) == 0) task = std::strtoull(t.c_str() + 5, nullptr, 10);
-        dead = dead || t == "dead-letter";
+        dead = dead || t == "dead-letter" || t == "skipped" || t == "cancelled";
       }
       if (task == 0) continue;
       TaskErrors& te = by_task[task];
@@ -189,7 +189,8 @@ Result<Aggregate> WriteAggregate(Pool& pool, const RequestRecord& req, int64_t w
                  {"id", user_id ? json(*user_id) : json(nullptr)},
                  {"task", t.id},
                  {"status", TaskStateName(info->state)},
-                 {"attempts", info->attempts}};
+                 {"attempts", info->attempts},
+                 {"iterations", 1}};
     agg.tasks.push_back(t.id);
     if (info->state == TaskState::kDone) {
       auto res = pool.Read(info->result_id);
@@ -203,6 +204,10 @@ Result<Aggregate> WriteAggregate(Pool& pool, const RequestRecord& req, int64_t w
       workers.insert(res->author);
       agg.results.push_back(res->id);
       ++agg.done;
+    } else if (info->state == TaskState::kSkipped) {
+      ++agg.skipped;
+    } else if (info->state == TaskState::kCancelled) {
+      ++agg.cancelled;
     } else {
       ++agg.dead_lettered;
     }
@@ -220,6 +225,8 @@ Result<Aggregate> WriteAggregate(Pool& pool, const RequestRecord& req, int64_t w
   }
   agg.summary = {{"tasks", req.tasks}, {"done", agg.done},
                  {"dead_lettered", agg.dead_lettered},
+                 {"skipped", agg.skipped},
+                 {"cancelled", agg.cancelled},
                  {"lost", agg.lost},
                  {"retries", retries},
                  {"workers", workers.size()},

@@ -16,6 +16,8 @@ struct Aggregate {
   nlohmann::ordered_json summary;  // the document's "summary"
   uint64_t done = 0;
   uint64_t dead_lettered = 0;
+  uint64_t skipped = 0;    // a dependency will never be done
+  uint64_t cancelled = 0;  // by an operator
   uint64_t lost = 0;  // quarantined by the pool: reported, never silently dropped
   std::vector<EntryId> results;  // to mark aggregated
   std::vector<EntryId> errors;   // to resolve
@@ -27,6 +29,15 @@ struct Aggregate {
 // document. The bytes are those of the whole document dumped with indent 2.
 Result<Aggregate> WriteAggregate(Pool& pool, const RequestRecord& req, int64_t wall_ns,
                                  std::ostream& out);
+
+// True when a result document's summary reports any task not done: the
+// request's exit status is then kExitPartial.
+template <typename Json>
+bool IsPartial(const Json& summary) {
+  for (const char* k : {"dead_lettered", "skipped", "cancelled", "lost"})
+    if (summary.value(k, 0) > 0) return true;
+  return false;
+}
 
 // JSON text that survives any bytes a handler produced (invalid UTF-8 is
 // replaced, never thrown on).

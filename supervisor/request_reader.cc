@@ -9,7 +9,9 @@
 #include <fstream>
 #include <set>
 
+#include "plan_graph.h"
 #include "slate/json_payload.h"
+#include "slate/plan_task.h"
 #include "slate/pool_options.h"
 #include "slate/task.h"
 
@@ -97,7 +99,9 @@ Result<std::vector<TaskDef>> ReadTaskLines(const std::string& path, std::istream
     if (!line.empty() && line.back() == '\r') line.pop_back();
     Result<std::optional<TaskDef>> t = to_task(line);
     if (!t.ok()) return Bad(where + t.status().message());
-    if (t->has_value()) out.push_back(std::move(**t));
+    if (!t->has_value()) continue;
+    (*t)->line = n;
+    out.push_back(std::move(**t));
   }
   return out;
 }
@@ -170,8 +174,9 @@ Result<TaskDef> ParseTaskLine(const std::string& line) {
   const json j = json::parse(line, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) return Bad("not valid JSON");
   if (!j.is_object()) return Bad("a task must be a JSON object");
-  static const std::set<std::string> kKnown = {"payload", "id", "priority", "requires",
-                                               "max_retries", "timeout_ms", "deadline"};
+  static const std::set<std::string> kKnown = {"payload",     "id",         "priority",
+                                               "requires",    "max_retries", "timeout_ms",
+                                               "deadline",    "importance", "depends_on"};
   for (const auto& [k, v] : j.items())
     if (!kKnown.count(k)) return Bad("unknown field \"" + k + "\"");
   if (!j.contains("payload")) return Bad("missing field \"payload\"");
@@ -212,14 +217,40 @@ Result<TaskDef> ParseTaskLine(const std::string& line) {
     if (!d.ok()) return d.status();
     t.deadline_ns = *d;
   }
+  if (j.contains("importance")) {
+    const json& v = j["importance"];
+    if (!v.is_number() || v.get<double>() < 0 || v.get<double>() > 1)
+      return Bad("\"importance\" must be a number in [0, 1]");
+    t.importance = v.get<float>();
+  }
+  if (j.contains("depends_on")) {
+    const json& v = j["depends_on"];
+    if (!v.is_array()) return Bad("\"depends_on\" must be an array of ids");
+    if (v.size() > kMaxDependencies)
+      return Bad("\"depends_on\" names " + std::to_string(v.size()) + " ids; at most " +
+                 std::to_string(kMaxDependencies));
+    for (const json& d : v) {
+      if (d.is_string()) t.depends_on.push_back(d.get<std::string>());
+      else if (d.is_number_integer()) t.depends_on.push_back(std::to_string(d.get<int64_t>()));
+      else return Bad("\"depends_on\" must hold ids: strings or integers");
+    }
+  }
   return t;
+}
+
+bool IsPlan(const std::vector<TaskDef>& defs) {
+  return std::any_of(defs.begin(), defs.end(),
+                     [](const TaskDef& d) { return !d.depends_on.empty(); });
 }
 
 Result<std::vector<TaskDef>> ReadRequestStream(const std::string& name, std::istream& in,
                                                SplitMode mode) {
   if (mode == SplitMode::kFiles) return Bad(name + ": split 'files' needs a directory");
-  return mode == SplitMode::kJsonLines ? ReadTaskLines(name, in, JsonLineTask)
-                                       : ReadTaskLines(name, in, TextLineTask);
+  auto defs = mode == SplitMode::kJsonLines ? ReadTaskLines(name, in, JsonLineTask)
+                                            : ReadTaskLines(name, in, TextLineTask);
+  if (defs.ok() && IsPlan(*defs))
+    if (Status s = CheckPlanGraph(name, *defs); !s.ok()) return s;
+  return defs;
 }
 
 Result<std::vector<TaskDef>> ReadRequest(const std::string& path, SplitMode mode) {

@@ -26,12 +26,21 @@ struct TaskDef {
   std::optional<uint32_t> max_retries;  // unset: the supervisor's default
   uint32_t timeout_ms = 0;
   int64_t deadline_ns = 0;  // wall clock, 0: none
+  float importance = 0.5f;  // of its result, in a dependent's context budget
+  std::vector<std::string> depends_on;  // ids of other lines of the request
+  size_t line = 0;  // 1-based line of its file (jsonl and lines), for messages
 };
+
+// True when any line depends on another: the request is then a plan
+// (plan_graph.h), and its tasks carry stubs (slate/plan_task.h).
+bool IsPlan(const std::vector<TaskDef>& defs);
 
 // jsonl: one object a line with "payload" and optional "id", "priority",
 //        "requires", "max_retries", "timeout_ms", "deadline" (RFC 3339 UTC
-//        such as 2026-11-21T18:00:00Z, or Unix milliseconds). Blank lines
-//        are skipped; unknown fields are errors.
+//        such as 2026-11-21T18:00:00Z, or Unix milliseconds), "importance"
+//        and "depends_on" (ids of other lines). Blank lines are skipped;
+//        unknown fields are errors. A request that uses depends_on is
+//        checked as a graph (CheckPlanGraph) before it is returned.
 // lines: each non-empty line is a task whose payload is the line's text.
 // files: each regular file of the directory (sorted by name, not recursive)
 //        is a task whose payload is {"path": "<absolute path>"}.

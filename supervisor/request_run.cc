@@ -14,6 +14,7 @@
 #include <random>
 
 #include "aggregate.h"
+#include "plan_run.h"
 #include "worker_health.h"
 #include "slate/clock.h"
 #include "slate/entry_cursor.h"
@@ -33,12 +34,16 @@ class RequestRun {
         health_cfg_{cfg.hung_after_ms, cfg.breaker_failures, cfg.breaker_cooldown_ms},
         health_(health_cfg_, pool, me),
         delegator_(policy, cfg.max_pending),
-        rng_(cfg.seed ? cfg.seed : static_cast<uint64_t>(NowMonoNs())) {}
+        rng_(cfg.seed ? cfg.seed : static_cast<uint64_t>(NowMonoNs())) {
+    if (req_.plan) plan_.emplace(pool, req_, me);
+  }
 
   // Returns the exit status once the request is finished or we are stopped.
   int Loop(const std::atomic<bool>& stop) {
     WaitForWorkers(stop);
     const int64_t start = NowMonoNs();
+    if (plan_)
+      if (Status s = plan_->Start(); !s.ok()) return Fatal(s);
     Query changes;
     changes.segments = {segments::kResults, segments::kErrors, segments::kAgents};
     changes.limit = 1;
@@ -88,6 +93,8 @@ class RequestRun {
     if (Status s = health_.Sweep(); !s.ok()) return s;
     if (Status s = HandleFailures(); !s.ok()) return s;
     if (Status s = RetryDue(); !s.ok()) return s;
+    if (plan_)
+      if (Status s = plan_->Advance(); !s.ok()) return s;
     return Delegate();
   }
 
@@ -193,7 +200,9 @@ class RequestRun {
   // aggregate then reports it lost.
   bool Finished(const PoolStats& st) const {
     auto n = [&](TaskState s) { return st.tasks_by_state[static_cast<int>(s)]; };
-    return n(TaskState::kPending) + n(TaskState::kRunning) + n(TaskState::kFailed) == 0 &&
+    return n(TaskState::kPending) + n(TaskState::kRunning) + n(TaskState::kFailed) +
+                   n(TaskState::kWaiting) + n(TaskState::kHeld) ==
+               0 &&
            retry_at_.empty();
   }
 
@@ -253,12 +262,15 @@ class RequestRun {
     if (Status s = FinishRequest(pool_, req_); !s.ok())
       spdlog::error("cannot mark request {} finished: {}", req_.id, s.message());
     const auto& s = agg->summary;
+    std::string ended;  // only the endings that happened
+    if (agg->skipped) ended += std::to_string(agg->skipped) + " skipped, ";
+    if (agg->cancelled) ended += std::to_string(agg->cancelled) + " cancelled, ";
+    if (agg->lost) ended += std::to_string(agg->lost) + " LOST, ";
     std::fprintf(stderr, "slate: request %s: %llu tasks, %llu done, %llu dead-lettered, "
                  "%s%llu retries, %llu workers, %.2f s\n",
                  req_.id.c_str(), static_cast<unsigned long long>(s["tasks"].get<uint64_t>()),
                  static_cast<unsigned long long>(agg->done),
-                 static_cast<unsigned long long>(agg->dead_lettered),
-                 agg->lost ? (std::to_string(agg->lost) + " LOST, ").c_str() : "",
+                 static_cast<unsigned long long>(agg->dead_lettered), ended.c_str(),
                  static_cast<unsigned long long>(s["retries"].get<uint64_t>()),
                  static_cast<unsigned long long>(s["workers"].get<uint64_t>()),
                  static_cast<double>(wall_ns) / 1e9);
@@ -271,7 +283,7 @@ class RequestRun {
       std::fprintf(stderr, "slate: lost: task %s%s: %s\n", DumpJson(d["index"]).c_str(),
                    d["id"].is_null() ? "" : (" (" + d["id"].get<std::string>() + ")").c_str(),
                    d["error"].get<std::string>().c_str());
-    return agg->dead_lettered || agg->lost ? kExitPartial : kExitOk;
+    return IsPartial(agg->summary) ? kExitPartial : kExitOk;
   }
 
   // The document in segment "results", tags "final" and "req:<id>"; just its
@@ -321,6 +333,7 @@ class RequestRun {
   }()};
   std::map<TaskId, int64_t> retry_at_;
   std::map<TaskId, int64_t> waiting_since_;
+  std::optional<PlanRun> plan_;  // a plan's dependencies
 };
 
 // Ends a request that cannot run (its source is gone or no longer valid):

@@ -6,7 +6,9 @@
 #include <set>
 
 #include "slate/clock.h"
+#include "plan_graph.h"
 #include "slate/json_payload.h"
+#include "slate/plan_task.h"
 
 namespace slate::supervisor {
 namespace {
@@ -14,8 +16,10 @@ namespace {
 using nlohmann::json;
 
 json RecordJson(const RequestRecord& r) {
-  return {{"source", r.source}, {"split", SplitModeName(r.split)}, {"tasks", r.tasks},
-          {"posted", r.posted}, {"started_ns", r.started_ns}, {"output", r.output}};
+  json j = {{"source", r.source}, {"split", SplitModeName(r.split)}, {"tasks", r.tasks},
+            {"posted", r.posted}, {"started_ns", r.started_ns}, {"output", r.output}};
+  if (r.plan) j["plan"] = {{"context_bytes", r.context_bytes}};
+  return j;
 }
 
 std::optional<RequestRecord> FromEntry(const Entry& e) {
@@ -33,6 +37,10 @@ std::optional<RequestRecord> FromEntry(const Entry& e) {
     r.posted = (*j)["posted"].get<bool>();
     r.started_ns = (*j)["started_ns"].get<int64_t>();
     r.output = j->value("output", "");
+    if (j->contains("plan")) {
+      r.plan = true;
+      r.context_bytes = (*j)["plan"]["context_bytes"].get<uint64_t>();
+    }
     return r;
   } catch (const std::exception&) {
     return std::nullopt;
@@ -60,8 +68,11 @@ Result<std::optional<RequestRecord>> FindActiveRequest(Pool& pool) {
 }
 
 Result<RequestRecord> CreateRequest(Pool& pool, const std::string& source, SplitMode split,
-                                    uint64_t tasks, const std::string& output) {
+                                    uint64_t tasks, const std::string& output,
+                                    RequestShape shape) {
   RequestRecord r;
+  r.plan = shape.plan;
+  r.context_bytes = shape.context_bytes;
   r.output = output;
   r.source = source;
   r.split = split;
@@ -91,6 +102,12 @@ Status PostTasks(Pool& pool, RequestRecord& req, const std::vector<TaskDef>& def
   if (!existing.ok()) return existing.status();
   std::set<uint64_t> have;
   for (const auto& t : *existing) have.insert(t.index);
+  std::optional<PlanGraph> graph;
+  if (req.plan) {
+    auto g = PlanGraph::Build(req.source, defs);
+    if (!g.ok()) return g.status();
+    graph = std::move(*g);
+  }
   for (uint64_t i = 0; i < defs.size(); ++i) {
     if (have.count(i)) continue;
     const TaskDef& d = defs[i];
@@ -99,14 +116,27 @@ Status PostTasks(Pool& pool, RequestRecord& req, const std::vector<TaskDef>& def
     spec.entry.tags = {"req:" + req.id, "i:" + std::to_string(i)};
     if (d.user_id) spec.entry.tags.push_back("id:" + *d.user_id);
     spec.entry.author = "supervisor";
-    spec.entry.payload = JsonToPayload(d.payload);
+    spec.entry.importance = d.importance;
+    if (graph) {
+      PlanTask stub;
+      stub.id = d.user_id;
+      stub.payload = d.payload;
+      stub.context_bytes = req.context_bytes;
+      const auto deps = graph->DepsOf(i);
+      stub.after.assign(deps.begin(), deps.end());
+      spec.entry.tags.push_back(kPlanTag);
+      spec.entry.payload = EncodePlanTask(stub);
+      spec.waiting = !deps.empty();
+    } else {
+      spec.entry.payload = JsonToPayload(d.payload);
+    }
     spec.entry.keep = true;  // until aggregated: its tags place it in the output
     spec.priority = d.priority;
     spec.requires_cap = d.requires_cap;
     spec.max_retries = d.max_retries.value_or(default_max_retries);
     spec.timeout_ms = d.timeout_ms;
     spec.deadline_ns = d.deadline_ns;
-    spec.assignee = backlog;
+    spec.assignee = spec.waiting ? kSharedQueue : backlog;
     auto posted = pool.PostTask(spec);
     if (!posted.ok())
       return {posted.status().code(),

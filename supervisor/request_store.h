@@ -26,16 +26,24 @@ struct RequestRecord {
   bool posted = false;
   int64_t started_ns = 0;
   std::string output;  // where the result JSON goes ("" for nowhere)
+  bool plan = false;   // its lines depend on each other (plan_run.h)
+  uint64_t context_bytes = 0;  // plans: each task's context budget
 };
 
 // The oldest request not yet finished, if any.
 Result<std::optional<RequestRecord>> FindActiveRequest(Pool& pool);
 // A new request entry; its tasks are not posted yet (see PostTasks). A
 // supervisor in --serve mode picks up such entries in id order.
+struct RequestShape {
+  bool plan = false;
+  uint64_t context_bytes = 0;
+};
 Result<RequestRecord> CreateRequest(Pool& pool, const std::string& source, SplitMode split,
-                                    uint64_t tasks, const std::string& output = "");
+                                    uint64_t tasks, const std::string& output = "",
+                                    RequestShape shape = {});
 // Posts every task whose index is not in the pool yet into the backlog,
-// then marks the request posted.
+// then marks the request posted. A plan's tasks carry stubs
+// (slate/plan_task.h); those with dependencies are posted waiting.
 Status PostTasks(Pool& pool, RequestRecord& req, const std::vector<TaskDef>& defs,
                  AgentRef backlog, uint32_t default_max_retries);
 // The request's task entries, ordered by input index.

@@ -192,7 +192,8 @@ int SupervisorApp::Run() {
                    "posting it from {}", config_.input);
       if (!read_input()) return kExitUsage;
     }
-    auto created = CreateRequest(**pool, config_.input, *split, defs.size(), config_.output);
+    auto created = CreateRequest(**pool, config_.input, *split, defs.size(), config_.output,
+                                 {IsPlan(defs), config_.context_bytes});
     if (!created.ok()) {
       spdlog::error("{}", created.status().ToString());
       return kExitInternal;

@@ -35,6 +35,7 @@ struct SupervisorConfig {
   uint32_t breaker_failures = 3;       // consecutive failures that open it
   uint32_t breaker_cooldown_ms = 5000;
   uint64_t seed = 0;                   // backoff jitter; 0: from the clock
+  uint64_t context_bytes = 1u << 20;   // plans: context budget per task
 };
 
 inline constexpr int kExitOk = 0;

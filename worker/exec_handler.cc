@@ -56,13 +56,14 @@ class ExecHandler : public Handler {
     for (char** e = environ; *e != nullptr; ++e) {
       const std::string kv(*e);
       if (kv.rfind("SLATE_TASK_ID=", 0) == 0 || kv.rfind("SLATE_ATTEMPT=", 0) == 0 ||
-          kv.rfind("SLATE_REQUEST_ID=", 0) == 0)
+          kv.rfind("SLATE_REQUEST_ID=", 0) == 0 || kv.rfind("SLATE_ITERATION=", 0) == 0)
         continue;
       env_strings.push_back(kv);
     }
     env_strings.push_back("SLATE_TASK_ID=" + std::to_string(in.task_id));
     env_strings.push_back("SLATE_ATTEMPT=" + std::to_string(in.attempt));
     env_strings.push_back("SLATE_REQUEST_ID=" + in.request_id);
+    env_strings.push_back("SLATE_ITERATION=" + std::to_string(in.iteration));
     std::vector<char*> envp, argv;
     for (auto& e : env_strings) envp.push_back(e.data());
     envp.push_back(nullptr);
@@ -100,7 +101,7 @@ class ExecHandler : public Handler {
   Outcome Supervise(pid_t pid, const TaskInput& in, const std::atomic<bool>& cancel,
                     Pipe& to, Pipe& out, Pipe& err) {
     setpgid(pid, pid);  // also here: no race with the child's own call
-    const std::string input = StdinText(in.payload);
+    const std::string input = StdinText(in.plan ? in.envelope : in.payload);
     size_t written = 0;
     std::string stdout_buf, stderr_buf;
     const uint32_t timeout_ms = in.timeout_ms ? in.timeout_ms : options_.default_timeout_ms;

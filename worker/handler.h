@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -19,16 +20,26 @@ struct TaskInput {
   uint64_t task_id = 0;
   uint32_t attempt = 0;
   std::string request_id;
-  nlohmann::json payload;
+  nlohmann::json payload;   // the line's payload
   uint32_t timeout_ms = 0;  // 0: no limit
+  // A task of a plan (slate/plan_task.h): the whole envelope, with the
+  // dependencies' results in "context" and earlier rounds in "feedback".
+  // An exec handler writes the envelope to the command's stdin instead of
+  // the bare payload.
+  bool plan = false;
+  nlohmann::json envelope;
+  uint32_t iteration = 1;
 };
 
 struct Outcome {
   bool ok = false;
   nlohmann::json result;  // when ok
   std::string error;      // when not ok
-  static Outcome Success(nlohmann::json r) { return {true, std::move(r), ""}; }
-  static Outcome Failure(std::string e) { return {false, nullptr, std::move(e)}; }
+  // The result's importance (in a dependent's context budget); unset: the
+  // importance of the task's line.
+  std::optional<float> importance;
+  static Outcome Success(nlohmann::json r) { return {true, std::move(r), "", std::nullopt}; }
+  static Outcome Failure(std::string e) { return {false, nullptr, std::move(e), std::nullopt}; }
 };
 
 class Handler {

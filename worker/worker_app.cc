@@ -12,6 +12,7 @@
 #include "slate/clock.h"
 #include "slate/internal/crash_point.h"
 #include "slate/json_payload.h"
+#include "slate/plan_task.h"
 #include "slate/pool.h"
 #include "slate/process_setup.h"
 
@@ -124,10 +125,35 @@ Result<AgentRef> RegisterTakingOver(Pool& pool, const AgentSpec& spec) {
   return pool.RegisterAgent(spec);
 }
 
-void Report(Pool& pool, AgentRef me, const Claim& c, const Outcome& out) {
+// Fills a plan task's input from its stub: the envelope, with its
+// dependencies' results read from the pool.
+Status ReadPlanInput(const Pool& pool, const Claim& c, TaskInput* in,
+                     std::optional<PlanTask>* stub) {
+  auto t = DecodePlanTask(c.entry.payload);
+  if (!t.ok()) return t.status();
+  auto env = BuildEnvelope(pool, *t);
+  if (!env.ok()) return env.status();
+  in->plan = true;
+  in->payload = t->payload;
+  in->iteration = t->iteration;
+  in->envelope = std::move(*env);
+  *stub = std::move(*t);
+  return Status::Ok();
+}
+
+// A plan task's result names its line and carries its line's importance,
+// unless the handler chose one: dependents' contexts are built from it.
+void Report(Pool& pool, AgentRef me, const Claim& c, const Outcome& out,
+            const std::optional<PlanTask>& stub) {
   Status s;
   if (out.ok) {
     TaskResult r;
+    if (stub) {
+      r.tags = PlanResultTags(*stub);
+      r.importance = out.importance.value_or(c.entry.importance);
+    } else if (out.importance) {
+      r.importance = *out.importance;
+    }
     r.payload = JsonToPayload(out.result);
     auto res = pool.Complete(c.task.id, c.task.epoch, r, me);
     s = res.status();
@@ -187,12 +213,19 @@ int WorkerApp::Run() {
       in.attempt = c.task.attempts;
       in.request_id = RequestIdOf(c.entry);
       in.timeout_ms = c.task.timeout_ms;
-      auto payload = PayloadToJson(c.entry.payload);
-      Outcome out;
-      if (!payload.ok()) {
-        out = Outcome::Failure(payload.status().message());
-      } else {
+      std::optional<PlanTask> stub;
+      Status input = Status::Ok();
+      if (IsPlanTask(c.entry)) {
+        input = ReadPlanInput(**pool, c, &in, &stub);
+      } else if (auto payload = PayloadToJson(c.entry.payload); payload.ok()) {
         in.payload = std::move(*payload);
+      } else {
+        input = payload.status();
+      }
+      Outcome out;
+      if (!input.ok()) {
+        out = Outcome::Failure(input.message());
+      } else {
         {
           std::lock_guard<std::mutex> l(cur.mu);
           cur.active = true;
@@ -220,7 +253,7 @@ int WorkerApp::Run() {
           out.error = "timed out after " + std::to_string(in.timeout_ms) + " ms";
         cur.active = false;
       }
-      Report(**pool, *me, c, out);
+      Report(**pool, *me, c, out, stub);
       internal::MaybeCrash("worker", "after_report");
     }
   }

@@ -94,6 +94,17 @@ int main(int argc, char** argv) {
     (void)Must(pool->Complete(claim->task.id, claim->task.epoch, res, wrk), "complete");
   }
   (void)Must(pool->ClaimNext(wrk, 5s), "claim");  // left running
+  // A plan's states: one task waiting on its dependencies, one cancelled.
+  slate::TaskSpec waiting;
+  waiting.entry.author = "sup";
+  waiting.entry.tags = {"req:1", "i:4", "plan"};
+  waiting.entry.payload = slate::JsonToPayload({{"slate_plan", 1}, {"after", {0}}});
+  waiting.waiting = true;
+  (void)Must(pool->PostTask(waiting), "post waiting");
+  waiting.waiting = false;
+  waiting.entry.tags = {"req:1", "i:5"};
+  const auto cancelled = Must(pool->PostTask(waiting), "post");
+  (void)Must(pool->EndTask(cancelled, slate::TaskState::kCancelled, "by an operator"), "cancel");
   (void)sup;
   slate::NewEntry keep;
   keep.segment = "notes";

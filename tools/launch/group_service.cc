@@ -17,6 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "aggregate.h"
 #include "handler.h"
 #include "process_group.h"
 #include "request_reader.h"
@@ -317,8 +318,7 @@ int SubmitToService(const ServiceOptions& o) {
       std::cout << in.rdbuf() << std::flush;
       fs::remove(output, ec);
       auto doc = PayloadToJson(done->front().payload);
-      const bool partial = doc.ok() && ((*doc)["summary"].value("dead_lettered", 0) > 0 ||
-                                         (*doc)["summary"].value("lost", 0) > 0);
+      const bool partial = doc.ok() && supervisor::IsPartial((*doc)["summary"]);
       if (doc.ok() && doc->contains("error")) return Fail((*doc)["error"].get<std::string>());
       return partial ? 3 : 0;
     }
@@ -353,11 +353,15 @@ int ServiceStatus(const ServiceOptions& o) {
     for (const auto& r : *reqs)
       (std::find(r.tags.begin(), r.tags.end(), "active") != r.tags.end() ? active : finished) += 1;
   auto st = (*pool)->Stats();
-  std::printf("requests: %zu active, %zu finished; tasks: %llu pending, %llu running, %llu done\n",
-              active, finished,
-              st.ok() ? static_cast<unsigned long long>(st->tasks_by_state[1]) : 0ull,
-              st.ok() ? static_cast<unsigned long long>(st->tasks_by_state[2]) : 0ull,
-              st.ok() ? static_cast<unsigned long long>(st->tasks_by_state[3]) : 0ull);
+  std::printf("requests: %zu active, %zu finished; tasks:", active, finished);
+  // Every state with tasks in it; pending, running and done always.
+  for (int s = 1; s < kTaskStateCount; ++s) {
+    const uint64_t n = st.ok() ? st->tasks_by_state[s] : 0;
+    if (n != 0 || s <= static_cast<int>(TaskState::kDone))
+      std::printf("%s %llu %s", s == 1 ? "" : ",", static_cast<unsigned long long>(n),
+                  TaskStateName(static_cast<TaskState>(s)));
+  }
+  std::printf("\n");
   return 0;
 }
 
