@@ -54,6 +54,9 @@ int main(int argc, char** argv) {
       ("breaker-cooldown-ms", po::value(&cfg.breaker_cooldown_ms)->default_value(5000),
        "how long it stays out before probation")
       ("seed", po::value(&cfg.seed)->default_value(0), "backoff jitter seed (0: clock)")
+      ("context-bytes", po::value(&cfg.context_bytes)->default_value(1u << 20),
+       "plans: bytes of dependencies' results a task's context holds at most; past it "
+       "the least important are left out")
       ("log-level", po::value(&log_level)->default_value("info"),
        "trace, debug, info, warn, error, off");
   po::positional_options_description pos;
@@ -71,7 +74,8 @@ int main(int argc, char** argv) {
                                     {"heartbeat-ms", 10, 60'000},
                                     {"hung-after-ms", 100, 86'400'000},
                                     {"breaker-failures", 0, 1000},
-                                    {"breaker-cooldown-ms", 0, 86'400'000}}))
+                                    {"breaker-cooldown-ms", 0, 86'400'000},
+                                    {"context-bytes", 0, 1ull << 30}}))
     return *rc;
   if (auto s = slate::SetUpLogging("slate-supervisor", log_level); !s.ok()) {
     std::cerr << "slate-supervisor: " << s.message() << "\n";

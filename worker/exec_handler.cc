@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <thread>
 
 #include "slate/json_payload.h"
 
@@ -160,6 +161,7 @@ class ExecHandler : public Handler {
       }
       if (to.fd[1] >= 0 && written == input.size()) to.Close(1);
     }
+    if (failure == "cancelled" && !exited) exited = Terminate(pid, &status);
     kill(-pid, SIGKILL);  // the whole group, whatever happened
     if (!exited) waitpid(pid, &status, 0);
     if (!failure.empty()) return Outcome::Failure(failure + Tail(stderr_buf));
@@ -170,6 +172,18 @@ class ExecHandler : public Handler {
       return Outcome::Failure("exit code " + std::to_string(WEXITSTATUS(status)) +
                               Tail(stderr_buf));
     return Outcome::Success(ResultOf(stdout_buf));
+  }
+
+  // A cancelled task's group gets SIGTERM and stop_grace_ms to finish
+  // (save its work, clean up) before the SIGKILL every ending sends.
+  bool Terminate(pid_t pid, int* status) const {
+    kill(-pid, SIGTERM);
+    const auto until = Clock::now() + std::chrono::milliseconds(options_.stop_grace_ms);
+    while (Clock::now() < until) {
+      if (waitpid(pid, status, WNOHANG) == pid) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return false;
   }
 
   static std::string Tail(const std::string& err) {

@@ -54,6 +54,7 @@ struct HandlerOptions {
   bool exec_shell = false;      // exec: run through /bin/sh -c
   size_t max_output_bytes = 512 * 1024;
   uint32_t default_timeout_ms = 0;
+  uint32_t stop_grace_ms = 2000;  // exec: SIGTERM to SIGKILL when cancelled
 };
 
 // The handler for these options, or kInvalidArgument naming what is wrong.

@@ -33,6 +33,8 @@ int main(int argc, char** argv) {
        "exec: stdout bytes allowed before the task fails")
       ("timeout-ms", po::value(&cfg.handler.default_timeout_ms)->default_value(0),
        "time limit for tasks that set none (0: none)")
+      ("stop-grace-ms", po::value(&cfg.handler.stop_grace_ms)->default_value(2000),
+       "exec: a cancelled task's process group gets SIGTERM, then SIGKILL after this")
       ("lease-ms", po::value(&cfg.lease_ms)->default_value(30000), "claim lease")
       ("heartbeat-ms", po::value(&cfg.heartbeat_ms)->default_value(200), "heartbeat interval")
       ("drain-ms", po::value(&cfg.drain_ms)->default_value(2000),
@@ -46,7 +48,8 @@ int main(int argc, char** argv) {
                                     {"timeout-ms", 0, 86'400'000},
                                     {"lease-ms", 100, 86'400'000},
                                     {"heartbeat-ms", 10, 60'000},
-                                    {"drain-ms", 0, 3'600'000}}))
+                                    {"drain-ms", 0, 3'600'000},
+                                    {"stop-grace-ms", 0, 3'600'000}}))
     return *rc;
   if (!vm.count("handler") || vm["handler"].defaulted()) {
     if (!cfg.handler.exec_command.empty()) cfg.handler.name = "exec";

@@ -81,6 +81,13 @@ class Heartbeat {
       if (stop_seen_ == 0) stop_seen_ = now;
       if (now - stop_seen_ > int64_t{cfg_.drain_ms} * 1'000'000) cur_.cancel = true;
     }
+    // An operator may cancel the task (or the supervisor take it back)
+    // at any time: noticed within one heartbeat, not at the next renewal.
+    if (auto t = pool_.GetTask(cur_.id);
+        !cur_.cancel && t.ok() && (t->state != TaskState::kRunning || t->epoch != cur_.epoch)) {
+      spdlog::warn("task {} is {} now; stopping it", cur_.id, TaskStateName(t->state));
+      cur_.cancel = true;
+    }
     if (cur_.lease_deadline_mono - now < int64_t{cfg_.lease_ms} * 500'000) {
       const Status s = pool_.RenewLease(cur_.id, cur_.epoch, milliseconds(cfg_.lease_ms), me_);
       if (s.ok()) {

@@ -302,7 +302,8 @@ int SubmitToService(const ServiceOptions& o) {
   if (!pool.ok()) return Fail(pool.status().message());
   const std::string output = RuntimeDir(o.pool) + "/results/" + std::to_string(NowRealNs()) +
                              "-" + std::to_string(getpid()) + ".json";
-  auto req = supervisor::CreateRequest(**pool, source, *split, defs->size(), output);
+  auto req = supervisor::CreateRequest(**pool, source, *split, defs->size(), output,
+                                       {supervisor::IsPlan(*defs), o.context_bytes});
   if (!req.ok()) return Fail(req.status().message());
   if (o.no_wait) {
     std::printf("%s\n", req->id.c_str());

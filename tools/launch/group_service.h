@@ -36,6 +36,10 @@ struct ServiceOptions {
   std::string input;
   std::string split = "jsonl";
   bool no_wait = false;
+  uint64_t context_bytes = 1u << 20;  // plans: context budget per task
+  // cancel
+  std::string request;
+  std::string task;
   // stop
   bool keep = false;
   uint32_t timeout_ms = 10000;
@@ -50,6 +54,8 @@ int StartService(const ServiceOptions& o);
 int SubmitToService(const ServiceOptions& o);
 int ServiceStatus(const ServiceOptions& o);
 int ScaleService(const ServiceOptions& o);
+// Cancels tasks in any pool, whoever runs it (a service, `run`, by hand).
+int CancelTasks(const ServiceOptions& o);
 int ServiceLogs(const ServiceOptions& o);
 int StopService(const ServiceOptions& o);
 

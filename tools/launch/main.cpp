@@ -20,6 +20,7 @@ constexpr const char* kUsage =
     "  submit INPUT   add a request to a running group and print its result\n"
     "  status         members, requests and tasks of a running group\n"
     "  scale N        grow or shrink a running group to N workers (leavers drain)\n"
+    "  cancel         cancel a request's unfinished tasks, or one task (--request, --task)\n"
     "  logs [MEMBER]  the members' logs (-f to follow)\n"
     "  stop           stop a running group (graceful, then SIGKILL); removes its pool\n\n"
     "'slate-launch <command> --help' describes a command.\n";
@@ -58,6 +59,8 @@ int Service(const std::string& command, int argc, char** argv) {
     opts.add_options()
         ("split", po::value(&o.split)->default_value("jsonl"), "jsonl, lines or files")
         ("no-wait", po::bool_switch(&o.no_wait), "print the request id and return at once")
+        ("context-bytes", po::value(&o.context_bytes)->default_value(1u << 20),
+         "plans: bytes of dependencies' results a task's context holds at most")
         ("input", po::value(&o.input), "request file or directory");
     pos.add("input", 1);
   } else if (command == "scale") {
@@ -68,6 +71,9 @@ int Service(const std::string& command, int argc, char** argv) {
     opts.add_options()("follow,f", po::bool_switch(&o.follow), "keep printing as logs grow")(
         "member", po::value(&o.member), "one member's log (e.g. worker-2, supervisor, keeper)");
     pos.add("member", 1);
+  } else if (command == "cancel") {
+    opts.add_options()("request", po::value(&o.request), "cancel every unfinished task of it")(
+        "task", po::value(&o.task), "cancel one task: its pool id, or its line's id");
   } else if (command == "stop") {
     opts.add_options()("keep", po::bool_switch(&o.keep), "keep the pool for inspection")(
         "timeout-ms", po::value(&o.timeout_ms)->default_value(10000),
@@ -90,6 +96,7 @@ int Service(const std::string& command, int argc, char** argv) {
   if (command == "submit") return slate::launch::SubmitToService(o);
   if (command == "status") return slate::launch::ServiceStatus(o);
   if (command == "scale") return slate::launch::ScaleService(o);
+  if (command == "cancel") return slate::launch::CancelTasks(o);
   if (command == "logs") return slate::launch::ServiceLogs(o);
   return slate::launch::StopService(o);
 }
@@ -101,8 +108,9 @@ int Run(int argc, char** argv) {
       "Creates a pool, starts a coordinator, workers and a supervisor as separate\n"
       "processes, runs INPUT as one request, prints the aggregated result (JSON)\n"
       "on stdout, then stops the group and removes the pool. Ctrl-C stops\n"
-      "everything. Exit status: 0 all done, 3 some tasks dead-lettered, 2 bad\n"
-      "input or usage (nothing started), 1 failure, 130 interrupted.\n\nOptions");
+      "everything. Exit status: 0 all done, 3 some tasks dead-lettered, skipped,\n"
+      "cancelled or lost, 2 bad input or usage (nothing started), 1 failure,\n"
+      "130 interrupted.\n\nOptions");
   opts.add_options()
       ("help,h", "show this help")
       ("pool", po::value(&o.pool)->default_value(slate::DefaultPoolName()),
@@ -137,6 +145,8 @@ int Run(int argc, char** argv) {
        "workers' claim lease: a task held longer without renewal is reassigned")
       ("hung-after-ms", po::value(&o.hung_after_ms)->default_value(5000),
        "a worker whose heartbeat is older is hung: its tasks are reassigned")
+      ("context-bytes", po::value(&o.context_bytes)->default_value(1u << 20),
+       "plans: bytes of dependencies' results a task's context holds at most")
       ("supervisor-arg", po::value(&o.supervisor_args)->composing(),
        "pass one more argument to slate-supervisor (repeatable)")
       ("output,o", po::value(&o.output), "also write the result JSON to this file")
@@ -154,7 +164,8 @@ int Run(int argc, char** argv) {
                                     {"no-worker-timeout-ms", 1, 86'400'000},
                                     {"lease-ms", 100, 86'400'000},
                                     {"hung-after-ms", 100, 86'400'000},
-                                    {"restart-window-s", 1, 86'400}}))
+                                    {"restart-window-s", 1, 86'400},
+                                    {"context-bytes", 0, 1ull << 30}}))
     return *rc;
   if (o.input.empty()) {
     std::cerr << "slate-launch run: missing INPUT (see --help)\n";
@@ -181,7 +192,7 @@ int main(int argc, char** argv) {
   }
   const std::string command = argv[1];
   if (command == "run") return Run(argc - 1, argv + 1);
-  for (const char* c : {"start", "submit", "status", "scale", "logs", "stop"})
+  for (const char* c : {"start", "submit", "status", "scale", "cancel", "logs", "stop"})
     if (command == c) return Service(command, argc - 1, argv + 1);
   std::cerr << "slate-launch: unknown command '" << command << "'\n\n" << kUsage;
   return 2;

@@ -211,7 +211,8 @@ int RunGroup(const RunOptions& o) {
                                     "--wait-workers", std::to_string(n),
                                     "--no-worker-timeout-ms",
                                     std::to_string(o.no_worker_timeout_ms),
-                                    "--hung-after-ms", std::to_string(o.hung_after_ms)};
+                                    "--hung-after-ms", std::to_string(o.hung_after_ms),
+                                    "--context-bytes", std::to_string(o.context_bytes)};
     // The result travels through a file written atomically by whichever
     // supervisor finishes; a supervisor killed mid-print cannot garble it.
     sup.insert(sup.end(), {"--output", result_path});

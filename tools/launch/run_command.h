@@ -33,6 +33,7 @@ struct RunOptions {
   uint32_t restart_window_s = 60;   // restarts in any window this long
   uint32_t lease_ms = 30000;        // workers' claim lease
   uint32_t hung_after_ms = 5000;    // heartbeat age of a hung worker
+  uint64_t context_bytes = 1u << 20;  // plans: context budget per task
   std::vector<std::string> supervisor_args;  // passed through verbatim
   std::string output;
   std::string log_level = "warn";
