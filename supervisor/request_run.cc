@@ -1,6 +1,7 @@
 #include "request_run.h"
 
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -25,6 +26,13 @@ namespace {
 
 using std::chrono::milliseconds;
 using nlohmann::json;
+
+// This process's peak resident set, for the summary line.
+double PeakRssMiB() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  return static_cast<double>(ru.ru_maxrss) / 1024.0;
+}
 
 class RequestRun {
  public:
@@ -267,13 +275,13 @@ class RequestRun {
     if (agg->cancelled) ended += std::to_string(agg->cancelled) + " cancelled, ";
     if (agg->lost) ended += std::to_string(agg->lost) + " LOST, ";
     std::fprintf(stderr, "slate: request %s: %llu tasks, %llu done, %llu dead-lettered, "
-                 "%s%llu retries, %llu workers, %.2f s\n",
+                 "%s%llu retries, %llu workers, %.2f s, supervisor peak RSS %.1f MiB\n",
                  req_.id.c_str(), static_cast<unsigned long long>(s["tasks"].get<uint64_t>()),
                  static_cast<unsigned long long>(agg->done),
                  static_cast<unsigned long long>(agg->dead_lettered), ended.c_str(),
                  static_cast<unsigned long long>(s["retries"].get<uint64_t>()),
                  static_cast<unsigned long long>(s["workers"].get<uint64_t>()),
-                 static_cast<double>(wall_ns) / 1e9);
+                 static_cast<double>(wall_ns) / 1e9, PeakRssMiB());
     for (const auto& d : s["dead_lettered_tasks"])
       std::fprintf(stderr, "slate: dead-lettered: task %s%s: %s\n",
                    DumpJson(d["index"]).c_str(),
