@@ -159,6 +159,7 @@ TEST_F(PlanTest, CancellingARunningAndAQueuedStepStopsThemAndSkipsTheirDependent
       "signal.signal(signal.SIGTERM, stop)\n"
       "env = json.load(sys.stdin)\n"
       "if env['payload'] == 'slow':\n"
+      "    open('" + marker + "', 'w').write('ready')\n"
       "    time.sleep(60)\n"
       "print(json.dumps(env['payload']))\n");
   const std::string input = Jsonl("cancel.jsonl", {
@@ -172,15 +173,10 @@ TEST_F(PlanTest, CancellingARunningAndAQueuedStepStopsThemAndSkipsTheirDependent
       {"slate-launch", "run", "--pool", pool, "--workers", "1", "--exec", "python3 " + agent,
        input},
       out_path);
-  // Wait until "long" runs, then cancel it and, by its line id, "queued".
-  bool running = false;
-  for (int i = 0; i < 200 && !running; ++i) {
-    std::this_thread::sleep_for(50ms);
-    auto p = Pool::Open(pool, OpenMode::kReadOnly);
-    if (!p.ok()) continue;
-    running = (*p)->Stats()->tasks_by_state[static_cast<int>(TaskState::kRunning)] == 1;
-  }
-  ASSERT_TRUE(running);
+  // Wait until "long" runs (its command says so once its SIGTERM handler
+  // is in place), then cancel it and, by its line id, "queued".
+  for (int i = 0; i < 400 && ReadFile(marker) != "ready"; ++i) std::this_thread::sleep_for(25ms);
+  ASSERT_EQ(ReadFile(marker), "ready");
   const auto c1 = RunCommand({"slate-launch", "cancel", "--pool", pool, "--task", "queued"});
   EXPECT_EQ(c1.exit_code, 0) << c1.err;
   EXPECT_NE(c1.out.find("cancelled 1 task(s)"), std::string::npos) << c1.out;
