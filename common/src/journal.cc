@@ -29,6 +29,9 @@ const char* OpName(OpCode op) {
     case OpCode::kRegister: return "register";
     case OpCode::kDeregister: return "deregister";
     case OpCode::kStale: return "stale";
+    case OpCode::kHold: return "hold";
+    case OpCode::kResume: return "resume";
+    case OpCode::kAccept: return "accept";
   }
   return "unknown";
 }

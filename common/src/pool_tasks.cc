@@ -253,9 +253,12 @@ namespace {
 // A running task taken away from its holder leaves a "lost" record in
 // "errors", written in the same transaction, so its history is whole
 // whoever takes it back.
+// A resumed task (renew_attempts) is allowed as many attempts again as it
+// had: its epoch, the claim fence, never goes back.
 Status Requeue(Pool::Impl& im, TaskId id, AgentRef target,
                std::initializer_list<TaskState> from, const char* verb,
-               const std::string& reason) {
+               const std::string& reason, OpCode op = OpCode::kRequeue,
+               bool renew_attempts = false) {
   if (Status s = im.RequireWritable(); !s.ok()) return s;
   Pool::Impl::Guard g(im);
   if (!g.status().ok()) return g.status();
@@ -288,13 +291,16 @@ Status Requeue(Pool::Impl& im, TaskId id, AgentRef target,
           !st.ok())
         return st;
     }
-    Txn txn(r, OpCode::kRequeue);
+    Txn txn(r, op);
     txn.Save(s);
     if (lost) im.LinkSlot(im.InsertSlot(txn, *lost));
     im.Detach(*slot);
     s.kind.task.state = static_cast<uint8_t>(TaskState::kPending);
     s.kind.task.assignee = static_cast<uint16_t>(target.row);
     s.kind.task.lease_ms = 0;
+    if (renew_attempts)
+      s.kind.task.max_retries = static_cast<uint8_t>(std::min<uint32_t>(
+          kMaxRetriesLimit, s.kind.task.epoch + s.kind.task.max_retries));
     s.updated_ns = NowRealNs();
     im.Attach(*slot);
     txn.Commit();
@@ -318,13 +324,19 @@ Status Pool::MakeReady(TaskId id, AgentRef target) {
   return Requeue(*impl_, id, target, {TaskState::kWaiting}, "make ready", "");
 }
 
+Status Pool::ResumeHeld(TaskId id, AgentRef target) {
+  return Requeue(*impl_, id, target, {TaskState::kHeld}, "resume", "", OpCode::kResume,
+                 /*renew_attempts=*/true);
+}
+
 namespace {
 
-// The tag and record kind an ending leaves in "errors".
+// The tag an ending (or a hold) leaves in "errors".
 const char* EndingTag(TaskState end) {
   switch (end) {
     case TaskState::kSkipped: return "skipped";
     case TaskState::kCancelled: return "cancelled";
+    case TaskState::kHeld: return "held";
     default: return "dead-letter";
   }
 }
@@ -361,7 +373,7 @@ Result<EntryId> Pool::Impl::DeadLetterLocked(Guard& g, uint32_t slot,
   if (Status s = Reserve(spec);
       !s.ok())
     return s;
-  Txn txn(r, OpCode::kDeadLetter);
+  Txn txn(r, end == TaskState::kHeld ? OpCode::kHold : OpCode::kDeadLetter);
   Slot& s = r.slot(slot);
   txn.Save(s);
   const uint32_t err = InsertSlot(txn, spec);

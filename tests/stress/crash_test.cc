@@ -26,7 +26,7 @@ using testing::MakeEntry;
 using testing::PackStr;
 using testing::UnpackStr;
 
-constexpr int kRounds = 9;  // per crash point; 28 points -> 252 kills
+constexpr int kRounds = 9;  // per crash point; 34 points -> 306 kills
 
 std::string Tag(int round) { return "victim-" + std::to_string(round); }
 
@@ -258,6 +258,74 @@ std::vector<Scenario> PlanScenarios() {
   return out;
 }
 
+// Review: a failed task held for a person, then resumed or accepted.
+std::vector<Scenario> ReviewScenarios() {
+  std::vector<Scenario> out;
+  // A task that failed its only attempt, held when `held`.
+  auto exhausted = [](Fixture& f, int round, bool held) {
+    TaskSpec t;
+    t.entry = MakeEntry("tasks", {Tag(round)}, 0.5f, "sup", "task");
+    t.assignee = f.agent;
+    t.max_retries = 0;
+    const TaskId id = f.pool->PostTask(t).value();
+    const auto c = f.pool->ClaimNext(f.agent, 30s).value();
+    EXPECT_TRUE(f.pool->Fail(id, c->task.epoch, "boom").ok());
+    if (held) { EXPECT_TRUE(f.pool->Hold(id, "out of retries").ok()); }
+    return id;
+  };
+  // Settles the task's records so the pool does not fill over the rounds.
+  auto settle = [](Pool& p, TaskId id) {
+    for (const auto& e : ByTag(p, "errors", "task:" + std::to_string(id)))
+      ASSERT_TRUE(p.Resolve(e.id).ok());
+  };
+  for (const char* step : {"before_commit", "after_commit"}) {
+    out.push_back({std::string("hold.") + step,
+                   [=](Fixture& f, int round) { return std::any(exhausted(f, round, false)); },
+                   [](Pool& p, Fixture&, int, const std::any& ctx) {
+                     (void)p.Hold(std::any_cast<TaskId>(ctx), "out of retries");
+                   },
+                   [=](Pool& p, Fixture&, int, const std::any& ctx, bool done) {
+                     const TaskId id = std::any_cast<TaskId>(ctx);
+                     EXPECT_EQ(p.GetTask(id)->state,
+                               done ? TaskState::kHeld : TaskState::kFailed);
+                     EXPECT_EQ(ByTag(p, "errors", "task:" + std::to_string(id)).size(), done ? 2u : 1u)
+                         << "the failure, and the hold once committed";
+                     if (!done) { ASSERT_TRUE(p.Hold(id, "again").ok()); }
+                     ASSERT_TRUE(p.EndTask(id, TaskState::kDeadLettered, "rejected").ok());
+                     settle(p, id);
+                   }});
+    out.push_back({std::string("resume.") + step,
+                   [=](Fixture& f, int round) { return std::any(exhausted(f, round, true)); },
+                   [](Pool& p, Fixture& f, int, const std::any& ctx) {
+                     (void)p.ResumeHeld(std::any_cast<TaskId>(ctx), f.agent);
+                   },
+                   [=](Pool& p, Fixture& f, int, const std::any& ctx, bool done) {
+                     const TaskId id = std::any_cast<TaskId>(ctx);
+                     EXPECT_EQ(p.GetTask(id)->state,
+                               done ? TaskState::kPending : TaskState::kHeld);
+                     EXPECT_EQ(p.PendingTasks(f.agent, 0)->size(), done ? 1u : 0u);
+                     if (!done) { ASSERT_TRUE(p.ResumeHeld(id, f.agent).ok()); }
+                     Finish(p, f.agent, id);
+                     settle(p, id);
+                   }});
+    out.push_back({std::string("accept.") + step,
+                   [=](Fixture& f, int round) { return std::any(exhausted(f, round, true)); },
+                   [](Pool& p, Fixture&, int round, const std::any& ctx) {
+                     (void)p.AcceptHeld(std::any_cast<TaskId>(ctx), ResultFor(round), "review");
+                   },
+                   [=](Pool& p, Fixture&, int round, const std::any& ctx, bool done) {
+                     const TaskId id = std::any_cast<TaskId>(ctx);
+                     EXPECT_EQ(p.GetTask(id)->state, done ? TaskState::kDone : TaskState::kHeld);
+                     EXPECT_EQ(ByTag(p, "results", "res-" + std::to_string(round)).size(),
+                               done ? 1u : 0u);
+                     if (!done) { ASSERT_TRUE(p.AcceptHeld(id, ResultFor(round), "review").ok()); }
+                     EXPECT_EQ(ByTag(p, "results", "res-" + std::to_string(round)).size(), 1u);
+                     settle(p, id);
+                   }});
+  }
+  return out;
+}
+
 std::vector<Scenario> EntryScenarios() {
   std::vector<Scenario> out;
   for (const char* step : {"begin", "before_commit", "after_commit"}) {
@@ -449,7 +517,7 @@ TEST_F(CrashBatchTest, CompleteBatchKeepsTheResultsBeforeTheDeath) {
 std::vector<Scenario> AllScenarios() {
   std::vector<Scenario> all;
   for (auto part : {WriteScenarios(), ClaimScenarios(), CompleteScenarios(),
-                    PlanScenarios(), EntryScenarios()})
+                    PlanScenarios(), ReviewScenarios(), EntryScenarios()})
     all.insert(all.end(), part.begin(), part.end());
   return all;
 }

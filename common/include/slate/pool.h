@@ -139,6 +139,17 @@ class Pool {
   Result<EntryId> EndTask(TaskId id, TaskState end, const std::string& reason);
   // Moves a waiting task to target's pending queue.
   Status MakeReady(TaskId id, AgentRef target);
+  // ---- review: a task held for a person ----
+  // Holds a failed, pending or waiting task: in no queue, claimable by
+  // nobody, not final. Records reason in "errors" (tags "held",
+  // "task:<id>") with the task's history, as EndTask does.
+  Result<EntryId> Hold(TaskId id, const std::string& reason);
+  // A person's retry: the held task goes to target's pending queue, allowed
+  // as many attempts again as it had (up to 255 in all).
+  Status ResumeHeld(TaskId id, AgentRef target);
+  // A person's answer: the held task is done with `result` as its result,
+  // authored by `author`. (A person's reject is EndTask.)
+  Result<EntryId> AcceptHeld(TaskId id, const TaskResult& result, const std::string& author);
   // Pending tasks of a queue in claim order; running tasks of an agent in
   // ascending id order.
   Result<std::vector<TaskId>> PendingTasks(AgentRef queue, uint32_t limit) const;

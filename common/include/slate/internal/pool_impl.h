@@ -202,7 +202,8 @@ class Pool::Impl {
   void RecordStaleLocked(uint32_t slot, uint32_t epoch, const char* op,
                          AgentRef by);
   void NotifyQueue(Guard& g, uint32_t row);
-  // Ends a non-final task in `end` (IsEnding) with an "errors" record.
+  // Ends a non-final task in `end` (IsEnding), or holds it (kHeld), with an
+  // "errors" record.
   Result<EntryId> DeadLetterLocked(Guard& g, uint32_t slot, const std::string& reason,
                                    TaskState end = TaskState::kDeadLettered);
   // Picks the task `row` should claim next, or kNil. Tasks past their
