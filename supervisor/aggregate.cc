@@ -6,6 +6,7 @@
 #include <unordered_map>
 
 #include "slate/json_payload.h"
+#include "slate/plan_task.h"
 
 namespace slate::supervisor {
 namespace {
@@ -96,16 +97,20 @@ constexpr const char* kResultLost =
 
 namespace {
 
-// What pass one keeps per index: 16 bytes plus the user's id, if any.
+// What pass one keeps per index: 24 bytes plus the user's id, if any.
 struct TaskRef {
   TaskId id = 0;  // 0: no task in the pool has this index (lost)
   int64_t created_ns = 0;
+  uint32_t iteration = 1;  // of its latest task
   std::string user_id;
   bool has_user_id = false;
 };
 
-// Pass one: the request's tasks by index, read a page at a time.
-Result<std::vector<TaskRef>> IndexTasks(Pool& pool, const RequestRecord& req) {
+// Pass one: the request's tasks by index, read a page at a time. A line's
+// latest task (the highest id) stands for it; the earlier iterations and
+// the validations go to *others, to be released with it.
+Result<std::vector<TaskRef>> IndexTasks(Pool& pool, const RequestRecord& req,
+                                        std::vector<TaskId>* others) {
   std::vector<TaskRef> refs(req.tasks);
   Query q;
   q.segments = {segments::kTasks};
@@ -116,17 +121,25 @@ Result<std::vector<TaskRef>> IndexTasks(Pool& pool, const RequestRecord& req) {
     auto page = pool.Find(q);
     if (!page.ok()) return page.status();
     for (const Entry& e : *page) {
+      bool placed = false;
       for (const auto& t : e.tags) {
         if (t.rfind("i:", 0) != 0) continue;
         const uint64_t index = std::strtoull(t.c_str() + 2, nullptr, 10);
         if (index >= refs.size()) break;
         TaskRef& r = refs[index];
+        if (r.id != 0) others->push_back(r.id);  // ids ascend: an earlier iteration
         r.id = e.id;
         r.created_ns = e.created_ns;
-        for (const auto& u : e.tags)
+        r.iteration = 1;
+        for (const auto& u : e.tags) {
           if (u.rfind("id:", 0) == 0) r.user_id = u.substr(3), r.has_user_id = true;
+          if (u.rfind("it:", 0) == 0)
+            r.iteration = static_cast<uint32_t>(std::strtoul(u.c_str() + 3, nullptr, 10));
+        }
+        placed = true;
         break;
       }
+      if (!placed) others->push_back(e.id);  // a validation
     }
     if (page->size() < q.limit) return refs;
     q.after_id = page->back().id;
@@ -145,11 +158,41 @@ std::string Nested(const std::string& text, size_t by) {
   return out;
 }
 
+// The feedback rounds a line's latest task was run with: their iteration
+// and text (each round's result is in the pool; the output keeps the last).
+json FeedbackOf(Pool& pool, TaskId task) {
+  auto e = pool.Read(task);
+  if (!e.ok()) return json::array();
+  auto stub = DecodePlanTask(e->payload);
+  if (!stub.ok()) return json::array();
+  json rounds = json::array();
+  for (const auto& r : stub->feedback) {
+    json round = {{"iteration", r["iteration"]}, {"feedback", r.value("feedback", "")}};
+    if (r.contains("by")) round["by"] = r["by"];
+    rounds.push_back(std::move(round));
+  }
+  return rounds;
+}
+
+// What the earlier iterations and the validations leave: released with the
+// request, their results marked aggregated, their records resolved.
+void Settle(Pool& pool, const std::vector<TaskId>& others,
+            const std::unordered_map<TaskId, TaskErrors>& errors, Aggregate* agg) {
+  for (TaskId t : others) {
+    agg->tasks.push_back(t);
+    if (auto info = pool.GetTask(t); info.ok() && info->state == TaskState::kDone)
+      agg->results.push_back(info->result_id);
+    if (auto found = errors.find(t); found != errors.end())
+      agg->errors.insert(agg->errors.end(), found->second.ids.begin(), found->second.ids.end());
+  }
+}
+
 }  // namespace
 
 Result<Aggregate> WriteAggregate(Pool& pool, const RequestRecord& req, int64_t wall_ns,
                                  std::ostream& out) {
-  auto refs = IndexTasks(pool, req);
+  std::vector<TaskId> others;
+  auto refs = IndexTasks(pool, req, &others);
   if (!refs.ok()) return refs.status();
   Aggregate agg;
   auto errors = IndexErrors(pool);
@@ -157,6 +200,7 @@ Result<Aggregate> WriteAggregate(Pool& pool, const RequestRecord& req, int64_t w
   std::set<std::string> workers;
   json dead = json::array();
   json lost = json::array();
+  json failed_by;  // the task whose exhaustion failed the request
   uint64_t retries = 0;
   const json request = {{"id", req.id}, {"source", req.source},
                         {"split", SplitModeName(req.split)}, {"tasks", req.tasks}};
@@ -190,7 +234,10 @@ Result<Aggregate> WriteAggregate(Pool& pool, const RequestRecord& req, int64_t w
                  {"task", t.id},
                  {"status", TaskStateName(info->state)},
                  {"attempts", info->attempts},
-                 {"iterations", 1}};
+                 // the runs it had; a line's last task posted when it ran
+                 // out has run only if a person retried it
+                 {"iterations", info->attempts > 0 ? t.iteration : t.iteration - 1}};
+    if (t.iteration > 1) item["feedback"] = FeedbackOf(pool, t.id);
     agg.tasks.push_back(t.id);
     if (info->state == TaskState::kDone) {
       auto res = pool.Read(info->result_id);
@@ -221,8 +268,12 @@ Result<Aggregate> WriteAggregate(Pool& pool, const RequestRecord& req, int64_t w
       dead.push_back(
           {{"index", index}, {"id", item["id"]}, {"task", t.id}, {"error", te.dead_reason}});
     if (!te.failures.empty()) item["failures"] = te.failures;
+    if (req.failed_by != 0 && t.id == req.failed_by)
+      failed_by = {{"index", index}, {"id", item["id"]}, {"task", t.id},
+                   {"error", te.dead_reason}};
     emit(item);
   }
+  Settle(pool, others, *errors, &agg);
   agg.summary = {{"tasks", req.tasks}, {"done", agg.done},
                  {"dead_lettered", agg.dead_lettered},
                  {"skipped", agg.skipped},
@@ -233,6 +284,7 @@ Result<Aggregate> WriteAggregate(Pool& pool, const RequestRecord& req, int64_t w
                  {"wall_ms", static_cast<double>(wall_ns) / 1e6},
                  {"dead_lettered_tasks", std::move(dead)},
                  {"lost_tasks", std::move(lost)}};
+  if (!failed_by.is_null()) agg.summary["failed_by"] = std::move(failed_by);
   out << (req.tasks == 0 ? "" : "\n  ]") << ",\n  \"summary\": " << Nested(JsonText(agg.summary, 2), 2)
       << "\n}";
   agg.request = request;

@@ -39,6 +39,14 @@ bool IsPartial(const Json& summary) {
   return false;
 }
 
+// The exit status a result document's summary calls for: 4 when the
+// request failed (it names failed_by), 3 when partial, else 0.
+template <typename Json>
+int ExitStatusOf(const Json& summary) {
+  if (summary.contains("failed_by")) return 4;
+  return IsPartial(summary) ? 3 : 0;
+}
+
 // JSON text that survives any bytes a handler produced (invalid UTF-8 is
 // replaced, never thrown on).
 std::string DumpJson(const nlohmann::ordered_json& j, int indent = -1);

@@ -2,6 +2,7 @@
 #include <boost/program_options.hpp>
 #include <iostream>
 
+#include "plan_flags.h"
 #include "slate/cli.h"
 #include "slate/process_setup.h"
 #include "supervisor_app.h"
@@ -10,14 +11,16 @@ namespace po = boost::program_options;
 
 int main(int argc, char** argv) {
   slate::supervisor::SupervisorConfig cfg;
+  slate::supervisor::PlanFlags plan;
   std::string log_level;
   po::options_description opts(
       "Usage: slate-supervisor [options] [INPUT]\n\n"
       "Decomposes INPUT into tasks, delegates them to the pool's live workers,\n"
       "retries failures and prints the aggregated result as JSON. Without INPUT\n"
       "it resumes the pool's unfinished request.\n"
-      "Exit status: 0 all tasks done, 3 some dead-lettered, 2 bad input or\n"
-      "usage, 1 internal error.\n\nOptions");
+      "Exit status: 0 all tasks done, 3 some dead-lettered, skipped, cancelled\n"
+      "or lost, 4 the request failed (on-exhausted fail-request), 2 bad input\n"
+      "or usage, 1 internal error.\n\nOptions");
   opts.add_options()
       ("help,h", "show this help")
       ("pool", po::value(&cfg.pool)->default_value(slate::DefaultPoolName()),
@@ -54,11 +57,11 @@ int main(int argc, char** argv) {
       ("breaker-cooldown-ms", po::value(&cfg.breaker_cooldown_ms)->default_value(5000),
        "how long it stays out before probation")
       ("seed", po::value(&cfg.seed)->default_value(0), "backoff jitter seed (0: clock)")
-      ("context-bytes", po::value(&cfg.context_bytes)->default_value(1u << 20),
-       "plans: bytes of dependencies' results a task's context holds at most; past it "
-       "the least important are left out")
+      ("validate", po::bool_switch(&plan.options.validate),
+       "send each result to a validation task (run by workers started with --validate)")
       ("log-level", po::value(&log_level)->default_value("info"),
        "trace, debug, info, warn, error, off");
+  slate::supervisor::AddPlanFlags(opts, &plan);
   po::positional_options_description pos;
   pos.add("input", 1);
   po::variables_map vm;
@@ -74,9 +77,10 @@ int main(int argc, char** argv) {
                                     {"heartbeat-ms", 10, 60'000},
                                     {"hung-after-ms", 100, 86'400'000},
                                     {"breaker-failures", 0, 1000},
-                                    {"breaker-cooldown-ms", 0, 86'400'000},
-                                    {"context-bytes", 0, 1ull << 30}}))
+                                    {"breaker-cooldown-ms", 0, 86'400'000}}))
     return *rc;
+  if (auto rc = slate::supervisor::FinishPlanFlags("slate-supervisor", vm, &plan)) return *rc;
+  cfg.plan = plan.options;
   if (auto s = slate::SetUpLogging("slate-supervisor", log_level); !s.ok()) {
     std::cerr << "slate-supervisor: " << s.message() << "\n";
     return slate::supervisor::kExitUsage;

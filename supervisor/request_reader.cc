@@ -161,6 +161,22 @@ Result<SplitMode> ParseSplitMode(const std::string& s) {
   return Bad("unknown split '" + s + "' (known: jsonl, lines, files)");
 }
 
+Result<OnExhausted> ParseOnExhausted(const std::string& s) {
+  if (s == "dead-letter") return OnExhausted::kDeadLetter;
+  if (s == "review") return OnExhausted::kReview;
+  if (s == "fail-request") return OnExhausted::kFailRequest;
+  return Bad("unknown on_exhausted '" + s + "' (known: dead-letter, review, fail-request)");
+}
+
+const char* OnExhaustedName(OnExhausted e) {
+  switch (e) {
+    case OnExhausted::kDeadLetter: return "dead-letter";
+    case OnExhausted::kReview: return "review";
+    case OnExhausted::kFailRequest: return "fail-request";
+  }
+  return "?";
+}
+
 const char* SplitModeName(SplitMode m) {
   switch (m) {
     case SplitMode::kJsonLines: return "jsonl";
@@ -176,7 +192,8 @@ Result<TaskDef> ParseTaskLine(const std::string& line) {
   if (!j.is_object()) return Bad("a task must be a JSON object");
   static const std::set<std::string> kKnown = {"payload",     "id",         "priority",
                                                "requires",    "max_retries", "timeout_ms",
-                                               "deadline",    "importance", "depends_on"};
+                                               "deadline",    "importance", "depends_on",
+                                               "validate",    "on_exhausted"};
   for (const auto& [k, v] : j.items())
     if (!kKnown.count(k)) return Bad("unknown field \"" + k + "\"");
   if (!j.contains("payload")) return Bad("missing field \"payload\"");
@@ -234,6 +251,17 @@ Result<TaskDef> ParseTaskLine(const std::string& line) {
       else if (d.is_number_integer()) t.depends_on.push_back(std::to_string(d.get<int64_t>()));
       else return Bad("\"depends_on\" must hold ids: strings or integers");
     }
+  }
+  if (j.contains("validate")) {
+    if (!j["validate"].is_boolean()) return Bad("\"validate\" must be true or false");
+    t.validate = j["validate"].get<bool>();
+  }
+  if (j.contains("on_exhausted")) {
+    if (!j["on_exhausted"].is_string())
+      return Bad("\"on_exhausted\" must be dead-letter, review or fail-request");
+    auto e = ParseOnExhausted(j["on_exhausted"].get<std::string>());
+    if (!e.ok()) return e.status();
+    t.on_exhausted = *e;
   }
   return t;
 }

@@ -18,6 +18,11 @@ enum class SplitMode { kJsonLines, kLines, kFiles };
 Result<SplitMode> ParseSplitMode(const std::string& s);
 const char* SplitModeName(SplitMode m);
 
+// What happens to a task whose retries or iterations run out.
+enum class OnExhausted : uint8_t { kDeadLetter, kReview, kFailRequest };
+Result<OnExhausted> ParseOnExhausted(const std::string& s);
+const char* OnExhaustedName(OnExhausted e);  // dead-letter, review, fail-request
+
 struct TaskDef {
   nlohmann::json payload;
   std::optional<std::string> user_id;  // jsonl "id", echoed in the output
@@ -28,6 +33,8 @@ struct TaskDef {
   int64_t deadline_ns = 0;  // wall clock, 0: none
   float importance = 0.5f;  // of its result, in a dependent's context budget
   std::vector<std::string> depends_on;  // ids of other lines of the request
+  bool validate = true;  // false: its results skip the request's validation
+  std::optional<OnExhausted> on_exhausted;  // unset: the request's
   size_t line = 0;  // 1-based line of its file (jsonl and lines), for messages
 };
 
@@ -37,8 +44,9 @@ bool IsPlan(const std::vector<TaskDef>& defs);
 
 // jsonl: one object a line with "payload" and optional "id", "priority",
 //        "requires", "max_retries", "timeout_ms", "deadline" (RFC 3339 UTC
-//        such as 2026-11-21T18:00:00Z, or Unix milliseconds), "importance"
-//        and "depends_on" (ids of other lines). Blank lines are skipped;
+//        such as 2026-11-21T18:00:00Z, or Unix milliseconds), "importance",
+//        "depends_on" (ids of other lines), "validate" (false: skip the
+//        request's validation) and "on_exhausted". Blank lines are skipped;
 //        unknown fields are errors. A request that uses depends_on is
 //        checked as a graph (CheckPlanGraph) before it is returned.
 // lines: each non-empty line is a task whose payload is the line's text.

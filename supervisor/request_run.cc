@@ -4,6 +4,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -15,6 +16,7 @@
 #include <random>
 
 #include "aggregate.h"
+#include "exhaustion.h"
 #include "plan_run.h"
 #include "worker_health.h"
 #include "slate/clock.h"
@@ -43,13 +45,17 @@ class RequestRun {
         health_(health_cfg_, pool, me),
         delegator_(policy, cfg.max_pending),
         rng_(cfg.seed ? cfg.seed : static_cast<uint64_t>(NowMonoNs())) {
-    if (req_.plan) plan_.emplace(pool, req_, me);
+    if (req_.plan) plan_.emplace(pool, req_, me, exhaustion_);
   }
 
   // Returns the exit status once the request is finished or we are stopped.
   int Loop(const std::atomic<bool>& stop) {
     WaitForWorkers(stop);
     const int64_t start = NowMonoNs();
+    // A request that failed or was cancelled before a supervisor died:
+    // its successor finishes stopping it.
+    if (exhaustion_.Stopped())
+      if (Status s = exhaustion_.Resume(); !s.ok()) return Fatal(s);
     if (plan_)
       if (Status s = plan_->Start(); !s.ok()) return Fatal(s);
     Query changes;
@@ -60,8 +66,12 @@ class RequestRun {
       auto stats = pool_.Stats();
       if (!stats.ok()) return Fatal(stats.status());
       changes.after_id = stats->next_id - 1;
+      // Every task final before the tick, and the tick posted none (a
+      // plan posts a validation or a next iteration upon a result): done.
+      const uint64_t posted = plan_ ? plan_->posted() : 0;
       if (Status s = Tick(); !s.ok()) return Fatal(s);
-      if (Finished(*stats)) return Finish(NowMonoNs() - start);
+      if (Finished(*stats) && posted == (plan_ ? plan_->posted() : 0))
+        return Finish(NowMonoNs() - start);
       (void)pool_.Wait(changes, NextWake());
     }
     spdlog::warn("stopped; request {} stays in the pool and resumes with the next supervisor",
@@ -122,11 +132,22 @@ class RequestRun {
       }
       const std::string reason = "failed " + std::to_string(t->attempts) +
                                  " attempt(s); last error: " + rec->value("error", "");
-      spdlog::warn("task {} dead-lettered: {}", id, reason);
-      if (auto dl = pool_.DeadLetter(id, reason); !dl.ok() && !MovedOn(dl.status()))
-        return dl.status();
+      if (Status s = Exhausted(id, reason); !s.ok()) return s;
     }
     return Status::Ok();
+  }
+
+  // A task out of retries: a validation is dead-lettered (its line then
+  // runs out, plan_run.h); any other task meets its on_exhausted.
+  Status Exhausted(TaskId id, const std::string& reason) {
+    auto entry = pool_.Read(id);
+    if (entry.ok() && std::find(entry->tags.begin(), entry->tags.end(), kValidateTag) !=
+                          entry->tags.end()) {
+      spdlog::warn("validation task {} dead-lettered: {}", id, reason);
+      auto dl = pool_.DeadLetter(id, reason);
+      return dl.ok() || MovedOn(dl.status()) ? Status::Ok() : dl.status();
+    }
+    return exhaustion_.Apply(id, reason);
   }
 
   // Sleep until a change, the next due retry, or a heartbeat, whichever is first.
@@ -170,9 +191,7 @@ class RequestRun {
       if (t->attempts > t->max_retries) {  // lost its worker on its last allowed attempt
         const std::string reason = "attempt " + std::to_string(t->attempts) +
                                    " was lost with its worker and no retries are left";
-        spdlog::warn("task {} dead-lettered: {}", id, reason);
-        if (auto dl = pool_.DeadLetter(id, reason); !dl.ok() && !MovedOn(dl.status()))
-          return dl.status();
+        if (Status s = Exhausted(id, reason); !s.ok()) return s;
         continue;
       }
       const auto choice = delegator_.Choose(workers, t->requires_cap, t->last_agent.row);
@@ -291,7 +310,14 @@ class RequestRun {
       std::fprintf(stderr, "slate: lost: task %s%s: %s\n", DumpJson(d["index"]).c_str(),
                    d["id"].is_null() ? "" : (" (" + d["id"].get<std::string>() + ")").c_str(),
                    d["error"].get<std::string>().c_str());
-    return IsPartial(agg->summary) ? kExitPartial : kExitOk;
+    if (s.contains("failed_by"))
+      std::fprintf(stderr, "slate: the request failed: task %s%s ran out: %s\n",
+                   DumpJson(s["failed_by"]["index"]).c_str(),
+                   s["failed_by"]["id"].is_null()
+                       ? ""
+                       : (" (" + s["failed_by"]["id"].get<std::string>() + ")").c_str(),
+                   s["failed_by"]["error"].get<std::string>().c_str());
+    return ExitStatusOf(agg->summary);
   }
 
   // The document in segment "results", tags "final" and "req:<id>"; just its
@@ -341,7 +367,8 @@ class RequestRun {
   }()};
   std::map<TaskId, int64_t> retry_at_;
   std::map<TaskId, int64_t> waiting_since_;
-  std::optional<PlanRun> plan_;  // a plan's dependencies
+  Exhaustion exhaustion_{pool_, req_};  // on_exhausted
+  std::optional<PlanRun> plan_;  // a plan's dependencies and validations
 };
 
 // Ends a request that cannot run (its source is gone or no longer valid):

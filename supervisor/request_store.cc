@@ -18,7 +18,13 @@ using nlohmann::json;
 json RecordJson(const RequestRecord& r) {
   json j = {{"source", r.source}, {"split", SplitModeName(r.split)}, {"tasks", r.tasks},
             {"posted", r.posted}, {"started_ns", r.started_ns}, {"output", r.output}};
-  if (r.plan) j["plan"] = {{"context_bytes", r.context_bytes}};
+  if (r.plan)
+    j["plan"] = {{"context_bytes", r.options.context_bytes},
+                 {"validate", r.options.validate},
+                 {"max_iterations", r.options.max_iterations}};
+  j["on_exhausted"] = OnExhaustedName(r.options.on_exhausted);
+  if (r.failed_by) j["failed_by"] = r.failed_by;
+  if (r.cancelled) j["cancelled"] = true;
   return j;
 }
 
@@ -38,9 +44,19 @@ std::optional<RequestRecord> FromEntry(const Entry& e) {
     r.started_ns = (*j)["started_ns"].get<int64_t>();
     r.output = j->value("output", "");
     if (j->contains("plan")) {
+      const json& p = (*j)["plan"];
       r.plan = true;
-      r.context_bytes = (*j)["plan"]["context_bytes"].get<uint64_t>();
+      r.options.context_bytes = p["context_bytes"].get<uint64_t>();
+      r.options.validate = p.value("validate", false);
+      r.options.max_iterations = p.value("max_iterations", 3u);
     }
+    if (j->contains("on_exhausted")) {
+      auto policy = ParseOnExhausted((*j)["on_exhausted"].get<std::string>());
+      if (!policy.ok()) return std::nullopt;
+      r.options.on_exhausted = *policy;
+    }
+    r.failed_by = j->value("failed_by", TaskId{0});
+    r.cancelled = j->value("cancelled", false);
     return r;
   } catch (const std::exception&) {
     return std::nullopt;
@@ -67,12 +83,16 @@ Result<std::optional<RequestRecord>> FindActiveRequest(Pool& pool) {
   return std::optional<RequestRecord>();
 }
 
+RequestShape ShapeOf(const std::vector<TaskDef>& defs, const PlanOptions& options) {
+  return {IsPlan(defs) || options.validate, options};
+}
+
 Result<RequestRecord> CreateRequest(Pool& pool, const std::string& source, SplitMode split,
                                     uint64_t tasks, const std::string& output,
                                     RequestShape shape) {
   RequestRecord r;
   r.plan = shape.plan;
-  r.context_bytes = shape.context_bytes;
+  r.options = shape.options;
   r.output = output;
   r.source = source;
   r.split = split;
@@ -115,13 +135,16 @@ Status PostTasks(Pool& pool, RequestRecord& req, const std::vector<TaskDef>& def
     spec.entry.segment = segments::kTasks;
     spec.entry.tags = {"req:" + req.id, "i:" + std::to_string(i)};
     if (d.user_id) spec.entry.tags.push_back("id:" + *d.user_id);
+    if (d.on_exhausted)
+      spec.entry.tags.push_back(kOnExhaustedTag + std::string(OnExhaustedName(*d.on_exhausted)));
+    if (req.plan && !d.validate) spec.entry.tags.push_back(kNoValidateTag);
     spec.entry.author = "supervisor";
     spec.entry.importance = d.importance;
     if (graph) {
       PlanTask stub;
       stub.id = d.user_id;
       stub.payload = d.payload;
-      stub.context_bytes = req.context_bytes;
+      stub.context_bytes = req.options.context_bytes;
       const auto deps = graph->DepsOf(i);
       stub.after.assign(deps.begin(), deps.end());
       spec.entry.tags.push_back(kPlanTag);
@@ -143,9 +166,7 @@ Status PostTasks(Pool& pool, RequestRecord& req, const std::vector<TaskDef>& def
               "task " + std::to_string(i) + " of " + req.source + ": " + posted.status().message()};
   }
   req.posted = true;
-  EntryUpdate u;
-  u.payload = JsonToPayload(RecordJson(req));
-  Status s = pool.Update(req.entry_id, u);
+  Status s = SaveRequest(pool, req);
   if (s.code() == StatusCode::kNotFound) {
     // The pool quarantined the record: this run goes on, but a successor
     // could not resume it.
@@ -177,8 +198,31 @@ Result<std::vector<RequestTask>> RequestTasks(Pool& pool, const RequestRecord& r
     out.push_back(std::move(t));
   }
   std::sort(out.begin(), out.end(),
-            [](const RequestTask& a, const RequestTask& b) { return a.index < b.index; });
+            [](const RequestTask& a, const RequestTask& b) {
+              return a.index != b.index ? a.index < b.index : a.entry.id < b.entry.id;
+            });
   return out;
+}
+
+Result<RequestRecord> LoadRequest(Pool& pool, EntryId entry_id) {
+  auto e = pool.Read(entry_id);
+  if (!e.ok()) return e.status();
+  auto r = FromEntry(*e);
+  if (!r) return Status{StatusCode::kCorrupt, "request " + std::to_string(entry_id) +
+                                                  ": its record cannot be read"};
+  return *r;
+}
+
+Status SaveRequest(Pool& pool, const RequestRecord& req) {
+  EntryUpdate u;
+  u.payload = JsonToPayload(RecordJson(req));
+  return pool.Update(req.entry_id, u);
+}
+
+OnExhausted PolicyOf(const Entry& task, const RequestRecord& req) {
+  if (auto tag = TagValue(task, kOnExhaustedTag))
+    if (auto e = ParseOnExhausted(*tag); e.ok()) return *e;
+  return req.options.on_exhausted;
 }
 
 Status FinishRequest(Pool& pool, const RequestRecord& req) {

@@ -17,6 +17,15 @@ namespace slate::supervisor {
 
 inline constexpr const char* kRequestsSegment = "requests";
 
+// How a request's tasks run beyond their lines: set by whoever submits it,
+// kept in its record.
+struct PlanOptions {
+  uint64_t context_bytes = 1u << 20;  // each plan task's context budget
+  bool validate = false;        // results go through the workers' validator
+  uint32_t max_iterations = 3;  // runs of a line before it is exhausted
+  OnExhausted on_exhausted = OnExhausted::kDeadLetter;  // lines may override
+};
+
 struct RequestRecord {
   EntryId entry_id = 0;
   std::string id;  // the entry id as text: tags say "req:<id>"
@@ -26,8 +35,10 @@ struct RequestRecord {
   bool posted = false;
   int64_t started_ns = 0;
   std::string output;  // where the result JSON goes ("" for nowhere)
-  bool plan = false;   // its lines depend on each other (plan_run.h)
-  uint64_t context_bytes = 0;  // plans: each task's context budget
+  bool plan = false;   // its tasks carry stubs (plan_run.h)
+  PlanOptions options;
+  TaskId failed_by = 0;    // the task whose exhaustion failed the request
+  bool cancelled = false;  // by an operator: nothing new is started
 };
 
 // The oldest request not yet finished, if any.
@@ -36,8 +47,11 @@ Result<std::optional<RequestRecord>> FindActiveRequest(Pool& pool);
 // supervisor in --serve mode picks up such entries in id order.
 struct RequestShape {
   bool plan = false;
-  uint64_t context_bytes = 0;
+  PlanOptions options;
 };
+// A request is a plan when its lines depend on each other or its results
+// are validated.
+RequestShape ShapeOf(const std::vector<TaskDef>& defs, const PlanOptions& options);
 Result<RequestRecord> CreateRequest(Pool& pool, const std::string& source, SplitMode split,
                                     uint64_t tasks, const std::string& output = "",
                                     RequestShape shape = {});
@@ -46,7 +60,9 @@ Result<RequestRecord> CreateRequest(Pool& pool, const std::string& source, Split
 // (slate/plan_task.h); those with dependencies are posted waiting.
 Status PostTasks(Pool& pool, RequestRecord& req, const std::vector<TaskDef>& defs,
                  AgentRef backlog, uint32_t default_max_retries);
-// The request's task entries, ordered by input index.
+// The request's task entries (a line's iterations too, not its
+// validations), ordered by input index, then by id: a line's latest task
+// comes last.
 struct RequestTask {
   uint64_t index = 0;
   std::optional<std::string> user_id;
@@ -55,5 +71,15 @@ struct RequestTask {
 Result<std::vector<RequestTask>> RequestTasks(Pool& pool, const RequestRecord& req,
                                               bool with_payload);
 Status FinishRequest(Pool& pool, const RequestRecord& req);
+// The request's record as the pool holds it now (another process may have
+// marked it cancelled or failed).
+Result<RequestRecord> LoadRequest(Pool& pool, EntryId entry_id);
+// Rewrites the record's payload from req (failed_by, cancelled, posted).
+Status SaveRequest(Pool& pool, const RequestRecord& req);
+// The tag a line's own on_exhausted travels in, and a task's policy: its
+// tag's, else the request's.
+inline constexpr const char* kOnExhaustedTag = "on-exhausted:";
+inline constexpr const char* kNoValidateTag = "no-validate";
+OnExhausted PolicyOf(const Entry& task, const RequestRecord& req);
 
 }  // namespace slate::supervisor

@@ -178,10 +178,8 @@ int SupervisorApp::Run() {
       (void)(*pool)->Deregister(*me);
       if (last) {
         auto doc = PayloadToJson(last->payload);
-        const bool partial = doc.ok() && ((*doc)["summary"].value("dead_lettered", 0) > 0 ||
-                                         (*doc)["summary"].value("lost", 0) > 0);
         spdlog::info("nothing to resume: the pool's last request already finished");
-        return partial ? kExitPartial : kExitOk;
+        return doc.ok() && doc->contains("summary") ? ExitStatusOf((*doc)["summary"]) : kExitOk;
       }
       spdlog::error("pool '{}' holds no unfinished request and no --input was given",
                     config_.pool);
@@ -193,7 +191,7 @@ int SupervisorApp::Run() {
       if (!read_input()) return kExitUsage;
     }
     auto created = CreateRequest(**pool, config_.input, *split, defs.size(), config_.output,
-                                 {IsPlan(defs), config_.context_bytes});
+                                 ShapeOf(defs, config_.plan));
     if (!created.ok()) {
       spdlog::error("{}", created.status().ToString());
       return kExitInternal;
@@ -210,7 +208,7 @@ int SupervisorApp::Run() {
   std::vector<TaskDef>().swap(defs);  // the tasks are in the pool now
   std::atomic<bool>& stop = InstallStopSignals();
   const int rc = RunRequest(config_, **pool, *me, req, *policy, stop);
-  if (rc == kExitOk || rc == kExitPartial) (void)(*pool)->Deregister(*me);
+  if (RanToEnd(rc)) (void)(*pool)->Deregister(*me);
   return rc;
 }
 

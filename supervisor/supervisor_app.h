@@ -11,6 +11,8 @@
 #include <cstdint>
 #include <string>
 
+#include "request_store.h"
+
 namespace slate::supervisor {
 
 struct SupervisorConfig {
@@ -35,13 +37,16 @@ struct SupervisorConfig {
   uint32_t breaker_failures = 3;       // consecutive failures that open it
   uint32_t breaker_cooldown_ms = 5000;
   uint64_t seed = 0;                   // backoff jitter; 0: from the clock
-  uint64_t context_bytes = 1u << 20;   // plans: context budget per task
+  PlanOptions plan;                    // how a request it reads runs
 };
 
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitInternal = 1;
 inline constexpr int kExitUsage = 2;
 inline constexpr int kExitPartial = 3;
+inline constexpr int kExitFailed = 4;  // on_exhausted fail-request stopped it
+// The statuses of a request that ran to its end (a result was written).
+inline bool RanToEnd(int rc) { return rc == kExitOk || rc == kExitPartial || rc == kExitFailed; }
 
 class SupervisorApp {
  public:

@@ -26,7 +26,12 @@ int main(int argc, char** argv) {
        "echo, wordcount, sha256, sleep, fail or exec")
       ("exec", po::value(&cfg.handler.exec_command),
        "command to run per task (handler exec); split into words, no shell")
-      ("shell", po::bool_switch(&cfg.handler.exec_shell), "run --exec through /bin/sh -c")
+      ("shell", po::bool_switch(&cfg.handler.exec_shell),
+       "run --exec and --validate through /bin/sh -c")
+      ("validate", po::value(&cfg.validate_command),
+       "command that checks plan results: reads {\"id\", \"payload\", \"context\",\n"
+       "\"result\", \"iteration\"} on stdin, prints {\"ok\": true} or\n"
+       "{\"ok\": false, \"feedback\": \"...\"}; gives the worker capability 'validate'")
       ("capability,c", po::value(&cfg.capabilities)->composing(),
        "a capability this worker has (repeatable)")
       ("max-output", po::value(&cfg.handler.max_output_bytes)->default_value(512 * 1024),

@@ -178,6 +178,16 @@ void Report(Pool& pool, AgentRef me, const Claim& c, const Outcome& out,
     spdlog::debug("task {} {}", c.task.id, out.ok ? "done" : "failed: " + out.error);
 }
 
+// A validation task's outcome: the validator's verdict, or a failed
+// attempt saying why what it printed is not one.
+Outcome Validate(Handler& validator, const TaskInput& in, const std::atomic<bool>& cancel) {
+  Outcome out = validator.Run(in, cancel);
+  if (!out.ok) return Outcome::Failure("the validator failed: " + out.error);
+  auto verdict = ParseVerdict(out.result);
+  if (!verdict.ok()) return Outcome::Failure(verdict.status().message());
+  return Outcome::Success(VerdictJson(*verdict));
+}
+
 }  // namespace
 
 int WorkerApp::Run() {
@@ -185,6 +195,19 @@ int WorkerApp::Run() {
   if (!handler.ok()) {
     spdlog::error("{}", handler.status().message());
     return 2;
+  }
+  std::unique_ptr<Handler> validator;
+  if (!config_.validate_command.empty()) {
+    HandlerOptions v = config_.handler;
+    v.name = "exec";
+    v.exec_command = config_.validate_command;
+    auto made = MakeHandler(v);
+    if (!made.ok()) {
+      spdlog::error("--validate: {}", made.status().message());
+      return 2;
+    }
+    validator = std::move(*made);
+    config_.capabilities.push_back(kValidateCap);
   }
   auto pool = Pool::Open(config_.pool);
   if (!pool.ok()) {
@@ -243,7 +266,11 @@ int WorkerApp::Run() {
           cur.timeout_at_mono = t ? NowMonoNs() + int64_t{t} * 1'000'000 : 0;
           cur.cancel = false;
         }
-        out = (**handler).Run(in, cur.cancel);
+        if (stub && stub->validates != 0)
+          out = validator ? Validate(*validator, in, cur.cancel)
+                          : Outcome::Failure("this worker has no validator (--validate)");
+        else
+          out = (**handler).Run(in, cur.cancel);
         internal::MaybeCrash("worker", "after_execute");
         if (!out.ok && cur.cancel.load() && stop.load()) {
           // Stopping and out of drain time: the task goes back, unfailed.

@@ -22,6 +22,9 @@ struct WorkerConfig {
   std::string name;  // empty: worker-<pid>
   std::vector<std::string> capabilities;
   HandlerOptions handler;
+  // A command that validates plan results (slate/plan_task.h): the worker
+  // then has the capability "validate" and runs it for validation tasks.
+  std::string validate_command;
   uint32_t lease_ms = 30000;
   uint32_t heartbeat_ms = 200;
   uint32_t drain_ms = 2000;

@@ -7,6 +7,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -64,10 +65,17 @@ Result<std::vector<TaskId>> OfRequest(Pool& pool, const ServiceOptions& o) {
   q.with_payload = false;
   auto reqs = pool.Find(q);
   if (!reqs.ok()) return reqs.status();
-  bool known = false;
-  for (const Entry& r : *reqs) known = known || std::to_string(r.id) == o.request;
+  std::optional<EntryId> known;
+  for (const Entry& r : *reqs)
+    if (std::to_string(r.id) == o.request) known = r.id;
   if (!known) return Status{StatusCode::kNotFound, "no request " + o.request + " in pool '" +
                                                        o.pool + "'"};
+  // First the record: the supervisor starts nothing new for the request
+  // (no next iteration, no validation) once it says cancelled.
+  if (auto req = supervisor::LoadRequest(pool, *known); req.ok() && !req->cancelled) {
+    req->cancelled = true;
+    if (Status s = supervisor::SaveRequest(pool, *req); !s.ok()) return s;
+  }
   Query t;
   t.segments = {segments::kTasks};
   t.all_tags = {"req:" + o.request};

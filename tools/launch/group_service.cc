@@ -115,15 +115,7 @@ class Keeper {
 
   void AddWorker() {
     const std::string name = "worker-" + std::to_string(++worker_seq_);
-    std::vector<std::string> argv = {bin_ + "/slate-worker", "--name", name};
-    if (o_.exec.empty()) {
-      argv.insert(argv.end(), {"--handler", o_.handler});
-    } else {
-      argv.insert(argv.end(), {"--handler", "exec", "--exec", o_.exec});
-      if (o_.shell) argv.push_back("--shell");
-    }
-    for (const auto& c : o_.capabilities) argv.insert(argv.end(), {"--capability", c});
-    Start(name, argv);
+    Start(name, WorkerArgv(bin_, name, o_.worker, o_.capabilities));
   }
 
   std::vector<size_t> ActiveWorkers() const {
@@ -217,12 +209,7 @@ Status ValidateService(const ServiceOptions& o) {
   if (!IsValidPoolName(o.pool, &why)) return {StatusCode::kInvalidArgument, why};
   if (o.workers == 0 || o.workers > 512)
     return {StatusCode::kInvalidArgument, "the group needs 1 to 512 workers"};
-  worker::HandlerOptions h;
-  h.name = o.exec.empty() ? o.handler : "exec";
-  h.exec_command = o.exec;
-  h.exec_shell = o.shell;
-  if (auto made = worker::MakeHandler(h); !made.ok()) return made.status();
-  return Status::Ok();
+  return CheckWorkerFlags(o.worker);
 }
 
 }  // namespace
@@ -303,7 +290,7 @@ int SubmitToService(const ServiceOptions& o) {
   const std::string output = RuntimeDir(o.pool) + "/results/" + std::to_string(NowRealNs()) +
                              "-" + std::to_string(getpid()) + ".json";
   auto req = supervisor::CreateRequest(**pool, source, *split, defs->size(), output,
-                                       {supervisor::IsPlan(*defs), o.context_bytes});
+                                       supervisor::ShapeOf(*defs, o.plan.options));
   if (!req.ok()) return Fail(req.status().message());
   if (o.no_wait) {
     std::printf("%s\n", req->id.c_str());
@@ -319,9 +306,8 @@ int SubmitToService(const ServiceOptions& o) {
       std::cout << in.rdbuf() << std::flush;
       fs::remove(output, ec);
       auto doc = PayloadToJson(done->front().payload);
-      const bool partial = doc.ok() && supervisor::IsPartial((*doc)["summary"]);
       if (doc.ok() && doc->contains("error")) return Fail((*doc)["error"].get<std::string>());
-      return partial ? 3 : 0;
+      return doc.ok() ? supervisor::ExitStatusOf((*doc)["summary"]) : 0;
     }
     if (!KeeperAlive(LoadState(o.pool)))
       return Fail("the group on pool '" + o.pool + "' stopped before request " + req->id +

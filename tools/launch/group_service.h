@@ -14,14 +14,15 @@
 #include <string>
 #include <vector>
 
+#include "plan_flags.h"
+#include "worker_args.h"
+
 namespace slate::launch {
 
 struct ServiceOptions {
   std::string pool;
   uint32_t workers = 4;
-  std::string handler = "echo";
-  std::string exec;
-  bool shell = false;
+  WorkerFlags worker;  // handler, exec, shell, validate
   std::vector<std::string> capabilities;
   std::string policy = "round-robin";
   uint32_t max_retries = 2;
@@ -36,10 +37,16 @@ struct ServiceOptions {
   std::string input;
   std::string split = "jsonl";
   bool no_wait = false;
-  uint64_t context_bytes = 1u << 20;  // plans: context budget per task
+  supervisor::PlanFlags plan;  // context bytes, iterations, on exhausted
   // cancel
   std::string request;
   std::string task;
+  // review
+  std::string action;       // list, accept, retry, reject
+  std::string result;       // accept: the result as JSON
+  std::string result_file;  // accept: a file holding it
+  std::string feedback;     // retry: one more feedback round; reject: why
+  bool json = false;        // list as JSON
   // stop
   bool keep = false;
   uint32_t timeout_ms = 10000;
@@ -56,6 +63,7 @@ int ServiceStatus(const ServiceOptions& o);
 int ScaleService(const ServiceOptions& o);
 // Cancels tasks in any pool, whoever runs it (a service, `run`, by hand).
 int CancelTasks(const ServiceOptions& o);
+int ReviewTasks(const ServiceOptions& o);
 int ServiceLogs(const ServiceOptions& o);
 int StopService(const ServiceOptions& o);
 

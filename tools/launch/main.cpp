@@ -21,6 +21,7 @@ constexpr const char* kUsage =
     "  status         members, requests and tasks of a running group\n"
     "  scale N        grow or shrink a running group to N workers (leavers drain)\n"
     "  cancel         cancel a request's unfinished tasks, or one task (--request, --task)\n"
+    "  review         tasks held for a person: list, accept, retry or reject them\n"
     "  logs [MEMBER]  the members' logs (-f to follow)\n"
     "  stop           stop a running group (graceful, then SIGKILL); removes its pool\n\n"
     "'slate-launch <command> --help' describes a command.\n";
@@ -30,7 +31,9 @@ int Service(const std::string& command, int argc, char** argv) {
   slate::launch::ServiceOptions o;
   po::options_description opts("Usage: slate-launch " + command + " [options]" +
                                (command == "submit" ? " INPUT" : command == "scale" ? " N" :
-                                command == "logs" ? " [MEMBER]" : "") + "\n\nOptions");
+                                command == "logs" ? " [MEMBER]" :
+                                command == "review" ? " [list | accept ID | retry ID | reject ID]"
+                                                    : "") + "\n\nOptions");
   opts.add_options()("help,h", "show this help")(
       "pool", po::value(&o.pool)->default_value(slate::DefaultPoolName()),
       "pool name (default: $SLATE_POOL, else slate)");
@@ -40,9 +43,11 @@ int Service(const std::string& command, int argc, char** argv) {
     opts.add_options()
         ("workers,w", po::value(&o.workers)->default_value(4), "workers to start")
         ("capability,c", po::value(&o.capabilities)->composing(), "a worker capability (repeatable)")
-        ("handler", po::value(&o.handler)->default_value("echo"), "built-in handler")
-        ("exec", po::value(&o.exec), "command each task runs")
-        ("shell", po::bool_switch(&o.shell), "run --exec through /bin/sh -c")
+        ("handler", po::value(&o.worker.handler)->default_value("echo"), "built-in handler")
+        ("exec", po::value(&o.worker.exec), "command each task runs")
+        ("shell", po::bool_switch(&o.worker.shell), "run --exec and --validate through /bin/sh -c")
+        ("validate", po::value(&o.worker.validate),
+         "command that validates plan results (for requests submitted with --validate)")
         ("policy", po::value(&o.policy)->default_value("round-robin"), "delegation policy")
         ("max-retries", po::value(&o.max_retries)->default_value(2), "retries per task")
         ("max-pending", po::value(&o.max_pending)->default_value(2), "tasks queued per worker")
@@ -59,9 +64,10 @@ int Service(const std::string& command, int argc, char** argv) {
     opts.add_options()
         ("split", po::value(&o.split)->default_value("jsonl"), "jsonl, lines or files")
         ("no-wait", po::bool_switch(&o.no_wait), "print the request id and return at once")
-        ("context-bytes", po::value(&o.context_bytes)->default_value(1u << 20),
-         "plans: bytes of dependencies' results a task's context holds at most")
+        ("validate", po::bool_switch(&o.plan.options.validate),
+         "validate each result with the group's validator (slate-launch start --validate)")
         ("input", po::value(&o.input), "request file or directory");
+    slate::supervisor::AddPlanFlags(opts, &o.plan);
     pos.add("input", 1);
   } else if (command == "scale") {
     opts.add_options()("workers", po::value(&o.workers), "the number of workers wanted")(
@@ -74,6 +80,16 @@ int Service(const std::string& command, int argc, char** argv) {
   } else if (command == "cancel") {
     opts.add_options()("request", po::value(&o.request), "cancel every unfinished task of it")(
         "task", po::value(&o.task), "cancel one task: its pool id, or its line's id");
+  } else if (command == "review") {
+    opts.add_options()
+        ("action", po::value(&o.action), "list (the default), accept, retry or reject")
+        ("task", po::value(&o.task), "the held task: its pool id, or its line's id")
+        ("result", po::value(&o.result), "accept: the task's result, as JSON")
+        ("result-file", po::value(&o.result_file), "accept: a file holding the result")
+        ("feedback", po::value(&o.feedback),
+         "retry: one more feedback round for its command; reject: why")
+        ("json", po::bool_switch(&o.json), "list: print the held tasks as JSON");
+    pos.add("action", 1).add("task", 1);
   } else if (command == "stop") {
     opts.add_options()("keep", po::bool_switch(&o.keep), "keep the pool for inspection")(
         "timeout-ms", po::value(&o.timeout_ms)->default_value(10000),
@@ -83,6 +99,9 @@ int Service(const std::string& command, int argc, char** argv) {
   if (auto rc = slate::ParseCommandLine(("slate-launch " + command).c_str(), argc, argv, opts,
                                         &pos, &vm))
     return *rc;
+  if (command == "submit")
+    if (auto rc = slate::supervisor::FinishPlanFlags("slate-launch submit", vm, &o.plan))
+      return *rc;
   if (command == "submit" && o.input.empty()) {
     std::cerr << "slate-launch submit: missing INPUT (see --help)\n";
     return 2;
@@ -97,6 +116,7 @@ int Service(const std::string& command, int argc, char** argv) {
   if (command == "status") return slate::launch::ServiceStatus(o);
   if (command == "scale") return slate::launch::ScaleService(o);
   if (command == "cancel") return slate::launch::CancelTasks(o);
+  if (command == "review") return slate::launch::ReviewTasks(o);
   if (command == "logs") return slate::launch::ServiceLogs(o);
   return slate::launch::StopService(o);
 }
@@ -109,8 +129,8 @@ int Run(int argc, char** argv) {
       "processes, runs INPUT as one request, prints the aggregated result (JSON)\n"
       "on stdout, then stops the group and removes the pool. Ctrl-C stops\n"
       "everything. Exit status: 0 all done, 3 some tasks dead-lettered, skipped,\n"
-      "cancelled or lost, 2 bad input or usage (nothing started), 1 failure,\n"
-      "130 interrupted.\n\nOptions");
+      "cancelled or lost, 4 the request failed (--on-exhausted fail-request),\n"
+      "2 bad input or usage (nothing started), 1 failure, 130 interrupted.\n\nOptions");
   opts.add_options()
       ("help,h", "show this help")
       ("pool", po::value(&o.pool)->default_value(slate::DefaultPoolName()),
@@ -120,10 +140,15 @@ int Run(int argc, char** argv) {
        "N:cap1,cap2 -- N more workers with these capabilities (repeatable)")
       ("capability,c", po::value(&o.capabilities)->composing(),
        "a capability of the --workers workers (repeatable)")
-      ("handler", po::value(&o.handler)->default_value("echo"),
+      ("handler", po::value(&o.worker.handler)->default_value("echo"),
        "echo, wordcount, sha256, sleep, fail or exec")
-      ("exec", po::value(&o.exec), "command each task runs (payload on stdin)")
-      ("shell", po::bool_switch(&o.shell), "run --exec through /bin/sh -c")
+      ("exec", po::value(&o.worker.exec),
+       "command each task runs (payload on stdin; a plan's envelope for plans)")
+      ("shell", po::bool_switch(&o.worker.shell), "run --exec and --validate through /bin/sh -c")
+      ("validate", po::value(&o.worker.validate),
+       "command that checks each result: reads {\"id\", \"payload\", \"context\", "
+       "\"result\", \"iteration\"}, prints {\"ok\": true} or {\"ok\": false, "
+       "\"feedback\": \"...\"}; a failed check runs the task again with the feedback")
       ("split", po::value(&o.split)->default_value("jsonl"), "jsonl, lines or files")
       ("policy", po::value(&o.policy)->default_value("round-robin"),
        "round-robin or least-loaded")
@@ -145,8 +170,6 @@ int Run(int argc, char** argv) {
        "workers' claim lease: a task held longer without renewal is reassigned")
       ("hung-after-ms", po::value(&o.hung_after_ms)->default_value(5000),
        "a worker whose heartbeat is older is hung: its tasks are reassigned")
-      ("context-bytes", po::value(&o.context_bytes)->default_value(1u << 20),
-       "plans: bytes of dependencies' results a task's context holds at most")
       ("supervisor-arg", po::value(&o.supervisor_args)->composing(),
        "pass one more argument to slate-supervisor (repeatable)")
       ("output,o", po::value(&o.output), "also write the result JSON to this file")
@@ -154,18 +177,19 @@ int Run(int argc, char** argv) {
       ("log-level", po::value(&o.log_level)->default_value("warn"),
        "log level of the group's members")
       ("input", po::value(&o.input), "request file or directory");
+  slate::supervisor::AddPlanFlags(opts, &o.plan);
   po::positional_options_description pos;
   pos.add("input", 1);
   po::variables_map vm;
   if (auto rc = slate::ParseCommandLine("slate-launch run", argc, argv, opts, &pos, &vm)) return *rc;
+  if (auto rc = slate::supervisor::FinishPlanFlags("slate-launch run", vm, &o.plan)) return *rc;
   if (auto rc = slate::CheckRanges("slate-launch run", vm,
                                    {{"max-retries", 0, 255},
                                     {"max-pending", 1, 1024},
                                     {"no-worker-timeout-ms", 1, 86'400'000},
                                     {"lease-ms", 100, 86'400'000},
                                     {"hung-after-ms", 100, 86'400'000},
-                                    {"restart-window-s", 1, 86'400},
-                                    {"context-bytes", 0, 1ull << 30}}))
+                                    {"restart-window-s", 1, 86'400}}))
     return *rc;
   if (o.input.empty()) {
     std::cerr << "slate-launch run: missing INPUT (see --help)\n";
@@ -192,7 +216,7 @@ int main(int argc, char** argv) {
   }
   const std::string command = argv[1];
   if (command == "run") return Run(argc - 1, argv + 1);
-  for (const char* c : {"start", "submit", "status", "scale", "cancel", "logs", "stop"})
+  for (const char* c : {"start", "submit", "status", "scale", "cancel", "review", "logs", "stop"})
     if (command == c) return Service(command, argc - 1, argv + 1);
   std::cerr << "slate-launch: unknown command '" << command << "'\n\n" << kUsage;
   return 2;

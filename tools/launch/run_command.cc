@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "handler.h"
+#include "supervisor_app.h"
 #include "process_group.h"
 #include "progress_bar.h"
 #include "request_reader.h"
@@ -71,11 +72,7 @@ Result<size_t> Validate(const RunOptions& o) {
   auto split = supervisor::ParseSplitMode(o.split);
   if (!split.ok()) return split.status();
   if (auto p = supervisor::ParsePolicy(o.policy); !p.ok()) return p.status();
-  worker::HandlerOptions h;
-  h.name = o.exec.empty() ? o.handler : "exec";
-  h.exec_command = o.exec;
-  h.exec_shell = o.shell;
-  if (auto made = worker::MakeHandler(h); !made.ok()) return made.status();
+  if (Status s = CheckWorkerFlags(o.worker); !s.ok()) return s;
   if (auto g = WorkerGroups(o); !g.ok()) return g.status();
   auto tasks = supervisor::ReadRequest(o.input, *split);
   if (!tasks.ok()) return tasks.status();
@@ -96,7 +93,7 @@ int Supervise(ProcessGroup& group, size_t sup_index, Pool& pool, size_t tasks,
       const Member& m = group.member(i);
       const bool sup = i == sup_index;
       const int code = WIFEXITED(m.status) ? WEXITSTATUS(m.status) : -1;
-      if (sup && (code == 0 || code == 3)) {
+      if (sup && supervisor::RanToEnd(code)) {
         bar.Clear();
         return code;
       }
@@ -192,15 +189,8 @@ int RunGroup(const RunOptions& o) {
     for (const auto& g : groups) {
       for (uint32_t i = 0; i < g.count && started; ++i) {
         const std::string name = "worker-" + std::to_string(++n);
-        std::vector<std::string> argv = {bin + "/slate-worker", "--name", name, "--lease-ms",
-                                         std::to_string(o.lease_ms)};
-        if (o.exec.empty()) {
-          argv.insert(argv.end(), {"--handler", o.handler});
-        } else {
-          argv.insert(argv.end(), {"--handler", "exec", "--exec", o.exec});
-          if (o.shell) argv.push_back("--shell");
-        }
-        for (const auto& c : g.caps) argv.insert(argv.end(), {"--capability", c});
+        std::vector<std::string> argv = WorkerArgv(bin, name, o.worker, g.caps);
+        argv.insert(argv.end(), {"--lease-ms", std::to_string(o.lease_ms)});
         started = group.Start(name, with(argv)).ok();
       }
     }
@@ -212,7 +202,12 @@ int RunGroup(const RunOptions& o) {
                                     "--no-worker-timeout-ms",
                                     std::to_string(o.no_worker_timeout_ms),
                                     "--hung-after-ms", std::to_string(o.hung_after_ms),
-                                    "--context-bytes", std::to_string(o.context_bytes)};
+                                    "--context-bytes",
+                                    std::to_string(o.plan.options.context_bytes),
+                                    "--max-iterations",
+                                    std::to_string(o.plan.options.max_iterations),
+                                    "--on-exhausted", o.plan.on_exhausted};
+    if (!o.worker.validate.empty()) sup.push_back("--validate");
     // The result travels through a file written atomically by whichever
     // supervisor finishes; a supervisor killed mid-print cannot garble it.
     sup.insert(sup.end(), {"--output", result_path});
@@ -225,7 +220,7 @@ int RunGroup(const RunOptions& o) {
     const size_t sup_index = group.size();
     started = started && group.Start("supervisor", with(sup), with(resume), true).ok();
     rc = started ? Supervise(group, sup_index, **pool, *tasks, o) : 1;
-    if (rc == 0 || rc == 3) {
+    if (supervisor::RanToEnd(rc)) {
       std::ifstream in(result_path);
       std::cout << in.rdbuf() << std::flush;
     }

@@ -10,6 +10,9 @@
 #include <string>
 #include <vector>
 
+#include "plan_flags.h"
+#include "worker_args.h"
+
 namespace slate::launch {
 
 struct RunOptions {
@@ -17,9 +20,7 @@ struct RunOptions {
   std::string input;
   std::string split = "jsonl";
   std::string policy = "round-robin";
-  std::string handler = "echo";
-  std::string exec;
-  bool shell = false;
+  WorkerFlags worker;  // handler, exec, shell, validate
   std::vector<std::string> capabilities;  // given to every worker
   std::vector<std::string> worker_specs;  // "N:cap1,cap2" worker groups
   uint32_t workers = 4;
@@ -33,7 +34,7 @@ struct RunOptions {
   uint32_t restart_window_s = 60;   // restarts in any window this long
   uint32_t lease_ms = 30000;        // workers' claim lease
   uint32_t hung_after_ms = 5000;    // heartbeat age of a hung worker
-  uint64_t context_bytes = 1u << 20;  // plans: context budget per task
+  supervisor::PlanFlags plan;  // context bytes, iterations, on exhausted
   std::vector<std::string> supervisor_args;  // passed through verbatim
   std::string output;
   std::string log_level = "warn";

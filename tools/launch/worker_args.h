@@ -1,0 +1,24 @@
+// The command line of one slate-worker, as run and start launch it.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "slate/status.h"
+
+namespace slate::launch {
+
+struct WorkerFlags {
+  std::string handler = "echo";  // used when exec is empty
+  std::string exec;
+  bool shell = false;
+  std::string validate;  // the validator command; empty: none
+};
+
+// The handler and the validator can be made: checked before anything starts.
+Status CheckWorkerFlags(const WorkerFlags& f);
+
+std::vector<std::string> WorkerArgv(const std::string& bin, const std::string& name,
+                                    const WorkerFlags& f, const std::vector<std::string>& caps);
+
+}  // namespace slate::launch
