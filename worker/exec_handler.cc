@@ -188,7 +188,8 @@ class ExecHandler : public Handler {
 
   static std::string Tail(const std::string& err) {
     if (err.empty()) return "";
-    const std::string tail = err.size() > kStderrTail ? err.substr(err.size() - kStderrTail) : err;
+    std::string tail = err.size() > kStderrTail ? err.substr(err.size() - kStderrTail) : err;
+    while (!tail.empty() && (tail.back() == '\n' || tail.back() == '\r')) tail.pop_back();
     return "; stderr: " + tail;
   }
 

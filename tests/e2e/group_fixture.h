@@ -6,6 +6,9 @@
 
 #include <nlohmann/json.hpp>
 #include <chrono>
+#include <fstream>
+#include <iterator>
+#include <map>
 #include <string>
 #include <thread>
 #include <vector>
@@ -45,6 +48,18 @@ class GroupTest : public ::testing::Test {
   }
   std::string pool;
 };
+
+inline std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// A result document's tasks by their line id.
+inline std::map<std::string, json> ById(const json& out) {
+  std::map<std::string, json> m;
+  for (const auto& t : out["tasks"]) m[t["id"].get<std::string>()] = t;
+  return m;
+}
 
 // Starts a member of a hand-made group (the test owns the pool).
 inline pid_t StartMember(const std::string& pool, std::vector<std::string> args) {

@@ -32,19 +32,9 @@ print(json.dumps({"v": v, "saw": sorted(env["context"]), "start": start,
                   "end": time.time_ns(), "iteration": env["iteration"]}))
 )";
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
 class PlanTest : public GroupTest {
  protected:
   std::string SumAgent() { return "python3 " + WriteTempFile("sum_agent.py", kSumAgent); }
-  static std::map<std::string, json> ById(const json& out) {
-    std::map<std::string, json> m;
-    for (const auto& t : out["tasks"]) m[t["id"].get<std::string>()] = t;
-    return m;
-  }
 };
 
 TEST_F(PlanTest, ADiamondRunsEachStepAfterItsDependenciesWithTheirResults) {
