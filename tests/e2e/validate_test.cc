@@ -164,6 +164,8 @@ else:
   EXPECT_EQ(held_a["last_result"]["it"], 1);
   ASSERT_FALSE(WaitHeld("b").is_null());
   ASSERT_FALSE(WaitHeld("c").is_null());
+  const auto dump = RunCommand({"slate-dump", "--pool", pool, "--stats"});
+  EXPECT_NE(dump.out.find("held 3"), std::string::npos) << dump.out;
   // Held tasks outlive their supervisor.
   for (pid_t p : ProcessesMentioning(pool))
     if (ReadFile("/proc/" + std::to_string(p) + "/cmdline").find("slate-supervisor") !=

@@ -38,6 +38,10 @@ TEST(RequestReaderTest, ErrorsNameTheLineAndTheReason) {
   EXPECT_EQ(Error("{\"payload\": 1, \"x\": 2}"), "req:1: unknown field \"x\"");
   EXPECT_EQ(Error("{\"id\": 1}"), "req:1: missing field \"payload\"");
   EXPECT_NE(Error("{\"payload\": 1, \"priority\": 300}").find("[-128, 127]"), std::string::npos);
+  EXPECT_EQ(Error("{\"payload\": 1, \"validate\": \"no\"}"),
+            "req:1: \"validate\" must be true or false");
+  EXPECT_EQ(Error("{\"payload\": 1, \"on_exhausted\": \"ask\"}"),
+            "req:1: unknown on_exhausted 'ask' (known: dead-letter, review, fail-request)");
 }
 
 // Found by request_fuzz: a deadline before 1970 overflowed int64 nanoseconds.

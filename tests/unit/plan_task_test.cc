@@ -90,6 +90,46 @@ TEST_F(PlanTaskTest, APlanResultNamesItsLine) {
   EXPECT_TRUE(PlanResultTags(t).empty());
   t.id = "a";
   EXPECT_EQ(PlanResultTags(t), std::vector<std::string>{"id:a"});
+  t.validates = 5;  // a verdict is nobody's context
+  EXPECT_EQ(PlanResultTags(t), std::vector<std::string>{"validate"});
+}
+
+TEST_F(PlanTaskTest, FeedbackRoundsCarryTheResultsTheyRejected) {
+  PlanTask t;
+  t.id = "a";
+  t.iteration = 3;
+  t.feedback = json::array({{{"iteration", 1}, {"feedback", "short"}, {"result_id", Result("a", 0.5f, "v1")}},
+                            {{"iteration", 2}, {"feedback", "use x"}, {"by", "review"}}});
+  auto sut = BuildEnvelope(*pool, t);
+  ASSERT_TRUE(sut.ok()) << sut.status().message();
+  EXPECT_EQ((*sut)["feedback"],
+            json::parse(R"([{"iteration":1,"feedback":"short","result":"v1"},
+                            {"iteration":2,"feedback":"use x","by":"review"}])"));
+  EXPECT_FALSE(sut->contains("result"));
+  t.validates = Result("a", 0.5f, {{"draft", 3}});
+  EXPECT_EQ(BuildEnvelope(*pool, t).value()["result"], json({{"draft", 3}}));
+  auto stub = DecodePlanTask(EncodePlanTask(t));
+  ASSERT_TRUE(stub.ok());
+  EXPECT_EQ(stub->validates, t.validates);
+  t.feedback[0]["result_id"] = 999'999;
+  EXPECT_EQ(BuildEnvelope(*pool, t).status().code(), StatusCode::kNotFound);
+}
+
+TEST_F(PlanTaskTest, OnlyAnOkOrAnOkFalseWithFeedbackIsAVerdict) {
+  EXPECT_TRUE(ParseVerdict(json::parse(R"({"ok": true})"))->ok);
+  auto no = ParseVerdict(json::parse(R"({"ok": false, "feedback": "more"})"));
+  ASSERT_TRUE(no.ok());
+  EXPECT_FALSE(no->ok);
+  EXPECT_EQ(no->feedback, "more");
+  for (const char* bad : {R"("looks fine")", R"({"ok": "yes"})", R"({"ok": false})",
+                          R"({"ok": false, "feedback": 3})", R"([true])", R"("")"}) {
+    auto v = ParseVerdict(json::parse(bad));
+    EXPECT_EQ(v.status().code(), StatusCode::kInvalidArgument) << bad;
+    EXPECT_NE(v.status().message().find("the validator printed"), std::string::npos) << bad;
+  }
+  EXPECT_NE(ParseVerdict(json("")).status().message().find("printed nothing"), std::string::npos);
+  EXPECT_EQ(VerdictJson({false, "x"}), json({{"ok", false}, {"feedback", "x"}}));
+  EXPECT_EQ(VerdictJson({true, ""}), json({{"ok", true}}));
 }
 
 }  // namespace

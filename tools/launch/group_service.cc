@@ -349,6 +349,8 @@ int ServiceStatus(const ServiceOptions& o) {
                   TaskStateName(static_cast<TaskState>(s)));
   }
   std::printf("\n");
+  if (st.ok() && st->tasks_by_state[static_cast<int>(TaskState::kHeld)] != 0)
+    std::printf("tasks held for a person: slate-launch review --pool %s\n", o.pool.c_str());
   return 0;
 }
 

@@ -223,12 +223,14 @@ int Reject(Pool& pool, const Entry& e, const ServiceOptions& o) {
 }  // namespace
 
 int ReviewTasks(const ServiceOptions& o) {
+  const bool list = o.action.empty() || o.action == "list";
+  if (!list && o.action != "accept" && o.action != "retry" && o.action != "reject")
+    return Fail("unknown action '" + o.action + "' (list, accept, retry, reject)", 2);
+  if (!list && o.task.empty())
+    return Fail(o.action + " needs the held task's ID (see review --help)", 2);
   auto pool = Pool::Open(o.pool);
   if (!pool.ok()) return Fail(pool.status().message());
-  if (o.action.empty() || o.action == "list") return List(**pool, o);
-  if (o.action != "accept" && o.action != "retry" && o.action != "reject")
-    return Fail("unknown action '" + o.action + "' (list, accept, retry, reject)", 2);
-  if (o.task.empty()) return Fail(o.action + " needs the held task's ID (see review --help)", 2);
+  if (list) return List(**pool, o);
   auto e = NamedHeld(**pool, o.task);
   if (!e.ok())
     return Fail(e.status().message(), e.status().code() == StatusCode::kInvalidArgument ? 2 : 1);
