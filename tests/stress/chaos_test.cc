@@ -7,7 +7,11 @@
 // every task has exactly one result or a dead letter (lost 0), no task has
 // two results (duplicates 0), the pool check is clean, and nothing is left.
 //
-// SLATE_CHAOS_TASKS sets the size (scripts/chaos.sh runs it longer).
+// A second run does the same to a plan (below).
+//
+// SLATE_CHAOS_TASKS and SLATE_CHAOS_PLAN_LINES set the sizes
+// (scripts/chaos.sh runs them longer).
+#include <openssl/evp.h>
 #include <signal.h>
 
 #include <gtest/gtest.h>
@@ -27,6 +31,11 @@ namespace slate::testing {
 namespace {
 
 using namespace std::chrono_literals;
+
+size_t PlanLines() {
+  const char* env = std::getenv("SLATE_CHAOS_PLAN_LINES");
+  return env != nullptr ? std::strtoul(env, nullptr, 10) : 2000;
+}
 
 size_t ChaosTasks() {
   const char* env = std::getenv("SLATE_CHAOS_TASKS");
@@ -90,7 +99,8 @@ class Progress {
   std::unique_ptr<Pool> watch_;
 };
 
-void Monkey(const std::string& pool, const std::atomic<bool>& done, Tally* tally) {
+void Monkey(const std::string& pool, const std::atomic<bool>& done, Tally* tally,
+            uint64_t per_leader_kill) {
   std::mt19937 rng(20261121);
   auto pick = [&](const std::vector<pid_t>& v) { return v[rng() % v.size()]; };
   std::map<pid_t, std::chrono::steady_clock::time_point> first_seen;
@@ -104,7 +114,7 @@ void Monkey(const std::string& pool, const std::atomic<bool>& done, Tally* tally
     std::this_thread::sleep_for(std::chrono::milliseconds(20 + rng() % 31));
     const auto now = std::chrono::steady_clock::now();
     const uint64_t tasks_done = progress.Done();
-    if (now - last_sup > 1500ms && tasks_done >= sup_at + kTasksPerLeaderKill) {
+    if (now - last_sup > 1500ms && tasks_done >= sup_at + per_leader_kill) {
       if (auto s = Members(pool, "slate-supervisor"); !s.empty() && !done.load()) {
         kill(pick(s), SIGKILL);
         ++tally->supervisors;
@@ -113,7 +123,7 @@ void Monkey(const std::string& pool, const std::atomic<bool>& done, Tally* tally
         continue;
       }
     }
-    if (now - last_coord > 2000ms && tasks_done >= coord_at + kTasksPerLeaderKill) {
+    if (now - last_coord > 2000ms && tasks_done >= coord_at + per_leader_kill) {
       if (auto c = Members(pool, "slate-coordinator"); !c.empty()) {
         kill(pick(c), SIGKILL);
         ++tally->coordinators;
@@ -151,7 +161,7 @@ TEST_F(ChaosTest, KillNineAnythingLosesNothingAndDuplicatesNothing) {
   const std::string input = WriteTempFile("chaos.jsonl", text);
   std::atomic<bool> done{false};
   Tally tally;
-  std::thread monkey(Monkey, pool, std::cref(done), &tally);
+  std::thread monkey(Monkey, pool, std::cref(done), &tally, kTasksPerLeaderKill);
   json out;
   const auto start = std::chrono::steady_clock::now();
   const auto r = Launch({"--workers", "4", "--handler", "sleep", "--keep", "--lease-ms", "1000",
@@ -197,6 +207,115 @@ TEST_F(ChaosTest, KillNineAnythingLosesNothingAndDuplicatesNothing) {
   EXPECT_GE(tally.supervisors.load(), 2);
   EXPECT_GE(tally.coordinators.load(), 2);
   EXPECT_EQ(tally.stops.load(), 1);
+}
+
+std::string Sha256Hex(const std::string& text) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(text.data(), text.size(), digest, &len, EVP_sha256(), nullptr);
+  static const char* kHex = "0123456789abcdef";
+  std::string hex;
+  for (unsigned int i = 0; i < len; ++i) {
+    hex.push_back(kHex[digest[i] >> 4]);
+    hex.push_back(kHex[digest[i] & 15]);
+  }
+  return hex;
+}
+
+// A plan under the same storm: a random graph whose every result is the
+// sha256 of exactly what its task was given (payload, context, feedback,
+// iteration), so recomputing the graph in the test proves that each task
+// saw every dependency's final accepted result, hence started after they
+// were done. One line in ten is validated and sent back once: its result
+// is the digest of its second iteration, whose feedback holds the first.
+TEST_F(ChaosTest, APlanUnderTheStormRunsEachStepOnceWithItsDependenciesResults) {
+  const size_t n = PlanLines();
+  std::mt19937 rng(20261204);
+  std::vector<std::vector<size_t>> deps(n);
+  std::vector<bool> validated(n);
+  std::vector<json> lines;
+  for (size_t i = 0; i < n; ++i) {
+    // Up to three earlier lines, near ones more often: chains and fan-ins.
+    const size_t k = i == 0 ? 0 : rng() % 4;
+    for (size_t j = 0; j < k; ++j) {
+      const size_t d = rng() % 2 ? i - 1 - rng() % std::min<size_t>(i, 8) : rng() % i;
+      if (std::find(deps[i].begin(), deps[i].end(), d) == deps[i].end()) deps[i].push_back(d);
+    }
+    validated[i] = rng() % 10 == 0;
+    json line = {{"id", "n" + std::to_string(i)}, {"payload", {{"i", i}}}};
+    if (!deps[i].empty()) {
+      json ids = json::array();
+      for (size_t d : deps[i]) ids.push_back("n" + std::to_string(d));
+      line["depends_on"] = ids;
+    }
+    if (!validated[i]) line["validate"] = false;
+    lines.push_back(line);
+  }
+  std::shuffle(lines.begin(), lines.end(), rng);
+  std::string text;
+  for (const auto& l : lines) text += l.dump() + "\n";
+  const std::string input = WriteTempFile("chaos-plan.jsonl", text);
+  const std::string validator =
+      "if grep -q '\"iteration\":1,\"payload\"'; then echo '{\"ok\": false, \"feedback\": \"again\"}'; "
+      "else echo '{\"ok\": true}'; fi";
+  std::atomic<bool> done{false};
+  Tally tally;
+  std::thread monkey(Monkey, pool, std::cref(done), &tally, uint64_t{n / 5});
+  json out;
+  const auto start = std::chrono::steady_clock::now();
+  const auto r = Launch({"--workers", "4", "--exec", "sha256sum", "--shell", "--validate",
+                         validator, "--keep", "--lease-ms", "1000", "--hung-after-ms", "1000",
+                         "--max-retries", "200", "--max-restarts", "100000", "--max-pending",
+                         "4", input},
+                        &out, 1800000);
+  done = true;
+  monkey.join();
+  const double secs =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  ASSERT_FALSE(out.is_discarded()) << "no result; exit " << r.exit_code << ": "
+                                   << r.err.substr(r.err.size() > 3000 ? r.err.size() - 3000 : 0);
+  // Recompute in dependency order (line i depends only on earlier lines).
+  const auto by_id = ById(out);
+  std::vector<std::string> expect(n);
+  size_t wrong = 0, not_done = 0, executions = 0;
+  for (size_t i = 0; i < n; ++i) {
+    json context = json::object();
+    for (size_t d : deps[i]) context["n" + std::to_string(d)] = expect[d];
+    json env = {{"id", "n" + std::to_string(i)}, {"payload", {{"i", i}}},
+                {"context", context}, {"feedback", json::array()}, {"iteration", 1}};
+    expect[i] = Sha256Hex(env.dump()) + "  -";
+    if (validated[i]) {
+      env["feedback"] = json::array({{{"iteration", 1}, {"feedback", "again"},
+                                      {"result", expect[i]}}});
+      env["iteration"] = 2;
+      expect[i] = Sha256Hex(env.dump()) + "  -";
+    }
+    const json& item = by_id.at("n" + std::to_string(i));
+    executions += item["attempts"].get<size_t>();
+    if (item["status"] != "done") ++not_done;
+    else if (item["result"] != expect[i]) ++wrong;
+    EXPECT_EQ(item["iterations"], validated[i] ? 2 : 1) << i;
+  }
+  auto kept = Pool::Open(pool, OpenMode::kReadOnly);
+  ASSERT_TRUE(kept.ok()) << kept.status().ToString();
+  size_t duplicates = 0;
+  for (const auto& [task, count] : ResultsPerTask(**kept)) duplicates += count > 1;
+  const auto problems = (*kept)->Check();
+  kept->reset();
+  ASSERT_TRUE(Pool::Remove(pool).ok());
+  std::printf("chaos plan: lines=%zu kills=%d (workers %d, supervisor %d, coordinator %d) "
+              "stops=%d executions=%zu not_done=%zu wrong_context=%zu duplicates=%zu check=%s "
+              "time=%.1fs\n",
+              n, tally.Total(), tally.workers.load(), tally.supervisors.load(),
+              tally.coordinators.load(), tally.stops.load(), executions, not_done, wrong,
+              duplicates, problems.empty() ? "clean" : problems.front().c_str(), secs);
+  EXPECT_EQ(r.exit_code, 0) << r.err.substr(r.err.size() > 3000 ? r.err.size() - 3000 : 0);
+  EXPECT_EQ(not_done, 0u);
+  EXPECT_EQ(wrong, 0u);
+  EXPECT_EQ(duplicates, 0u);
+  EXPECT_TRUE(problems.empty());
+  EXPECT_GE(tally.supervisors.load(), 2);
+  EXPECT_GE(tally.coordinators.load(), 2);
 }
 
 }  // namespace
