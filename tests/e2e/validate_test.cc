@@ -226,5 +226,29 @@ print(json.dumps(env["payload"]))
   EXPECT_EQ(ReadFile(marker), "stopped") << "the running task was not stopped";
 }
 
+// The example the README shows: keyword extraction per document, merges per
+// topic, a report that the validator sends back once for its overview.
+TEST_F(ValidateTest, TheExamplePlanRunsAsTheReadmeSays) {
+  const std::string ex = SourceDir() + "/examples";
+  json out;
+  const auto r = Launch({"--exec", "python3 " + ex + "/agents/plan_agent.py", "--validate",
+                         "python3 " + ex + "/agents/report_validator.py", ex + "/plan.jsonl"},
+                        &out);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto t = ById(out);
+  EXPECT_EQ(out["summary"]["done"], 30);
+  EXPECT_EQ(t["topic-sea"]["result"]["documents"],
+            json({"08-harbours.txt", "09-lighthouses.txt", "16-sailing.txt"}));
+  const json& report = t["report"];
+  EXPECT_EQ(report["iterations"], 2);
+  EXPECT_EQ(report["feedback"][0]["feedback"], "missing section: Overview");
+  std::vector<std::string> headings;
+  for (const auto& sct : report["result"]["sections"]) headings.push_back(sct["heading"]);
+  EXPECT_EQ(headings, (std::vector<std::string>{"Overview", "crafts", "engineering", "food",
+                                                "nature", "sea"}));
+  EXPECT_EQ(report["result"]["sections"][0]["text"].get<std::string>().rfind("24 documents", 0),
+            0u);
+}
+
 }  // namespace
 }  // namespace slate::testing
