@@ -39,11 +39,11 @@ bool IsPartial(const Json& summary) {
   return false;
 }
 
-// The exit status a result document's summary calls for: 4 when the
+// The exit status a result document's summary calls for: 5 when the
 // request failed (it names failed_by), 3 when partial, else 0.
 template <typename Json>
 int ExitStatusOf(const Json& summary) {
-  if (summary.contains("failed_by")) return 4;
+  if (summary.contains("failed_by")) return 5;
   return IsPartial(summary) ? 3 : 0;
 }
 

@@ -19,7 +19,7 @@ int main(int argc, char** argv) {
       "retries failures and prints the aggregated result as JSON. Without INPUT\n"
       "it resumes the pool's unfinished request.\n"
       "Exit status: 0 all tasks done, 3 some dead-lettered, skipped, cancelled\n"
-      "or lost, 4 the request failed (on-exhausted fail-request), 2 bad input\n"
+      "or lost, 5 the request failed (on-exhausted fail-request), 2 bad input\n"
       "or usage, 1 internal error.\n\nOptions");
   opts.add_options()
       ("help,h", "show this help")

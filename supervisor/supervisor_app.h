@@ -44,7 +44,7 @@ inline constexpr int kExitOk = 0;
 inline constexpr int kExitInternal = 1;
 inline constexpr int kExitUsage = 2;
 inline constexpr int kExitPartial = 3;
-inline constexpr int kExitFailed = 4;  // on_exhausted fail-request stopped it
+inline constexpr int kExitFailed = 5;  // on_exhausted fail-request stopped it
 // The statuses of a request that ran to its end (a result was written).
 inline bool RanToEnd(int rc) { return rc == kExitOk || rc == kExitPartial || rc == kExitFailed; }
 

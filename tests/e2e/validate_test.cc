@@ -216,7 +216,7 @@ print(json.dumps(env["payload"]))
   const auto r = Launch({"--workers", "0", "--worker-group", "1:s", "--worker-group", "1:b",
                          "--exec", agent, "--max-retries", "1", input},
                         &out);
-  ASSERT_EQ(r.exit_code, 4) << r.err;
+  ASSERT_EQ(r.exit_code, 5) << r.err;
   auto t = ById(out);
   EXPECT_EQ(t["boom"]["status"], "dead_lettered");
   EXPECT_EQ(t["slow"]["status"], "cancelled");

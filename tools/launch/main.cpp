@@ -129,7 +129,7 @@ int Run(int argc, char** argv) {
       "processes, runs INPUT as one request, prints the aggregated result (JSON)\n"
       "on stdout, then stops the group and removes the pool. Ctrl-C stops\n"
       "everything. Exit status: 0 all done, 3 some tasks dead-lettered, skipped,\n"
-      "cancelled or lost, 4 the request failed (--on-exhausted fail-request),\n"
+      "cancelled or lost, 5 the request failed (--on-exhausted fail-request),\n"
       "2 bad input or usage (nothing started), 1 failure, 130 interrupted.\n\nOptions");
   opts.add_options()
       ("help,h", "show this help")
