@@ -38,15 +38,9 @@ std::string RequestIdOf(const Entry& e) {
   return "";
 }
 
-// The supervisor's row, if one is registered and alive: queued tasks of a
-// leaving worker go back to it, not to the shared queue.
-AgentRef HeirOf(Pool& pool) {
-  auto agents = pool.ListAgents(std::chrono::seconds(10));
-  if (agents.ok())
-    for (const auto& a : *agents)
-      if (a.role == AgentRole::kSupervisor && a.liveness != Liveness::kGone) return a.ref;
-  return kSharedQueue;
-}
+// Queued tasks of a leaving worker go back to the supervisor, if one is
+// alive, not to the shared queue.
+AgentRef HeirOf(Pool& pool) { return pool.LiveSupervisorOrShared(); }
 
 class Heartbeat {
  public:

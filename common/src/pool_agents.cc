@@ -257,4 +257,12 @@ std::string Pool::Impl::AgentNameOf(AgentRef ref) const {
   return agent_name_;
 }
 
+AgentRef Pool::LiveSupervisorOrShared() const {
+  auto agents = ListAgents(std::chrono::seconds(10));
+  if (agents.ok())
+    for (const auto& a : *agents)
+      if (a.role == AgentRole::kSupervisor && a.liveness != Liveness::kGone) return a.ref;
+  return kSharedQueue;
+}
+
 }  // namespace slate

@@ -1,7 +1,7 @@
-// Review: a task held for a person, and the person's answer. Hold and the
-// reject (EndTask) share DeadLetterLocked; the retry (ResumeHeld) is a
-// requeue (pool_tasks.cc); AcceptHeld records a result as Complete does,
-// without a claim.
+// Review: a person's answer to a held task. Hold and the reject (EndTask)
+// and the retry (ResumeHeld) live with the other task moves in
+// pool_tasks.cc; AcceptHeld records a result as Complete does, without a
+// claim.
 #include "slate/clock.h"
 #include "slate/internal/entry_codec.h"
 #include "slate/internal/pool_impl.h"
@@ -9,23 +9,6 @@
 
 namespace slate {
 using namespace internal;
-
-Result<EntryId> Pool::Hold(TaskId id, const std::string& reason) {
-  if (Status s = impl_->RequireWritable(); !s.ok()) return s;
-  Impl& im = *impl_;
-  Impl::Guard g(im);
-  if (!g.status().ok()) return g.status();
-  return im.RepairingLocked([&]() -> Result<EntryId> {
-    auto slot = im.LocateTaskLocked(id);
-    if (!slot.ok()) return slot.status();
-    const auto state = static_cast<TaskState>(im.region_.slot(*slot).kind.task.state);
-    if (state != TaskState::kFailed && state != TaskState::kPending &&
-        state != TaskState::kWaiting)
-      return Status{StatusCode::kWrongState, "cannot hold task " + std::to_string(id) +
-                                                 ": it is " + TaskStateName(state)};
-    return im.DeadLetterLocked(g, *slot, reason, TaskState::kHeld);
-  });
-}
 
 Result<EntryId> Pool::AcceptHeld(TaskId id, const TaskResult& result,
                                  const std::string& author) {

@@ -393,23 +393,41 @@ Result<EntryId> Pool::DeadLetter(TaskId id, const std::string& reason) {
   return EndTask(id, TaskState::kDeadLettered, reason);
 }
 
-Result<EntryId> Pool::EndTask(TaskId id, TaskState end, const std::string& reason) {
-  if (!IsEnding(end))
-    return Status{StatusCode::kInvalidArgument,
-                  std::string("a task cannot be ended as ") + TaskStateName(end)};
-  if (Status s = impl_->RequireWritable(); !s.ok()) return s;
-  Impl& im = *impl_;
-  Impl::Guard g(im);
+namespace {
+
+// EndTask's and Hold's transaction: `to` a final state without a result,
+// or held, from the states `allowed` says.
+template <typename Allowed>
+Result<EntryId> SetAside(Pool::Impl& im, TaskId id, TaskState to, const std::string& reason,
+                         Allowed allowed) {
+  if (Status s = im.RequireWritable(); !s.ok()) return s;
+  Pool::Impl::Guard g(im);
   if (!g.status().ok()) return g.status();
   return im.RepairingLocked([&]() -> Result<EntryId> {
     auto slot = im.LocateTaskLocked(id);
     if (!slot.ok()) return slot.status();
-    const auto state =
-        static_cast<TaskState>(im.region_.slot(*slot).kind.task.state);
-    if (IsFinal(state))
+    const auto state = static_cast<TaskState>(im.region_.slot(*slot).kind.task.state);
+    if (!allowed(state))
       return Status{StatusCode::kWrongState,
-                    TaskName(id) + " is already " + TaskStateName(state)};
-    return im.DeadLetterLocked(g, *slot, reason, end);
+                    to == TaskState::kHeld
+                        ? "cannot hold " + TaskName(id) + ": it is " + TaskStateName(state)
+                        : TaskName(id) + " is already " + TaskStateName(state)};
+    return im.DeadLetterLocked(g, *slot, reason, to);
+  });
+}
+
+}  // namespace
+
+Result<EntryId> Pool::EndTask(TaskId id, TaskState end, const std::string& reason) {
+  if (!IsEnding(end))
+    return Status{StatusCode::kInvalidArgument,
+                  std::string("a task cannot be ended as ") + TaskStateName(end)};
+  return SetAside(*impl_, id, end, reason, [](TaskState s) { return !IsFinal(s); });
+}
+
+Result<EntryId> Pool::Hold(TaskId id, const std::string& reason) {
+  return SetAside(*impl_, id, TaskState::kHeld, reason, [](TaskState s) {
+    return s == TaskState::kFailed || s == TaskState::kPending || s == TaskState::kWaiting;
   });
 }
 

@@ -135,16 +135,6 @@ void PrintHeld(const json& d) {
   std::printf("  payload: %s\n", JsonText(d.value("payload", json(nullptr))).c_str());
 }
 
-// Where a retried task goes: the live supervisor's queue, else the shared
-// one (any worker may claim from it).
-AgentRef RetryTarget(Pool& pool) {
-  auto agents = pool.ListAgents(std::chrono::seconds(10));
-  if (agents.ok())
-    for (const auto& a : *agents)
-      if (a.role == AgentRole::kSupervisor && a.liveness != Liveness::kGone) return a.ref;
-  return kSharedQueue;
-}
-
 std::string Who() { return "a person (uid " + std::to_string(getuid()) + ")"; }
 
 int List(Pool& pool, const ServiceOptions& o) {
@@ -205,7 +195,7 @@ int Retry(Pool& pool, const Entry& e, const ServiceOptions& o) {
       if (Status s = pool.Update(e.id, u); !s.ok()) return Fail(s.message());
     }
   }
-  if (Status s = pool.ResumeHeld(e.id, RetryTarget(pool)); !s.ok()) return Fail(s.message());
+  if (Status s = pool.ResumeHeld(e.id, pool.LiveSupervisorOrShared()); !s.ok()) return Fail(s.message());
   std::printf("slate-launch: task %llu runs again%s\n", static_cast<unsigned long long>(e.id),
               o.feedback.empty() ? "" : " with your feedback");
   return 0;

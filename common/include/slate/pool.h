@@ -170,6 +170,9 @@ class Pool {
   // than stale_after.
   Result<std::vector<AgentInfo>> ListAgents(
       std::chrono::milliseconds stale_after) const;
+  // The live supervisor's row, else the shared queue: where work handed
+  // back (by a leaving worker, or a person's retry) goes.
+  AgentRef LiveSupervisorOrShared() const;
 
   // ---- inspection -------------------------------------------------------
   Result<PoolStats> Stats() const;
