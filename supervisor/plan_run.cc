@@ -70,8 +70,9 @@ Result<PlanTask> StubOf(const Pool& pool, TaskId task) {
 }  // namespace
 
 PlanRun::PlanRun(Pool& pool, const RequestRecord& req, AgentRef backlog,
-                 Exhaustion& exhaustion)
-    : pool_(pool), req_(req), backlog_(backlog), exhaustion_(exhaustion) {}
+                 Exhaustion& exhaustion, Placer place)
+    : pool_(pool), req_(req), backlog_(backlog), exhaustion_(exhaustion),
+      place_(std::move(place)) {}
 
 const PlanRun::TaskRef* PlanRun::Find(TaskId task) const {
   auto it = std::lower_bound(by_task_.begin(), by_task_.end(), TaskRef{task, 0, 0, Kind::kMain});
@@ -335,7 +336,10 @@ Status PlanRun::MakeReady(uint32_t line) {
     if (Status s = pool_.Update(id, u); !s.ok()) return MovedOn(s) ? Status::Ok() : s;
   }
   line_[line] = Line::kOpen;
-  Status s = pool_.MakeReady(id, backlog_);
+  const AgentRef to = place_ ? place_(id) : backlog_;
+  Status s = pool_.MakeReady(id, to);
+  if (!s.ok() && !MovedOn(s) && !(to == backlog_))  // the worker left meanwhile
+    s = pool_.MakeReady(id, backlog_);
   return MovedOn(s) ? Status::Ok() : s;
 }
 

@@ -21,6 +21,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -35,8 +36,13 @@ namespace slate::supervisor {
 
 class PlanRun {
  public:
-  // Ready tasks go to `backlog` (the supervisor's queue).
-  PlanRun(Pool& pool, const RequestRecord& req, AgentRef backlog, Exhaustion& exhaustion);
+  // Where a task made ready goes: a worker's queue chosen by the caller
+  // (one hop less on a chain's critical path), or the backlog.
+  using Placer = std::function<AgentRef(TaskId)>;
+  // Ready tasks go where `place` says, else to `backlog` (the supervisor's
+  // queue).
+  PlanRun(Pool& pool, const RequestRecord& req, AgentRef backlog, Exhaustion& exhaustion,
+          Placer place = nullptr);
 
   // Reads the plan from the pool, then catches up: makes ready what can
   // run, validates what was not, and skips what never can.
@@ -85,6 +91,7 @@ class PlanRun {
   const RequestRecord& req_;
   AgentRef backlog_;
   Exhaustion& exhaustion_;
+  Placer place_;
   std::vector<TaskId> task_;       // by line: its latest task; 0: lost
   std::vector<EntryId> result_;    // by line: the accepted result once done
   std::vector<Line> line_;

@@ -45,7 +45,8 @@ class RequestRun {
         health_(health_cfg_, pool, me),
         delegator_(policy, cfg.max_pending),
         rng_(cfg.seed ? cfg.seed : static_cast<uint64_t>(NowMonoNs())) {
-    if (req_.plan) plan_.emplace(pool, req_, me, exhaustion_);
+    if (req_.plan)
+      plan_.emplace(pool, req_, me, exhaustion_, [this](TaskId id) { return Place(id); });
   }
 
   // Returns the exit status once the request is finished or we are stopped.
@@ -108,7 +109,12 @@ class RequestRun {
 
   Status Tick() {
     (void)pool_.Heartbeat(me_);
-    if (Status s = health_.Sweep(); !s.ok()) return s;
+    // Liveness at most every kSweepNs: a tick per result (a chain's pace)
+    // need not look at every agent again.
+    if (const int64_t now = NowMonoNs(); now - swept_ns_ >= kSweepNs) {
+      if (Status s = health_.Sweep(); !s.ok()) return s;
+      swept_ns_ = now;
+    }
     if (Status s = HandleFailures(); !s.ok()) return s;
     if (Status s = RetryDue(); !s.ok()) return s;
     if (plan_)
@@ -177,6 +183,18 @@ class RequestRun {
       it = retry_at_.erase(it);
     }
     return Status::Ok();
+  }
+
+  // Where a task made ready goes: straight to a live worker with room, as
+  // Delegate() would send it, else the backlog (Delegate() then places it).
+  AgentRef Place(TaskId id) {
+    auto t = pool_.GetTask(id);
+    if (!t.ok()) return me_;
+    std::vector<WorkerView> workers = health_.Rotation();
+    const auto choice = delegator_.Choose(workers, t->requires_cap, 0);
+    if (!choice.worker) return me_;
+    delegator_.Assigned(workers, *choice.worker, t->requires_cap);
+    return workers[*choice.worker].ref;
   }
 
   Status Delegate() {
@@ -346,6 +364,9 @@ class RequestRun {
     if (auto w = pool_.Write(e); !w.ok())
       spdlog::error("cannot write the final entry: {}", w.status().message());
   }
+
+  static constexpr int64_t kSweepNs = 2'000'000;
+  int64_t swept_ns_ = 0;
 
   // Larger documents are never read back to be stored whole.
   static constexpr uintmax_t kWholeDocumentBytes = 8u << 20;
