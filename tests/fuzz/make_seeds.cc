@@ -94,7 +94,8 @@ int main(int argc, char** argv) {
     (void)Must(pool->Complete(claim->task.id, claim->task.epoch, res, wrk), "complete");
   }
   (void)Must(pool->ClaimNext(wrk, 5s), "claim");  // left running
-  // A plan's states: one task waiting on its dependencies, one cancelled.
+  // A plan's states: one task waiting on its dependencies, one cancelled,
+  // one held.
   slate::TaskSpec waiting;
   waiting.entry.author = "sup";
   waiting.entry.tags = {"req:1", "i:4", "plan"};
@@ -105,6 +106,15 @@ int main(int argc, char** argv) {
   waiting.entry.tags = {"req:1", "i:5"};
   const auto cancelled = Must(pool->PostTask(waiting), "post");
   (void)Must(pool->EndTask(cancelled, slate::TaskState::kCancelled, "by an operator"), "cancel");
+  // One held for a person: out of retries, with its hold record.
+  waiting.entry.tags = {"req:1", "i:6"};
+  waiting.assignee = wrk;
+  waiting.max_retries = 0;
+  const auto held = Must(pool->PostTask(waiting), "post");
+  if (auto c = Must(pool->ClaimNext(wrk, 5s), "claim"); c && c->task.id == held) {
+    MustOk(pool->Fail(held, c->task.epoch, "boom", wrk), "fail");
+    (void)Must(pool->Hold(held, "out of retries"), "hold");
+  }
   (void)sup;
   slate::NewEntry keep;
   keep.segment = "notes";
