@@ -3,7 +3,8 @@
 
 Runs real groups with slate-launch (build/bin), injects a failure, and times
 from the injection to the supervisor's log line that acts on it. Standard
-library only. Usage: scripts/measure_faults.py [ROUNDS]
+library only. Log lines are stamped to the microsecond.
+Usage: scripts/measure_faults.py [ROUNDS [CASE]]  (CASE: the row's number, from 0)
 """
 import datetime
 import json
@@ -18,7 +19,7 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.join(ROOT, "build", "bin")
-STAMP = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}) ")
+STAMP = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3,6}) ")
 
 
 def members(pool, program):
@@ -89,6 +90,7 @@ def kill_one(program, sig):
 
 def main():
     rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 5
+    only = int(sys.argv[2]) if len(sys.argv) > 2 else None
     cases = [
         # The launcher restarts a killed worker at once; its replacement or the
         # supervisor, whichever is first, hands the dead one's tasks back.
@@ -105,10 +107,12 @@ def main():
     print(f"| failure | detected by | median ms | max ms | runs |")
     print(f"|---|---|---|---|---|")
     for i, (name, inject, needles, extra) in enumerate(cases):
+        if only is not None and i != only:
+            continue
         t = run_case(str(i), inject, needles, extra, rounds)
         seen = " or ".join(f"'{n}'" for n in needles)
         if t:
-            print(f"| {name} | log {seen} | {statistics.median(t):.0f} | {max(t):.0f} | {len(t)} |")
+            print(f"| {name} | log {seen} | {statistics.median(t):.1f} | {max(t):.1f} | {len(t)} |")
         else:
             print(f"| {name} | log {seen} | not seen | | 0 |")
         sys.stdout.flush()

@@ -15,6 +15,7 @@
 #include <set>
 
 #include "aggregate.h"
+#include "death_watch.h"
 #include "delegator.h"
 #include "request_run.h"
 #include "request_store.h"
@@ -146,6 +147,8 @@ int SupervisorApp::Run() {
     spdlog::error("cannot register: {}", me.status().message());
     return kExitInternal;
   }
+  // Dead members' tasks come back the moment they die (death_watch.h).
+  DeathWatch death_watch(**pool, *me);
   if (config_.serve) return Serve(config_, **pool, *me, *policy);
   auto active = FindActiveRequest(**pool);
   if (!active.ok()) {

@@ -33,17 +33,10 @@ class PidfdCache {
       it = fds_.end();
     }
     if (it == fds_.end()) {
-      const int fd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
-      if (fd < 0) {
-        if (errno == ESRCH) return false;
-        return std::nullopt;
-      }
-      // The pidfd is for whatever process has the pid now: it is ours only
-      // if that one started when ours did (checked after the open).
-      if (ProcessStartTime(pid) != start_time) {
-        close(fd);
-        return false;
-      }
+      bool unsupported = false;
+      const int fd = OpenPidfd(pid, start_time, &unsupported);
+      if (unsupported) return std::nullopt;
+      if (fd < 0) return false;
       if (fds_.size() >= kMaxEntries) Clear();
       it = fds_.emplace(pid, Entry{start_time, fd}).first;
     }
@@ -96,6 +89,22 @@ uint64_t ProcessStartTime(int pid) {
     ++p;
   }
   return field == 22 ? std::strtoull(p, nullptr, 10) : 0;
+}
+
+int OpenPidfd(int pid, uint64_t start_time, bool* unsupported) {
+  if (pid <= 0 || start_time == 0) return -1;
+  const int fd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+  if (fd < 0) {
+    if (errno != ESRCH && unsupported != nullptr) *unsupported = true;
+    return -1;
+  }
+  // The pidfd is for whatever process has the pid now: it is the one meant
+  // only if that one started when it did (checked after the open).
+  if (ProcessStartTime(pid) != start_time) {
+    close(fd);
+    return -1;
+  }
+  return fd;
 }
 
 bool ProcessAlive(int pid, uint64_t start_time) {

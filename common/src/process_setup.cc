@@ -23,7 +23,7 @@ Status SetUpLogging(const std::string& program, const std::string& level) {
     return {StatusCode::kInvalidArgument,
             "log level '" + level + "' is not one of trace, debug, info, warn, error, off"};
   auto logger = spdlog::stderr_color_mt(program);
-  logger->set_pattern("%Y-%m-%d %H:%M:%S.%e %n[" + std::to_string(getpid()) +
+  logger->set_pattern("%Y-%m-%d %H:%M:%S.%f %n[" + std::to_string(getpid()) +
                       "] %^%l%$: %v");
   logger->set_level(lvl);
   spdlog::set_default_logger(logger);
