@@ -3,6 +3,9 @@
 #include <sys/stat.h>
 
 #include <gtest/gtest.h>
+
+#include <algorithm>
+#include <numeric>
 #include <atomic>
 
 #include <cstdlib>
@@ -61,6 +64,34 @@ TEST_F(GroupTest, SampleRequestWithPrioritiesAndCapabilities) {
       EXPECT_EQ(out["tasks"][i]["worker"], "worker-3") << id;
     }
   }
+}
+
+// One worker, one task queued at a time: the order tasks run in is the
+// order the supervisor hands them out, highest priority first, oldest
+// (input order) first within a priority.
+TEST_F(GroupTest, ReadyTasksGoOutByPriorityThenAge) {
+  const std::vector<int> priorities = {0, 5, -3, 5, 100, 0, -3, 7, 0, 5};
+  std::vector<json> tasks;
+  for (size_t i = 0; i < priorities.size(); ++i)
+    tasks.push_back({{"id", "t" + std::to_string(i)}, {"priority", priorities[i]},
+                     {"payload", {{"ms", 20}}}});
+  json out;
+  const auto r = Launch({"--workers", "1", "--max-pending", "1", "--handler", "sleep",
+                         Jsonl("prio.jsonl", tasks)},
+                        &out);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  // Finishing order, from each result's time since its (common) posting.
+  std::vector<std::pair<double, size_t>> finished;
+  for (size_t i = 0; i < out["tasks"].size(); ++i)
+    finished.emplace_back(out["tasks"][i]["ms"].get<double>(), i);
+  std::sort(finished.begin(), finished.end());
+  std::vector<size_t> want(priorities.size());
+  std::iota(want.begin(), want.end(), 0);
+  std::stable_sort(want.begin(), want.end(),
+                   [&](size_t a, size_t b) { return priorities[a] > priorities[b]; });
+  std::vector<size_t> got;
+  for (const auto& [ms, i] : finished) got.push_back(i);
+  EXPECT_EQ(got, want);
 }
 
 TEST_F(GroupTest, RoundRobinSplitsEqualTasksEvenlyWithoutConflicts) {
