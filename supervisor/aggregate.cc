@@ -1,6 +1,8 @@
 #include "aggregate.h"
 
+#include <algorithm>
 #include <cstdlib>
+#include <map>
 #include <optional>
 #include <set>
 #include <unordered_map>
@@ -174,6 +176,28 @@ json FeedbackOf(Pool& pool, TaskId task) {
   return rounds;
 }
 
+// Members slate-launch reported crash-looping while the request ran
+// (restarter.h): each with the longest streak of crashes it reached.
+json CrashLooping(Pool& pool, int64_t since_ns) {
+  Query q;
+  q.segments = {segments::kConflicts};
+  q.all_tags = {"crash_loop"};
+  q.limit = 0;
+  std::map<std::string, uint64_t> worst;
+  if (auto found = pool.Find(q); found.ok())
+    for (const Entry& e : *found) {
+      if (e.created_ns < since_ns) continue;
+      const json rec = PayloadOrNote(e.payload);
+      if (!rec.is_object() || !rec.contains("member")) continue;
+      uint64_t& n = worst[rec["member"].get<std::string>()];
+      n = std::max<uint64_t>(n, rec.value("crashes", uint64_t{0}));
+    }
+  json out = json::array();
+  for (const auto& [member, crashes] : worst)
+    out.push_back({{"member", member}, {"crashes_in_a_row", crashes}});
+  return out;
+}
+
 // What the earlier iterations and the validations leave: released with the
 // request, their results marked aggregated, their records resolved.
 void Settle(Pool& pool, const std::vector<TaskId>& others,
@@ -285,6 +309,8 @@ Result<Aggregate> WriteAggregate(Pool& pool, const RequestRecord& req, int64_t w
                  {"dead_lettered_tasks", std::move(dead)},
                  {"lost_tasks", std::move(lost)}};
   if (!failed_by.is_null()) agg.summary["failed_by"] = std::move(failed_by);
+  if (json looping = CrashLooping(pool, req.started_ns); !looping.empty())
+    agg.summary["crash_looping"] = std::move(looping);
   out << (req.tasks == 0 ? "" : "\n  ]") << ",\n  \"summary\": " << Nested(JsonText(agg.summary, 2), 2)
       << "\n}";
   agg.request = request;

@@ -76,6 +76,39 @@ TEST_F(FaultsTest, RestartIntensityStopsTheGroupNamingTheMember) {
       << r.err;
 }
 
+// By default a member that keeps crashing is restarted later each time,
+// reported crash-looping, and the healthy members finish the request.
+TEST_F(FaultsTest, ACrashLoopingWorkerBacksOffWhileTheOthersFinishTheRequest) {
+  std::vector<json> tasks;
+  for (int i = 0; i < 10; ++i) tasks.push_back({{"payload", "t" + std::to_string(i)}});
+  tasks.push_back({{"payload", "poison"}, {"requires", "bad"}, {"max_retries", 3}});
+  json out;
+  const auto r = Launch({"--workers", "2", "--worker-group", "1:bad", "--shell", "--exec",
+                         kPoisonous, Jsonl("loop.jsonl", tasks)},
+                        &out);
+  ASSERT_EQ(r.exit_code, 3) << r.err;
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(out["tasks"][i]["status"], "done") << i;
+  EXPECT_EQ(out["tasks"][10]["status"], "dead_lettered");
+  EXPECT_EQ(out["tasks"][10]["attempts"], 4);
+  EXPECT_NE(r.err.find("worker-3 (pid"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("crash 2 in a row, restarting it in 0.1 s"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("crash 3 in a row, restarting it in 0.2 s"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("worker-3 is crash-looping"), std::string::npos) << r.err;
+  const json& looping = out["summary"]["crash_looping"];
+  ASSERT_EQ(looping.size(), 1u) << out["summary"].dump();
+  EXPECT_EQ(looping[0]["member"], "worker-3");
+  EXPECT_GE(looping[0]["crashes_in_a_row"].get<int>(), 3);
+}
+
+TEST_F(FaultsTest, TheGroupStopsOnlyWhenEveryWorkerKeepsCrashing) {
+  std::vector<json> tasks(4, {{"payload", "poison"}});
+  const auto r = Launch({"--workers", "2", "--restart-delay-ms", "1", "--max-retries", "50",
+                         "--shell", "--exec", kPoisonous, Jsonl("hopeless.jsonl", tasks)});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.err.find("every worker has crashed 8 or more times in a row"), std::string::npos)
+      << r.err;
+}
+
 TEST_F(FaultsTest, TaskPastItsTimeoutIsKilledAndCountedAsAFailedAttempt) {
   const auto start = std::chrono::steady_clock::now();
   json out;

@@ -19,6 +19,7 @@
 
 #include "aggregate.h"
 #include "handler.h"
+#include "restarter.h"
 #include "process_group.h"
 #include "request_reader.h"
 #include "request_store.h"
@@ -143,7 +144,11 @@ class Keeper {
 
   // Returns whether to keep the pool when stopping.
   bool Loop() {
-    RestartBudget budget(o_.max_restarts, std::chrono::seconds(o_.restart_window_s));
+    Restarter restarter(group_, pool_,
+                        {o_.max_restarts, std::chrono::seconds(o_.restart_window_s),
+                         std::chrono::milliseconds(o_.restart_delay_ms),
+                         std::chrono::milliseconds(o_.restart_delay_max_ms)},
+                        "keeper");
     EntryId cursor = pool_.Stats()->next_id - 1;
     while (g_keeper_signal.load() == 0) {
       for (size_t i : group_.Reap()) {
@@ -154,16 +159,16 @@ class Keeper {
                        m.name.c_str());
           return false;
         }
-        if (!budget.Allow()) {
-          std::fprintf(stderr, "keeper: %s keeps crashing; more than %u restarts in %u s\n",
-                       m.name.c_str(), o_.max_restarts, o_.restart_window_s);
+        if (auto stop = restarter.OnExit(i)) {
+          std::fprintf(stderr, "keeper: %s\n", stop->c_str());
           return true;  // keep the pool for inspection
         }
-        std::fprintf(stderr, "keeper: %s (pid %d) %s; restarting it\n", m.name.c_str(), m.pid,
-                     DescribeWaitStatus(m.status).c_str());
-        (void)group_.Restart(i);
         SaveState(o_.pool, group_);
       }
+      bool restarted = false;
+      if (auto failed = restarter.Tick(&restarted))
+        std::fprintf(stderr, "keeper: %s\n", failed->c_str());
+      if (restarted) SaveState(o_.pool, group_);
       if (Status lost = pool_.CheckMapping(); !lost.ok()) {
         std::fprintf(stderr, "keeper: %s; stopping the group\n", lost.message().c_str());
         return false;
@@ -349,6 +354,19 @@ int ServiceStatus(const ServiceOptions& o) {
                   TaskStateName(static_cast<TaskState>(s)));
   }
   std::printf("\n");
+  // Members the keeper found crash-looping in the last minute.
+  Query cl;
+  cl.segments = {segments::kConflicts};
+  cl.all_tags = {"crash_loop"};
+  cl.limit = 0;
+  std::map<std::string, std::string> looping;
+  if (auto found = (*pool)->Find(cl); found.ok())
+    for (const Entry& e : *found)
+      if (NowRealNs() - e.created_ns < 60'000'000'000LL)
+        if (auto rec = PayloadToJson(e.payload); rec.ok() && rec->is_object())
+          looping[rec->value("member", "?")] = rec->value("reason", "");
+  for (const auto& [member, why] : looping)
+    std::printf("crash-looping: %s\n", why.c_str());
   if (st.ok() && st->tasks_by_state[static_cast<int>(TaskState::kHeld)] != 0)
     std::printf("tasks held for a person: slate-launch review --pool %s\n", o.pool.c_str());
   return 0;

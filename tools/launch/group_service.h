@@ -31,8 +31,10 @@ struct ServiceOptions {
   bool group_mode = false;  // pool mode 0660 instead of 0600
   bool reserve = false;     // PoolOptions::reserve
   std::string log_level = "info";
-  uint32_t max_restarts = 10;
+  uint32_t max_restarts = 0;  // 0: back off (restarter.h); else strict
   uint32_t restart_window_s = 60;
+  uint32_t restart_delay_ms = 100;       // backoff: the first delay, doubling ...
+  uint32_t restart_delay_max_ms = 10000;  // ... up to this
   // submit
   std::string input;
   std::string split = "jsonl";

@@ -57,8 +57,13 @@ int Service(const std::string& command, int argc, char** argv) {
          "instead of as entries need it")
         ("group-mode", po::bool_switch(&o.group_mode),
          "pool mode 0660: members of your group may join it with SLATE_TRUST_GROUP=1")
-        ("max-restarts", po::value(&o.max_restarts)->default_value(10), "restart budget ...")
+        ("max-restarts", po::value(&o.max_restarts)->default_value(0),
+         "strict restart budget (0: restart crashed members with a backoff instead) ...")
         ("restart-window-s", po::value(&o.restart_window_s)->default_value(60), "... per window")
+        ("restart-delay-ms", po::value(&o.restart_delay_ms)->default_value(100),
+         "backoff: a crash-looping member's first restart delay, doubling ...")
+        ("restart-delay-max-ms", po::value(&o.restart_delay_max_ms)->default_value(10000),
+         "... up to this")
         ("member-log-level", po::value(&o.log_level)->default_value("info"), "members' log level");
   } else if (command == "submit") {
     opts.add_options()
@@ -162,10 +167,16 @@ int Run(int argc, char** argv) {
        "pool mode 0660: members of your group may join it with SLATE_TRUST_GROUP=1")
       ("no-worker-timeout-ms", po::value(&o.no_worker_timeout_ms)->default_value(30000),
        "dead-letter a task no live worker can take after this long")
-      ("max-restarts", po::value(&o.max_restarts)->default_value(10),
-       "restart crashed members at most this many times ...")
+      ("max-restarts", po::value(&o.max_restarts)->default_value(0),
+       "0: restart a crashed member at once, then after 0.1, 0.2, 0.4 ... up to 10 s while "
+       "it keeps crashing; the group stops only when every worker (or the supervisor) has "
+       "crashed 8 times in a row. N: a strict budget, at most N restarts ...")
       ("restart-window-s", po::value(&o.restart_window_s)->default_value(60),
        "... within any window of this many seconds; past it the group stops")
+      ("restart-delay-ms", po::value(&o.restart_delay_ms)->default_value(100),
+       "backoff: a crash-looping member's first restart delay, doubling ...")
+      ("restart-delay-max-ms", po::value(&o.restart_delay_max_ms)->default_value(10000),
+       "... up to this")
       ("lease-ms", po::value(&o.lease_ms)->default_value(30000),
        "workers' claim lease: a task held longer without renewal is reassigned")
       ("hung-after-ms", po::value(&o.hung_after_ms)->default_value(5000),
@@ -189,7 +200,9 @@ int Run(int argc, char** argv) {
                                     {"no-worker-timeout-ms", 1, 86'400'000},
                                     {"lease-ms", 100, 86'400'000},
                                     {"hung-after-ms", 100, 86'400'000},
-                                    {"restart-window-s", 1, 86'400}}))
+                                    {"restart-window-s", 1, 86'400},
+                                    {"restart-delay-ms", 1, 3'600'000},
+                                    {"restart-delay-max-ms", 1, 3'600'000}}))
     return *rc;
   if (o.input.empty()) {
     std::cerr << "slate-launch run: missing INPUT (see --help)\n";

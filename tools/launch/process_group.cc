@@ -82,6 +82,7 @@ Result<size_t> ProcessGroup::Start(const std::string& name,
   m.discard_stdout = discard_stdout;
   m.log_path = log_path;
   m.pid = *pid;
+  m.started_at = std::chrono::steady_clock::now();
   members_.push_back(std::move(m));
   return members_.size() - 1;
 }
@@ -100,15 +101,8 @@ Status ProcessGroup::Restart(size_t index) {
   m.exited = false;
   m.status = 0;
   m.restarts += 1;
+  m.started_at = std::chrono::steady_clock::now();
   return Status::Ok();
-}
-
-bool RestartBudget::Allow() {
-  const auto now = std::chrono::steady_clock::now();
-  std::erase_if(recent_, [&](auto t) { return now - t > window_; });
-  if (recent_.size() >= max_) return false;
-  recent_.push_back(now);
-  return true;
 }
 
 std::vector<size_t> ProcessGroup::Reap() {

@@ -24,6 +24,7 @@ struct Member {
   int status = 0;    // wait status once exited
   bool exited = false;
   uint32_t restarts = 0;
+  std::chrono::steady_clock::time_point started_at;  // of its latest start
 };
 
 class ProcessGroup {
@@ -49,20 +50,6 @@ class ProcessGroup {
 
  private:
   std::vector<Member> members_;
-};
-
-// An OTP-style restart intensity: at most max_restarts in any window.
-class RestartBudget {
- public:
-  RestartBudget(uint32_t max_restarts, std::chrono::milliseconds window)
-      : max_(max_restarts), window_(window) {}
-  // True, and counted, if one more restart fits the budget now.
-  bool Allow();
-
- private:
-  uint32_t max_;
-  std::chrono::milliseconds window_;
-  std::vector<std::chrono::steady_clock::time_point> recent_;
 };
 
 // The folder holding slate-launch itself (its siblings are there too).

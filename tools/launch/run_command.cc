@@ -16,6 +16,7 @@
 #include "supervisor_app.h"
 #include "process_group.h"
 #include "progress_bar.h"
+#include "restarter.h"
 #include "request_reader.h"
 #include "delegator.h"
 #include "slate/pool.h"
@@ -86,7 +87,11 @@ void OnSignal(int sig) { g_signal.store(sig); }
 // the restart budget. Returns the exit status of the run.
 int Supervise(ProcessGroup& group, size_t sup_index, Pool& pool, size_t tasks,
               const RunOptions& o) {
-  RestartBudget budget(o.max_restarts, std::chrono::seconds(o.restart_window_s));
+  Restarter restarter(group, pool,
+                      {o.max_restarts, std::chrono::seconds(o.restart_window_s),
+                       std::chrono::milliseconds(o.restart_delay_ms),
+                       std::chrono::milliseconds(o.restart_delay_max_ms)},
+                      "slate-launch");
   ProgressBar bar;
   while (g_signal.load() == 0) {
     for (size_t i : group.Reap()) {
@@ -104,18 +109,15 @@ int Supervise(ProcessGroup& group, size_t sup_index, Pool& pool, size_t tasks,
         std::fprintf(stderr, "slate-launch: %s; stopping the group\n", what.c_str());
         return code == kExitRegionLost ? code : sup ? 2 : 1;
       }
-      if (!budget.Allow()) {
-        std::fprintf(stderr,
-                     "slate-launch: %s; more than %u restarts within %u s, giving up on %s "
-                     "and stopping the group\n",
-                     what.c_str(), o.max_restarts, o.restart_window_s, m.name.c_str());
+      if (auto stop = restarter.OnExit(i)) {
+        std::fprintf(stderr, "slate-launch: %s\n", stop->c_str());
         return 1;
       }
-      std::fprintf(stderr, "slate-launch: %s; restarting it\n", what.c_str());
-      if (Status s = group.Restart(i); !s.ok()) {
-        std::fprintf(stderr, "slate-launch: %s\n", s.message().c_str());
-        return 1;
-      }
+    }
+    if (auto failed = restarter.Tick()) {
+      bar.Clear();
+      std::fprintf(stderr, "slate-launch: %s\n", failed->c_str());
+      return 1;
     }
     if (Status lost = pool.CheckMapping(); !lost.ok()) {
       bar.Clear();

@@ -1,9 +1,8 @@
 // slate-launch run: one request end to end. Creates a fresh pool, starts
 // the coordinator, N workers and the supervisor as separate processes,
 // waits for the supervisor, relays its result, stops the group and removes
-// the pool (unless --keep). A member that crashes is restarted, at most
-// max_restarts times in any restart_window_s (as OTP supervisors do); past
-// that the group stops with an error naming the member. Ctrl-C or SIGTERM
+// the pool (unless --keep). A member that crashes is restarted, with a
+// backoff, or within a strict budget (restarter.h). Ctrl-C or SIGTERM
 // stops everything and leaves no process and no pool behind.
 #pragma once
 
@@ -30,8 +29,10 @@ struct RunOptions {
   bool group_mode = false;  // pool mode 0660 instead of 0600
   bool reserve = false;     // PoolOptions::reserve
   uint32_t no_worker_timeout_ms = 30000;
-  uint32_t max_restarts = 10;       // restart intensity: at most this many
-  uint32_t restart_window_s = 60;   // restarts in any window this long
+  uint32_t max_restarts = 0;        // strict restart intensity (0: back off): at most this many
+  uint32_t restart_window_s = 60;
+  uint32_t restart_delay_ms = 100;       // backoff: the first delay, doubling ...
+  uint32_t restart_delay_max_ms = 10000;  // ... up to this   // restarts in any window this long
   uint32_t lease_ms = 30000;        // workers' claim lease
   uint32_t hung_after_ms = 5000;    // heartbeat age of a hung worker
   supervisor::PlanFlags plan;  // context bytes, iterations, on exhausted
