@@ -73,6 +73,8 @@ TEST_F(DeathWatchTest, AKilledWorkersRunningTaskComesBackToTheSupervisor) {
   kill(child, SIGKILL);
   ASSERT_TRUE(WaitPending(id, 5s));
   EXPECT_EQ(pool->PendingTasks(me, 0)->size(), 1u) << "back in the supervisor's backlog";
+  // Counted just after the deregistration that made the task pending.
+  for (int i = 0; i < 5000 && watch.deaths() == 0; ++i) std::this_thread::sleep_for(1ms);
   EXPECT_EQ(watch.deaths(), 1u);
   Query q;
   q.segments = {"errors"};
