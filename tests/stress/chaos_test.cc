@@ -209,6 +209,13 @@ TEST_F(ChaosTest, KillNineAnythingLosesNothingAndDuplicatesNothing) {
   EXPECT_EQ(tally.stops.load(), 1);
 }
 
+// A plan line's payload; a reviewed one is marked for the validator.
+json PlanPayload(size_t i, bool reviewed) {
+  json p = {{"i", i}};
+  if (reviewed) p["review"] = true;
+  return p;
+}
+
 std::string Sha256Hex(const std::string& text) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
@@ -228,11 +235,14 @@ std::string Sha256Hex(const std::string& text) {
 // saw every dependency's final accepted result, hence started after they
 // were done. One line in ten is validated and sent back once: its result
 // is the digest of its second iteration, whose feedback holds the first.
+// One validated line in five never passes: it is held for review, and a
+// person (a thread running slate-launch review) accepts it with a result
+// of their own, which its dependents then see.
 TEST_F(ChaosTest, APlanUnderTheStormRunsEachStepOnceWithItsDependenciesResults) {
   const size_t n = PlanLines();
   std::mt19937 rng(20261204);
   std::vector<std::vector<size_t>> deps(n);
-  std::vector<bool> validated(n);
+  std::vector<bool> validated(n), reviewed(n);
   std::vector<json> lines;
   for (size_t i = 0; i < n; ++i) {
     // Up to three earlier lines, near ones more often: chains and fan-ins.
@@ -242,7 +252,9 @@ TEST_F(ChaosTest, APlanUnderTheStormRunsEachStepOnceWithItsDependenciesResults) 
       if (std::find(deps[i].begin(), deps[i].end(), d) == deps[i].end()) deps[i].push_back(d);
     }
     validated[i] = rng() % 10 == 0;
-    json line = {{"id", "n" + std::to_string(i)}, {"payload", {{"i", i}}}};
+    reviewed[i] = validated[i] && rng() % 5 == 0;  // never passes: held for a person
+    json line = {{"id", "n" + std::to_string(i)}, {"payload", PlanPayload(i, reviewed[i])}};
+    if (reviewed[i]) line["on_exhausted"] = "review";
     if (!deps[i].empty()) {
       json ids = json::array();
       for (size_t d : deps[i]) ids.push_back("n" + std::to_string(d));
@@ -256,11 +268,29 @@ TEST_F(ChaosTest, APlanUnderTheStormRunsEachStepOnceWithItsDependenciesResults) 
   for (const auto& l : lines) text += l.dump() + "\n";
   const std::string input = WriteTempFile("chaos-plan.jsonl", text);
   const std::string validator =
-      "if grep -q '\"iteration\":1,\"payload\"'; then echo '{\"ok\": false, \"feedback\": \"again\"}'; "
+      "env=$(cat); "
+      "if echo \"$env\" | grep -q '\"review\":true'; then echo '{\"ok\": false, \"feedback\": \"ask a person\"}'; "
+      "elif echo \"$env\" | grep -q '\"iteration\":1,\"payload\"'; then echo '{\"ok\": false, \"feedback\": \"again\"}'; "
       "else echo '{\"ok\": true}'; fi";
   std::atomic<bool> done{false};
   Tally tally;
   std::thread monkey(Monkey, pool, std::cref(done), &tally, uint64_t{n / 5});
+  // A person, answering each held line with a result of their own while
+  // the storm goes on.
+  std::atomic<size_t> accepted{0};
+  std::thread person([&] {
+    while (!done.load()) {
+      std::this_thread::sleep_for(50ms);
+      const json held = json::parse(
+          RunCommand({"slate-launch", "review", "--pool", pool, "--json"}).out, nullptr, false);
+      if (!held.is_array()) continue;
+      for (const auto& h : held)
+        if (RunCommand({"slate-launch", "review", "--pool", pool, "accept", h["task"].dump(),
+                        "--result", json("accepted-" + h["id"].get<std::string>()).dump()})
+                .exit_code == 0)
+          ++accepted;
+    }
+  });
   json out;
   const auto start = std::chrono::steady_clock::now();
   const auto r = Launch({"--workers", "4", "--exec", "sha256sum", "--shell", "--validate",
@@ -270,6 +300,7 @@ TEST_F(ChaosTest, APlanUnderTheStormRunsEachStepOnceWithItsDependenciesResults) 
                         &out, 1800000);
   done = true;
   monkey.join();
+  person.join();
   const double secs =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   ASSERT_FALSE(out.is_discarded()) << "no result; exit " << r.exit_code << ": "
@@ -281,10 +312,12 @@ TEST_F(ChaosTest, APlanUnderTheStormRunsEachStepOnceWithItsDependenciesResults) 
   for (size_t i = 0; i < n; ++i) {
     json context = json::object();
     for (size_t d : deps[i]) context["n" + std::to_string(d)] = expect[d];
-    json env = {{"id", "n" + std::to_string(i)}, {"payload", {{"i", i}}},
+    json env = {{"id", "n" + std::to_string(i)}, {"payload", PlanPayload(i, reviewed[i])},
                 {"context", context}, {"feedback", json::array()}, {"iteration", 1}};
     expect[i] = Sha256Hex(env.dump()) + "  -";
-    if (validated[i]) {
+    if (reviewed[i]) {
+      expect[i] = "accepted-n" + std::to_string(i);
+    } else if (validated[i]) {
       env["feedback"] = json::array({{{"iteration", 1}, {"feedback", "again"},
                                       {"result", expect[i]}}});
       env["iteration"] = 2;
@@ -294,7 +327,7 @@ TEST_F(ChaosTest, APlanUnderTheStormRunsEachStepOnceWithItsDependenciesResults) 
     executions += item["attempts"].get<size_t>();
     if (item["status"] != "done") ++not_done;
     else if (item["result"] != expect[i]) ++wrong;
-    EXPECT_EQ(item["iterations"], validated[i] ? 2 : 1) << i;
+    EXPECT_EQ(item["iterations"], reviewed[i] ? 3 : validated[i] ? 2 : 1) << i;
   }
   auto kept = Pool::Open(pool, OpenMode::kReadOnly);
   ASSERT_TRUE(kept.ok()) << kept.status().ToString();
@@ -303,15 +336,18 @@ TEST_F(ChaosTest, APlanUnderTheStormRunsEachStepOnceWithItsDependenciesResults) 
   const auto problems = (*kept)->Check();
   kept->reset();
   ASSERT_TRUE(Pool::Remove(pool).ok());
-  std::printf("chaos plan: lines=%zu kills=%d (workers %d, supervisor %d, coordinator %d) "
+  const size_t to_review = static_cast<size_t>(std::count(reviewed.begin(), reviewed.end(), true));
+  std::printf("chaos plan: lines=%zu reviewed=%zu kills=%d (workers %d, supervisor %d, coordinator %d) "
               "stops=%d executions=%zu not_done=%zu wrong_context=%zu duplicates=%zu check=%s "
               "time=%.1fs\n",
-              n, tally.Total(), tally.workers.load(), tally.supervisors.load(),
+              n, accepted.load(), tally.Total(), tally.workers.load(), tally.supervisors.load(),
               tally.coordinators.load(), tally.stops.load(), executions, not_done, wrong,
               duplicates, problems.empty() ? "clean" : problems.front().c_str(), secs);
   EXPECT_EQ(r.exit_code, 0) << r.err.substr(r.err.size() > 3000 ? r.err.size() - 3000 : 0);
   EXPECT_EQ(not_done, 0u);
   EXPECT_EQ(wrong, 0u);
+  EXPECT_GT(to_review, 0u);
+  EXPECT_EQ(accepted.load(), to_review) << "each held line answered once";
   EXPECT_EQ(duplicates, 0u);
   EXPECT_TRUE(problems.empty());
   EXPECT_GE(tally.supervisors.load(), 2);
