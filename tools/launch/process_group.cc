@@ -1,7 +1,9 @@
 #include "process_group.h"
 
+#include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -18,6 +20,14 @@ namespace slate::launch {
 ProcessGroup::~ProcessGroup() { StopAll(std::chrono::milliseconds(2000)); }
 
 namespace {
+
+// A child not yet reaped keeps its pid, so this names it and no other.
+int PidfdOf(pid_t child) { return static_cast<int>(syscall(SYS_pidfd_open, child, 0)); }
+
+void ClosePidfd(Member& m) {
+  if (m.pidfd >= 0) close(m.pidfd);
+  m.pidfd = -1;
+}
 
 Result<pid_t> Spawn(const std::string& name, const std::vector<std::string>& argv,
                     bool discard_stdout, const std::string& log_path) {
@@ -82,6 +92,7 @@ Result<size_t> ProcessGroup::Start(const std::string& name,
   m.discard_stdout = discard_stdout;
   m.log_path = log_path;
   m.pid = *pid;
+  m.pidfd = PidfdOf(*pid);
   m.started_at = std::chrono::steady_clock::now();
   members_.push_back(std::move(m));
   return members_.size() - 1;
@@ -98,6 +109,8 @@ Status ProcessGroup::Restart(size_t index) {
   auto pid = Spawn(m.name, m.restart_argv, m.discard_stdout, m.log_path);
   if (!pid.ok()) return pid.status();
   m.pid = *pid;
+  ClosePidfd(m);
+  m.pidfd = PidfdOf(*pid);
   m.exited = false;
   m.status = 0;
   m.restarts += 1;
@@ -112,10 +125,22 @@ std::vector<size_t> ProcessGroup::Reap() {
     if (m.exited) continue;
     if (waitpid(m.pid, &m.status, WNOHANG) == m.pid) {
       m.exited = true;
+      ClosePidfd(m);
       out.push_back(i);
     }
   }
   return out;
+}
+
+void ProcessGroup::WaitForExit(std::chrono::milliseconds timeout) const {
+  std::vector<pollfd> fds;
+  for (const Member& m : members_)
+    if (!m.exited && m.pidfd >= 0) fds.push_back({m.pidfd, POLLIN, 0});
+  if (fds.empty()) {
+    std::this_thread::sleep_for(timeout);
+    return;
+  }
+  (void)poll(fds.data(), fds.size(), static_cast<int>(timeout.count()));
 }
 
 void ProcessGroup::StopAll(std::chrono::milliseconds grace) {
@@ -138,6 +163,7 @@ void ProcessGroup::StopAll(std::chrono::milliseconds grace) {
     waitpid(m.pid, &m.status, 0);
     m.exited = true;
   }
+  for (Member& m : members_) ClosePidfd(m);
 }
 
 std::string SelfDirectory() {

@@ -25,6 +25,7 @@ struct Member {
   bool exited = false;
   uint32_t restarts = 0;
   std::chrono::steady_clock::time_point started_at;  // of its latest start
+  int pidfd = -1;  // readable once it exits; -1 once reaped (or unsupported)
 };
 
 class ProcessGroup {
@@ -43,6 +44,9 @@ class ProcessGroup {
   Status Restart(size_t index);
   // Reaps exited members without blocking; returns those newly exited.
   std::vector<size_t> Reap();
+  // Sleeps until a member exits or the timeout passes, whichever is
+  // first: a poll() on the members' pidfds, so a death is seen at once.
+  void WaitForExit(std::chrono::milliseconds timeout) const;
   // SIGTERM to every running member, then SIGKILL after grace; reaps all.
   void StopAll(std::chrono::milliseconds grace);
   const Member& member(size_t i) const { return members_[i]; }

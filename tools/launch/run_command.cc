@@ -133,7 +133,7 @@ int Supervise(ProcessGroup& group, size_t sup_index, Pool& pool, size_t tasks,
                  tasks,
                  st->agents_registered >= 2 ? st->agents_registered - 2 : 0);
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    group.WaitForExit(std::chrono::milliseconds(20));  // a death ends the wait
   }
   bar.Clear();
   std::fprintf(stderr, "slate-launch: interrupted; stopping the group\n");
