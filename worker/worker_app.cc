@@ -117,10 +117,11 @@ Result<AgentRef> RegisterTakingOver(Pool& pool, const AgentSpec& spec) {
     if (a.name != spec.name) continue;
     if (a.liveness != Liveness::kGone) return me;
     spdlog::warn("taking over the name '{}' from dead pid {}", a.name, a.pid);
+    // NotFound: the supervisor's death watch deregistered it first.
     if (Status s = pool.Deregister(a.ref, HeirOf(pool),
                                    "worker '" + a.name + "' died (pid " +
                                        std::to_string(a.pid) + ") and was restarted");
-        !s.ok())
+        !s.ok() && s.code() != StatusCode::kNotFound)
       return s;
   }
   return pool.RegisterAgent(spec);
