@@ -177,7 +177,10 @@ class Keeper {
       q.segments = {kControl};
       q.after_id = cursor;
       q.limit = 0;
-      auto commands = pool_.Wait(q, 100ms);
+      // A member's death ends the sleep at once (its pidfd); a command is
+      // seen within one sleep.
+      group_.WaitForExit(20ms);
+      auto commands = pool_.Find(q);
       if (!commands.ok()) continue;
       for (const Entry& e : *commands) {
         cursor = e.id;
