@@ -10,6 +10,7 @@
 // leaves the task held or answered, never half of it.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -44,17 +45,27 @@ bool IsNumber(const std::string& s) {
   return !s.empty() && s.find_first_not_of("0123456789") == std::string::npos;
 }
 
+// Found through their hold records (tag "held" in errors), not by reading
+// every task: a pool may hold a million.
 Result<std::vector<Entry>> HeldTasks(Pool& pool) {
   Query q;
-  q.segments = {segments::kTasks};
+  q.segments = {segments::kErrors};
+  q.all_tags = {"held"};
   q.limit = 0;
   q.with_payload = false;
-  auto all = pool.Find(q);
-  if (!all.ok()) return all.status();
+  auto records = pool.Find(q);
+  if (!records.ok()) return records.status();
+  std::vector<TaskId> ids;
+  for (const Entry& r : *records) {
+    const std::string t = TagValue(r, "task:");
+    if (!t.empty()) ids.push_back(std::strtoull(t.c_str(), nullptr, 10));
+  }
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
   std::vector<Entry> held;
-  for (const Entry& e : *all)
-    if (auto t = pool.GetTask(e.id); t.ok() && t->state == TaskState::kHeld)
-      if (auto whole = pool.Read(e.id); whole.ok()) held.push_back(std::move(*whole));
+  for (TaskId id : ids)
+    if (auto t = pool.GetTask(id); t.ok() && t->state == TaskState::kHeld)
+      if (auto whole = pool.Read(id); whole.ok()) held.push_back(std::move(*whole));
   return held;
 }
 
