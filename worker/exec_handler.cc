@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <optional>
 #include <thread>
 
 #include "slate/json_payload.h"
@@ -22,6 +23,12 @@ namespace {
 using Clock = std::chrono::steady_clock;
 constexpr size_t kStderrTail = 2048;
 
+// The command may write JSON lines to this descriptor (named in
+// SLATE_META_FD): {"importance": x} sets its result's importance, x in
+// [0, 1]. Anything else there is ignored.
+constexpr int kMetaFd = 3;
+constexpr size_t kMaxMetaBytes = 64 * 1024;
+
 struct Pipe {
   int fd[2] = {-1, -1};
   ~Pipe() { CloseBoth(); }
@@ -32,6 +39,27 @@ struct Pipe {
   }
   void CloseBoth() { Close(0); Close(1); }
 };
+
+struct Pipes {
+  Pipe to, out, err, meta;
+};
+
+// The last valid importance the command declared on its meta descriptor.
+std::optional<float> ImportanceIn(const std::string& meta) {
+  std::optional<float> importance;
+  size_t at = 0;
+  while (at < meta.size()) {
+    size_t end = meta.find('\n', at);
+    if (end == std::string::npos) end = meta.size();
+    const auto line = nlohmann::json::parse(meta.substr(at, end - at), nullptr, false);
+    at = end + 1;
+    if (!line.is_object() || !line.contains("importance") || !line["importance"].is_number())
+      continue;
+    const double x = line["importance"].get<double>();
+    if (x >= 0 && x <= 1) importance = static_cast<float>(x);
+  }
+  return importance;
+}
 
 std::string StdinText(const nlohmann::json& payload) {
   return payload.is_string() ? payload.get<std::string>() : JsonText(payload);
@@ -57,7 +85,8 @@ class ExecHandler : public Handler {
     for (char** e = environ; *e != nullptr; ++e) {
       const std::string kv(*e);
       if (kv.rfind("SLATE_TASK_ID=", 0) == 0 || kv.rfind("SLATE_ATTEMPT=", 0) == 0 ||
-          kv.rfind("SLATE_REQUEST_ID=", 0) == 0 || kv.rfind("SLATE_ITERATION=", 0) == 0)
+          kv.rfind("SLATE_REQUEST_ID=", 0) == 0 || kv.rfind("SLATE_ITERATION=", 0) == 0 ||
+          kv.rfind("SLATE_META_FD=", 0) == 0)
         continue;
       env_strings.push_back(kv);
     }
@@ -65,31 +94,36 @@ class ExecHandler : public Handler {
     env_strings.push_back("SLATE_ATTEMPT=" + std::to_string(in.attempt));
     env_strings.push_back("SLATE_REQUEST_ID=" + in.request_id);
     env_strings.push_back("SLATE_ITERATION=" + std::to_string(in.iteration));
+    env_strings.push_back("SLATE_META_FD=" + std::to_string(kMetaFd));
     std::vector<char*> envp, argv;
     for (auto& e : env_strings) envp.push_back(e.data());
     envp.push_back(nullptr);
     for (auto& w : argv_) argv.push_back(w.data());
     argv.push_back(nullptr);
-    Pipe to, out, err;
-    if (!to.Open() || !out.Open() || !err.Open())
+    Pipes p;
+    if (!p.to.Open() || !p.out.Open() || !p.err.Open() || !p.meta.Open())
       return Outcome::Failure(std::string("cannot create pipes: ") + strerror(errno));
     const pid_t pid = fork();
     if (pid < 0) return Outcome::Failure(std::string("cannot fork: ") + strerror(errno));
-    if (pid == 0) Child(argv.data(), envp.data(), to, out, err);  // never returns
-    to.Close(0);
-    out.Close(1);
-    err.Close(1);
-    return Supervise(pid, in, cancel, to, out, err);
+    if (pid == 0) Child(argv.data(), envp.data(), p);  // never returns
+    p.to.Close(0);
+    p.out.Close(1);
+    p.err.Close(1);
+    p.meta.Close(1);
+    return Supervise(pid, in, cancel, p);
   }
 
  private:
-  [[noreturn]] static void Child(char** argv, char** envp, Pipe& to, Pipe& out, Pipe& err) {
+  [[noreturn]] static void Child(char** argv, char** envp, Pipes& p) {
     setpgid(0, 0);
     signal(SIGPIPE, SIG_DFL);  // the worker ignores it; the command must not
     prctl(PR_SET_PDEATHSIG, SIGKILL);
-    dup2(to.fd[0], 0);
-    dup2(out.fd[1], 1);
-    dup2(err.fd[1], 2);
+    // The meta end is moved clear of 0-3 first, so no dup2 below lands on it.
+    const int meta = fcntl(p.meta.fd[1], F_DUPFD_CLOEXEC, kMetaFd + 1);
+    dup2(p.to.fd[0], 0);
+    dup2(p.out.fd[1], 1);
+    dup2(p.err.fd[1], 2);
+    dup2(meta, kMetaFd);  // without close-on-exec: the command inherits it
     execvpe(argv[0], argv, envp);
     static const char kMsg[] = "slate-worker: cannot run the command: ";
     (void)!write(2, kMsg, sizeof kMsg - 1);
@@ -99,12 +133,15 @@ class ExecHandler : public Handler {
     _exit(127);
   }
 
-  Outcome Supervise(pid_t pid, const TaskInput& in, const std::atomic<bool>& cancel,
-                    Pipe& to, Pipe& out, Pipe& err) {
+  Outcome Supervise(pid_t pid, const TaskInput& in, const std::atomic<bool>& cancel, Pipes& p) {
+    Pipe& to = p.to;
+    Pipe& out = p.out;
+    Pipe& err = p.err;
+    Pipe& meta = p.meta;
     setpgid(pid, pid);  // also here: no race with the child's own call
     const std::string input = StdinText(in.plan ? in.envelope : in.payload);
     size_t written = 0;
-    std::string stdout_buf, stderr_buf;
+    std::string stdout_buf, stderr_buf, meta_buf;
     const uint32_t timeout_ms = in.timeout_ms ? in.timeout_ms : options_.default_timeout_ms;
     const auto start = Clock::now();
     fcntl(to.fd[1], F_SETFL, O_NONBLOCK);
@@ -128,10 +165,11 @@ class ExecHandler : public Handler {
         failure = "timed out after " + std::to_string(timeout_ms) + " ms; process group killed";
         break;
       }
-      pollfd fds[3];
+      pollfd fds[4];
       int n = 0;
       if (out.fd[0] >= 0) fds[n++] = {out.fd[0], POLLIN, 0};
       if (err.fd[0] >= 0) fds[n++] = {err.fd[0], POLLIN, 0};
+      if (meta.fd[0] >= 0) fds[n++] = {meta.fd[0], POLLIN, 0};
       if (to.fd[1] >= 0) fds[n++] = {to.fd[1], POLLOUT, 0};
       poll(fds, static_cast<nfds_t>(n), 20);
       for (int i = 0; i < n; ++i) {
@@ -146,6 +184,11 @@ class ExecHandler : public Handler {
         const bool is_out = fds[i].fd == out.fd[0];
         char buf[65536];
         const ssize_t r = read(fds[i].fd, buf, sizeof buf);
+        if (fds[i].fd == meta.fd[0]) {
+          if (r <= 0) meta.Close(0);
+          else if (meta_buf.size() < kMaxMetaBytes) meta_buf.append(buf, static_cast<size_t>(r));
+          continue;
+        }
         if (r <= 0) {
           (is_out ? out : err).Close(0);
           continue;
@@ -171,7 +214,9 @@ class ExecHandler : public Handler {
     if (WEXITSTATUS(status) != 0)
       return Outcome::Failure("exit code " + std::to_string(WEXITSTATUS(status)) +
                               Tail(stderr_buf));
-    return Outcome::Success(ResultOf(stdout_buf));
+    Outcome ok = Outcome::Success(ResultOf(stdout_buf));
+    ok.importance = ImportanceIn(meta_buf);
+    return ok;
   }
 
   // A cancelled task's group gets SIGTERM and stop_grace_ms to finish

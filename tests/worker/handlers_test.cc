@@ -128,6 +128,28 @@ TEST(ExecHandlerTest, EnvironmentNamesTheTask) {
   EXPECT_EQ(sut.result, "42/2/r1");
 }
 
+// A command sets its result's importance with a JSON line on the
+// descriptor SLATE_META_FD names; a command that ignores it sets none.
+TEST(ExecHandlerTest, ACommandMaySetItsResultsImportanceOnTheMetaDescriptor) {
+  const Outcome set = RunWith(
+      Exec("echo '{\"importance\": 0.25}' >&$SLATE_META_FD; echo done", true), nullptr);
+  ASSERT_TRUE(set.ok) << set.error;
+  EXPECT_EQ(set.result, "done");
+  ASSERT_TRUE(set.importance.has_value());
+  EXPECT_FLOAT_EQ(*set.importance, 0.25f);
+  const Outcome last = RunWith(
+      Exec("printf '{\"importance\": 0.5}\\nnot json\\n{\"importance\": 7}\\n"
+           "{\"importance\": 0.75}\\n' >&3; echo x",
+           true),
+      nullptr);
+  ASSERT_TRUE(last.ok) << last.error;
+  EXPECT_FLOAT_EQ(last.importance.value_or(-1), 0.75f) << "the last valid one; 7 is out of range";
+  const Outcome none = RunWith(Exec("echo x", true), nullptr);
+  EXPECT_FALSE(none.importance.has_value());
+  // Its stdin, stdout and stderr stay what they were.
+  EXPECT_EQ(RunWith(Exec("cat"), "in").result, "in");
+}
+
 TEST(ExecHandlerTest, NonZeroExitFailsWithCodeAndStderrTail) {
   const Outcome sut = RunWith(Exec("echo bad thing >&2; exit 3", true), nullptr);
   ASSERT_FALSE(sut.ok);
