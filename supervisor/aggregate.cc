@@ -56,7 +56,8 @@ Result<std::unordered_map<TaskId, TaskErrors>> IndexErrors(Pool& pool) {
       te.ids.push_back(e.id);
       const json rec = PayloadOrNote(e.payload);
       if (dead && rec.is_object() && rec.contains("reason")) te.dead_reason = rec["reason"];
-      if (!dead && rec.is_object()) {  // a failure, or an attempt lost with its worker
+      const bool held = rec.is_object() && rec.value("kind", "") == "held";  // not an attempt
+      if (!dead && !held && rec.is_object()) {  // a failure, or an attempt lost with its worker
         json f = {{"attempt", rec.value("attempt", 0)},
                   {"worker", rec.value("agent", "")},
                   {"error", rec.value("error", "")}};

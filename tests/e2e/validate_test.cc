@@ -184,6 +184,7 @@ else:
   auto t = ById(json::parse(ReadFile(out_path), nullptr, false));
   EXPECT_EQ(t["a"]["status"], "done");
   EXPECT_EQ(t["a"]["result"], json({{"by", "hand"}}));
+  EXPECT_FALSE(t["a"].contains("failures")) << "being held is no failed attempt";
   EXPECT_EQ(t["after_a"]["status"], "done");
   EXPECT_EQ(t["after_a"]["result"]["context"]["a"], json({{"by", "hand"}}))
       << "dependents see the person's result";
