@@ -3,13 +3,17 @@
 // the ordinary sleeping lock, and that an owner's death still surfaces.
 #include "slate/internal/robust_mutex.h"
 
+#include <linux/futex.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
+#include <climits>
 #include <thread>
 
 #include "slate/clock.h"
@@ -139,6 +143,53 @@ TEST_F(RobustMutexTest, AHolderThatDiedIsReportedToTheNextLocker) {
   MarkConsistent(&l->mu);
   UnlockRobust(&l->mu);
   EXPECT_TRUE(AllSlotsFree());
+}
+
+// The wake-up the kernel gives one waiter when an owner dies is lost if
+// that waiter is killed before it takes the lock. Simulated here: a child
+// holds the lock, a waiter sleeps on it, and the child frees the lock's
+// word without the wake-up (as the lost one would have) and exits. The
+// waiter must still take the lock, on its next slice, not sleep forever.
+TEST_F(RobustMutexTest, AWaiterWhoseWakeUpWasLostStillTakesTheLock) {
+  int locked[2], go[2];
+  ASSERT_EQ(pipe(locked), 0);
+  ASSERT_EQ(pipe(go), 0);
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    pthread_mutex_lock(&l->mu);
+    (void)!write(locked[1], "l", 1);
+    char b;
+    (void)!read(go[0], &b, 1);
+    // glibc's lock word: owner tid | waiters bit. Freed behind its back.
+    __atomic_store_n(&l->mu.__data.__lock, 0, __ATOMIC_SEQ_CST);
+    _exit(0);
+  }
+  char b;
+  ASSERT_EQ(read(locked[0], &b, 1), 1);
+  std::atomic<bool> taken{false};
+  std::thread waiter([&] {
+    const LockOutcome got = LockRobust(&l->mu);
+    EXPECT_TRUE(got == LockOutcome::kAcquired || got == LockOutcome::kOwnerDied);
+    if (got == LockOutcome::kOwnerDied) MarkConsistent(&l->mu);
+    taken = true;
+    UnlockRobust(&l->mu);
+  });
+  std::this_thread::sleep_for(100ms);  // asleep in the kernel, waiters bit set
+  EXPECT_FALSE(taken.load());
+  ASSERT_EQ(write(go[1], "g", 1), 1);
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  const auto until = std::chrono::steady_clock::now() + 5s;
+  while (!taken.load() && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(5ms);
+  EXPECT_TRUE(taken.load()) << "the waiter slept on a free lock";
+  if (!taken.load()) {  // unstick it so the test can end
+    __atomic_store_n(&l->mu.__data.__lock, 0, __ATOMIC_SEQ_CST);
+    syscall(SYS_futex, &l->mu.__data.__lock, FUTEX_WAKE, INT_MAX, nullptr, nullptr, 0);
+  }
+  waiter.join();
+  for (int fd : {locked[0], locked[1], go[0], go[1]}) close(fd);
 }
 
 }  // namespace

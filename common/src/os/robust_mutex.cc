@@ -1,5 +1,7 @@
 #include "slate/internal/robust_mutex.h"
 
+#include <time.h>
+
 #include <cerrno>
 #include <cstring>
 #include <string>
@@ -33,7 +35,24 @@ LockOutcome OutcomeOf(int rc) {
 
 }  // namespace
 
-LockOutcome LockRobust(pthread_mutex_t* m) { return OutcomeOf(pthread_mutex_lock(m)); }
+// When an owner dies, the kernel marks the lock and wakes one waiter. If
+// that waiter is killed before it takes the lock, the wake-up dies with
+// it, and the other waiters would sleep on a free lock until some signal
+// happened to wake them (seen once in the chaos suite: eleven minutes).
+// So the wait is in slices; after each, the lock is looked at again.
+constexpr int64_t kLockSliceNs = 50'000'000;
+
+LockOutcome LockRobust(pthread_mutex_t* m) {
+  for (;;) {
+    timespec deadline{};
+    clock_gettime(CLOCK_REALTIME, &deadline);  // the clock timedlock measures by
+    const int64_t ns = deadline.tv_nsec + kLockSliceNs;
+    deadline.tv_sec += ns / 1'000'000'000;
+    deadline.tv_nsec = ns % 1'000'000'000;
+    const int rc = pthread_mutex_timedlock(m, &deadline);
+    if (rc != ETIMEDOUT) return OutcomeOf(rc);
+  }
+}
 
 int ClaimSpinSlot(LockSpinners& s, int max, int64_t now) {
   for (int i = 0; i < max && i < kMaxLockSpinners; ++i) {
