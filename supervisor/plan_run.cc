@@ -79,10 +79,6 @@ const PlanRun::TaskRef* PlanRun::Find(TaskId task) const {
   return it != by_task_.end() && it->id == task ? &*it : nullptr;
 }
 
-bool PlanRun::NeedsValidation(uint32_t, const Entry& task) const {
-  return req_.options.validate && !HasTag(task, kNoValidateTag);
-}
-
 Status PlanRun::Start() {
   // Positions first: what happens while the plan is read is applied after
   // it, and applying a result or an ending twice changes nothing.
@@ -106,17 +102,16 @@ Status PlanRun::Start() {
   result_.assign(n, 0);
   line_.assign(n, Line::kEnded);  // a line with no task was lost
   key_.assign(n, "");
+  checked_.assign(n, false);
   auto tasks = RequestTasks(pool_, req_, false);
   if (!tasks.ok()) return tasks.status();
-  std::vector<uint32_t> latest(n, UINT32_MAX);  // by line: its place in *tasks
-  for (uint32_t k = 0; k < tasks->size(); ++k) {
-    const RequestTask& t = (*tasks)[k];
+  for (const RequestTask& t : *tasks) {
     if (t.index >= n) continue;
     const uint32_t i = static_cast<uint32_t>(t.index);
     by_task_.push_back({t.entry.id, i, IterationOf(t.entry), Kind::kMain});
     task_[i] = t.entry.id;  // ordered by id within a line: the latest wins
-    latest[i] = k;
     key_[i] = t.user_id.value_or("line " + std::to_string(i + 1));
+    checked_[i] = req_.options.validate && !HasTag(t.entry, kNoValidateTag);
   }
   // The validations, and the latest of each line.
   std::vector<TaskId> validation(n, 0);
@@ -145,11 +140,10 @@ Status PlanRun::Start() {
     if (task_[i] == 0) continue;
     auto info = pool_.GetTask(task_[i]);
     if (!info.ok()) continue;  // quarantined: lost
-    const Entry& entry = (*tasks)[latest[i]].entry;
     if (info->state == TaskState::kDone) {
       line_[i] = Line::kDone;
       result_[i] = info->result_id;
-      if (NeedsValidation(i, entry)) {
+      if (NeedsValidation(i)) {
         auto res = pool_.Read(info->result_id);
         if (res.ok() && !HasTag(*res, "review")) {
           line_[i] = Line::kValidating;
@@ -274,10 +268,7 @@ Status PlanRun::OnResult(const TaskRef& t, const Entry& result) {
     return OnVerdict(i, t.id, *verdict);
   }
   if (t.id != task_[i] || line_[i] != Line::kOpen) return Status::Ok();
-  if (req_.options.validate && !HasTag(result, "review")) {
-    auto task = pool_.Read(t.id);
-    if (task.ok() && NeedsValidation(i, *task)) return Validate(i, t.id, result.id);
-  }
+  if (NeedsValidation(i) && !HasTag(result, "review")) return Validate(i, t.id, result.id);
   return Done(i, result.id);
 }
 

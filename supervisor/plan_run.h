@@ -65,7 +65,7 @@ class PlanRun {
   };
 
   const TaskRef* Find(TaskId task) const;  // null when not of this request
-  bool NeedsValidation(uint32_t line, const Entry& task) const;
+  bool NeedsValidation(uint32_t line) const { return checked_[line]; }
   Status OnResult(const TaskRef& t, const Entry& result);
   Status Done(uint32_t line, EntryId result);
   // `how` the line ended: "dead-lettered", "cancelled", ...
@@ -97,6 +97,7 @@ class PlanRun {
   std::vector<Line> line_;
   std::vector<uint32_t> pending_deps_;  // waiting lines: dependencies not done
   std::vector<std::string> key_;   // by line: its id, or "line N"
+  std::vector<bool> checked_;      // by line: its results go to validation
   // Dependents of each line (CSR over the waiting lines' edges).
   std::vector<uint32_t> dependents_start_, dependents_;
   std::vector<TaskRef> by_task_;   // sorted by id: new posts have larger ids

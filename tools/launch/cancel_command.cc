@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "group_service.h"
+#include "exhaustion.h"
 #include "request_store.h"
 #include "slate/pool.h"
 
@@ -76,16 +77,7 @@ Result<std::vector<TaskId>> OfRequest(Pool& pool, const ServiceOptions& o) {
     req->cancelled = true;
     if (Status s = supervisor::SaveRequest(pool, *req); !s.ok()) return s;
   }
-  Query t;
-  t.segments = {segments::kTasks};
-  t.all_tags = {"req:" + o.request};
-  t.with_payload = false;
-  t.limit = 0;
-  auto found = pool.Find(t);
-  if (!found.ok()) return found.status();
-  std::vector<TaskId> ids;
-  for (const Entry& e : *found) ids.push_back(e.id);
-  return ids;
+  return supervisor::AllTasksOf(pool, o.request);
 }
 
 }  // namespace
