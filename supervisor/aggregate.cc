@@ -62,6 +62,7 @@ Result<std::unordered_map<TaskId, TaskErrors>> IndexErrors(Pool& pool) {
                   {"worker", rec.value("agent", "")},
                   {"error", rec.value("error", "")}};
         if (rec.value("kind", "") == "lost") f["lost"] = true;
+        if (rec.value("kind", "") == "preempted") f["preempted"] = true;
         if (rec.contains("started_ns")) f["started_ns"] = rec["started_ns"];
         if (rec.contains("ended_ns")) f["ended_ns"] = rec["ended_ns"];
         te.failures.push_back(std::move(f));
@@ -226,7 +227,7 @@ Result<Aggregate> WriteAggregate(Pool& pool, const RequestRecord& req, int64_t w
   json dead = json::array();
   json lost = json::array();
   json failed_by;  // the task whose exhaustion failed the request
-  uint64_t retries = 0;
+  uint64_t retries = 0, preempted = 0;
   const json request = {{"id", req.id}, {"source", req.source},
                         {"split", SplitModeName(req.split)}, {"tasks", req.tasks}};
   // The layout nlohmann's dump(2) gives the whole document, written a task
@@ -283,10 +284,15 @@ Result<Aggregate> WriteAggregate(Pool& pool, const RequestRecord& req, int64_t w
     } else {
       ++agg.dead_lettered;
     }
-    retries += info->attempts > 1 ? info->attempts - 1 : 0;
     const auto found = errors->find(t.id);
     const TaskErrors none;
     const TaskErrors& te = found == errors->end() ? none : found->second;
+    // A preempted attempt is not a retry: it is counted on its own.
+    const auto took = static_cast<uint64_t>(std::count_if(
+        te.failures.begin(), te.failures.end(),
+        [](const json& f) { return f.value("preempted", false); }));
+    preempted += took;
+    retries += info->attempts > 1 + took ? info->attempts - 1 - took : 0;
     agg.errors.insert(agg.errors.end(), te.ids.begin(), te.ids.end());
     if (!te.dead_reason.empty()) item["error"] = te.dead_reason;
     if (info->state == TaskState::kDeadLettered)
@@ -305,6 +311,7 @@ Result<Aggregate> WriteAggregate(Pool& pool, const RequestRecord& req, int64_t w
                  {"cancelled", agg.cancelled},
                  {"lost", agg.lost},
                  {"retries", retries},
+                 {"preempted", preempted},
                  {"workers", workers.size()},
                  {"wall_ms", static_cast<double>(wall_ns) / 1e6},
                  {"dead_lettered_tasks", std::move(dead)},

@@ -57,6 +57,9 @@ int main(int argc, char** argv) {
       ("breaker-cooldown-ms", po::value(&cfg.breaker_cooldown_ms)->default_value(5000),
        "how long it stays out before probation")
       ("seed", po::value(&cfg.seed)->default_value(0), "backoff jitter seed (0: clock)")
+      ("preempt-margin", po::value(&cfg.preempt_margin)->default_value(1),
+       "a task no worker has room for preempts the least urgent running task if that one's "
+       "priority is lower by at least this much (0: never preempt)")
       ("validate", po::bool_switch(&plan.options.validate),
        "send each result to a validation task (run by workers started with --validate)")
       ("log-level", po::value(&log_level)->default_value("info"),
@@ -77,7 +80,8 @@ int main(int argc, char** argv) {
                                     {"heartbeat-ms", 10, 60'000},
                                     {"hung-after-ms", 100, 86'400'000},
                                     {"breaker-failures", 0, 1000},
-                                    {"breaker-cooldown-ms", 0, 86'400'000}}))
+                                    {"breaker-cooldown-ms", 0, 86'400'000},
+                                    {"preempt-margin", 0, 255}}))
     return *rc;
   if (auto rc = slate::supervisor::FinishPlanFlags("slate-supervisor", vm, &plan)) return *rc;
   cfg.plan = plan.options;

@@ -193,7 +193,7 @@ Result<TaskDef> ParseTaskLine(const std::string& line) {
   static const std::set<std::string> kKnown = {"payload",     "id",         "priority",
                                                "requires",    "max_retries", "timeout_ms",
                                                "deadline",    "importance", "depends_on",
-                                               "validate",    "on_exhausted"};
+                                               "validate",    "on_exhausted", "preemptible"};
   for (const auto& [k, v] : j.items())
     if (!kKnown.count(k)) return Bad("unknown field \"" + k + "\"");
   if (!j.contains("payload")) return Bad("missing field \"payload\"");
@@ -255,6 +255,10 @@ Result<TaskDef> ParseTaskLine(const std::string& line) {
   if (j.contains("validate")) {
     if (!j["validate"].is_boolean()) return Bad("\"validate\" must be true or false");
     t.validate = j["validate"].get<bool>();
+  }
+  if (j.contains("preemptible")) {
+    if (!j["preemptible"].is_boolean()) return Bad("\"preemptible\" must be true or false");
+    t.preemptible = j["preemptible"].get<bool>();
   }
   if (j.contains("on_exhausted")) {
     if (!j["on_exhausted"].is_string())

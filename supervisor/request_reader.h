@@ -34,6 +34,7 @@ struct TaskDef {
   float importance = 0.5f;  // of its result, in a dependent's context budget
   std::vector<std::string> depends_on;  // ids of other lines of the request
   bool validate = true;  // false: its results skip the request's validation
+  bool preemptible = true;  // false: never stopped for more urgent work
   std::optional<OnExhausted> on_exhausted;  // unset: the request's
   size_t line = 0;  // 1-based line of its file (jsonl and lines), for messages
 };
@@ -46,7 +47,8 @@ bool IsPlan(const std::vector<TaskDef>& defs);
 //        "requires", "max_retries", "timeout_ms", "deadline" (RFC 3339 UTC
 //        such as 2026-11-21T18:00:00Z, or Unix milliseconds), "importance",
 //        "depends_on" (ids of other lines), "validate" (false: skip the
-//        request's validation) and "on_exhausted". Blank lines are skipped;
+//        request's validation), "on_exhausted" and "preemptible". Blank
+//        lines are skipped;
 //        unknown fields are errors. A request that uses depends_on is
 //        checked as a graph (CheckPlanGraph) before it is returned.
 // lines: each non-empty line is a task whose payload is the line's text.

@@ -191,13 +191,79 @@ class RequestRun {
     auto t = pool_.GetTask(id);
     if (!t.ok()) return me_;
     std::vector<WorkerView> workers = health_.Rotation();
+    victims_.reset();
+    if (auto freed = PreemptFor(id, *t, workers); freed.ok() && *freed) return **freed;
     const auto choice = delegator_.Choose(workers, t->requires_cap, 0);
     if (!choice.worker) return me_;
     delegator_.Assigned(workers, *choice.worker, t->requires_cap);
     return workers[*choice.worker].ref;
   }
 
+  // A running task that urgent work may take the place of.
+  struct Victim {
+    int priority;
+    TaskId task;
+    size_t worker;  // in the pass's rotation
+  };
+
+  // The running tasks of the rotation's workers, least urgent first, read
+  // once per delegation pass and only when a task could not be placed.
+  std::vector<Victim>& Victims(const std::vector<WorkerView>& workers) {
+    if (victims_) return *victims_;
+    victims_.emplace();
+    for (size_t w = 0; w < workers.size(); ++w) {
+      auto running = pool_.RunningTasks(workers[w].ref);
+      if (!running.ok()) continue;
+      for (TaskId r : *running)
+        if (auto info = pool_.GetTask(r); info.ok()) victims_->push_back({info->priority, r, w});
+    }
+    std::stable_sort(victims_->begin(), victims_->end(),
+                     [](const Victim& a, const Victim& b) { return a.priority < b.priority; });
+    return *victims_;
+  }
+
+  // A task no capable worker has room for takes the place of the least
+  // urgent running task on a worker that can take it, if that one is lower
+  // by at least the margin and preemptible: the running one goes back to
+  // the backlog (Pool::Preempt: its worker stops it at once, and it keeps
+  // its retries), this one to that worker.
+  // When no capable worker is idle: preempts the least urgent preemptible
+  // running task lower than t by the margin, on a worker that can take t,
+  // and returns that worker for t; nullopt if there is none.
+  Result<std::optional<AgentRef>> PreemptFor(TaskId id, const TaskInfo& t,
+                                             const std::vector<WorkerView>& workers) {
+    if (cfg_.preempt_margin == 0 ||
+        std::any_of(workers.begin(), workers.end(), [&](const WorkerView& w) {
+          return w.load == 0 && HasCapability(w, t.requires_cap);
+        }))
+      return std::optional<AgentRef>();
+    auto& victims = Victims(workers);
+    for (size_t k = 0; k < victims.size(); ++k) {
+      if (victims[k].priority > t.priority - static_cast<int>(cfg_.preempt_margin)) break;
+      const Victim v = victims[k];
+      const WorkerView& w = workers[v.worker];
+      if (!HasCapability(w, t.requires_cap)) continue;
+      auto entry = pool_.Read(v.task);
+      if (!entry.ok() ||
+          std::find(entry->tags.begin(), entry->tags.end(), kNoPreemptTag) != entry->tags.end())
+        continue;  // gone, or it opted out
+      victims.erase(victims.begin() + static_cast<std::ptrdiff_t>(k));
+      const std::string why = "preempted on '" + w.name + "' by task " + std::to_string(id) +
+                              " (priority " + std::to_string(t.priority) + " over " +
+                              std::to_string(v.priority) + ")";
+      Status s = pool_.Preempt(v.task, me_, why);
+      if (!s.ok()) {
+        if (MovedOn(s)) continue;
+        return s;
+      }
+      spdlog::info("task {} {}", v.task, why);
+      return std::optional<AgentRef>(w.ref);
+    }
+    return std::optional<AgentRef>();
+  }
+
   Status Delegate() {
+    victims_.reset();
     auto backlog = pool_.PendingTasks(me_, 512);
     if (!backlog.ok()) return backlog.status();
     if (backlog->empty()) return Status::Ok();
@@ -210,6 +276,15 @@ class RequestRun {
         const std::string reason = "attempt " + std::to_string(t->attempts) +
                                    " was lost with its worker and no retries are left";
         if (Status s = Exhausted(id, reason); !s.ok()) return s;
+        continue;
+      }
+      // No capable worker idle: urgent work takes a busy one's place.
+      auto freed = PreemptFor(id, *t, workers);
+      if (!freed.ok()) return freed.status();
+      if (*freed) {
+        Status s = pool_.Reassign(id, **freed);
+        if (!s.ok() && !MovedOn(s)) return s;
+        waiting_since_.erase(id);
         continue;
       }
       const auto choice = delegator_.Choose(workers, t->requires_cap, t->last_agent.row);
@@ -311,6 +386,8 @@ class RequestRun {
     if (agg->skipped) ended += std::to_string(agg->skipped) + " skipped, ";
     if (agg->cancelled) ended += std::to_string(agg->cancelled) + " cancelled, ";
     if (agg->lost) ended += std::to_string(agg->lost) + " LOST, ";
+    if (const uint64_t p = s["preempted"].get<uint64_t>())
+      ended += std::to_string(p) + " preempted, ";
     std::fprintf(stderr, "slate: request %s: %llu tasks, %llu done, %llu dead-lettered, "
                  "%s%llu retries, %llu workers, %.2f s, supervisor peak RSS %.1f MiB\n",
                  req_.id.c_str(), static_cast<unsigned long long>(s["tasks"].get<uint64_t>()),
@@ -388,6 +465,7 @@ class RequestRun {
   }()};
   std::map<TaskId, int64_t> retry_at_;
   std::map<TaskId, int64_t> waiting_since_;
+  std::optional<std::vector<Victim>> victims_;  // this delegation pass's
   Exhaustion exhaustion_{pool_, req_};  // on_exhausted
   std::optional<PlanRun> plan_;  // a plan's dependencies and validations
 };

@@ -138,6 +138,7 @@ Status PostTasks(Pool& pool, RequestRecord& req, const std::vector<TaskDef>& def
     if (d.on_exhausted)
       spec.entry.tags.push_back(kOnExhaustedTag + std::string(OnExhaustedName(*d.on_exhausted)));
     if (req.plan && !d.validate) spec.entry.tags.push_back(kNoValidateTag);
+    if (!d.preemptible) spec.entry.tags.push_back(kNoPreemptTag);
     spec.entry.author = "supervisor";
     spec.entry.importance = d.importance;
     if (graph) {

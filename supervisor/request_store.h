@@ -80,6 +80,7 @@ Status SaveRequest(Pool& pool, const RequestRecord& req);
 // tag's, else the request's.
 inline constexpr const char* kOnExhaustedTag = "on-exhausted:";
 inline constexpr const char* kNoValidateTag = "no-validate";
+inline constexpr const char* kNoPreemptTag = "no-preempt";  // "preemptible": false
 OnExhausted PolicyOf(const Entry& task, const RequestRecord& req);
 
 }  // namespace slate::supervisor

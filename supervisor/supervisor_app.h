@@ -38,6 +38,9 @@ struct SupervisorConfig {
   uint32_t breaker_cooldown_ms = 5000;
   uint64_t seed = 0;                   // backoff jitter; 0: from the clock
   PlanOptions plan;                    // how a request it reads runs
+  // A task no worker has room for preempts a running one lower by at least
+  // this much (0: never).
+  uint32_t preempt_margin = 1;
 };
 
 inline constexpr int kExitOk = 0;

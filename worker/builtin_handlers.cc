@@ -34,7 +34,7 @@ Result<std::string> TextOf(const json& payload) {
 
 class Echo : public Handler {
  public:
-  Outcome Run(const TaskInput& in, const std::atomic<bool>&) override {
+  Outcome Run(const TaskInput& in, RunControl&) override {
     return Outcome::Success(in.payload);
   }
 };
@@ -42,7 +42,7 @@ class Echo : public Handler {
 // Words are runs of letters, digits and apostrophes, lower-cased.
 class WordCount : public Handler {
  public:
-  Outcome Run(const TaskInput& in, const std::atomic<bool>&) override {
+  Outcome Run(const TaskInput& in, RunControl&) override {
     auto text = TextOf(in.payload);
     if (!text.ok()) return Outcome::Failure(text.status().message());
     std::map<std::string, uint64_t> freq;
@@ -71,7 +71,7 @@ class WordCount : public Handler {
 
 class Sha256 : public Handler {
  public:
-  Outcome Run(const TaskInput& in, const std::atomic<bool>&) override {
+  Outcome Run(const TaskInput& in, RunControl&) override {
     auto text = TextOf(in.payload);
     if (!text.ok()) return Outcome::Failure(text.status().message());
     unsigned char digest[EVP_MAX_MD_SIZE];
@@ -91,7 +91,7 @@ class Sha256 : public Handler {
 // Payload: milliseconds, or {"ms": n}. Gives up early when cancelled.
 class Sleep : public Handler {
  public:
-  Outcome Run(const TaskInput& in, const std::atomic<bool>& cancel) override {
+  Outcome Run(const TaskInput& in, RunControl& control) override {
     const json& p = in.payload;
     const json ms_json = p.is_object() && p.contains("ms") ? p["ms"] : p;
     if (!ms_json.is_number_unsigned() && !ms_json.is_number_integer())
@@ -100,7 +100,7 @@ class Sleep : public Handler {
     if (ms < 0) return Outcome::Failure("sleep milliseconds must not be negative");
     const auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
     while (std::chrono::steady_clock::now() < end) {
-      if (cancel.load()) return Outcome::Failure("cancelled");
+      if (control.cancel.load()) return Outcome::Failure("cancelled");
       std::this_thread::sleep_for(std::chrono::milliseconds(std::min<int64_t>(ms, 5)));
     }
     return Outcome::Success({{"slept_ms", ms}});
@@ -111,7 +111,7 @@ class Sleep : public Handler {
 // it fails only the first k attempts, then echoes the payload.
 class Fail : public Handler {
  public:
-  Outcome Run(const TaskInput& in, const std::atomic<bool>&) override {
+  Outcome Run(const TaskInput& in, RunControl&) override {
     const json& p = in.payload;
     std::string message = "fail handler: failing as asked";
     if (p.is_object() && p.contains("message") && p["message"].is_string())

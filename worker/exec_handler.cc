@@ -78,7 +78,7 @@ class ExecHandler : public Handler {
   ExecHandler(std::vector<std::string> argv, const HandlerOptions& o)
       : argv_(std::move(argv)), options_(o) {}
 
-  Outcome Run(const TaskInput& in, const std::atomic<bool>& cancel) override {
+  Outcome Run(const TaskInput& in, RunControl& control) override {
     // Everything the child needs is built before fork: between fork and exec
     // a child of a threaded process may only make async-signal-safe calls.
     std::vector<std::string> env_strings;
@@ -110,7 +110,7 @@ class ExecHandler : public Handler {
     p.out.Close(1);
     p.err.Close(1);
     p.meta.Close(1);
-    return Supervise(pid, in, cancel, p);
+    return Supervise(pid, in, control, p);
   }
 
  private:
@@ -133,7 +133,7 @@ class ExecHandler : public Handler {
     _exit(127);
   }
 
-  Outcome Supervise(pid_t pid, const TaskInput& in, const std::atomic<bool>& cancel, Pipes& p) {
+  Outcome Supervise(pid_t pid, const TaskInput& in, RunControl& control, Pipes& p) {
     Pipe& to = p.to;
     Pipe& out = p.out;
     Pipe& err = p.err;
@@ -159,7 +159,7 @@ class ExecHandler : public Handler {
       // grandchild holding them open is killed with the group below.
       if (exited && (!pipes_open || Clock::now() - exited_at > std::chrono::milliseconds(200)))
         break;
-      if (cancel.load()) { failure = "cancelled"; break; }
+      if (control.cancel.load()) { failure = "cancelled"; break; }
       const auto elapsed = Clock::now() - start;
       if (timeout_ms != 0 && elapsed > std::chrono::milliseconds(timeout_ms)) {
         failure = "timed out after " + std::to_string(timeout_ms) + " ms; process group killed";
@@ -204,7 +204,7 @@ class ExecHandler : public Handler {
       }
       if (to.fd[1] >= 0 && written == input.size()) to.Close(1);
     }
-    if (failure == "cancelled" && !exited) exited = Terminate(pid, &status);
+    if (failure == "cancelled" && !exited) exited = Terminate(pid, control.grace_ms.load(), &status);
     kill(-pid, SIGKILL);  // the whole group, whatever happened
     if (!exited) waitpid(pid, &status, 0);
     if (!failure.empty()) return Outcome::Failure(failure + Tail(stderr_buf));
@@ -219,11 +219,11 @@ class ExecHandler : public Handler {
     return ok;
   }
 
-  // A cancelled task's group gets SIGTERM and stop_grace_ms to finish
-  // (save its work, clean up) before the SIGKILL every ending sends.
-  bool Terminate(pid_t pid, int* status) const {
+  // A cancelled task's group gets SIGTERM and grace_ms to finish (save a
+  // checkpoint, clean up) before the SIGKILL every ending sends.
+  static bool Terminate(pid_t pid, uint32_t grace_ms, int* status) {
     kill(-pid, SIGTERM);
-    const auto until = Clock::now() + std::chrono::milliseconds(options_.stop_grace_ms);
+    const auto until = Clock::now() + std::chrono::milliseconds(grace_ms);
     while (Clock::now() < until) {
       if (waitpid(pid, status, WNOHANG) == pid) return true;
       std::this_thread::sleep_for(std::chrono::milliseconds(10));

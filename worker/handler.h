@@ -1,11 +1,12 @@
 // What a worker runs for each task. A handler gets the task's payload as
 // JSON and returns a JSON result or an error text; it never throws.
 // Handlers run in the worker process (built-ins) or in a child process
-// group (exec). `cancel` is set when the worker must give the task up.
+// group (exec). The worker and the handler share a RunControl while it runs.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -29,6 +30,23 @@ struct TaskInput {
   bool plan = false;
   nlohmann::json envelope;
   uint32_t iteration = 1;
+  // The last checkpoint an earlier attempt saved (null: none). Plan
+  // envelopes carry it as "resume"; exec commands get it in $SLATE_RESUME.
+  nlohmann::json resume;
+};
+
+// The worker's side of a running task. The worker sets `cancel` when the
+// task must be given up (preempted, cancelled, timed out, the worker
+// stopping) and, first, `grace_ms`: how long an exec command has between
+// SIGTERM and SIGKILL to save a checkpoint and exit. The handler saves
+// checkpoints through `checkpoint` (unset: they are not kept).
+struct RunControl {
+  std::atomic<bool> cancel{false};
+  std::atomic<uint32_t> grace_ms{2000};
+  std::function<Status(const nlohmann::json& state)> checkpoint;
+  Status SaveCheckpoint(const nlohmann::json& state) const {
+    return checkpoint ? checkpoint(state) : Status::Ok();
+  }
 };
 
 struct Outcome {
@@ -45,7 +63,7 @@ struct Outcome {
 class Handler {
  public:
   virtual ~Handler() = default;
-  virtual Outcome Run(const TaskInput& input, const std::atomic<bool>& cancel) = 0;
+  virtual Outcome Run(const TaskInput& input, RunControl& control) = 0;
 };
 
 struct HandlerOptions {
@@ -54,7 +72,8 @@ struct HandlerOptions {
   bool exec_shell = false;      // exec: run through /bin/sh -c
   size_t max_output_bytes = 512 * 1024;
   uint32_t default_timeout_ms = 0;
-  uint32_t stop_grace_ms = 2000;  // exec: SIGTERM to SIGKILL when cancelled
+  uint32_t stop_grace_ms = 2000;     // exec: SIGTERM to SIGKILL when cancelled
+  uint32_t preempt_grace_ms = 1000;  // the same when preempted
 };
 
 // The handler for these options, or kInvalidArgument naming what is wrong.

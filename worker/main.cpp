@@ -40,6 +40,8 @@ int main(int argc, char** argv) {
        "time limit for tasks that set none (0: none)")
       ("stop-grace-ms", po::value(&cfg.handler.stop_grace_ms)->default_value(2000),
        "exec: a cancelled task's process group gets SIGTERM, then SIGKILL after this")
+      ("preempt-grace-ms", po::value(&cfg.handler.preempt_grace_ms)->default_value(1000),
+       "exec: the same for a task taken back to run again later (preempted, reassigned)")
       ("lease-ms", po::value(&cfg.lease_ms)->default_value(30000), "claim lease")
       ("heartbeat-ms", po::value(&cfg.heartbeat_ms)->default_value(200), "heartbeat interval")
       ("drain-ms", po::value(&cfg.drain_ms)->default_value(2000),
@@ -54,7 +56,8 @@ int main(int argc, char** argv) {
                                     {"lease-ms", 100, 86'400'000},
                                     {"heartbeat-ms", 10, 60'000},
                                     {"drain-ms", 0, 3'600'000},
-                                    {"stop-grace-ms", 0, 3'600'000}}))
+                                    {"stop-grace-ms", 0, 3'600'000},
+                                    {"preempt-grace-ms", 0, 3'600'000}}))
     return *rc;
   if (!vm.count("handler") || vm["handler"].defaulted()) {
     if (!cfg.handler.exec_command.empty()) cfg.handler.name = "exec";

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -29,7 +30,14 @@ struct Current {
   uint32_t epoch = 0;
   int64_t lease_deadline_mono = 0;
   int64_t timeout_at_mono = 0;  // 0: none
-  std::atomic<bool> cancel{false};
+  RunControl control;
+  // Gives the task up: the handler is told, an exec command gets grace_ms
+  // between SIGTERM and SIGKILL.
+  void Cancel(uint32_t grace_ms) {
+    if (control.cancel.load()) return;
+    control.grace_ms = grace_ms;
+    control.cancel = true;
+  }
 };
 
 std::string RequestIdOf(const Entry& e) {
@@ -49,38 +57,46 @@ class Heartbeat {
       : pool_(pool), me_(me), cfg_(cfg), cur_(cur), stop_(stop),
         thread_([this] { Loop(); }) {}
   ~Heartbeat() {
-    {
-      std::lock_guard<std::mutex> l(mu_);
-      done_ = true;
-    }
-    cv_.notify_all();
+    done_ = true;
+    pool_.WakeAgent(me_);
     thread_.join();
   }
 
  private:
+  // Sleeps on the worker's wake word, not a timer alone: a task taken from
+  // it (preempted, cancelled, reassigned) wakes it at once.
+  // A wake for a task queued to us costs one look at the current task,
+  // not a heartbeat: those keep their period.
   void Loop() {
-    std::unique_lock<std::mutex> l(mu_);
-    while (!done_) {
-      (void)pool_.Heartbeat(me_);
+    const int64_t period = int64_t{cfg_.heartbeat_ms} * 1'000'000;
+    int64_t next_beat = 0;
+    while (!done_.load()) {
+      const int64_t now = NowMonoNs();
+      if (now >= next_beat) {
+        (void)pool_.Heartbeat(me_);
+        next_beat = now + period;
+      }
       Tend();
-      cv_.wait_for(l, milliseconds(cfg_.heartbeat_ms));
+      pool_.AwaitWake(me_, milliseconds(std::max<int64_t>(1, (next_beat - NowMonoNs()) / 1'000'000)));
     }
   }
   void Tend() {
     std::lock_guard<std::mutex> l(cur_.mu);
     if (!cur_.active) return;
     const int64_t now = NowMonoNs();
-    if (cur_.timeout_at_mono != 0 && now > cur_.timeout_at_mono) cur_.cancel = true;
+    const uint32_t grace = cfg_.handler.stop_grace_ms;
+    if (cur_.timeout_at_mono != 0 && now > cur_.timeout_at_mono) cur_.Cancel(grace);
     if (stop_.load()) {
       if (stop_seen_ == 0) stop_seen_ = now;
-      if (now - stop_seen_ > int64_t{cfg_.drain_ms} * 1'000'000) cur_.cancel = true;
+      if (now - stop_seen_ > int64_t{cfg_.drain_ms} * 1'000'000) cur_.Cancel(grace);
     }
-    // An operator may cancel the task (or the supervisor take it back)
-    // at any time: noticed within one heartbeat, not at the next renewal.
-    if (auto t = pool_.GetTask(cur_.id);
-        !cur_.cancel && t.ok() && (t->state != TaskState::kRunning || t->epoch != cur_.epoch)) {
+    // An operator may cancel the task, or the supervisor take it back for
+    // more urgent work, at any time: the pool wakes this thread at once. A
+    // task that will run again (pending) gets the preemption grace.
+    if (auto t = pool_.GetTask(cur_.id); !cur_.control.cancel.load() && t.ok() &&
+                                         (t->state != TaskState::kRunning || t->epoch != cur_.epoch)) {
       spdlog::warn("task {} is {} now; stopping it", cur_.id, TaskStateName(t->state));
-      cur_.cancel = true;
+      cur_.Cancel(t->state == TaskState::kPending ? cfg_.handler.preempt_grace_ms : grace);
     }
     if (cur_.lease_deadline_mono - now < int64_t{cfg_.lease_ms} * 500'000) {
       const Status s = pool_.RenewLease(cur_.id, cur_.epoch, milliseconds(cfg_.lease_ms), me_);
@@ -88,7 +104,7 @@ class Heartbeat {
         cur_.lease_deadline_mono = now + int64_t{cfg_.lease_ms} * 1'000'000;
       } else if (s.code() == StatusCode::kStaleEpoch) {
         spdlog::warn("task {} was taken from us: {}", cur_.id, s.message());
-        cur_.cancel = true;
+        cur_.Cancel(cfg_.handler.preempt_grace_ms);
       }
     }
   }
@@ -99,9 +115,7 @@ class Heartbeat {
   Current& cur_;
   const std::atomic<bool>& stop_;
   int64_t stop_seen_ = 0;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool done_ = false;
+  std::atomic<bool> done_{false};
   std::thread thread_;
 };
 
@@ -175,8 +189,8 @@ void Report(Pool& pool, AgentRef me, const Claim& c, const Outcome& out,
 
 // A validation task's outcome: the validator's verdict, or a failed
 // attempt saying why what it printed is not one.
-Outcome Validate(Handler& validator, const TaskInput& in, const std::atomic<bool>& cancel) {
-  Outcome out = validator.Run(in, cancel);
+Outcome Validate(Handler& validator, const TaskInput& in, RunControl& control) {
+  Outcome out = validator.Run(in, control);
   if (!out.ok) return Outcome::Failure("the validator failed: " + out.error);
   auto verdict = ParseVerdict(out.result);
   if (!verdict.ok()) return Outcome::Failure(verdict.status().message());
@@ -259,15 +273,15 @@ int WorkerApp::Run() {
           cur.lease_deadline_mono = c.task.lease_deadline_mono_ns;
           const uint32_t t = in.timeout_ms ? in.timeout_ms : config_.handler.default_timeout_ms;
           cur.timeout_at_mono = t ? NowMonoNs() + int64_t{t} * 1'000'000 : 0;
-          cur.cancel = false;
+          cur.control.cancel = false;
         }
         if (stub && stub->validates != 0)
-          out = validator ? Validate(*validator, in, cur.cancel)
+          out = validator ? Validate(*validator, in, cur.control)
                           : Outcome::Failure("this worker has no validator (--validate)");
         else
-          out = (**handler).Run(in, cur.cancel);
+          out = (**handler).Run(in, cur.control);
         internal::MaybeCrash("worker", "after_execute");
-        if (!out.ok && cur.cancel.load() && stop.load()) {
+        if (!out.ok && cur.control.cancel.load() && stop.load()) {
           // Stopping and out of drain time: the task goes back, unfailed.
           std::lock_guard<std::mutex> l(cur.mu);
           cur.active = false;

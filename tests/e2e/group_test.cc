@@ -94,6 +94,59 @@ TEST_F(GroupTest, ReadyTasksGoOutByPriorityThenAge) {
   EXPECT_EQ(got, want);
 }
 
+// Two workers busy with long low-priority steps; an urgent step becomes
+// ready (its dependency, a quick one, finishes): it takes a busy worker's
+// place at once, and the step it displaced runs again later, its retries
+// untouched. A step that says "preemptible": false is never displaced.
+class PreemptionTest : public GroupTest {
+ protected:
+  json Run(bool preemptible) {
+    json low1 = {{"id", "low1"}, {"payload", "slow"}, {"max_retries", 0}};
+    json low2 = {{"id", "low2"}, {"payload", "slow"}, {"max_retries", 0}};
+    if (!preemptible) low1["preemptible"] = low2["preemptible"] = false;
+    const std::string input = Jsonl("preempt.jsonl", {
+        low1, low2,
+        {{"id", "trigger"}, {"payload", "quick"}, {"priority", 10}},
+        {{"id", "urgent"}, {"payload", "quick"}, {"priority", 100}, {"depends_on", {"trigger"}}},
+    });
+    json out;
+    const auto r = Launch({"--workers", "2", "--shell", "--exec",
+                           "read p; case \"$p\" in *slow*) sleep 2;; esac; date +%s%N", input},
+                          &out);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return out;
+  }
+  static int64_t At(const json& item) { return item["result"].get<int64_t>(); }
+};
+
+TEST_F(PreemptionTest, UrgentWorkTakesABusyWorkersPlace) {
+  const json out = Run(true);
+  EXPECT_EQ(out["summary"]["preempted"], 1) << out["summary"].dump();
+  EXPECT_EQ(out["summary"]["retries"], 0) << "a preemption is not a retry";
+  auto t = ById(out);
+  const double waited_ms = static_cast<double>(At(t["urgent"]) - At(t["trigger"])) / 1e6;
+  EXPECT_LT(waited_ms, 1000) << "the urgent step waited for a low one to finish";
+  int preempted = 0;
+  for (const char* id : {"low1", "low2"}) {
+    EXPECT_EQ(t[id]["status"], "done") << id;
+    for (const auto& f : t[id].value("failures", json::array())) {
+      EXPECT_TRUE(f.value("preempted", false)) << f.dump();
+      ++preempted;
+    }
+  }
+  EXPECT_EQ(preempted, 1) << "one low step gave its place, and ran again with max_retries 0";
+}
+
+TEST_F(PreemptionTest, AStepThatIsNotPreemptibleKeepsItsWorker) {
+  auto t = ById(Run(false));
+  const double waited_ms = static_cast<double>(At(t["urgent"]) - At(t["trigger"])) / 1e6;
+  EXPECT_GT(waited_ms, 1000) << "the urgent step displaced a step that opted out";
+  for (const char* id : {"low1", "low2"}) {
+    EXPECT_EQ(t[id]["attempts"], 1) << id;
+    EXPECT_FALSE(t[id].contains("failures")) << id;
+  }
+}
+
 TEST_F(GroupTest, RoundRobinSplitsEqualTasksEvenlyWithoutConflicts) {
   std::vector<json> tasks;
   for (int i = 0; i < 22; ++i) tasks.push_back({{"payload", {{"ms", 5}}}});

@@ -26,7 +26,7 @@ using testing::MakeEntry;
 using testing::PackStr;
 using testing::UnpackStr;
 
-constexpr int kRounds = 9;  // per crash point; 34 points -> 306 kills
+constexpr int kRounds = 9;  // per crash point; 36 points -> 324 kills
 
 std::string Tag(int round) { return "victim-" + std::to_string(round); }
 
@@ -307,6 +307,28 @@ std::vector<Scenario> ReviewScenarios() {
                      if (!done) { ASSERT_TRUE(p.ResumeHeld(id, f.agent).ok()); }
                      Finish(p, f.agent, id);
                      settle(p, id);
+                   }});
+    out.push_back({std::string("preempt.") + step,
+                   [](Fixture& f, int round) {
+                     PostTo(*f.pool, f.agent, Tag(round));
+                     return std::any((*f.pool->ClaimNext(f.agent, 30s))->task);
+                   },
+                   [](Pool& p, Fixture&, int, const std::any& ctx) {
+                     (void)p.Preempt(std::any_cast<TaskInfo>(ctx).id, kSharedQueue, "urgent");
+                   },
+                   [=](Pool& p, Fixture& f, int round, const std::any& ctx, bool done) {
+                     const TaskInfo t = std::any_cast<TaskInfo>(ctx);
+                     EXPECT_EQ(p.GetTask(t.id)->state,
+                               done ? TaskState::kPending : TaskState::kRunning);
+                     EXPECT_EQ(ByTag(p, "errors", "task:" + std::to_string(t.id)).size(),
+                               done ? 1u : 0u);
+                     if (!done) { ASSERT_TRUE(p.Preempt(t.id, kSharedQueue, "again").ok()); }
+                     EXPECT_EQ(p.Complete(t.id, t.epoch, ResultFor(round)).status().code(),
+                               StatusCode::kStaleEpoch);
+                     const auto c = p.ClaimNext(f.agent, 30s).value();
+                     ASSERT_TRUE(c.has_value());
+                     ASSERT_TRUE(p.Complete(t.id, c->task.epoch, ResultFor(round)).ok());
+                     settle(p, t.id);
                    }});
     out.push_back({std::string("accept.") + step,
                    [=](Fixture& f, int round) { return std::any(exhausted(f, round, true)); },

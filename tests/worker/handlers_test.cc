@@ -27,8 +27,8 @@ Outcome RunWith(const HandlerOptions& o, json payload, uint32_t timeout_ms = 0,
   in.request_id = "r1";
   in.payload = std::move(payload);
   in.timeout_ms = timeout_ms;
-  std::atomic<bool> cancel{false};
-  return (*h)->Run(in, cancel);
+  RunControl control;
+  return (*h)->Run(in, control);
 }
 
 HandlerOptions Named(const std::string& n) {
@@ -177,6 +177,37 @@ TEST(ExecHandlerTest, TimeoutKillsTheWholeProcessGroup) {
   // Killed; it may linger as a zombie until init reaps it, which is not alive.
   EXPECT_EQ(internal::ProcessStartTime(grandchild), 0u)
       << "grandchild " << grandchild << " survived";
+}
+
+// A cancelled command gets SIGTERM and the control's grace to act on it
+// (here: write what it had, as a checkpoint would), then SIGKILL.
+TEST(ExecHandlerTest, ACancelledCommandHasItsGraceThenIsKilled) {
+  auto h = MakeHandler(Exec(
+      "trap 'echo saved >&3; exit 1' TERM; while :; do sleep 0.01; done", true));
+  ASSERT_TRUE(h.ok());
+  for (uint32_t ignore_term : {0u, 1u}) {
+    if (ignore_term)
+      h = MakeHandler(Exec("trap '' TERM; while :; do sleep 0.01; done", true));
+    RunControl control;
+    TaskInput in;
+    std::thread canceller([&] {
+      std::this_thread::sleep_for(100ms);
+      control.grace_ms = 300;
+      control.cancel = true;
+    });
+    const auto start = std::chrono::steady_clock::now();
+    const Outcome sut = (*h)->Run(in, control);
+    const auto took = std::chrono::steady_clock::now() - start;
+    canceller.join();
+    ASSERT_FALSE(sut.ok);
+    EXPECT_EQ(sut.error.rfind("cancelled", 0), 0u) << sut.error;
+    if (ignore_term) {
+      EXPECT_GE(took, 400ms) << "SIGKILL came before the grace was over";
+    } else {
+      EXPECT_LT(took, 400ms) << "a command that exits on SIGTERM was kept waiting";
+    }
+    EXPECT_LT(took, 3s);
+  }
 }
 
 TEST(ExecHandlerTest, OversizedOutputIsAClearFailure) {

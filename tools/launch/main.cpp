@@ -48,6 +48,8 @@ int Service(const std::string& command, int argc, char** argv) {
         ("shell", po::bool_switch(&o.worker.shell), "run --exec and --validate through /bin/sh -c")
         ("validate", po::value(&o.worker.validate),
          "command that validates plan results (for requests submitted with --validate)")
+        ("preempt-grace-ms", po::value(&o.worker.preempt_grace_ms)->default_value(1000),
+         "a preempted exec task's process group gets SIGTERM, then SIGKILL after this")
         ("policy", po::value(&o.policy)->default_value("round-robin"), "delegation policy")
         ("max-retries", po::value(&o.max_retries)->default_value(2), "retries per task")
         ("max-pending", po::value(&o.max_pending)->default_value(2), "tasks queued per worker")
@@ -181,6 +183,12 @@ int Run(int argc, char** argv) {
        "workers' claim lease: a task held longer without renewal is reassigned")
       ("hung-after-ms", po::value(&o.hung_after_ms)->default_value(5000),
        "a worker whose heartbeat is older is hung: its tasks are reassigned")
+      ("preempt-margin", po::value(&o.preempt_margin)->default_value(1),
+       "a task no worker has room for stops the least urgent running task if its priority "
+       "is lower by at least this much; that task runs again later (0: never preempt)")
+      ("preempt-grace-ms", po::value(&o.worker.preempt_grace_ms)->default_value(1000),
+       "a preempted exec task's process group gets SIGTERM (time to save a checkpoint), "
+       "then SIGKILL after this")
       ("supervisor-arg", po::value(&o.supervisor_args)->composing(),
        "pass one more argument to slate-supervisor (repeatable)")
       ("output,o", po::value(&o.output), "also write the result JSON to this file")
@@ -201,6 +209,8 @@ int Run(int argc, char** argv) {
                                     {"lease-ms", 100, 86'400'000},
                                     {"hung-after-ms", 100, 86'400'000},
                                     {"restart-window-s", 1, 86'400},
+                                    {"preempt-margin", 0, 255},
+                                    {"preempt-grace-ms", 0, 3'600'000},
                                     {"restart-delay-ms", 1, 3'600'000},
                                     {"restart-delay-max-ms", 1, 3'600'000}}))
     return *rc;

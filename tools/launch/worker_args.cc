@@ -25,6 +25,7 @@ std::vector<std::string> WorkerArgv(const std::string& bin, const std::string& n
   else argv.insert(argv.end(), {"--handler", "exec", "--exec", f.exec});
   if (!f.validate.empty()) argv.insert(argv.end(), {"--validate", f.validate});
   if (f.shell) argv.push_back("--shell");
+  argv.insert(argv.end(), {"--preempt-grace-ms", std::to_string(f.preempt_grace_ms)});
   for (const auto& c : caps) argv.insert(argv.end(), {"--capability", c});
   return argv;
 }

@@ -1,6 +1,7 @@
 // The command line of one slate-worker, as run and start launch it.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,7 @@ struct WorkerFlags {
   std::string exec;
   bool shell = false;
   std::string validate;  // the validator command; empty: none
+  uint32_t preempt_grace_ms = 1000;
 };
 
 // The handler and the validator can be made: checked before anything starts.

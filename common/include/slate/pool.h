@@ -139,6 +139,17 @@ class Pool {
   Result<EntryId> EndTask(TaskId id, TaskState end, const std::string& reason);
   // Moves a waiting task to target's pending queue.
   Status MakeReady(TaskId id, AgentRef target);
+  // Takes a running task from its holder for more urgent work: pending in
+  // target's queue, its claim stale (the holder is woken to notice), a
+  // record tagged "preempted" and "task:<id>" in "errors", and one more
+  // attempt allowed, so a preemption never uses up a retry.
+  Status Preempt(TaskId id, AgentRef target, const std::string& reason);
+  // Wakes whatever of the agent sleeps on its wake word (its claim wait,
+  // its heartbeat). Lock-free.
+  void WakeAgent(AgentRef agent);
+  // Sleeps until the agent's wake word is notified (a task queued for it,
+  // one taken from it, WakeAgent) or the timeout passes.
+  void AwaitWake(AgentRef agent, std::chrono::milliseconds timeout);
   // ---- review: a task held for a person ----
   // Holds a failed, pending or waiting task: in no queue, claimable by
   // nobody, not final. Records reason in "errors" (tags "held",

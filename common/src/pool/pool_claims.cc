@@ -1,4 +1,6 @@
 // The claimer's side of a task: claim, wait for one, renew, complete, fail.
+#include <thread>
+
 #include "slate/clock.h"
 #include "slate/internal/event_count.h"
 #include "slate/internal/entry_codec.h"
@@ -193,6 +195,21 @@ Result<std::optional<Claim>> Pool::ClaimNext(AgentRef agent,
   std::vector<Claim> claims;
   const Status s = ClaimBatch(agent, lease, 1, &claims);
   return OneClaim(s, claims);
+}
+
+void Pool::WakeAgent(AgentRef agent) {
+  if (agent.is_shared() || !impl_->region_.ValidAgentRow(agent.row)) return;
+  Notify(impl_->region_.agent(agent.row).wake);
+}
+
+void Pool::AwaitWake(AgentRef agent, std::chrono::milliseconds timeout) {
+  if (agent.is_shared() || !impl_->region_.ValidAgentRow(agent.row)) {
+    std::this_thread::sleep_for(timeout);
+    return;
+  }
+  EventWord& w = impl_->region_.agent(agent.row).wake;
+  const uint32_t key = PrepareWait(w);
+  (void)WaitFor(w, key, timeout.count() * 1'000'000);
 }
 
 Status Pool::WaitClaimBatch(AgentRef agent, std::chrono::milliseconds lease,

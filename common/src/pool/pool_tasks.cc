@@ -253,12 +253,18 @@ namespace {
 // A running task taken away from its holder leaves a "lost" record in
 // "errors", written in the same transaction, so its history is whole
 // whoever takes it back.
-// A resumed task (renew_attempts) is allowed as many attempts again as it
-// had: its epoch, the claim fence, never goes back.
+// How a requeue records itself and what it gives back. A resumed task
+// (kAll) is allowed as many attempts again as it had, a preempted one
+// (kOne) the attempt it lost; its epoch, the claim fence, never goes back.
+struct RequeueHow {
+  OpCode op = OpCode::kRequeue;
+  const char* record = "lost";  // the tag of a running task's record
+  enum Renew : uint8_t { kNone, kAll, kOne } renew = kNone;
+};
+
 Status Requeue(Pool::Impl& im, TaskId id, AgentRef target,
                std::initializer_list<TaskState> from, const char* verb,
-               const std::string& reason, OpCode op = OpCode::kRequeue,
-               bool renew_attempts = false) {
+               const std::string& reason, RequeueHow how = {}) {
   if (Status s = im.RequireWritable(); !s.ok()) return s;
   Pool::Impl::Guard g(im);
   if (!g.status().ok()) return g.status();
@@ -279,32 +285,38 @@ Status Requeue(Pool::Impl& im, TaskId id, AgentRef target,
                   "' lacks the capability task " + std::to_string(id) +
                   " requires"};
     std::optional<SlotSpec> lost;
+    const uint32_t holder_row = state == TaskState::kRunning ? s.kind.task.assignee : 0;
     if (state == TaskState::kRunning) {
       const TaskFields& t = s.kind.task;
       const std::string holder = AgentName(r, t.assignee);
       lost = MakeSlotSpec(
-          kSegErrors, "pool", "", {"lost", "task:" + std::to_string(id)}, 0.8f,
-          AttemptRecord("lost", id, t.epoch, holder,
+          kSegErrors, "pool", "", {how.record, "task:" + std::to_string(id)}, 0.8f,
+          AttemptRecord(how.record, id, t.epoch, holder,
                      reason.empty() ? "taken from '" + holder + "' while running" : reason,
                      s.updated_ns, NowRealNs()));
       if (Status st = im.Reserve(*lost);
           !st.ok())
         return st;
     }
-    Txn txn(r, op);
+    Txn txn(r, how.op);
     txn.Save(s);
     if (lost) im.LinkSlot(im.InsertSlot(txn, *lost));
     im.Detach(*slot);
     s.kind.task.state = static_cast<uint8_t>(TaskState::kPending);
     s.kind.task.assignee = static_cast<uint16_t>(target.row);
     s.kind.task.lease_ms = 0;
-    if (renew_attempts)
-      s.kind.task.max_retries = static_cast<uint8_t>(std::min<uint32_t>(
-          kMaxRetriesLimit, s.kind.task.epoch + s.kind.task.max_retries));
+    const uint32_t renewed = how.renew == RequeueHow::kAll   ? s.kind.task.epoch
+                             : how.renew == RequeueHow::kOne ? 1
+                                                             : 0;
+    s.kind.task.max_retries = static_cast<uint8_t>(
+        std::min<uint32_t>(kMaxRetriesLimit, s.kind.task.max_retries + renewed));
     s.updated_ns = NowRealNs();
     im.Attach(*slot);
     txn.Commit();
     im.NotifyQueue(g, target.row);
+    // The holder learns at once that its claim is gone (its heartbeat
+    // thread sleeps on its wake word), not at its next heartbeat.
+    if (holder_row != 0 && holder_row != target.row) im.NotifyQueue(g, holder_row);
     return Status::Ok();
   });
 }
@@ -325,8 +337,13 @@ Status Pool::MakeReady(TaskId id, AgentRef target) {
 }
 
 Status Pool::ResumeHeld(TaskId id, AgentRef target) {
-  return Requeue(*impl_, id, target, {TaskState::kHeld}, "resume", "", OpCode::kResume,
-                 /*renew_attempts=*/true);
+  return Requeue(*impl_, id, target, {TaskState::kHeld}, "resume", "",
+                 {OpCode::kResume, "lost", RequeueHow::kAll});
+}
+
+Status Pool::Preempt(TaskId id, AgentRef target, const std::string& reason) {
+  return Requeue(*impl_, id, target, {TaskState::kRunning}, "preempt", reason,
+                 {OpCode::kPreempt, "preempted", RequeueHow::kOne});
 }
 
 namespace {
@@ -375,6 +392,8 @@ Result<EntryId> Pool::Impl::DeadLetterLocked(Guard& g, uint32_t slot,
     return s;
   Txn txn(r, end == TaskState::kHeld ? OpCode::kHold : OpCode::kDeadLetter);
   Slot& s = r.slot(slot);
+  const uint32_t holder_row =
+      s.kind.task.state == static_cast<uint8_t>(TaskState::kRunning) ? s.kind.task.assignee : 0;
   txn.Save(s);
   const uint32_t err = InsertSlot(txn, spec);
   LinkSlot(err);
@@ -386,6 +405,7 @@ Result<EntryId> Pool::Impl::DeadLetterLocked(Guard& g, uint32_t slot,
   Attach(slot);
   txn.Commit();
   g.Notify(&r.header().entries_event);
+  if (holder_row != 0) NotifyQueue(g, holder_row);  // a cancelled holder stops at once
   return r.slot(err).id;
 }
 

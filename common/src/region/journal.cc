@@ -32,6 +32,7 @@ const char* OpName(OpCode op) {
     case OpCode::kHold: return "hold";
     case OpCode::kResume: return "resume";
     case OpCode::kAccept: return "accept";
+    case OpCode::kPreempt: return "preempt";
   }
   return "unknown";
 }

@@ -20,7 +20,7 @@ namespace slate::internal {
 enum class OpCode : uint32_t {
   kNone = 0, kCreate, kWrite, kUpdate, kErase, kEvict, kSegment, kPost,
   kClaim, kRenew, kComplete, kFail, kRequeue, kDeadLetter, kSettle,
-  kRegister, kDeregister, kStale, kHold, kResume, kAccept,
+  kRegister, kDeregister, kStale, kHold, kResume, kAccept, kPreempt,
 };
 const char* OpName(OpCode op);
 
