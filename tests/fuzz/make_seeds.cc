@@ -93,7 +93,11 @@ int main(int argc, char** argv) {
     res.payload = slate::JsonToPayload({{"ok", true}});
     (void)Must(pool->Complete(claim->task.id, claim->task.epoch, res, wrk), "complete");
   }
-  (void)Must(pool->ClaimNext(wrk, 5s), "claim");  // left running
+  // Left running, with a checkpoint.
+  if (auto running = Must(pool->ClaimNext(wrk, 5s), "claim"))
+    (void)Must(pool->SaveCheckpoint(running->task.id, running->task.epoch,
+                                    slate::JsonToPayload({{"step", 3}}), wrk),
+               "checkpoint");
   // A plan's states: one task waiting on its dependencies, one cancelled,
   // one held.
   slate::TaskSpec waiting;

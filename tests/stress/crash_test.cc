@@ -536,10 +536,57 @@ TEST_F(CrashBatchTest, CompleteBatchKeepsTheResultsBeforeTheDeath) {
   for (const auto& [task, n] : testing::ResultsPerTask(*pool)) EXPECT_EQ(n, 1) << task;
 }
 
+// Checkpoints: a save that replaces the last one, and a completion that
+// drops it, each in one transaction with the task's mark.
+std::vector<Scenario> CheckpointScenarios() {
+  std::vector<Scenario> out;
+  // A running task with the checkpoint "old".
+  auto checkpointed = [](Fixture& f, int round) {
+    PostTo(*f.pool, f.agent, Tag(round));
+    const TaskInfo t = (*f.pool->ClaimNext(f.agent, 30s))->task;
+    EXPECT_TRUE(f.pool->SaveCheckpoint(t.id, t.epoch, PackStr("old"), f.agent).ok());
+    return std::any(t);
+  };
+  auto checkpoints = [](Pool& p) {
+    Query q;
+    q.segments = {"checkpoints"};
+    return p.Find(q).value().size();
+  };
+  for (const char* step : {"begin", "after_drop", "after_data", "before_commit", "after_commit"}) {
+    out.push_back({std::string("checkpoint.") + step, checkpointed,
+                   [](Pool& p, Fixture& f, int, const std::any& ctx) {
+                     const TaskInfo t = std::any_cast<TaskInfo>(ctx);
+                     (void)p.SaveCheckpoint(t.id, t.epoch, PackStr("new"), f.agent);
+                   },
+                   [=](Pool& p, Fixture& f, int round, const std::any& ctx, bool done) {
+                     const TaskInfo t = std::any_cast<TaskInfo>(ctx);
+                     EXPECT_EQ(checkpoints(p), 1u);
+                     EXPECT_EQ(UnpackStr(p.LastCheckpoint(t.id)->payload), done ? "new" : "old");
+                     ASSERT_TRUE(p.Complete(t.id, t.epoch, ResultFor(round), f.agent).ok());
+                     EXPECT_EQ(checkpoints(p), 0u);
+                   }});
+  }
+  out.push_back({"complete.after_drop", checkpointed,
+                 [](Pool& p, Fixture& f, int round, const std::any& ctx) {
+                   const TaskInfo t = std::any_cast<TaskInfo>(ctx);
+                   (void)p.Complete(t.id, t.epoch, ResultFor(round), f.agent);
+                 },
+                 [=](Pool& p, Fixture& f, int round, const std::any& ctx, bool) {
+                   const TaskInfo t = std::any_cast<TaskInfo>(ctx);
+                   EXPECT_EQ(p.GetTask(t.id)->state, TaskState::kRunning);
+                   EXPECT_EQ(checkpoints(p), 1u) << "rolled back whole";
+                   ASSERT_TRUE(p.Complete(t.id, t.epoch, ResultFor(round), f.agent).ok());
+                   EXPECT_EQ(checkpoints(p), 0u);
+                   EXPECT_FALSE(p.GetTask(t.id)->checkpointed);
+                 }});
+  return out;
+}
+
 std::vector<Scenario> AllScenarios() {
   std::vector<Scenario> all;
   for (auto part : {WriteScenarios(), ClaimScenarios(), CompleteScenarios(),
-                    PlanScenarios(), ReviewScenarios(), EntryScenarios()})
+                    PlanScenarios(), ReviewScenarios(), CheckpointScenarios(),
+                    EntryScenarios()})
     all.insert(all.end(), part.begin(), part.end());
   return all;
 }

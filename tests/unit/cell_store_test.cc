@@ -142,9 +142,9 @@ TEST(CellStoreTest, DataStartsInlineInTheSlotAndGoesOnInCells) {
     return DataRef::Of(s);
   };
   // A note: 56 bytes inline, so 56 takes no cell and 57 takes one.
-  EXPECT_EQ(store(0, 6, 56).first, kNil);
+  EXPECT_EQ(store(0, kBuiltinSegments, 56).first, kNil);
   EXPECT_EQ(D(heap_region).cells_free, cells_free);
-  const DataRef spilled = store(1, 6, 57);
+  const DataRef spilled = store(1, kBuiltinSegments, 57);
   EXPECT_EQ(spilled.CellBytes(), 1u);
   EXPECT_EQ(D(heap_region).cells_free, cells_free - 1);
   // A result keeps its fields: its data starts after them.

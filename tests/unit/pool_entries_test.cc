@@ -6,6 +6,7 @@
 
 #include "slate/clock.h"
 #include "slate/pool.h"
+#include "slate/internal/layout.h"
 #include "util/test_pool.h"
 
 namespace slate {
@@ -311,7 +312,7 @@ TEST_F(PoolEntriesTest, ErrorsStayLiveUntilResolvedResultsAreNotPinned) {
 }
 
 TEST_F(PoolEntriesTest, TooManySegmentsIsAClearError) {
-  for (int i = 0; i < 26; ++i) Put("user" + std::to_string(i));
+  for (int i = 0; i < 32 - static_cast<int>(internal::kBuiltinSegments); ++i) Put("user" + std::to_string(i));
   auto r = sut->Write(MakeEntry("one-too-many"));
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kPoolFull);

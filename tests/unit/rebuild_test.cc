@@ -118,7 +118,7 @@ TEST_F(RebuildTest, DamagedSlotsAreQuarantinedAndReported) {
   const Region& r = view.r();
   std::vector<uint32_t> victims;
   for (uint32_t i = 0; i < r.geo().slot_capacity && victims.empty(); ++i)
-    if (r.slot(i).state == 1 && r.slot(i).segment == 6) victims.push_back(i);  // "notes"
+    if (r.slot(i).state == 1 && r.slot(i).segment == internal::kBuiltinSegments) victims.push_back(i);  // "notes"
   victims.push_back(view.SlotOf(long_note));
   ASSERT_NE(victims[1], internal::kNil);
   const uint64_t scribbled = r.slot(victims[0]).id;

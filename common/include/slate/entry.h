@@ -23,6 +23,7 @@ inline constexpr const char* kErrors = "errors";
 inline constexpr const char* kProgress = "progress";
 inline constexpr const char* kConflicts = "conflicts";
 inline constexpr const char* kAgents = "agents";
+inline constexpr const char* kCheckpoints = "checkpoints";  // a running task's saved progress
 }  // namespace segments
 
 struct NewEntry {

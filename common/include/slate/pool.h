@@ -150,6 +150,19 @@ class Pool {
   // Sleeps until the agent's wake word is notified (a task queued for it,
   // one taken from it, WakeAgent) or the timeout passes.
   void AwaitWake(AgentRef agent, std::chrono::milliseconds timeout);
+  // ---- checkpoints: a running task's saved progress ----
+  // Saves the checkpoint of a claim's holder, replacing the task's previous
+  // one in one transaction. Fenced by the claim: refused (kStaleEpoch,
+  // recorded as a conflict) once the task is claimed again or ends; a
+  // preempted holder may still save on its way out. It
+  // is an entry in "checkpoints" tagged "checkpoint" and "task:<id>",
+  // authored by the holder, kept until the task ends (done, dead-lettered,
+  // cancelled, skipped), which drops it. Every later attempt reads it back:
+  // after a preemption, its worker's death or a retry.
+  Result<EntryId> SaveCheckpoint(TaskId id, uint32_t epoch, const std::vector<uint8_t>& payload,
+                                 AgentRef by);
+  // The task's checkpoint; kNotFound when it has none.
+  Result<Entry> LastCheckpoint(TaskId id) const;
   // ---- review: a task held for a person ----
   // Holds a failed, pending or waiting task: in no queue, claimable by
   // nobody, not final. Records reason in "errors" (tags "held",

@@ -92,6 +92,7 @@ struct TaskInfo {
   AgentRef assignee;          // pending/running: who holds it
   AgentRef last_agent;        // who ran the latest attempt
   EntryId result_id = 0;      // done only
+  bool checkpointed = false;  // an attempt saved a checkpoint (Pool::LastCheckpoint)
 };
 
 // What a claimer gets: enough to run the task and to report back.

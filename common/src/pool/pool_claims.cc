@@ -292,6 +292,8 @@ Result<EntryId> CompleteLocked(Pool::Impl& im, const Completion& c, AgentRef by,
   r.slot(res).kind.result.epoch = c.epoch;
   im.LinkSlot(res);
   txn.Point("after_result");
+  const auto checkpoint = im.DropCheckpointLocked(txn, *slot);
+  if (checkpoint.slot != kNil) txn.Point("after_drop");
   im.Detach(*slot);
   task.kind.task.state = static_cast<uint8_t>(TaskState::kDone);
   task.kind.task.assignee = 0;  // only pending and running tasks have one
@@ -303,6 +305,7 @@ Result<EntryId> CompleteLocked(Pool::Impl& im, const Completion& c, AgentRef by,
     r.agent(row).rec.tallies.consecutive_failures = 0;
   }
   txn.Commit();
+  im.ReleaseDropped(checkpoint);
   return r.slot(res).id;
 }
 

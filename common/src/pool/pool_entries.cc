@@ -345,6 +345,7 @@ Status Pool::Update(EntryId id, const EntryUpdate& u) {
     const Region& r = im.region_;
     auto slot = im.LocateLocked(id, "entry");
     if (!slot.ok()) return slot.status();
+    if (IsTaskCheckpoint(r.slot(*slot))) return RefuseTaskCheckpoint(r.slot(*slot), "update");
     const bool rewrite = u.tags.has_value() || u.payload.has_value();
     std::vector<uint8_t> data;
     SlotSpec spec;
@@ -406,6 +407,7 @@ Status Pool::Erase(EntryId id) {
     if (s.segment == kSegAgents)
       return {StatusCode::kWrongState,
               "entry " + std::to_string(id) + " is an agent; deregister it"};
+    if (IsTaskCheckpoint(s)) return RefuseTaskCheckpoint(s, "erase");
     const DataRef data = DataRef::Of(s);
     Txn txn(r, OpCode::kErase);
     txn.Save(s);
@@ -432,6 +434,7 @@ Status Settle(Pool::Impl& im, EntryId id, uint32_t segment, const char* what) {
       return {StatusCode::kInvalidArgument,
               "entry " + std::to_string(id) + " is not in segment '" +
                   BuiltinSegmentName(segment) + "'"};
+    if (IsTaskCheckpoint(s)) return RefuseTaskCheckpoint(s, "release");
     if (s.flags & kSettled) return Status::Ok();
     Txn txn(im.region_, OpCode::kSettle);
     txn.Save(s);

@@ -42,12 +42,14 @@ Result<EntryId> Pool::AcceptHeld(TaskId id, const TaskResult& result,
     r.slot(res).kind.result.epoch = task.kind.task.epoch;
     im.LinkSlot(res);
     txn.Point("after_result");
+    const auto checkpoint = im.DropCheckpointLocked(txn, *slot);
     im.Detach(*slot);
     task.kind.task.state = static_cast<uint8_t>(TaskState::kDone);
     task.kind.task.result_gap = ResultGap(id, r.slot(res).id);
     task.updated_ns = r.slot(res).created_ns;
     im.Attach(*slot);
     txn.Commit();
+    im.ReleaseDropped(checkpoint);
     return r.slot(res).id;
   });
   if (out.ok()) g.Notify(&im.region_.header().entries_event);

@@ -25,7 +25,8 @@ namespace internal {
 const char* BuiltinSegmentName(uint32_t row) {
   static const char* const kNames[kBuiltinSegments] = {
       segments::kTasks,    segments::kResults,   segments::kErrors,
-      segments::kProgress, segments::kConflicts, segments::kAgents};
+      segments::kProgress, segments::kConflicts, segments::kAgents,
+      segments::kCheckpoints};
   return row < kBuiltinSegments ? kNames[row] : "";
 }
 

@@ -75,6 +75,7 @@ void TaskFieldsAt(const Region& r, uint32_t slot, TaskInfo* info, int64_t mono_r
   info->assignee = ref(t.assignee);
   info->last_agent = ref(t.last_agent);
   info->result_id = ResultIdOf(r, slot);
+  info->checkpointed = (s.flags & kCheckpointed) != 0;
 }
 
 TaskInfo TaskInfoAt(const Region& r, uint32_t slot) {
@@ -397,6 +398,9 @@ Result<EntryId> Pool::Impl::DeadLetterLocked(Guard& g, uint32_t slot,
   txn.Save(s);
   const uint32_t err = InsertSlot(txn, spec);
   LinkSlot(err);
+  // A held task keeps its checkpoint for the person's retry.
+  const DroppedCheckpoint checkpoint = end == TaskState::kHeld ? DroppedCheckpoint{}
+                                                               : DropCheckpointLocked(txn, slot);
   Detach(slot);
   s.kind.task.state = static_cast<uint8_t>(end);
   s.kind.task.assignee = 0;
@@ -404,6 +408,7 @@ Result<EntryId> Pool::Impl::DeadLetterLocked(Guard& g, uint32_t slot,
   s.updated_ns = NowRealNs();
   Attach(slot);
   txn.Commit();
+  ReleaseDropped(checkpoint);
   g.Notify(&r.header().entries_event);
   if (holder_row != 0) NotifyQueue(g, holder_row);  // a cancelled holder stops at once
   return r.slot(err).id;

@@ -47,6 +47,7 @@ class Checker {
     CheckJournal();
     CheckSlots();
     CheckResults();
+    CheckCheckpoints();
     CheckFreeSlots();
     cells_.CheckFree();
     CheckIdIndex();
@@ -136,6 +137,9 @@ class Checker {
       if (s.segment == kSegTasks) CheckTask(i);
       if (s.segment == kSegResults && s.kind.result.task_id != 0)
         results_by_task_[s.kind.result.task_id].push_back(i);
+      if (s.segment == kSegCheckpoints && s.kind.result.task_id != 0)
+        checkpoints_by_task_[s.kind.result.task_id].push_back(i);
+      if (s.segment == kSegTasks && (s.flags & kCheckpointed) != 0) checkpointed_.push_back(i);
     }
     std::sort(ids_.begin(), ids_.end());
     for (size_t k = 1; k < ids_.size(); ++k)
@@ -220,6 +224,29 @@ class Checker {
       Bad(S(i) + " is done without a result");
     if (st != TaskState::kDone && st != TaskState::kRunning && t.result_gap != 0)
       Bad(S(i) + " has a lease or a result but is " + TaskStateName(st));
+  }
+
+  // A checkpoint belongs to an unfinished task that knows it has one, and
+  // stays pinned until that task ends, which drops it.
+  void CheckCheckpoints() {
+    for (const auto& [task_id, slots] : checkpoints_by_task_) {
+      if (slots.size() > 1)
+        Bad("task " + std::to_string(task_id) + " has " + std::to_string(slots.size()) +
+            " checkpoints");
+      const uint32_t t = Lookup(task_id);
+      const bool owned = t != kNil && r_.slot(t).segment == kSegTasks &&
+                         !IsFinal(static_cast<TaskState>(r_.slot(t).kind.task.state)) &&
+                         (r_.slot(t).flags & kCheckpointed) != 0;
+      for (uint32_t cp : slots) {
+        if (!owned)
+          Bad(S(cp) + " is a checkpoint of entry " + std::to_string(task_id) +
+              ", which is no unfinished task that has one");
+        if (!IsPinned(r_.slot(cp))) Bad(S(cp) + " is a checkpoint that may be evicted");
+      }
+    }
+    for (uint32_t i : checkpointed_)
+      if (!checkpoints_by_task_.count(r_.slot(i).id))
+        Bad(S(i) + " is marked checkpointed, but no checkpoint names it");
   }
 
   void CheckResults() {
@@ -435,6 +462,8 @@ class Checker {
   std::vector<uint8_t> owner_;  // per slot: 1 if live and sound
   std::vector<std::pair<uint64_t, uint32_t>> ids_;
   std::map<uint64_t, std::vector<uint32_t>> results_by_task_;
+  std::map<uint64_t, std::vector<uint32_t>> checkpoints_by_task_;
+  std::vector<uint32_t> checkpointed_;  // task slots with kCheckpointed
   uint64_t live_ = 0, pinned_ = 0, evictable_ = 0, quarantined_ = 0;
   uint64_t tasks_[kTaskStateCount] = {};
   uint64_t queued_pending_ = 0, queued_running_ = 0;

@@ -33,6 +33,7 @@ const char* OpName(OpCode op) {
     case OpCode::kResume: return "resume";
     case OpCode::kAccept: return "accept";
     case OpCode::kPreempt: return "preempt";
+    case OpCode::kCheckpoint: return "checkpoint";
   }
   return "unknown";
 }

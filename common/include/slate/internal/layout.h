@@ -28,7 +28,7 @@
 namespace slate::internal {
 
 inline constexpr uint64_t kMagic = 0x314C4F4F50544C53ull;  // "SLTPOOL1"
-inline constexpr uint32_t kLayoutVersion = 7;
+inline constexpr uint32_t kLayoutVersion = 8;
 inline constexpr uint32_t kNil = 0xFFFFFFFFu;
 inline constexpr uint32_t kSegmentCapacity = 32;
 inline constexpr int kPriorityBuckets = 256;
@@ -51,7 +51,8 @@ inline constexpr uint32_t kSegErrors = 2;
 inline constexpr uint32_t kSegProgress = 3;
 inline constexpr uint32_t kSegConflicts = 4;
 inline constexpr uint32_t kSegAgents = 5;
-inline constexpr uint32_t kBuiltinSegments = 6;
+inline constexpr uint32_t kSegCheckpoints = 6;
+inline constexpr uint32_t kBuiltinSegments = 7;
 
 static_assert(std::atomic<uint32_t>::is_always_lock_free);
 static_assert(std::atomic<uint64_t>::is_always_lock_free);
@@ -94,6 +95,9 @@ enum SlotFlags : uint8_t {
   kSettled = 1,  // a result aggregated, an error resolved, a kept entry released
   kKeep = 2,     // written with NewEntry::keep: live until released
   kChained = 4,  // the data is a chain of extents, not one (cell_store.h)
+  // A task's: one live entry in "checkpoints" names it (its kind.result's
+  // task_id); dropped in the transaction that makes the task final.
+  kCheckpointed = 8,
 };
 
 // A task's state machine, in the first 36 bytes of its slot's kind area; the
@@ -169,11 +173,12 @@ static_assert(std::is_standard_layout_v<Slot>);
 
 // Where a slot's inline data starts in `kind`, and how much fits: what its
 // kind's fields leave, 20 bytes for a task, 40 for a result and all 56 for
-// any other entry. Inline data is sealed with the slot.
+// any other entry. Inline data is sealed with the slot. A checkpoint uses
+// ResultFields too: the task it saves and the claim that saved it.
 inline constexpr uint32_t InlineOffset(uint32_t segment) {
-  return segment == kSegTasks     ? sizeof(TaskFields)
-         : segment == kSegResults ? sizeof(ResultFields)
-                                  : 0;
+  return segment == kSegTasks                                    ? sizeof(TaskFields)
+         : segment == kSegResults || segment == kSegCheckpoints ? sizeof(ResultFields)
+                                                                : 0;
 }
 inline constexpr uint32_t InlineBytes(uint32_t segment) {
   return sizeof(Slot::kind) - InlineOffset(segment);

@@ -33,6 +33,12 @@ const char* BuiltinSegmentName(uint32_t row);
 // True when the pool must keep this entry: an unfinished task, a task result
 // not yet aggregated, an unresolved error, an agent.
 bool IsPinned(const Slot& s);
+// A task's checkpoint: changed only by its claim's holder (SaveCheckpoint)
+// and dropped with its task; Update, Erase and Release refuse it.
+inline bool IsTaskCheckpoint(const Slot& s) {
+  return s.segment == kSegCheckpoints && s.kind.result.task_id != 0;
+}
+Status RefuseTaskCheckpoint(const Slot& s, const char* verb);
 
 // Everything a new slot needs besides its kind-specific fields.
 struct SlotSpec {
@@ -206,6 +212,18 @@ class Pool::Impl {
   // "errors" record.
   Result<EntryId> DeadLetterLocked(Guard& g, uint32_t slot, const std::string& reason,
                                    TaskState end = TaskState::kDeadLettered);
+  // A checkpoint slot a transaction freed; its cells go back after commit.
+  struct DroppedCheckpoint {
+    uint32_t slot = internal::kNil;
+    internal::DataRef data;
+  };
+  // The live checkpoint of task id, or kNil.
+  uint32_t FindCheckpointLocked(TaskId id) const;
+  // Inside txn, which saved the task slot: frees the task's checkpoint, if
+  // it has one, and clears its kCheckpointed. Every transaction that makes
+  // a task final calls it, then ReleaseDropped after its commit.
+  DroppedCheckpoint DropCheckpointLocked(internal::Txn& txn, uint32_t task);
+  void ReleaseDropped(const DroppedCheckpoint& d);
   // Picks the task `row` should claim next, or kNil. Tasks past their
   // deadline are dead-lettered on the way.
   uint32_t PickLocked(Guard& g, uint32_t row);
