@@ -82,13 +82,16 @@ class Watch {
     q.limit = 4096;
     q.with_payload = false;
     uint64_t by_state[kTaskStateCount] = {};
+    uint64_t checkpointed = 0;  // unfinished tasks with a saved checkpoint
     size_t found = 0;
     for (;;) {
       auto page = pool_.Find(q);
       if (!page.ok()) return;
       for (const Entry& t : *page) {
         auto info = pool_.GetTask(t.id);
-        if (info.ok()) by_state[static_cast<int>(info->state)] += 1;
+        if (!info.ok()) continue;
+        by_state[static_cast<int>(info->state)] += 1;
+        checkpointed += info->checkpointed;
       }
       found += page->size();
       if (page->size() < q.limit) break;
@@ -123,6 +126,7 @@ class Watch {
                     {"held", by_state[static_cast<int>(TaskState::kHeld)]},
                     {"skipped", by_state[static_cast<int>(TaskState::kSkipped)]},
                     {"cancelled", by_state[static_cast<int>(TaskState::kCancelled)]},
+                    {"checkpointed", checkpointed},
                     {"throughput_per_s", p.rate},
                     {"eta_s", p.rate > 0 ? json(static_cast<double>(left) / p.rate)
                                          : json(nullptr)}};

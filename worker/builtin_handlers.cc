@@ -88,7 +88,10 @@ class Sha256 : public Handler {
   }
 };
 
-// Payload: milliseconds, or {"ms": n}. Gives up early when cancelled.
+// Payload: milliseconds, or {"ms": n}. Gives up early when cancelled. Its
+// progress is checkpointed every 100 ms and when it gives up, so an
+// attempt after a preemption, a retry or its worker's death sleeps only
+// the rest: the result then says where it resumed ("resumed_at_ms").
 class Sleep : public Handler {
  public:
   Outcome Run(const TaskInput& in, RunControl& control) override {
@@ -98,13 +101,34 @@ class Sleep : public Handler {
       return Outcome::Failure("sleep payload must be milliseconds or {\"ms\": n}");
     const int64_t ms = ms_json.get<int64_t>();
     if (ms < 0) return Outcome::Failure("sleep milliseconds must not be negative");
-    const auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
-    while (std::chrono::steady_clock::now() < end) {
-      if (control.cancel.load()) return Outcome::Failure("cancelled");
+    int64_t resumed_at = 0;
+    if (in.resume.is_object() && in.resume.value("slept_ms", json()).is_number_integer())
+      resumed_at = std::clamp<int64_t>(in.resume["slept_ms"].get<int64_t>(), 0, ms);
+    using Clock = std::chrono::steady_clock;
+    const auto start = Clock::now() - std::chrono::milliseconds(resumed_at);
+    const auto end = start + std::chrono::milliseconds(ms);
+    auto slept = [&] {
+      return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
+    };
+    auto next_save = Clock::now() + kCheckpointEvery;
+    while (Clock::now() < end) {
+      if (control.cancel.load()) {
+        (void)control.SaveCheckpoint({{"slept_ms", std::min<int64_t>(slept(), ms)}});
+        return Outcome::Failure("cancelled");
+      }
+      if (Clock::now() >= next_save) {
+        (void)control.SaveCheckpoint({{"slept_ms", slept()}});
+        next_save += kCheckpointEvery;
+      }
       std::this_thread::sleep_for(std::chrono::milliseconds(std::min<int64_t>(ms, 5)));
     }
-    return Outcome::Success({{"slept_ms", ms}});
+    json out = {{"slept_ms", ms}};
+    if (resumed_at > 0) out["resumed_at_ms"] = resumed_at;
+    return Outcome::Success(std::move(out));
   }
+
+ private:
+  static constexpr auto kCheckpointEvery = std::chrono::milliseconds(100);
 };
 
 // Fails with the payload's "message" (or a fixed text). With {"times": k}

@@ -13,6 +13,8 @@
 #include <optional>
 #include <thread>
 
+#include <spdlog/spdlog.h>
+
 #include "slate/json_payload.h"
 
 extern char** environ;
@@ -25,9 +27,12 @@ constexpr size_t kStderrTail = 2048;
 
 // The command may write JSON lines to this descriptor (named in
 // SLATE_META_FD): {"importance": x} sets its result's importance, x in
-// [0, 1]. Anything else there is ignored.
+// [0, 1]; {"checkpoint": state} saves state in the pool as the task's
+// checkpoint, at once, replacing the last one: the task's next attempt
+// gets it in $SLATE_RESUME (and a plan's envelope as "resume"). Anything
+// else there is ignored.
 constexpr int kMetaFd = 3;
-constexpr size_t kMaxMetaBytes = 64 * 1024;
+constexpr size_t kMaxMetaLine = 1024 * 1024;
 
 struct Pipe {
   int fd[2] = {-1, -1};
@@ -44,22 +49,48 @@ struct Pipes {
   Pipe to, out, err, meta;
 };
 
-// The last valid importance the command declared on its meta descriptor.
-std::optional<float> ImportanceIn(const std::string& meta) {
-  std::optional<float> importance;
-  size_t at = 0;
-  while (at < meta.size()) {
-    size_t end = meta.find('\n', at);
-    if (end == std::string::npos) end = meta.size();
-    const auto line = nlohmann::json::parse(meta.substr(at, end - at), nullptr, false);
-    at = end + 1;
-    if (!line.is_object() || !line.contains("importance") || !line["importance"].is_number())
-      continue;
-    const double x = line["importance"].get<double>();
-    if (x >= 0 && x <= 1) importance = static_cast<float>(x);
+// What the command writes on its meta descriptor, acted on line by line as
+// it arrives: a checkpoint must be in the pool before a SIGKILL can come.
+class MetaLines {
+ public:
+  explicit MetaLines(RunControl& control) : control_(control) {}
+  void Feed(const char* p, size_t n) {
+    for (size_t i = 0; i < n; ++i) {
+      if (p[i] != '\n') {
+        if (partial_.size() < kMaxMetaLine) partial_.push_back(p[i]);
+        else too_long_ = true;
+        continue;
+      }
+      if (!too_long_) Line(partial_);
+      partial_.clear();
+      too_long_ = false;
+    }
   }
-  return importance;
-}
+  // The command is gone: a last line without its newline counts too.
+  void Finish() {
+    if (!partial_.empty() && !too_long_) Line(partial_);
+    partial_.clear();
+  }
+  std::optional<float> importance() const { return importance_; }
+
+ private:
+  void Line(const std::string& text) {
+    const auto line = nlohmann::json::parse(text, nullptr, false);
+    if (!line.is_object()) return;
+    if (line.contains("importance") && line["importance"].is_number()) {
+      const double x = line["importance"].get<double>();
+      if (x >= 0 && x <= 1) importance_ = static_cast<float>(x);
+    }
+    if (line.contains("checkpoint"))
+      if (Status s = control_.SaveCheckpoint(line["checkpoint"]); !s.ok())
+        spdlog::warn("checkpoint not saved: {}", s.message());
+  }
+
+  RunControl& control_;
+  std::string partial_;
+  bool too_long_ = false;
+  std::optional<float> importance_;
+};
 
 std::string StdinText(const nlohmann::json& payload) {
   return payload.is_string() ? payload.get<std::string>() : JsonText(payload);
@@ -86,7 +117,7 @@ class ExecHandler : public Handler {
       const std::string kv(*e);
       if (kv.rfind("SLATE_TASK_ID=", 0) == 0 || kv.rfind("SLATE_ATTEMPT=", 0) == 0 ||
           kv.rfind("SLATE_REQUEST_ID=", 0) == 0 || kv.rfind("SLATE_ITERATION=", 0) == 0 ||
-          kv.rfind("SLATE_META_FD=", 0) == 0)
+          kv.rfind("SLATE_META_FD=", 0) == 0 || kv.rfind("SLATE_RESUME=", 0) == 0)
         continue;
       env_strings.push_back(kv);
     }
@@ -95,6 +126,7 @@ class ExecHandler : public Handler {
     env_strings.push_back("SLATE_REQUEST_ID=" + in.request_id);
     env_strings.push_back("SLATE_ITERATION=" + std::to_string(in.iteration));
     env_strings.push_back("SLATE_META_FD=" + std::to_string(kMetaFd));
+    if (!in.resume.is_null()) env_strings.push_back("SLATE_RESUME=" + JsonText(in.resume));
     std::vector<char*> envp, argv;
     for (auto& e : env_strings) envp.push_back(e.data());
     envp.push_back(nullptr);
@@ -141,7 +173,8 @@ class ExecHandler : public Handler {
     setpgid(pid, pid);  // also here: no race with the child's own call
     const std::string input = StdinText(in.plan ? in.envelope : in.payload);
     size_t written = 0;
-    std::string stdout_buf, stderr_buf, meta_buf;
+    std::string stdout_buf, stderr_buf;
+    MetaLines meta_lines(control);
     const uint32_t timeout_ms = in.timeout_ms ? in.timeout_ms : options_.default_timeout_ms;
     const auto start = Clock::now();
     fcntl(to.fd[1], F_SETFL, O_NONBLOCK);
@@ -186,7 +219,7 @@ class ExecHandler : public Handler {
         const ssize_t r = read(fds[i].fd, buf, sizeof buf);
         if (fds[i].fd == meta.fd[0]) {
           if (r <= 0) meta.Close(0);
-          else if (meta_buf.size() < kMaxMetaBytes) meta_buf.append(buf, static_cast<size_t>(r));
+          else meta_lines.Feed(buf, static_cast<size_t>(r));
           continue;
         }
         if (r <= 0) {
@@ -204,9 +237,12 @@ class ExecHandler : public Handler {
       }
       if (to.fd[1] >= 0 && written == input.size()) to.Close(1);
     }
-    if (failure == "cancelled" && !exited) exited = Terminate(pid, control.grace_ms.load(), &status);
+    if (failure == "cancelled" && !exited)
+      exited = Terminate(pid, control.grace_ms.load(), meta, meta_lines, &status);
     kill(-pid, SIGKILL);  // the whole group, whatever happened
     if (!exited) waitpid(pid, &status, 0);
+    DrainMeta(meta, meta_lines, 0);  // the group is dead: every writer is gone
+    meta_lines.Finish();
     if (!failure.empty()) return Outcome::Failure(failure + Tail(stderr_buf));
     if (WIFSIGNALED(status))
       return Outcome::Failure("killed by signal " + std::to_string(WTERMSIG(status)) +
@@ -215,18 +251,38 @@ class ExecHandler : public Handler {
       return Outcome::Failure("exit code " + std::to_string(WEXITSTATUS(status)) +
                               Tail(stderr_buf));
     Outcome ok = Outcome::Success(ResultOf(stdout_buf));
-    ok.importance = ImportanceIn(meta_buf);
+    ok.importance = meta_lines.importance();
     return ok;
   }
 
+  // Reads what the meta pipe holds, waiting up to wait_ms for more; false
+  // once it is closed.
+  static bool DrainMeta(Pipe& meta, MetaLines& lines, int wait_ms) {
+    while (meta.fd[0] >= 0) {
+      pollfd p = {meta.fd[0], POLLIN, 0};
+      if (poll(&p, 1, wait_ms) <= 0) return true;
+      char buf[65536];
+      const ssize_t r = read(meta.fd[0], buf, sizeof buf);
+      if (r <= 0) {
+        meta.Close(0);
+        return false;
+      }
+      lines.Feed(buf, static_cast<size_t>(r));
+      wait_ms = 0;
+    }
+    return false;
+  }
+
   // A cancelled task's group gets SIGTERM and grace_ms to finish (save a
-  // checkpoint, clean up) before the SIGKILL every ending sends.
-  static bool Terminate(pid_t pid, uint32_t grace_ms, int* status) {
+  // checkpoint, clean up) before the SIGKILL every ending sends. What it
+  // writes on its meta descriptor meanwhile is read.
+  static bool Terminate(pid_t pid, uint32_t grace_ms, Pipe& meta, MetaLines& lines,
+                        int* status) {
     kill(-pid, SIGTERM);
     const auto until = Clock::now() + std::chrono::milliseconds(grace_ms);
     while (Clock::now() < until) {
       if (waitpid(pid, status, WNOHANG) == pid) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      if (!DrainMeta(meta, lines, 10)) std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     return false;
   }

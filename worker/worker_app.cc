@@ -187,6 +187,20 @@ void Report(Pool& pool, AgentRef me, const Claim& c, const Outcome& out,
     spdlog::debug("task {} {}", c.task.id, out.ok ? "done" : "failed: " + out.error);
 }
 
+// The checkpoint an earlier attempt saved, for this one to resume from:
+// in.resume, and a plan's envelope as "resume". A checkpoint that went
+// with its task's end (a race with a cancel) is no error.
+Status ReadResume(const Pool& pool, TaskId id, TaskInput* in) {
+  auto cp = pool.LastCheckpoint(id);
+  if (!cp.ok()) return cp.status().code() == StatusCode::kNotFound ? Status::Ok() : cp.status();
+  auto state = PayloadToJson(cp->payload);
+  if (!state.ok()) return state.status();
+  in->resume = std::move(*state);
+  if (in->plan) in->envelope["resume"] = in->resume;
+  spdlog::info("task {} resumes from its checkpoint (entry {})", id, cp->id);
+  return Status::Ok();
+}
+
 // A validation task's outcome: the validator's verdict, or a failed
 // attempt saying why what it printed is not one.
 Outcome Validate(Handler& validator, const TaskInput& in, RunControl& control) {
@@ -261,6 +275,7 @@ int WorkerApp::Run() {
       } else {
         input = payload.status();
       }
+      if (input.ok() && c.task.checkpointed) input = ReadResume(**pool, c.task.id, &in);
       Outcome out;
       if (!input.ok()) {
         out = Outcome::Failure(input.message());
@@ -274,6 +289,10 @@ int WorkerApp::Run() {
           const uint32_t t = in.timeout_ms ? in.timeout_ms : config_.handler.default_timeout_ms;
           cur.timeout_at_mono = t ? NowMonoNs() + int64_t{t} * 1'000'000 : 0;
           cur.control.cancel = false;
+          cur.control.checkpoint = [&pool, &c, me = *me](const nlohmann::json& state) {
+            return (*pool)->SaveCheckpoint(c.task.id, c.task.epoch, JsonToPayload(state), me)
+                .status();
+          };
         }
         if (stub && stub->validates != 0)
           out = validator ? Validate(*validator, in, cur.control)
@@ -285,6 +304,7 @@ int WorkerApp::Run() {
           // Stopping and out of drain time: the task goes back, unfailed.
           std::lock_guard<std::mutex> l(cur.mu);
           cur.active = false;
+          cur.control.checkpoint = nullptr;  // it refers to this claim
           const Status s = (*pool)->Reassign(c.task.id, HeirOf(**pool));
           spdlog::info("stopping: task {} released ({})", c.task.id,
                        s.ok() ? "back to the supervisor" : s.message());
@@ -295,6 +315,7 @@ int WorkerApp::Run() {
             NowMonoNs() > cur.timeout_at_mono)
           out.error = "timed out after " + std::to_string(in.timeout_ms) + " ms";
         cur.active = false;
+        cur.control.checkpoint = nullptr;
       }
       Report(**pool, *me, c, out, stub);
       internal::MaybeCrash("worker", "after_report");

@@ -128,6 +128,19 @@ std::vector<pid_t> ProcessesMentioning(const std::string& needle) {
   return out;
 }
 
+std::vector<pid_t> MembersRunning(const std::string& pool, const std::string& program) {
+  std::vector<pid_t> out;
+  for (pid_t p : ProcessesMentioning(pool)) {
+    std::ifstream f("/proc/" + std::to_string(p) + "/cmdline");
+    std::string argv0;
+    std::getline(f, argv0, '\0');  // the program itself, not its arguments
+    if (argv0.size() >= program.size() &&
+        argv0.compare(argv0.size() - program.size(), program.size(), program) == 0)
+      out.push_back(p);
+  }
+  return out;
+}
+
 bool PoolExists(const std::string& pool) {
   return Pool::Exists(pool);
 }

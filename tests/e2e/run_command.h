@@ -24,6 +24,8 @@ int WaitCommand(pid_t pid, int timeout_ms);
 
 // Pids of live processes whose command line mentions `needle`.
 std::vector<pid_t> ProcessesMentioning(const std::string& needle);
+// Those of them that run `program` ("slate-worker"), whatever their arguments.
+std::vector<pid_t> MembersRunning(const std::string& pool, const std::string& program);
 bool PoolExists(const std::string& pool);
 std::string WriteTempFile(const std::string& name, const std::string& content);
 std::string SourceDir();

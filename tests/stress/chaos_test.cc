@@ -42,19 +42,6 @@ size_t ChaosTasks() {
   return env != nullptr ? std::strtoul(env, nullptr, 10) : 20000;
 }
 
-std::vector<pid_t> Members(const std::string& pool, const std::string& program) {
-  std::vector<pid_t> out;
-  for (pid_t p : ProcessesMentioning(pool)) {
-    std::ifstream f("/proc/" + std::to_string(p) + "/cmdline");
-    std::string argv0;
-    std::getline(f, argv0, '\0');  // the program itself, not its arguments
-    if (argv0.size() >= program.size() &&
-        argv0.compare(argv0.size() - program.size(), program.size(), program) == 0)
-      out.push_back(p);
-  }
-  return out;
-}
-
 struct Tally {
   std::atomic<int> workers{0}, supervisors{0}, coordinators{0}, stops{0};
   int Total() const { return workers + supervisors + coordinators; }
@@ -115,7 +102,7 @@ void Monkey(const std::string& pool, const std::atomic<bool>& done, Tally* tally
     const auto now = std::chrono::steady_clock::now();
     const uint64_t tasks_done = progress.Done();
     if (now - last_sup > 1500ms && tasks_done >= sup_at + per_leader_kill) {
-      if (auto s = Members(pool, "slate-supervisor"); !s.empty() && !done.load()) {
+      if (auto s = MembersRunning(pool, "slate-supervisor"); !s.empty() && !done.load()) {
         kill(pick(s), SIGKILL);
         ++tally->supervisors;
         last_sup = now;
@@ -124,7 +111,7 @@ void Monkey(const std::string& pool, const std::atomic<bool>& done, Tally* tally
       }
     }
     if (now - last_coord > 2000ms && tasks_done >= coord_at + per_leader_kill) {
-      if (auto c = Members(pool, "slate-coordinator"); !c.empty()) {
+      if (auto c = MembersRunning(pool, "slate-coordinator"); !c.empty()) {
         kill(pick(c), SIGKILL);
         ++tally->coordinators;
         last_coord = now;
@@ -134,7 +121,7 @@ void Monkey(const std::string& pool, const std::atomic<bool>& done, Tally* tally
     }
     if (tasks_done < worker_at + kTasksPerWorkerKill) continue;
     std::vector<pid_t> w;
-    for (pid_t p : Members(pool, "slate-worker"))
+    for (pid_t p : MembersRunning(pool, "slate-worker"))
       if (now - first_seen.try_emplace(p, now).first->second >= kMinWorkerAge) w.push_back(p);
     if (w.empty()) continue;
     if (!stopped_one && tally->workers > 20) {  // one stall past the lease

@@ -57,6 +57,28 @@ TEST_F(MonitorTest, OnceAndJsonShowTheRunningGroup) {
   EXPECT_TRUE(some_running);
 }
 
+// A running task's checkpoint shows in the monitor (from the coordinator's
+// progress report) and in slate-dump's "checkpoints" segment.
+TEST_F(MonitorTest, ACheckpointedTaskShowsInTheMonitorAndTheDump) {
+  launcher_ = StartCommand({"slate-launch", "run", "--pool", pool, "--workers", "1", "--handler",
+                            "sleep", Jsonl("cp.jsonl", {{{"payload", {{"ms", 4000}}}}})});
+  std::string once;
+  const auto until = std::chrono::steady_clock::now() + 10s;
+  while (once.find("1 checkpointed") == std::string::npos &&
+         std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(100ms);
+    once = RunCommand({"slate-monitor", "--pool", pool, "--once"}).out;
+  }
+  const auto dump = RunCommand({"slate-dump", "--pool", pool, "--segment", "checkpoints",
+                                "--format", "jsonl"});
+  StopGroup();
+  EXPECT_NE(once.find("1 checkpointed"), std::string::npos) << once;
+  ASSERT_EQ(dump.exit_code, 0) << dump.err;
+  const json line = json::parse(dump.out.substr(0, dump.out.find('\n')), nullptr, false);
+  ASSERT_TRUE(line.is_object()) << dump.out;
+  EXPECT_GT(line["payload"]["slept_ms"].get<int64_t>(), 0) << dump.out;
+}
+
 TEST_F(MonitorTest, FullScreenViewInTmuxShowsProgressAndQuitsOnQ) {
   StartGroup();
   const std::string session = "mon" + std::to_string(getpid());

@@ -210,6 +210,76 @@ TEST(ExecHandlerTest, ACancelledCommandHasItsGraceThenIsKilled) {
   }
 }
 
+// Checkpoints: each {"checkpoint": ...} line on the meta descriptor is
+// saved as it arrives (the last one also when the command is SIGTERMed and
+// writes it on its way out, without a newline); the next attempt finds the
+// last one in $SLATE_RESUME.
+TEST(ExecHandlerTest, CheckpointLinesAreSavedAsTheyComeAndResumeIsInTheEnvironment) {
+  auto h = MakeHandler(Exec(
+      "echo \"resume=${SLATE_RESUME:-none}\" >&2; "
+      "echo '{\"checkpoint\": {\"step\": 1}}' >&3; "
+      "echo '{\"checkpoint\": {\"step\": 2}, \"importance\": 0.25}' >&3; "
+      "trap 'printf \"{\\\"checkpoint\\\": {\\\"step\\\": 3}}\" >&3; exit 1' TERM; "
+      "while :; do sleep 0.01; done",
+      true));
+  ASSERT_TRUE(h.ok());
+  std::vector<json> saved;
+  RunControl control;
+  control.checkpoint = [&](const json& state) {
+    saved.push_back(state);
+    if (saved.size() == 2) {  // cancelled once two are in
+      control.grace_ms = 2000;
+      control.cancel = true;
+    }
+    return Status::Ok();
+  };
+  TaskInput in;
+  const Outcome out = (*h)->Run(in, control);
+  ASSERT_FALSE(out.ok);
+  EXPECT_NE(out.error.find("resume=none"), std::string::npos) << out.error;
+  ASSERT_EQ(saved.size(), 3u);
+  EXPECT_EQ(saved[0], (json{{"step", 1}}));
+  EXPECT_EQ(saved[2], (json{{"step", 3}})) << "saved during the grace";
+  // The next attempt.
+  auto again = MakeHandler(Exec("printf '%s' \"$SLATE_RESUME\"", true));
+  in.resume = saved.back();
+  RunControl next;
+  const Outcome resumed = (*again)->Run(in, next);
+  ASSERT_TRUE(resumed.ok) << resumed.error;
+  EXPECT_EQ(resumed.result, (json{{"step", 3}}));
+}
+
+TEST(BuiltinHandlersTest, SleepCheckpointsItsProgressAndResumesFromIt) {
+  auto h = MakeHandler(Named("sleep"));
+  std::vector<json> saved;
+  RunControl control;
+  control.checkpoint = [&](const json& state) {
+    saved.push_back(state);
+    return Status::Ok();
+  };
+  std::thread canceller([&] {
+    std::this_thread::sleep_for(350ms);
+    control.cancel = true;
+  });
+  TaskInput in;
+  in.payload = {{"ms", 1000}};
+  const Outcome first = (*h)->Run(in, control);
+  canceller.join();
+  ASSERT_FALSE(first.ok);
+  ASSERT_GE(saved.size(), 3u) << "every 100 ms, and on giving up";
+  const int64_t at = saved.back()["slept_ms"];
+  EXPECT_GE(at, 300);
+  EXPECT_LT(at, 1000);
+  in.resume = saved.back();
+  RunControl next;
+  const auto start = std::chrono::steady_clock::now();
+  const Outcome rest = (*h)->Run(in, next);
+  ASSERT_TRUE(rest.ok) << rest.error;
+  EXPECT_EQ(rest.result["slept_ms"], 1000);
+  EXPECT_EQ(rest.result["resumed_at_ms"], at);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 900ms) << "slept only the rest";
+}
+
 TEST(ExecHandlerTest, OversizedOutputIsAClearFailure) {
   HandlerOptions o = Exec("yes slate");
   o.max_output_bytes = 10000;

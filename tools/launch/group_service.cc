@@ -356,6 +356,11 @@ int ServiceStatus(const ServiceOptions& o) {
       std::printf("%s %llu %s", s == 1 ? "" : ",", static_cast<unsigned long long>(n),
                   TaskStateName(static_cast<TaskState>(s)));
   }
+  // A checkpoint exists only while its task is unfinished.
+  if (st.ok())
+    for (const auto& seg : st->segments)
+      if (seg.name == segments::kCheckpoints && seg.entries != 0)
+        std::printf(", %llu with a checkpoint", static_cast<unsigned long long>(seg.entries));
   std::printf("\n");
   // Members the keeper found crash-looping in the last minute.
   Query cl;

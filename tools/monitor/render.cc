@@ -32,7 +32,8 @@ void RenderRequests(const GroupSnapshot& s, const std::vector<double>& rates,
     out->push_back(Fmt("request %s %s %" PRIu64 "/%" PRIu64 " done, %" PRIu64 " failed, %.0f/s, %s",
                        r.id.c_str(), ProgressBar(r.Finished(), r.total, 20).c_str(), r.done,
                        r.total, r.dead_lettered + r.failed, r.throughput_per_s, eta.c_str()));
-    // Plans only: tasks waiting on dependencies, held, skipped or cancelled.
+    // Only when there are any: tasks waiting on dependencies, held,
+    // skipped, cancelled, or carrying a checkpoint.
     std::string plan;
     auto add = [&](uint64_t n, const char* what) {
       if (n != 0) plan += Fmt("%s%" PRIu64 " %s", plan.empty() ? "  " : ", ", n, what);
@@ -41,6 +42,7 @@ void RenderRequests(const GroupSnapshot& s, const std::vector<double>& rates,
     add(r.held, "held for review");
     add(r.skipped, "skipped");
     add(r.cancelled, "cancelled");
+    add(r.checkpointed, "checkpointed");
     if (!plan.empty()) out->push_back(plan);
   }
   const double now = rates.empty() ? 0 : rates.back();

@@ -21,6 +21,7 @@ struct RequestProgress {
   std::string source;
   uint64_t total = 0, pending = 0, running = 0, done = 0, failed = 0, dead_lettered = 0;
   uint64_t waiting = 0, held = 0, skipped = 0, cancelled = 0;
+  uint64_t checkpointed = 0;  // unfinished, with a checkpoint saved
   // Tasks that will not change again: done, dead-lettered, skipped, cancelled.
   uint64_t Finished() const { return done + dead_lettered + skipped + cancelled; }
   double throughput_per_s = 0;

@@ -93,6 +93,7 @@ Result<GroupSnapshot> TakeGroupSnapshot(Pool& pool, size_t recent_events) {
         p.held = U(*j, "held");
         p.skipped = U(*j, "skipped");
         p.cancelled = U(*j, "cancelled");
+        p.checkpointed = U(*j, "checkpointed");
         p.throughput_per_s = j->value("throughput_per_s", 0.0);
         if ((*j)["eta_s"].is_number()) p.eta_s = (*j)["eta_s"].get<double>();
       }
@@ -134,7 +135,7 @@ ojson SnapshotToJson(const GroupSnapshot& s) {
                     {"pending", r.pending}, {"running", r.running}, {"done", r.done},
                     {"failed", r.failed}, {"dead_lettered", r.dead_lettered},
                     {"waiting", r.waiting}, {"held", r.held}, {"skipped", r.skipped},
-                    {"cancelled", r.cancelled},
+                    {"cancelled", r.cancelled}, {"checkpointed", r.checkpointed},
                     {"throughput_per_s", r.throughput_per_s},
                     {"eta_s", r.eta_s ? ojson(*r.eta_s) : ojson(nullptr)}});
   j["requests"] = reqs;
