@@ -60,6 +60,9 @@ int main(int argc, char** argv) {
       ("preempt-margin", po::value(&cfg.preempt_margin)->default_value(1),
        "a task no worker has room for preempts the least urgent running task if that one's "
        "priority is lower by at least this much (0: never preempt)")
+      ("age-ms", po::value(&cfg.age_ms)->default_value(1000),
+       "aging: a task's priority counts one more for each this many ms it has been in the "
+       "pool, so low-priority work is never starved (0: off)")
       ("validate", po::bool_switch(&plan.options.validate),
        "send each result to a validation task (run by workers started with --validate)")
       ("log-level", po::value(&log_level)->default_value("info"),
@@ -81,7 +84,8 @@ int main(int argc, char** argv) {
                                     {"hung-after-ms", 100, 86'400'000},
                                     {"breaker-failures", 0, 1000},
                                     {"breaker-cooldown-ms", 0, 86'400'000},
-                                    {"preempt-margin", 0, 255}}))
+                                    {"preempt-margin", 0, 255},
+                                    {"age-ms", 0, 86'400'000}}))
     return *rc;
   if (auto rc = slate::supervisor::FinishPlanFlags("slate-supervisor", vm, &plan)) return *rc;
   cfg.plan = plan.options;

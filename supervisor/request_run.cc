@@ -13,11 +13,13 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <set>
 #include <random>
 
 #include "aggregate.h"
 #include "exhaustion.h"
 #include "plan_run.h"
+#include "urgency.h"
 #include "worker_health.h"
 #include "slate/clock.h"
 #include "slate/entry_cursor.h"
@@ -201,7 +203,7 @@ class RequestRun {
 
   // A running task that urgent work may take the place of.
   struct Victim {
-    int priority;
+    int64_t priority;  // its urgency
     TaskId task;
     size_t worker;  // in the pass's rotation
   };
@@ -211,11 +213,13 @@ class RequestRun {
   std::vector<Victim>& Victims(const std::vector<WorkerView>& workers) {
     if (victims_) return *victims_;
     victims_.emplace();
+    const int64_t now = NowRealNs();
     for (size_t w = 0; w < workers.size(); ++w) {
       auto running = pool_.RunningTasks(workers[w].ref);
       if (!running.ok()) continue;
       for (TaskId r : *running)
-        if (auto info = pool_.GetTask(r); info.ok()) victims_->push_back({info->priority, r, w});
+        if (auto info = pool_.GetTask(r); info.ok())
+          victims_->push_back({Urgency(*info, now, cfg_.age_ms), r, w});
     }
     std::stable_sort(victims_->begin(), victims_->end(),
                      [](const Victim& a, const Victim& b) { return a.priority < b.priority; });
@@ -238,8 +242,9 @@ class RequestRun {
         }))
       return std::optional<AgentRef>();
     auto& victims = Victims(workers);
+    const int64_t urgency = Urgency(t, NowRealNs(), cfg_.age_ms);
     for (size_t k = 0; k < victims.size(); ++k) {
-      if (victims[k].priority > t.priority - static_cast<int>(cfg_.preempt_margin)) break;
+      if (victims[k].priority > urgency - int64_t{cfg_.preempt_margin}) break;
       const Victim v = victims[k];
       const WorkerView& w = workers[v.worker];
       if (!HasCapability(w, t.requires_cap)) continue;
@@ -249,7 +254,7 @@ class RequestRun {
         continue;  // gone, or it opted out
       victims.erase(victims.begin() + static_cast<std::ptrdiff_t>(k));
       const std::string why = "preempted on '" + w.name + "' by task " + std::to_string(id) +
-                              " (priority " + std::to_string(t.priority) + " over " +
+                              " (priority " + std::to_string(urgency) + " over " +
                               std::to_string(v.priority) + ")";
       Status s = pool_.Preempt(v.task, me_, why);
       if (!s.ok()) {
@@ -262,16 +267,36 @@ class RequestRun {
     return std::optional<AgentRef>();
   }
 
+  // The backlog in the order it goes out (urgency.h): the pool's first 512,
+  // plus, when aging, the oldest task at each priority, which ages fastest
+  // however deep it sits.
+  Result<std::vector<TaskInfo>> Backlog() {
+    auto ids = pool_.PendingTasks(me_, 512);
+    if (!ids.ok()) return ids.status();
+    if (cfg_.age_ms != 0 && ids->size() == 512) {
+      auto oldest = pool_.OldestPendingByPriority(me_);
+      if (!oldest.ok()) return oldest.status();
+      const std::set<TaskId> seen(ids->begin(), ids->end());
+      for (TaskId id : *oldest)
+        if (!seen.count(id)) ids->push_back(id);
+    }
+    std::vector<TaskInfo> out;
+    for (TaskId id : *ids)
+      if (auto t = pool_.GetTask(id); t.ok()) out.push_back(std::move(*t));
+    RankByUrgency(&out, NowRealNs(), cfg_.age_ms);
+    return out;
+  }
+
   Status Delegate() {
     victims_.reset();
-    auto backlog = pool_.PendingTasks(me_, 512);
+    auto backlog = Backlog();
     if (!backlog.ok()) return backlog.status();
     if (backlog->empty()) return Status::Ok();
     std::vector<WorkerView> workers = health_.Rotation();
     const int64_t now = NowMonoNs();
-    for (TaskId id : *backlog) {
-      auto t = pool_.GetTask(id);
-      if (!t.ok()) continue;
+    for (const TaskInfo& info : *backlog) {
+      const TaskId id = info.id;
+      const TaskInfo* t = &info;
       if (t->attempts > t->max_retries) {  // lost its worker on its last allowed attempt
         const std::string reason = "attempt " + std::to_string(t->attempts) +
                                    " was lost with its worker and no retries are left";

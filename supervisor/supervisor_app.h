@@ -41,6 +41,9 @@ struct SupervisorConfig {
   // A task no worker has room for preempts a running one lower by at least
   // this much (0: never).
   uint32_t preempt_margin = 1;
+  // Aging: a waiting task's priority rises by one for each age_ms it has
+  // been in the pool, for the backlog's order and for preemption (0: off).
+  uint32_t age_ms = 1000;
 };
 
 inline constexpr int kExitOk = 0;

@@ -89,7 +89,9 @@ class Keeper {
     for (uint32_t i = 0; i < o_.workers; ++i) AddWorker();
     Start("supervisor", {bin_ + "/slate-supervisor", "--serve", "--policy", o_.policy,
                          "--max-retries", std::to_string(o_.max_retries), "--max-pending",
-                         std::to_string(o_.max_pending)});
+                         std::to_string(o_.max_pending), "--preempt-margin",
+                         std::to_string(o_.preempt_margin), "--age-ms",
+                         std::to_string(o_.age_ms)});
     SaveState(o_.pool, group_);
     std::fprintf(stderr, "keeper: group '%s' running with %u workers\n", o_.pool.c_str(),
                  o_.workers);

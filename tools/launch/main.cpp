@@ -50,6 +50,10 @@ int Service(const std::string& command, int argc, char** argv) {
          "command that validates plan results (for requests submitted with --validate)")
         ("preempt-grace-ms", po::value(&o.worker.preempt_grace_ms)->default_value(1000),
          "a preempted exec task's process group gets SIGTERM, then SIGKILL after this")
+        ("preempt-margin", po::value(&o.preempt_margin)->default_value(1),
+         "urgent work preempts a running task lower by at least this much (0: never)")
+        ("age-ms", po::value(&o.age_ms)->default_value(1000),
+         "aging: a task's priority counts one more for each this many ms it has waited (0: off)")
         ("policy", po::value(&o.policy)->default_value("round-robin"), "delegation policy")
         ("max-retries", po::value(&o.max_retries)->default_value(2), "retries per task")
         ("max-pending", po::value(&o.max_pending)->default_value(2), "tasks queued per worker")
@@ -189,6 +193,9 @@ int Run(int argc, char** argv) {
       ("preempt-grace-ms", po::value(&o.worker.preempt_grace_ms)->default_value(1000),
        "a preempted exec task's process group gets SIGTERM (time to save a checkpoint), "
        "then SIGKILL after this")
+      ("age-ms", po::value(&o.age_ms)->default_value(1000),
+       "aging: a task's priority counts one more for each this many ms it has waited, so "
+       "low-priority work is never starved (0: off)")
       ("supervisor-arg", po::value(&o.supervisor_args)->composing(),
        "pass one more argument to slate-supervisor (repeatable)")
       ("output,o", po::value(&o.output), "also write the result JSON to this file")
@@ -211,6 +218,7 @@ int Run(int argc, char** argv) {
                                     {"restart-window-s", 1, 86'400},
                                     {"preempt-margin", 0, 255},
                                     {"preempt-grace-ms", 0, 3'600'000},
+                                    {"age-ms", 0, 86'400'000},
                                     {"restart-delay-ms", 1, 3'600'000},
                                     {"restart-delay-max-ms", 1, 3'600'000}}))
     return *rc;

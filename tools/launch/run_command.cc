@@ -205,6 +205,7 @@ int RunGroup(const RunOptions& o) {
                                     std::to_string(o.no_worker_timeout_ms),
                                     "--hung-after-ms", std::to_string(o.hung_after_ms),
                                     "--preempt-margin", std::to_string(o.preempt_margin),
+                                    "--age-ms", std::to_string(o.age_ms),
                                     "--context-bytes",
                                     std::to_string(o.plan.options.context_bytes),
                                     "--max-iterations",

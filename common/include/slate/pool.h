@@ -177,6 +177,10 @@ class Pool {
   // Pending tasks of a queue in claim order; running tasks of an agent in
   // ascending id order.
   Result<std::vector<TaskId>> PendingTasks(AgentRef queue, uint32_t limit) const;
+  // The oldest pending task of each priority in a queue, highest priority
+  // first: where a task that has waited longest at its priority is, however
+  // long the queue (aging: see slate-supervisor --age-ms).
+  Result<std::vector<TaskId>> OldestPendingByPriority(AgentRef queue) const;
   Result<std::vector<TaskId>> RunningTasks(AgentRef agent) const;
   // Running tasks, of every agent, whose lease has expired.
   Result<std::vector<TaskInfo>> ExpiredLeases() const;

@@ -93,6 +93,7 @@ struct TaskInfo {
   AgentRef last_agent;        // who ran the latest attempt
   EntryId result_id = 0;      // done only
   bool checkpointed = false;  // an attempt saved a checkpoint (Pool::LastCheckpoint)
+  int64_t created_ns = 0;     // when it was posted (wall clock)
 };
 
 // What a claimer gets: enough to run the task and to report back.

@@ -76,6 +76,7 @@ void TaskFieldsAt(const Region& r, uint32_t slot, TaskInfo* info, int64_t mono_r
   info->last_agent = ref(t.last_agent);
   info->result_id = ResultIdOf(r, slot);
   info->checkpointed = (s.flags & kCheckpointed) != 0;
+  info->created_ns = s.created_ns;
 }
 
 TaskInfo TaskInfoAt(const Region& r, uint32_t slot) {
@@ -471,6 +472,22 @@ Result<std::vector<TaskId>> Pool::PendingTasks(AgentRef queue,
         qs.ExpectState(i, TaskState::kPending);
         out.push_back(r.slot(i).id);
       }
+    }
+    return out;
+  });
+}
+
+Result<std::vector<TaskId>> Pool::OldestPendingByPriority(AgentRef queue) const {
+  return impl_->WithView([&](const Region& r) -> Result<std::vector<TaskId>> {
+    if (!queue.is_shared() && !r.ValidAgentRow(queue.row))
+      return Status{StatusCode::kNotFound, "no agent row " + std::to_string(queue.row)};
+    std::vector<TaskId> out;
+    TaskQueues qs(r);
+    for (int b = qs.TopBucket(queue.row); b >= 0; b = qs.BucketBelow(queue.row, b)) {
+      const uint32_t i = qs.PendingHead(queue.row, b);  // buckets are in id order
+      if (i == kNil) continue;
+      qs.ExpectState(i, TaskState::kPending);
+      out.push_back(r.slot(i).id);
     }
     return out;
   });

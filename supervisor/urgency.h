@@ -1,0 +1,21 @@
+// How urgent a ready task is: its priority, aged by its wait. The backlog
+// goes out most urgent first, and urgent work preempts by it.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "slate/task.h"
+
+namespace slate::supervisor {
+
+// The task's priority plus one for each age_ms since it was posted, so
+// whatever keeps arriving, a waiting task's turn comes, and a running one
+// stops being preempted (age_ms 0: the priority alone).
+int64_t Urgency(const TaskInfo& t, int64_t now_real_ns, uint32_t age_ms);
+
+// Most urgent first; equally urgent tasks keep their order (the pool's:
+// priority, then age).
+void RankByUrgency(std::vector<TaskInfo>* tasks, int64_t now_real_ns, uint32_t age_ms);
+
+}  // namespace slate::supervisor
