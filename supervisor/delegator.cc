@@ -25,12 +25,23 @@ Delegator::Choice Delegator::Choose(const std::vector<WorkerView>& workers,
   c.any_capable = !capable.empty();
   if (capable.empty()) return c;
   if (policy_ == Policy::kRoundRobin) {
-    size_t in_turn = capable[turn_[cap] % capable.size()];
-    if (workers[in_turn].ref.row == avoid_row && capable.size() > 1) {
-      turn_[cap] += 1;  // a retry: the next in turn takes it instead
-      in_turn = capable[turn_[cap] % capable.size()];
+    const uint64_t turn = turn_[cap];
+    std::optional<uint64_t> avoided;  // a retry's last worker: only if no other has room
+    for (uint64_t k = turn; k < turn + capable.size(); ++k) {
+      const size_t i = capable[k % capable.size()];
+      if (!HasRoom(workers[i])) continue;
+      if (workers[i].ref.row == avoid_row && capable.size() > 1) {
+        if (!avoided) avoided = k;
+        continue;
+      }
+      c.worker = i;
+      chosen_turn_ = k + 1;
+      return c;
     }
-    if (HasRoom(workers[in_turn])) c.worker = in_turn;
+    if (avoided) {
+      c.worker = capable[*avoided % capable.size()];
+      chosen_turn_ = *avoided + 1;
+    }
     return c;
   }
   for (size_t i : capable) {
@@ -54,7 +65,7 @@ bool Delegator::HasRoom(const WorkerView& w) const {
 void Delegator::Assigned(std::vector<WorkerView>& workers, size_t index,
                          const std::string& cap) {
   workers[index].load += 1;
-  turn_[cap] += 1;
+  if (policy_ == Policy::kRoundRobin) turn_[cap] = chosen_turn_;
 }
 
 }  // namespace slate::supervisor

@@ -2,11 +2,11 @@
 // workers; the supervisor applies the choice with Pool::Reassign.
 //
 // round-robin: the capable workers (those with the task's capability), in
-//   row order, take turns; the one in turn gets the task if it holds fewer
-//   than max_pending, otherwise the task waits for it. So M equal tasks on
-//   N equal workers split floor(M/N) / ceil(M/N).
-//   A retry skips the worker that ran its last attempt when another capable
-//   worker exists.
+//   row order, take turns; the task goes to the first from the one in turn
+//   that holds fewer than max_pending, and the turn moves past it. A
+//   worker is never left idle while a task it could take waits, and M
+//   equal tasks on N equal workers split about evenly.
+//   A retry goes to another capable worker with room if there is one.
 // least-loaded: the capable worker with the fewest pending plus running
 //   tasks and room left, preferring one that did not run the last attempt.
 #pragma once
@@ -55,6 +55,7 @@ class Delegator {
   Policy policy_;
   uint32_t max_pending_;
   std::map<std::string, uint64_t> turn_;  // per capability
+  uint64_t chosen_turn_ = 0;  // round-robin: the turn after the last choice
 };
 
 bool HasCapability(const WorkerView& w, const std::string& cap);
