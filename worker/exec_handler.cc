@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -171,6 +172,9 @@ class ExecHandler : public Handler {
     Pipe& err = p.err;
     Pipe& meta = p.meta;
     setpgid(pid, pid);  // also here: no race with the child's own call
+    // Readable once the child exits; an unreaped child's pid is not reused.
+    // -1 without pidfds: exits are then seen at the next poll tick.
+    const int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
     const std::string input = StdinText(in.plan ? in.envelope : in.payload);
     size_t written = 0;
     std::string stdout_buf, stderr_buf;
@@ -198,15 +202,16 @@ class ExecHandler : public Handler {
         failure = "timed out after " + std::to_string(timeout_ms) + " ms; process group killed";
         break;
       }
-      pollfd fds[4];
+      pollfd fds[5];
       int n = 0;
+      if (pidfd >= 0) fds[n++] = {pidfd, POLLIN, 0};
       if (out.fd[0] >= 0) fds[n++] = {out.fd[0], POLLIN, 0};
       if (err.fd[0] >= 0) fds[n++] = {err.fd[0], POLLIN, 0};
       if (meta.fd[0] >= 0) fds[n++] = {meta.fd[0], POLLIN, 0};
       if (to.fd[1] >= 0) fds[n++] = {to.fd[1], POLLOUT, 0};
-      poll(fds, static_cast<nfds_t>(n), 20);
+      poll(fds, static_cast<nfds_t>(n), 5);  // also how soon a cancel is seen
       for (int i = 0; i < n; ++i) {
-        if (fds[i].revents == 0) continue;
+        if (fds[i].revents == 0 || fds[i].fd == pidfd) continue;
         if (fds[i].fd == to.fd[1]) {
           const ssize_t w = write(to.fd[1], input.data() + written, input.size() - written);
           if (w > 0) written += static_cast<size_t>(w);
@@ -238,7 +243,8 @@ class ExecHandler : public Handler {
       if (to.fd[1] >= 0 && written == input.size()) to.Close(1);
     }
     if (failure == "cancelled" && !exited)
-      exited = Terminate(pid, control.grace_ms.load(), meta, meta_lines, &status);
+      exited = Terminate(pid, pidfd, control.grace_ms.load(), meta, meta_lines, &status);
+    if (pidfd >= 0) close(pidfd);
     kill(-pid, SIGKILL);  // the whole group, whatever happened
     if (!exited) waitpid(pid, &status, 0);
     DrainMeta(meta, meta_lines, 0);  // the group is dead: every writer is gone
@@ -275,16 +281,25 @@ class ExecHandler : public Handler {
 
   // A cancelled task's group gets SIGTERM and grace_ms to finish (save a
   // checkpoint, clean up) before the SIGKILL every ending sends. What it
-  // writes on its meta descriptor meanwhile is read.
-  static bool Terminate(pid_t pid, uint32_t grace_ms, Pipe& meta, MetaLines& lines,
+  // writes on its meta descriptor meanwhile is read; its exit is seen at
+  // once on its pidfd (else within a millisecond).
+  static bool Terminate(pid_t pid, int pidfd, uint32_t grace_ms, Pipe& meta, MetaLines& lines,
                         int* status) {
     kill(-pid, SIGTERM);
     const auto until = Clock::now() + std::chrono::milliseconds(grace_ms);
-    while (Clock::now() < until) {
+    for (;;) {
       if (waitpid(pid, status, WNOHANG) == pid) return true;
-      if (!DrainMeta(meta, lines, 10)) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now());
+      if (left.count() <= 0) return false;
+      pollfd fds[2];
+      int n = 0;
+      if (pidfd >= 0) fds[n++] = {pidfd, POLLIN, 0};
+      if (meta.fd[0] >= 0) fds[n++] = {meta.fd[0], POLLIN, 0};
+      const int wait_ms = pidfd >= 0 ? static_cast<int>(std::min<int64_t>(left.count(), 1000)) : 1;
+      if (poll(fds, static_cast<nfds_t>(n), wait_ms) > 0 && meta.fd[0] >= 0)
+        for (int i = 0; i < n; ++i)
+          if (fds[i].fd == meta.fd[0] && fds[i].revents != 0) DrainMeta(meta, lines, 0);
     }
-    return false;
   }
 
   static std::string Tail(const std::string& err) {

@@ -216,10 +216,10 @@ TEST(ExecHandlerTest, ACancelledCommandHasItsGraceThenIsKilled) {
 // last one in $SLATE_RESUME.
 TEST(ExecHandlerTest, CheckpointLinesAreSavedAsTheyComeAndResumeIsInTheEnvironment) {
   auto h = MakeHandler(Exec(
+      "trap 'printf \"{\\\"checkpoint\\\": {\\\"step\\\": 3}}\" >&3; exit 1' TERM; "
       "echo \"resume=${SLATE_RESUME:-none}\" >&2; "
       "echo '{\"checkpoint\": {\"step\": 1}}' >&3; "
       "echo '{\"checkpoint\": {\"step\": 2}, \"importance\": 0.25}' >&3; "
-      "trap 'printf \"{\\\"checkpoint\\\": {\\\"step\\\": 3}}\" >&3; exit 1' TERM; "
       "while :; do sleep 0.01; done",
       true));
   ASSERT_TRUE(h.ok());
