@@ -26,7 +26,7 @@ using testing::MakeEntry;
 using testing::PackStr;
 using testing::UnpackStr;
 
-constexpr int kRounds = 9;  // per crash point; 36 points -> 324 kills
+constexpr int kRounds = 9;  // per crash point; 42 points -> 378 kills
 
 std::string Tag(int round) { return "victim-" + std::to_string(round); }
 
