@@ -7,9 +7,11 @@
 // every task has exactly one result or a dead letter (lost 0), no task has
 // two results (duplicates 0), the pool check is clean, and nothing is left.
 //
-// A second run does the same to a plan (below).
+// A second run does the same to a plan, and a third to priorities that
+// preempt (below).
 //
-// SLATE_CHAOS_TASKS and SLATE_CHAOS_PLAN_LINES set the sizes
+// SLATE_CHAOS_TASKS, SLATE_CHAOS_PLAN_LINES and SLATE_CHAOS_PREEMPT_LINES
+// set the sizes
 // (scripts/chaos.sh runs them longer).
 #include <openssl/evp.h>
 #include <signal.h>
@@ -35,6 +37,11 @@ using namespace std::chrono_literals;
 size_t PlanLines() {
   const char* env = std::getenv("SLATE_CHAOS_PLAN_LINES");
   return env != nullptr ? std::strtoul(env, nullptr, 10) : 2000;
+}
+
+size_t PreemptLines() {
+  const char* env = std::getenv("SLATE_CHAOS_PREEMPT_LINES");
+  return env != nullptr ? std::strtoul(env, nullptr, 10) : 400;
 }
 
 size_t ChaosTasks() {
@@ -339,6 +346,94 @@ TEST_F(ChaosTest, APlanUnderTheStormRunsEachStepOnceWithItsDependenciesResults) 
   EXPECT_TRUE(problems.empty());
   EXPECT_GE(tally.supervisors.load(), 2);
   EXPECT_GE(tally.coordinators.load(), 2);
+}
+
+// Priorities under the storm, with preemption all the time: most lines are
+// low (priority 0, a 150 ms sleep that checkpoints) for the 4 "main"
+// workers; one in four is urgent (priority 100, 20 ms, also for them) and
+// waits for its own gate, a 30 ms line only a fifth worker runs. So urgent
+// work keeps becoming ready while every main worker is busy with low work,
+// and preempts it; preempted lows go on from their checkpoints.
+TEST_F(ChaosTest, PrioritiesThatPreemptUnderTheStormFinishEachTaskOnce) {
+  const size_t n = PreemptLines();
+  std::mt19937 rng(20261205);
+  std::vector<json> lines;
+  while (lines.size() < n) {
+    const std::string id = "n" + std::to_string(lines.size());
+    if (lines.size() < 8 || rng() % 5 != 0 || lines.size() + 2 > n) {
+      lines.push_back({{"id", id}, {"payload", {{"ms", 150}}}, {"requires", "main"}});
+      continue;
+    }
+    lines.push_back({{"id", id + "-gate"}, {"payload", {{"ms", 30}}}, {"requires", "gate"},
+                     {"priority", 50}});
+    lines.push_back({{"id", id}, {"payload", {{"ms", 20}}}, {"requires", "main"},
+                     {"priority", 100}, {"depends_on", {id + "-gate"}}});
+  }
+  std::string text;
+  for (const auto& l : lines) text += l.dump() + "\n";
+  const std::string input = WriteTempFile("chaos-preempt.jsonl", text);
+  std::atomic<bool> done{false};
+  Tally tally;
+  std::thread monkey(Monkey, pool, std::cref(done), &tally, uint64_t{n / 5});
+  json out;
+  const auto start = std::chrono::steady_clock::now();
+  const auto r = Launch({"--workers", "4", "--capability", "main", "--worker-group", "1:gate",
+                         "--handler", "sleep", "--keep", "--lease-ms", "1000", "--hung-after-ms",
+                         "1000", "--max-retries", "200", "--max-restarts", "100000",
+                         "--max-pending", "1", input},
+                        &out, 1800000);
+  done = true;
+  monkey.join();
+  const double secs =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  ASSERT_FALSE(out.is_discarded()) << "no result; exit " << r.exit_code << ": "
+                                   << r.err.substr(r.err.size() > 3000 ? r.err.size() - 3000 : 0);
+  size_t not_done = 0, wrong = 0, preempted_tasks = 0, resumed = 0;
+  for (const auto& t : out["tasks"]) {
+    if (t["status"] != "done") {
+      ++not_done;
+      continue;
+    }
+    const int64_t ms = lines[t["index"].get<size_t>()]["payload"]["ms"];
+    if (t["result"]["slept_ms"] != ms) ++wrong;
+    resumed += t["result"].contains("resumed_at_ms");
+    for (const auto& f : t.value("failures", json::array()))
+      if (f.value("preempted", false)) {
+        ++preempted_tasks;
+        break;
+      }
+  }
+  auto kept = Pool::Open(pool, OpenMode::kReadOnly);
+  ASSERT_TRUE(kept.ok()) << kept.status().ToString();
+  const auto results_per_task = ResultsPerTask(**kept);
+  size_t duplicates = 0;
+  for (const auto& [task, count] : results_per_task) duplicates += count > 1;
+  Query cq;
+  cq.segments = {"checkpoints"};
+  const size_t checkpoints_left = (*kept)->Find(cq)->size();
+  const auto problems = (*kept)->Check();
+  kept->reset();
+  ASSERT_TRUE(Pool::Remove(pool).ok());
+  const uint64_t preemptions = out["summary"].value("preempted", uint64_t{0});
+  std::printf("chaos preempt: lines=%zu kills=%d (workers %d, supervisor %d, coordinator %d) "
+              "preemptions=%llu preempted_tasks=%zu resumed=%zu not_done=%zu wrong=%zu "
+              "duplicates=%zu check=%s time=%.1fs\n",
+              n, tally.Total(), tally.workers.load(), tally.supervisors.load(),
+              tally.coordinators.load(), static_cast<unsigned long long>(preemptions),
+              preempted_tasks, resumed, not_done, wrong, duplicates,
+              problems.empty() ? "clean" : problems.front().c_str(), secs);
+  EXPECT_EQ(r.exit_code, 0) << r.err.substr(r.err.size() > 3000 ? r.err.size() - 3000 : 0);
+  EXPECT_EQ(out["tasks"].size(), n);
+  EXPECT_EQ(not_done, 0u);
+  EXPECT_EQ(wrong, 0u);
+  EXPECT_EQ(results_per_task.size(), n) << "every task, preempted ones too, has its result";
+  EXPECT_EQ(duplicates, 0u);
+  EXPECT_EQ(checkpoints_left, 0u) << "every checkpoint went with its task";
+  EXPECT_GE(preemptions, n / 10) << "preemption was not frequent";
+  EXPECT_GE(preempted_tasks, n / 40);
+  EXPECT_GT(resumed, 0u) << "no preempted or killed task went on from a checkpoint";
+  EXPECT_TRUE(problems.empty());
+  EXPECT_GE(tally.supervisors.load(), 1);
 }
 
 }  // namespace
