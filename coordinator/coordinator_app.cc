@@ -162,6 +162,7 @@ class Watch {
       // it is one duplicate assignment.
       const auto key = std::make_tuple(task, rec->value("epoch", 0u), rec->value("refused", ""));
       if (!flagged_stale_.insert(key).second) continue;
+      if (Preempted(task, rec->value("epoch", 0u))) continue;
       Flag("duplicate_assignment", {"task:" + std::to_string(task)},
            {{"task", task},
             {"workers", json::array({rec->value("refused", ""), rec->value("holder", "")})},
@@ -171,6 +172,23 @@ class Watch {
                              std::to_string(rec->value("current_epoch", 0))},
             {"record", e.id}});
     }
+  }
+
+  // A preempted holder's late outcome is refused like any stale one, but
+  // the task was taken back on purpose and runs again: no duplicate
+  // assignment. Its "preempted" record names the attempt.
+  bool Preempted(uint64_t task, uint32_t epoch) const {
+    Query q;
+    q.segments = {segments::kErrors};
+    q.all_tags = {"preempted", "task:" + std::to_string(task)};
+    q.limit = 0;
+    auto found = pool_.Find(q);
+    if (!found.ok()) return false;
+    for (const Entry& e : *found)
+      if (auto rec = PayloadToJson(e.payload);
+          rec.ok() && rec->is_object() && rec->value("attempt", 0u) == epoch)
+        return true;
+    return false;
   }
 
   // Every claim taken from its holder (died, hung, lease expired) left a

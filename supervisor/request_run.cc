@@ -243,15 +243,21 @@ class RequestRun {
       return std::optional<AgentRef>();
     auto& victims = Victims(workers);
     const int64_t urgency = Urgency(t, NowRealNs(), cfg_.age_ms);
-    for (size_t k = 0; k < victims.size(); ++k) {
+    for (size_t k = 0; k < victims.size();) {
       if (victims[k].priority > urgency - int64_t{cfg_.preempt_margin}) break;
       const Victim v = victims[k];
       const WorkerView& w = workers[v.worker];
-      if (!HasCapability(w, t.requires_cap)) continue;
+      if (!HasCapability(w, t.requires_cap)) {
+        ++k;
+        continue;
+      }
       auto entry = pool_.Read(v.task);
       if (!entry.ok() ||
-          std::find(entry->tags.begin(), entry->tags.end(), kNoPreemptTag) != entry->tags.end())
-        continue;  // gone, or it opted out
+          std::find(entry->tags.begin(), entry->tags.end(), kNoPreemptTag) != entry->tags.end()) {
+        ++k;  // gone, or it opted out
+        continue;
+      }
+      // Taken off the list whatever happens: preempted now, or moved on.
       victims.erase(victims.begin() + static_cast<std::ptrdiff_t>(k));
       const std::string why = "preempted on '" + w.name + "' by task " + std::to_string(id) +
                               " (priority " + std::to_string(urgency) + " over " +

@@ -228,6 +228,48 @@ TEST_F(FaultsTest, StalledWorkerLosesItsTaskAndItsLateResultIsRefusedAndFlaggedO
   ASSERT_TRUE(Pool::Remove(pool).ok());
 }
 
+// A preempted holder's late outcome is refused like any stale one, but the
+// coordinator does not call it a duplicate assignment; a task taken from a
+// hung holder still is one.
+TEST_F(FaultsTest, APreemptedHoldersLateOutcomeIsNoDuplicateAssignment) {
+  auto created = Pool::Create({.name = pool});
+  ASSERT_TRUE(created.ok());
+  Pool& p = **created;
+  const AgentRef sup = *p.RegisterAgent({"sup", {}, 0, AgentRole::kSupervisor});
+  const AgentRef w1 = *p.RegisterAgent({"w1", {}, 0});
+  const AgentRef w2 = *p.RegisterAgent({"w2", {}, 0});
+  auto post = [&](AgentRef to) {
+    TaskSpec t;
+    t.entry.author = "sup";
+    t.assignee = to;
+    return *p.PostTask(t);
+  };
+  const TaskId preempted = post(w1);
+  const uint32_t e1 = (*p.ClaimNext(w1, 30s))->task.epoch;
+  ASSERT_TRUE(p.Preempt(preempted, sup, "urgent work").ok());
+  EXPECT_EQ(p.Fail(preempted, e1, "cancelled", w1).code(), StatusCode::kStaleEpoch);
+  const TaskId lost = post(w2);
+  const uint32_t e2 = (*p.ClaimNext(w2, 30s))->task.epoch;
+  ASSERT_TRUE(p.Reassign(lost, sup, "w2 hung").ok());
+  EXPECT_EQ(p.Complete(lost, e2, {}, w2).status().code(), StatusCode::kStaleEpoch);
+  const pid_t coordinator = StartMember(pool, {"slate-coordinator", "--interval-ms", "50"});
+  Query q;
+  q.segments = {"conflicts"};
+  q.all_tags = {"duplicate_assignment"};
+  const auto until = std::chrono::steady_clock::now() + 10s;
+  while (p.Find(q)->empty() && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(20ms);
+  std::this_thread::sleep_for(300ms);  // several more ticks
+  const auto flags = *p.Find(q);
+  kill(coordinator, SIGTERM);
+  EXPECT_EQ(WaitCommand(coordinator, 10000), 0);
+  ASSERT_EQ(flags.size(), 1u);
+  EXPECT_EQ(flags[0].tags, (std::vector<std::string>{"duplicate_assignment",
+                                                      "task:" + std::to_string(lost)}));
+  created->reset();
+  ASSERT_TRUE(Pool::Remove(pool).ok());
+}
+
 TEST_F(FaultsTest, CircuitBreakerTakesAFailingWorkerOutThenOnProbation) {
   auto created = Pool::Create({.name = pool});
   ASSERT_TRUE(created.ok());
