@@ -280,7 +280,7 @@ class RequestRun {
     auto ids = pool_.PendingTasks(me_, 512);
     if (!ids.ok()) return ids.status();
     if (cfg_.age_ms != 0 && ids->size() == 512) {
-      auto oldest = pool_.OldestPendingByPriority(me_);
+      auto oldest = pool_.PendingTasks(me_, 0, /*per_priority=*/1);
       if (!oldest.ok()) return oldest.status();
       const std::set<TaskId> seen(ids->begin(), ids->end());
       for (TaskId id : *oldest)

@@ -270,13 +270,13 @@ TEST_F(PoolTasksTest, PendingTasksListsClaimOrder) {
   EXPECT_EQ(*sut->PendingTasks(w1, 2), (std::vector<TaskId>{b, a}));
 }
 
-TEST_F(PoolTasksTest, OldestPendingByPriorityIsEachPrioritysFirst) {
+TEST_F(PoolTasksTest, OnePerPriorityIsEachPrioritysOldest) {
   const TaskId a = Post(w1, 1);
   const TaskId b = Post(w1, 5);
   Post(w1, 1);
   Post(w1, 5);
   const TaskId e = Post(w1, -3);
-  EXPECT_EQ(*sut->OldestPendingByPriority(w1), (std::vector<TaskId>{b, a, e}));
+  EXPECT_EQ(*sut->PendingTasks(w1, 0, 1), (std::vector<TaskId>{b, a, e}));
   const auto info = sut->GetTask(a);
   EXPECT_GT(info->created_ns, 0);
   EXPECT_LE(info->created_ns, sut->GetTask(b)->created_ns);

@@ -176,11 +176,10 @@ class Pool {
   Result<EntryId> AcceptHeld(TaskId id, const TaskResult& result, const std::string& author);
   // Pending tasks of a queue in claim order; running tasks of an agent in
   // ascending id order.
-  Result<std::vector<TaskId>> PendingTasks(AgentRef queue, uint32_t limit) const;
-  // The oldest pending task of each priority in a queue, highest priority
-  // first: where a task that has waited longest at its priority is, however
-  // long the queue (aging: see slate-supervisor --age-ms).
-  Result<std::vector<TaskId>> OldestPendingByPriority(AgentRef queue) const;
+  // per_priority: at most this many of each priority (0: all); with 1, the
+  // oldest of each, wherever it sits in a long queue (aging).
+  Result<std::vector<TaskId>> PendingTasks(AgentRef queue, uint32_t limit,
+                                           uint32_t per_priority = 0) const;
   Result<std::vector<TaskId>> RunningTasks(AgentRef agent) const;
   // Running tasks, of every agent, whose lease has expired.
   Result<std::vector<TaskInfo>> ExpiredLeases() const;

@@ -457,8 +457,8 @@ Result<EntryId> Pool::Hold(TaskId id, const std::string& reason) {
   });
 }
 
-Result<std::vector<TaskId>> Pool::PendingTasks(AgentRef queue,
-                                               uint32_t limit) const {
+Result<std::vector<TaskId>> Pool::PendingTasks(AgentRef queue, uint32_t limit,
+                                               uint32_t per_priority) const {
   return impl_->WithView([&](const Region& r) -> Result<std::vector<TaskId>> {
     if (!queue.is_shared() && !r.ValidAgentRow(queue.row))
       return Status{StatusCode::kNotFound, "no agent row " + std::to_string(queue.row)};
@@ -466,28 +466,13 @@ Result<std::vector<TaskId>> Pool::PendingTasks(AgentRef queue,
     TaskQueues qs(r);
     for (int b = qs.TopBucket(queue.row); b >= 0; b = qs.BucketBelow(queue.row, b)) {
       uint32_t i = qs.PendingHead(queue.row, b);
-      for (uint64_t n = 0; i != kNil; ++n, i = qs.Next(i)) {
+      for (uint64_t n = 0; i != kNil && (per_priority == 0 || n < per_priority);
+           ++n, i = qs.Next(i)) {
         if (n >= r.geo().slot_capacity) ThrowCorrupt("pending queue loops");
         if (limit != 0 && out.size() >= limit) return out;
         qs.ExpectState(i, TaskState::kPending);
         out.push_back(r.slot(i).id);
       }
-    }
-    return out;
-  });
-}
-
-Result<std::vector<TaskId>> Pool::OldestPendingByPriority(AgentRef queue) const {
-  return impl_->WithView([&](const Region& r) -> Result<std::vector<TaskId>> {
-    if (!queue.is_shared() && !r.ValidAgentRow(queue.row))
-      return Status{StatusCode::kNotFound, "no agent row " + std::to_string(queue.row)};
-    std::vector<TaskId> out;
-    TaskQueues qs(r);
-    for (int b = qs.TopBucket(queue.row); b >= 0; b = qs.BucketBelow(queue.row, b)) {
-      const uint32_t i = qs.PendingHead(queue.row, b);  // buckets are in id order
-      if (i == kNil) continue;
-      qs.ExpectState(i, TaskState::kPending);
-      out.push_back(r.slot(i).id);
     }
     return out;
   });

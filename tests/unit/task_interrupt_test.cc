@@ -1,6 +1,12 @@
-// Checkpoints: a claim's holder saves its progress; every later attempt
-// reads the last one back; the task's end drops it; nobody else changes it.
+// A running task interrupted: preempted (taken back for more urgent work,
+// keeping its retries, its holder woken) and its checkpoints (the holder
+// saves its progress; every later attempt reads the last one back; the
+// task's end drops it; nobody else changes it).
 #include <gtest/gtest.h>
+
+#include <atomic>
+#include <optional>
+#include <thread>
 
 #include "slate/pool.h"
 #include "util/test_pool.h"
@@ -13,7 +19,7 @@ using testing::MakeEntry;
 using testing::PackStr;
 using testing::ScopedPool;
 
-class TaskCheckpointTest : public ::testing::Test {
+class TaskInterruptTest : public ::testing::Test {
  protected:
   void SetUp() override {
     sup = *sut->RegisterAgent({"sup", {}, 0, AgentRole::kSupervisor});
@@ -45,11 +51,11 @@ class TaskCheckpointTest : public ::testing::Test {
     auto e = sut->LastCheckpoint(id);
     return e.ok() ? testing::UnpackStr(e->payload) : "none";
   }
-  ScopedPool sut{"checkpoint"};
+  ScopedPool sut{"interrupt"};
   AgentRef sup, w, w2;
 };
 
-TEST_F(TaskCheckpointTest, TheLastSaveReplacesTheOneBefore) {
+TEST_F(TaskInterruptTest, TheLastSaveReplacesTheOneBefore) {
   const TaskId id = Post(w);
   const Claim c = ClaimAs(w);
   EXPECT_FALSE(c.task.checkpointed);
@@ -65,7 +71,7 @@ TEST_F(TaskCheckpointTest, TheLastSaveReplacesTheOneBefore) {
   EXPECT_TRUE(sut->GetTask(id)->checkpointed);
 }
 
-TEST_F(TaskCheckpointTest, APreemptedHolderSavesOnItsWayOutAndTheNextAttemptReadsIt) {
+TEST_F(TaskInterruptTest, APreemptedHolderSavesOnItsWayOutAndTheNextAttemptReadsIt) {
   const TaskId id = Post(w);
   const Claim c = ClaimAs(w);
   ASSERT_TRUE(sut->SaveCheckpoint(id, c.task.epoch, PackStr("half"), w).ok());
@@ -84,7 +90,7 @@ TEST_F(TaskCheckpointTest, APreemptedHolderSavesOnItsWayOutAndTheNextAttemptRead
   EXPECT_EQ(sut->Find(q)->size(), 1u);
 }
 
-TEST_F(TaskCheckpointTest, ARetryAndAWorkersDeathKeepIt) {
+TEST_F(TaskInterruptTest, ARetryAndAWorkersDeathKeepIt) {
   const TaskId id = Post(w);
   Claim c = ClaimAs(w);
   ASSERT_TRUE(sut->SaveCheckpoint(id, c.task.epoch, PackStr("a"), w).ok());
@@ -100,7 +106,7 @@ TEST_F(TaskCheckpointTest, ARetryAndAWorkersDeathKeepIt) {
   EXPECT_EQ(Last(id), "b");
 }
 
-TEST_F(TaskCheckpointTest, EveryEndingDropsIt) {
+TEST_F(TaskInterruptTest, EveryEndingDropsIt) {
   // done
   TaskId id = Post(w);
   Claim c = ClaimAs(w);
@@ -128,7 +134,7 @@ TEST_F(TaskCheckpointTest, EveryEndingDropsIt) {
   EXPECT_EQ(Checkpoints(), 0u);
 }
 
-TEST_F(TaskCheckpointTest, NobodyButItsHolderChangesIt) {
+TEST_F(TaskInterruptTest, NobodyButItsHolderChangesIt) {
   const TaskId id = Post(w);
   const Claim c = ClaimAs(w);
   EXPECT_EQ(sut->SaveCheckpoint(id, c.task.epoch, PackStr("x"), w2).status().code(),
@@ -141,6 +147,41 @@ TEST_F(TaskCheckpointTest, NobodyButItsHolderChangesIt) {
   u.tags = std::vector<std::string>{"other"};
   EXPECT_EQ(sut->Update(cp, u).code(), StatusCode::kWrongState);
   EXPECT_EQ(Last(id), "x");
+}
+
+TEST_F(TaskInterruptTest, APreemptedTaskGoesBackKeepingItsRetries) {
+  const TaskId id = Post(w, /*max_retries=*/0);
+  const auto c = std::optional<Claim>(ClaimAs(w));
+  ASSERT_TRUE(sut->Preempt(id, sup, "urgent work").ok());
+  auto info = sut->GetTask(id);
+  EXPECT_EQ(info->state, TaskState::kPending);
+  EXPECT_EQ(sut->PendingTasks(sup, 0)->size(), 1u);
+  EXPECT_EQ(info->max_retries, 1u) << "the attempt it lost is given back";
+  Query q;
+  q.segments = {"errors"};
+  q.all_tags = {"preempted", "task:" + std::to_string(id)};
+  EXPECT_EQ(sut->Find(q)->size(), 1u);
+  // The holder's late result is refused.
+  EXPECT_EQ(sut->Complete(id, c->task.epoch, {{}, 0.5f, PackStr("late")}).status().code(),
+            StatusCode::kStaleEpoch);
+  // Only a running task can be preempted.
+  EXPECT_EQ(sut->Preempt(id, sup, "again").code(), StatusCode::kWrongState);
+}
+
+TEST_F(TaskInterruptTest, TheHolderIsWokenAtOnce) {
+  const TaskId id = Post(w);
+  ClaimAs(w);
+  std::atomic<bool> woke{false};
+  std::thread holder([&] {
+    sut->AwaitWake(w, 10s);
+    woke = true;
+  });
+  std::this_thread::sleep_for(50ms);
+  const auto start = std::chrono::steady_clock::now();
+  ASSERT_TRUE(sut->Preempt(id, sup, "urgent work").ok());
+  holder.join();
+  EXPECT_TRUE(woke.load());
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 5s) << "woken, not timed out";
 }
 
 }  // namespace
