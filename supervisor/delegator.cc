@@ -58,6 +58,11 @@ Delegator::Choice Delegator::Choose(const std::vector<WorkerView>& workers,
   return c;
 }
 
+bool Delegator::AnyRoom(const std::vector<WorkerView>& workers) const {
+  return std::any_of(workers.begin(), workers.end(),
+                     [this](const WorkerView& w) { return HasRoom(w); });
+}
+
 bool Delegator::HasRoom(const WorkerView& w) const {
   return w.load < std::min(max_pending_, w.max_load);
 }

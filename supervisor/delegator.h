@@ -46,6 +46,8 @@ class Delegator {
   // avoid_row: the row that ran the task last (0: none), for retries.
   Choice Choose(const std::vector<WorkerView>& workers, const std::string& cap,
                 uint32_t avoid_row);
+  // Whether any worker could take one more task now.
+  bool AnyRoom(const std::vector<WorkerView>& workers) const;
   // Records an assignment made from Choose(): the load rises, the turn moves.
   void Assigned(std::vector<WorkerView>& workers, size_t index, const std::string& cap);
 

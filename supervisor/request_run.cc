@@ -194,7 +194,9 @@ class RequestRun {
     if (!t.ok()) return me_;
     std::vector<WorkerView> workers = health_.Rotation();
     victims_.reset();
-    if (auto freed = PreemptFor(id, *t, workers); freed.ok() && *freed) return **freed;
+    if (auto freed = PreemptFor(id, *t, Urgency(*t, NowRealNs(), cfg_.age_ms), workers);
+        freed.ok() && *freed)
+      return **freed;
     const auto choice = delegator_.Choose(workers, t->requires_cap, 0);
     if (!choice.worker) return me_;
     delegator_.Assigned(workers, *choice.worker, t->requires_cap);
@@ -234,7 +236,7 @@ class RequestRun {
   // When no capable worker is idle: preempts the least urgent preemptible
   // running task lower than t by the margin, on a worker that can take t,
   // and returns that worker for t; nullopt if there is none.
-  Result<std::optional<AgentRef>> PreemptFor(TaskId id, const TaskInfo& t,
+  Result<std::optional<AgentRef>> PreemptFor(TaskId id, const TaskInfo& t, int64_t urgency,
                                              const std::vector<WorkerView>& workers) {
     if (cfg_.preempt_margin == 0 ||
         std::any_of(workers.begin(), workers.end(), [&](const WorkerView& w) {
@@ -242,7 +244,6 @@ class RequestRun {
         }))
       return std::optional<AgentRef>();
     auto& victims = Victims(workers);
-    const int64_t urgency = Urgency(t, NowRealNs(), cfg_.age_ms);
     for (size_t k = 0; k < victims.size();) {
       if (victims[k].priority > urgency - int64_t{cfg_.preempt_margin}) break;
       const Victim v = victims[k];
@@ -273,44 +274,82 @@ class RequestRun {
     return std::optional<AgentRef>();
   }
 
-  // The backlog in the order it goes out (urgency.h): the pool's first 512,
-  // plus, when aging, the oldest task at each priority, which ages fastest
-  // however deep it sits.
-  Result<std::vector<TaskInfo>> Backlog() {
-    auto ids = pool_.PendingTasks(me_, 512);
-    if (!ids.ok()) return ids.status();
-    if (cfg_.age_ms != 0 && ids->size() == 512) {
-      auto oldest = pool_.PendingTasks(me_, 0, /*per_priority=*/1);
-      if (!oldest.ok()) return oldest.status();
-      const std::set<TaskId> seen(ids->begin(), ids->end());
-      for (TaskId id : *oldest)
-        if (!seen.count(id)) ids->push_back(id);
-    }
-    std::vector<TaskInfo> out;
+  // The ids of the first `limit` of the backlog, in the pool's order, and,
+  // when aging, first of all the oldest task of each priority: one of them
+  // is the most urgent, however deep it sits. *heads: how many lead.
+  Result<std::vector<TaskId>> BacklogIds(uint32_t limit, size_t* heads) {
+    *heads = 0;
+    auto ids = pool_.PendingTasks(me_, limit);
+    if (!ids.ok() || cfg_.age_ms == 0 || ids->size() < limit) return ids;
+    auto oldest = pool_.PendingTasks(me_, 0, /*per_priority=*/1);
+    if (!oldest.ok()) return oldest.status();
+    *heads = oldest->size();
+    const std::set<TaskId> lead(oldest->begin(), oldest->end());
     for (TaskId id : *ids)
-      if (auto t = pool_.GetTask(id); t.ok()) out.push_back(std::move(*t));
-    RankByUrgency(&out, NowRealNs(), cfg_.age_ms);
-    return out;
+      if (!lead.count(id)) oldest->push_back(id);
+    return oldest;
+  }
+
+  // Tasks [at, at + n) of the backlog, read under one hold of the lock and
+  // ranked (urgency.h). Read in small chunks, so the first placements do
+  // not wait for the last read: the workers wait for them.
+  Result<std::vector<Ranked>> BacklogChunk(const std::vector<TaskId>& ids, size_t at,
+                                           size_t n) {
+    const std::span<const TaskId> chunk(ids.data() + at, std::min(n, ids.size() - at));
+    auto tasks = pool_.GetTasks(chunk);
+    if (!tasks.ok()) return tasks.status();
+    return RankByUrgency(std::move(*tasks), NowRealNs(), cfg_.age_ms);
+  }
+
+  // With every worker full, only preemption can place a task, and only a
+  // task more urgent than the least urgent running one by the margin: the
+  // backlog, most urgent first, is looked at no further once one is not.
+  bool OnlyPreemptionCanPlace(int64_t urgency, const std::vector<WorkerView>& workers) {
+    if (delegator_.AnyRoom(workers)) return false;
+    if (cfg_.preempt_margin == 0) return true;
+    const auto& victims = Victims(workers);
+    return victims.empty() || victims.front().priority > urgency - int64_t{cfg_.preempt_margin};
   }
 
   Status Delegate() {
     victims_.reset();
-    auto backlog = Backlog();
-    if (!backlog.ok()) return backlog.status();
-    if (backlog->empty()) return Status::Ok();
     std::vector<WorkerView> workers = health_.Rotation();
+    // Full workers need only the few most urgent: they may preempt.
+    size_t heads = 0;
+    auto ids = BacklogIds(delegator_.AnyRoom(workers) ? 512 : kChunk, &heads);
+    if (!ids.ok()) return ids.status();
     const int64_t now = NowMonoNs();
-    for (const TaskInfo& info : *backlog) {
-      const TaskId id = info.id;
-      const TaskInfo* t = &info;
+    // The most urgent are in the first chunk: the rest only fill room.
+    for (size_t at = 0, n = heads + kChunk; at < ids->size(); at += n, n = kChunk) {
+      if (at > 0 && !delegator_.AnyRoom(workers)) break;
+      auto chunk = BacklogChunk(*ids, at, n);
+      if (!chunk.ok()) return chunk.status();
+      if (Status s = DelegateChunk(*chunk, workers, now); !s.ok()) return s;
+    }
+    return Status::Ok();
+  }
+
+  static constexpr size_t kChunk = 32;
+
+  // Returns early once every worker is full and nothing left can preempt.
+  Status DelegateChunk(const std::vector<Ranked>& chunk, std::vector<WorkerView>& workers,
+                       int64_t now) {
+    for (const Ranked& r : chunk) {
+      const TaskId id = r.task.id;
+      const TaskInfo* t = &r.task;
       if (t->attempts > t->max_retries) {  // lost its worker on its last allowed attempt
         const std::string reason = "attempt " + std::to_string(t->attempts) +
                                    " was lost with its worker and no retries are left";
         if (Status s = Exhausted(id, reason); !s.ok()) return s;
         continue;
       }
+      // A task no worker could ever take goes on, to its timeout below.
+      if (OnlyPreemptionCanPlace(r.urgency, workers) &&
+          std::any_of(workers.begin(), workers.end(),
+                      [&](const WorkerView& w) { return HasCapability(w, t->requires_cap); }))
+        break;
       // No capable worker idle: urgent work takes a busy one's place.
-      auto freed = PreemptFor(id, *t, workers);
+      auto freed = PreemptFor(id, *t, r.urgency, workers);
       if (!freed.ok()) return freed.status();
       if (*freed) {
         Status s = pool_.Reassign(id, **freed);

@@ -1,7 +1,6 @@
 #include "urgency.h"
 
 #include <algorithm>
-#include <utility>
 
 namespace slate::supervisor {
 
@@ -10,14 +9,15 @@ int64_t Urgency(const TaskInfo& t, int64_t now_real_ns, uint32_t age_ms) {
   return t.priority + (now_real_ns - t.created_ns) / (int64_t{age_ms} * 1'000'000);
 }
 
-void RankByUrgency(std::vector<TaskInfo>* tasks, int64_t now_real_ns, uint32_t age_ms) {
-  std::vector<std::pair<int64_t, TaskInfo>> ranked;
-  ranked.reserve(tasks->size());
-  for (auto& t : *tasks) ranked.emplace_back(Urgency(t, now_real_ns, age_ms), std::move(t));
-  std::stable_sort(ranked.begin(), ranked.end(),
-                   [](const auto& a, const auto& b) { return a.first > b.first; });
-  tasks->clear();
-  for (auto& [urgency, t] : ranked) tasks->push_back(std::move(t));
+std::vector<Ranked> RankByUrgency(std::vector<TaskInfo> tasks, int64_t now_real_ns,
+                                  uint32_t age_ms) {
+  std::vector<Ranked> ranked;
+  ranked.reserve(tasks.size());
+  for (auto& t : tasks) ranked.push_back({Urgency(t, now_real_ns, age_ms), std::move(t)});
+  const auto more_urgent = [](const Ranked& a, const Ranked& b) { return a.urgency > b.urgency; };
+  if (!std::is_sorted(ranked.begin(), ranked.end(), more_urgent))
+    std::stable_sort(ranked.begin(), ranked.end(), more_urgent);
+  return ranked;
 }
 
 }  // namespace slate::supervisor

@@ -14,8 +14,14 @@ namespace slate::supervisor {
 // stops being preempted (age_ms 0: the priority alone).
 int64_t Urgency(const TaskInfo& t, int64_t now_real_ns, uint32_t age_ms);
 
+struct Ranked {
+  int64_t urgency;
+  TaskInfo task;
+};
+
 // Most urgent first; equally urgent tasks keep their order (the pool's:
-// priority, then age).
-void RankByUrgency(std::vector<TaskInfo>* tasks, int64_t now_real_ns, uint32_t age_ms);
+// priority, then age, which tasks posted together already have).
+std::vector<Ranked> RankByUrgency(std::vector<TaskInfo> tasks, int64_t now_real_ns,
+                                  uint32_t age_ms);
 
 }  // namespace slate::supervisor

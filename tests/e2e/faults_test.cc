@@ -9,6 +9,7 @@
 #include <atomic>
 #include <random>
 #include <set>
+#include <regex>
 #include <thread>
 
 #include "group_fixture.h"
@@ -282,8 +283,14 @@ TEST_F(FaultsTest, CircuitBreakerTakesAFailingWorkerOutThenOnProbation) {
                              "--backoff-base-ms", "10", "--backoff-max-ms", "20",
                              Jsonl("breaker.jsonl", tasks)});
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.err.find("worker 'bad' failed 3 times in a row; out of rotation for 300 ms"),
-            std::string::npos) << r.err;
+  // Opened at its 3rd failure in a row, or a little later: the failures
+  // of the tasks it already held can land before the supervisor looks.
+  std::smatch opened;
+  ASSERT_TRUE(std::regex_search(
+      r.err, opened, std::regex("worker 'bad' failed ([0-9]+) times in a row; out of rotation for 300 ms")))
+      << r.err;
+  EXPECT_GE(std::stoi(opened[1]), 3);
+  EXPECT_LE(std::stoi(opened[1]), 5) << "it held at most 2 more tasks (max-pending)";
   EXPECT_NE(r.err.find("worker 'bad' back on probation"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("worker 'bad' failed on probation"), std::string::npos) << r.err;
   const json out = json::parse(r.out, nullptr, false);

@@ -30,15 +30,16 @@ TEST(UrgencyTest, LowWorkThatWaitedLongGoesBeforeNewUrgentWork) {
   // The pool's order: priority, then age.
   std::vector<TaskInfo> backlog = {Task(10, 100, now), Task(11, 100, now), Task(3, 0, now - 150 * kSecond),
                                    Task(4, 0, now - 150 * kSecond)};
-  RankByUrgency(&backlog, now, 1000);
-  ASSERT_EQ(backlog.size(), 4u);
-  EXPECT_EQ(backlog[0].id, 3u);
-  EXPECT_EQ(backlog[1].id, 4u) << "ties keep the pool's order";
-  EXPECT_EQ(backlog[2].id, 10u);
-  RankByUrgency(&backlog, now, 0);
-  EXPECT_EQ(backlog[0].id, 10u) << "without aging, priority alone";
-  EXPECT_EQ(backlog[1].id, 11u);
-  EXPECT_EQ(backlog[2].id, 3u);
+  auto aged = RankByUrgency(backlog, now, 1000);
+  ASSERT_EQ(aged.size(), 4u);
+  EXPECT_EQ(aged[0].task.id, 3u);
+  EXPECT_EQ(aged[0].urgency, 150);
+  EXPECT_EQ(aged[1].task.id, 4u) << "ties keep the pool's order";
+  EXPECT_EQ(aged[2].task.id, 10u);
+  const auto plain = RankByUrgency(backlog, now, 0);
+  EXPECT_EQ(plain[0].task.id, 10u) << "without aging, priority alone";
+  EXPECT_EQ(plain[1].task.id, 11u);
+  EXPECT_EQ(plain[2].task.id, 3u);
 }
 
 }  // namespace

@@ -91,6 +91,9 @@ class Pool {
   // posted id to *ids; stops at the first that fails and returns why.
   Status PostTasks(std::span<const TaskSpec> specs, std::vector<TaskId>* ids);
   Result<TaskInfo> GetTask(TaskId id) const;
+  // GetTask for many at once, under one hold of the lock (a supervisor's
+  // backlog); ids that are not tasks in the pool are left out.
+  Result<std::vector<TaskInfo>> GetTasks(std::span<const TaskId> ids) const;
   // Claims the next task of `agent`: its own queue first, then the shared
   // queue (tasks it has the capability for). nullopt when there is none.
   Result<std::optional<Claim>> ClaimNext(AgentRef agent,

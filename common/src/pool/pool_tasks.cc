@@ -244,6 +244,21 @@ Result<TaskInfo> Pool::GetTask(TaskId id) const {
   });
 }
 
+Result<std::vector<TaskInfo>> Pool::GetTasks(std::span<const TaskId> ids) const {
+  return impl_->WithView([&](const Region& r) -> Result<std::vector<TaskInfo>> {
+    std::vector<TaskInfo> out;
+    out.reserve(ids.size());
+    const IdIndex index(r);
+    for (TaskId id : ids) {
+      const uint32_t slot = index.Find(id);
+      if (slot == kNil || r.slot(slot).segment != kSegTasks) continue;
+      RequireSeal(r, slot);
+      out.push_back(TaskInfoAt(r, slot));
+    }
+    return out;
+  });
+}
+
 }  // namespace slate
 
 namespace slate {
