@@ -58,15 +58,14 @@ class Heartbeat {
         thread_([this] { Loop(); }) {}
   ~Heartbeat() {
     done_ = true;
-    pool_.WakeAgent(me_);
+    pool_.WakeTakenBackWaiter(me_);
     thread_.join();
   }
 
  private:
-  // Sleeps on the worker's wake word, not a timer alone: a task taken from
-  // it (preempted, cancelled, reassigned) wakes it at once.
-  // A wake for a task queued to us costs one look at the current task,
-  // not a heartbeat: those keep their period.
+  // Sleeps on the pool's word for tasks taken back from this worker, not a
+  // timer alone: a task taken from it (preempted, cancelled, reassigned)
+  // is stopped at once. Heartbeats keep their period.
   void Loop() {
     const int64_t period = int64_t{cfg_.heartbeat_ms} * 1'000'000;
     int64_t next_beat = 0;
@@ -77,7 +76,8 @@ class Heartbeat {
         next_beat = now + period;
       }
       Tend();
-      pool_.AwaitWake(me_, milliseconds(std::max<int64_t>(1, (next_beat - NowMonoNs()) / 1'000'000)));
+      pool_.AwaitTakenBack(me_,
+                           milliseconds(std::max<int64_t>(1, (next_beat - NowMonoNs()) / 1'000'000)));
     }
   }
   void Tend() {

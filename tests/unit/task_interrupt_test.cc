@@ -173,7 +173,7 @@ TEST_F(TaskInterruptTest, TheHolderIsWokenAtOnce) {
   ClaimAs(w);
   std::atomic<bool> woke{false};
   std::thread holder([&] {
-    sut->AwaitWake(w, 10s);
+    sut->AwaitTakenBack(w, 10s);
     woke = true;
   });
   std::this_thread::sleep_for(50ms);

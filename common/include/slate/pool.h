@@ -147,12 +147,12 @@ class Pool {
   // record tagged "preempted" and "task:<id>" in "errors", and one more
   // attempt allowed, so a preemption never uses up a retry.
   Status Preempt(TaskId id, AgentRef target, const std::string& reason);
-  // Wakes whatever of the agent sleeps on its wake word (its claim wait,
-  // its heartbeat). Lock-free.
-  void WakeAgent(AgentRef agent);
-  // Sleeps until the agent's wake word is notified (a task queued for it,
-  // one taken from it, WakeAgent) or the timeout passes.
-  void AwaitWake(AgentRef agent, std::chrono::milliseconds timeout);
+  // Sleeps until a task the agent runs is taken from it (preempted,
+  // cancelled, reassigned), WakeTakenBackWaiter is called, or the timeout
+  // passes: what a worker's heartbeat thread waits on, so it stops such a
+  // task at once. Not woken by tasks queued for the agent. Lock-free.
+  void AwaitTakenBack(AgentRef agent, std::chrono::milliseconds timeout);
+  void WakeTakenBackWaiter(AgentRef agent);
   // ---- checkpoints: a running task's saved progress ----
   // Saves the checkpoint of a claim's holder, replacing the task's previous
   // one in one transaction. Fenced by the claim: refused (kStaleEpoch,

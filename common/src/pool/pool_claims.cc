@@ -197,17 +197,17 @@ Result<std::optional<Claim>> Pool::ClaimNext(AgentRef agent,
   return OneClaim(s, claims);
 }
 
-void Pool::WakeAgent(AgentRef agent) {
+void Pool::WakeTakenBackWaiter(AgentRef agent) {
   if (agent.is_shared() || !impl_->region_.ValidAgentRow(agent.row)) return;
-  Notify(impl_->region_.agent(agent.row).wake);
+  Notify(impl_->region_.agent(agent.row).taken_back);
 }
 
-void Pool::AwaitWake(AgentRef agent, std::chrono::milliseconds timeout) {
+void Pool::AwaitTakenBack(AgentRef agent, std::chrono::milliseconds timeout) {
   if (agent.is_shared() || !impl_->region_.ValidAgentRow(agent.row)) {
     std::this_thread::sleep_for(timeout);
     return;
   }
-  EventWord& w = impl_->region_.agent(agent.row).wake;
+  EventWord& w = impl_->region_.agent(agent.row).taken_back;
   const uint32_t key = PrepareWait(w);
   (void)WaitFor(w, key, timeout.count() * 1'000'000);
 }

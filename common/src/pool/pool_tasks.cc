@@ -332,8 +332,8 @@ Status Requeue(Pool::Impl& im, TaskId id, AgentRef target,
     txn.Commit();
     im.NotifyQueue(g, target.row);
     // The holder learns at once that its claim is gone (its heartbeat
-    // thread sleeps on its wake word), not at its next heartbeat.
-    if (holder_row != 0 && holder_row != target.row) im.NotifyQueue(g, holder_row);
+    // thread sleeps on this word), not at its next heartbeat.
+    if (holder_row != 0) g.Notify(&r.agent(holder_row).taken_back);
     return Status::Ok();
   });
 }
@@ -426,7 +426,7 @@ Result<EntryId> Pool::Impl::DeadLetterLocked(Guard& g, uint32_t slot,
   txn.Commit();
   ReleaseDropped(checkpoint);
   g.Notify(&r.header().entries_event);
-  if (holder_row != 0) NotifyQueue(g, holder_row);  // a cancelled holder stops at once
+  if (holder_row != 0) g.Notify(&r.agent(holder_row).taken_back);  // it stops at once
   return r.slot(err).id;
 }
 

@@ -244,6 +244,7 @@ struct alignas(64) AgentRow {
   // Lock-free: written by the agent itself, read by anyone.
   alignas(64) std::atomic<int64_t> heartbeat_mono;
   EventWord wake;  // lock-free: bumped when its queue gains a task
+  EventWord taken_back;  // lock-free: bumped when a task it runs is taken from it
   alignas(64) TaskQueue queue;
 };
 
