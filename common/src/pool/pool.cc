@@ -317,7 +317,8 @@ void Pool::Impl::RepairLocked(const std::string& why) const noexcept {
 
 Status Pool::Impl::CorruptStatus(const std::string& why) const {
   return PoolError(name_, StatusCode::kCorrupt,
-                   "damaged region (" + why + "); repaired, but the operation failed twice");
+                   "damaged region (" + why + "); repaired, but the operation failed " +
+                       std::to_string(kRepairAttempts) + " times");
 }
 
 void Pool::SetSnapshotMaxAge(std::chrono::milliseconds max_age) {

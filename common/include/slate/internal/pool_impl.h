@@ -235,12 +235,14 @@ class Pool::Impl {
   void RepairLocked(const std::string& why) const noexcept;
   Status CorruptStatus(const std::string& why) const;
   // Runs step (one or more whole transactions) under the held Guard. When
-  // it finds the region damaged, repairs and runs it once more on the
-  // repaired region; a second failure is returned as kCorrupt. A step that
+  // it finds the region damaged, repairs and runs it again on the repaired
+  // region, up to kRepairAttempts runs in all; the last failure is
+  // returned as kCorrupt. A step that
   // already committed part of its work must not be retried whole: wrap
   // each transaction separately. Nothing throws past this.
   template <typename Fn>
   auto RepairingLocked(Fn step) const -> decltype(step());
+  static constexpr int kRepairAttempts = 3;
   // The name `ref` registered with; "" if it is not registered. A
   // registration's name never changes, so the answer is cached per ref.
   // Takes the lock on a miss: REQUIRES the Guard not held.
@@ -266,18 +268,18 @@ class Pool::Impl {
   const uint64_t serial_;
 };
 
+// Each repair quarantines what it found damaged, so a step that meets
+// damage again met new damage (a writer outside the protocol is still at
+// work): it is retried a bounded number of times.
 template <typename Fn>
 auto Pool::Impl::RepairingLocked(Fn step) const -> decltype(step()) {
-  try {
-    return step();
-  } catch (const internal::RegionCorrupt& e) {
-    RepairLocked(e.what());
-  }
-  try {
-    return step();
-  } catch (const internal::RegionCorrupt& e) {
-    RepairLocked(e.what());
-    return CorruptStatus(e.what());
+  for (int attempt = 1;; ++attempt) {
+    try {
+      return step();
+    } catch (const internal::RegionCorrupt& e) {
+      RepairLocked(e.what());
+      if (attempt == kRepairAttempts) return CorruptStatus(e.what());
+    }
   }
 }
 
