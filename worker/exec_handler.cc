@@ -136,9 +136,25 @@ class ExecHandler : public Handler {
     Pipes p;
     if (!p.to.Open() || !p.out.Open() || !p.err.Open() || !p.meta.Open())
       return Outcome::Failure(std::string("cannot create pipes: ") + strerror(errno));
+    // The worker's stop signals are caught by its handler, which a child
+    // keeps until exec: a SIGTERM (a preemption, a cancel) landing between
+    // fork and exec would run it and be lost, and the command would run
+    // on until the SIGKILL. So they are blocked across fork, and the child
+    // takes them back with their default action before it unblocks them.
+    sigset_t stops, before;
+    sigemptyset(&stops);
+    for (int sig : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&stops, sig);
+    pthread_sigmask(SIG_BLOCK, &stops, &before);
     const pid_t pid = fork();
+    if (pid == 0) {
+      struct sigaction dfl {};
+      dfl.sa_handler = SIG_DFL;
+      for (int sig : {SIGTERM, SIGINT, SIGHUP}) sigaction(sig, &dfl, nullptr);
+      sigprocmask(SIG_SETMASK, &before, nullptr);
+      Child(argv.data(), envp.data(), p);  // never returns
+    }
+    pthread_sigmask(SIG_SETMASK, &before, nullptr);
     if (pid < 0) return Outcome::Failure(std::string("cannot fork: ") + strerror(errno));
-    if (pid == 0) Child(argv.data(), envp.data(), p);  // never returns
     p.to.Close(0);
     p.out.Close(1);
     p.err.Close(1);

@@ -9,6 +9,7 @@
 #include "exec_handler.h"
 #include "handler.h"
 #include "slate/internal/process_info.h"
+#include "slate/process_setup.h"
 
 namespace slate::worker {
 namespace {
@@ -278,6 +279,27 @@ TEST(BuiltinHandlersTest, SleepCheckpointsItsProgressAndResumesFromIt) {
   EXPECT_EQ(rest.result["slept_ms"], 1000);
   EXPECT_EQ(rest.result["resumed_at_ms"], at);
   EXPECT_LT(std::chrono::steady_clock::now() - start, 900ms) << "slept only the rest";
+}
+
+// A worker catches SIGTERM to stop gracefully; its command must not: a
+// SIGTERM sent right after the fork (a task preempted as it starts) kills
+// the command at once instead of reaching the worker's handler in the child
+// before exec, which left the command running until the SIGKILL.
+TEST(ExecHandlerTest, ASigtermRightAfterTheForkStopsTheCommand) {
+  std::atomic<bool>& stop = InstallStopSignals();
+  auto h = MakeHandler(Exec("sleep 30"));
+  ASSERT_TRUE(h.ok());
+  for (int i = 0; i < 5; ++i) {
+    RunControl control;
+    control.grace_ms = 5000;
+    control.cancel = true;  // seen on the first look, just after the fork
+    TaskInput in;
+    const auto start = std::chrono::steady_clock::now();
+    const Outcome out = (*h)->Run(in, control);
+    EXPECT_FALSE(out.ok);
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 3s) << "the command outlived its SIGTERM";
+  }
+  EXPECT_FALSE(stop.load()) << "the worker itself was not asked to stop";
 }
 
 TEST(ExecHandlerTest, OversizedOutputIsAClearFailure) {
