@@ -25,6 +25,7 @@ json RecordJson(const RequestRecord& r) {
   j["on_exhausted"] = OnExhaustedName(r.options.on_exhausted);
   if (r.failed_by) j["failed_by"] = r.failed_by;
   if (r.cancelled) j["cancelled"] = true;
+  if (r.priority != 0) j["priority"] = r.priority;
   return j;
 }
 
@@ -57,6 +58,7 @@ std::optional<RequestRecord> FromEntry(const Entry& e) {
     }
     r.failed_by = j->value("failed_by", TaskId{0});
     r.cancelled = j->value("cancelled", false);
+    r.priority = std::clamp(j->value("priority", 0), -128, 127);
     return r;
   } catch (const std::exception&) {
     return std::nullopt;
@@ -78,9 +80,14 @@ Result<std::optional<RequestRecord>> FindActiveRequest(Pool& pool) {
   q.limit = 0;
   auto found = pool.Find(q);
   if (!found.ok()) return found.status();
-  for (const Entry& e : *found)
-    if (auto r = FromEntry(e)) return std::optional<RequestRecord>(*r);
-  return std::optional<RequestRecord>();
+  std::optional<RequestRecord> next;
+  for (const Entry& e : *found) {  // oldest first
+    auto r = FromEntry(e);
+    if (!r) continue;
+    if (r->posted) return r;  // begun: it runs to its end first
+    if (!next || r->priority > next->priority) next = std::move(r);
+  }
+  return next;
 }
 
 RequestShape ShapeOf(const std::vector<TaskDef>& defs, const PlanOptions& options) {
@@ -93,6 +100,7 @@ Result<RequestRecord> CreateRequest(Pool& pool, const std::string& source, Split
   RequestRecord r;
   r.plan = shape.plan;
   r.options = shape.options;
+  r.priority = shape.priority;
   r.output = output;
   r.source = source;
   r.split = split;
@@ -155,7 +163,7 @@ Status PostTasks(Pool& pool, RequestRecord& req, const std::vector<TaskDef>& def
       spec.entry.payload = JsonToPayload(d.payload);
     }
     spec.entry.keep = true;  // until aggregated: its tags place it in the output
-    spec.priority = d.priority;
+    spec.priority = std::clamp(d.priority + req.priority, -128, 127);
     spec.requires_cap = d.requires_cap;
     spec.max_retries = d.max_retries.value_or(default_max_retries);
     spec.timeout_ms = d.timeout_ms;

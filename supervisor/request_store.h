@@ -39,15 +39,18 @@ struct RequestRecord {
   PlanOptions options;
   TaskId failed_by = 0;    // the task whose exhaustion failed the request
   bool cancelled = false;  // by an operator: nothing new is started
+  int priority = 0;        // added to each line's (submit --priority)
 };
 
-// The oldest request not yet finished, if any.
+// The request to run: one already begun (its tasks posted), else the most
+// urgent of those waiting (priority, then age); none when all finished.
 Result<std::optional<RequestRecord>> FindActiveRequest(Pool& pool);
 // A new request entry; its tasks are not posted yet (see PostTasks). A
 // supervisor in --serve mode picks up such entries in id order.
 struct RequestShape {
   bool plan = false;
   PlanOptions options;
+  int priority = 0;  // the request's, added to each line's
 };
 // A request is a plan when its lines depend on each other or its results
 // are validated.

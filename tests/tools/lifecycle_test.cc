@@ -82,6 +82,41 @@ TEST_F(LifecycleTest, StartSubmitStatusScaleStop) {
   std::this_thread::sleep_for(100ms);  // the keeper's exit reaches its reaper
 }
 
+// Requests waiting for the group start most urgent first: a request
+// submitted with a higher --priority goes before one submitted earlier,
+// once the request that had begun is done.
+TEST_F(LifecycleTest, AnUrgentRequestStartsBeforeAnEarlierOne) {
+  ASSERT_EQ(Cmd(pool, {"start", "--workers", "1", "--handler", "sleep"}).exit_code, 0);
+  std::vector<json> slow(4, {{"payload", {{"ms", 150}}}});
+  ASSERT_EQ(Cmd(pool, {"submit", "--no-wait", Jsonl("slow.jsonl", slow)}).exit_code, 0);
+  const auto low = Cmd(pool, {"submit", "--no-wait", Request("low.jsonl", 2, 0)});
+  const auto high =
+      Cmd(pool, {"submit", "--no-wait", "--priority", "50", Request("high.jsonl", 2, 10)});
+  ASSERT_EQ(low.exit_code, 0) << low.err;
+  ASSERT_EQ(high.exit_code, 0) << high.err;
+  EXPECT_EQ(Cmd(pool, {"submit", "--priority", "300", Request("bad.jsonl", 1, 0)}).exit_code, 2);
+  const std::string low_id = low.out.substr(0, low.out.find('\n'));
+  const std::string high_id = high.out.substr(0, high.out.find('\n'));
+  // Each request's final entry is written when it finishes.
+  std::map<std::string, EntryId> finished;
+  const auto until = std::chrono::steady_clock::now() + 30s;
+  while (finished.size() < 2 && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(50ms);
+    auto p = Pool::Open(pool, OpenMode::kReadOnly);
+    if (!p.ok()) continue;
+    Query q;
+    q.segments = {"results"};
+    q.all_tags = {"final"};
+    for (const Entry& e : *(*p)->Find(q))
+      for (const std::string& id : {low_id, high_id})
+        if (std::find(e.tags.begin(), e.tags.end(), "req:" + id) != e.tags.end())
+          finished[id] = e.id;
+  }
+  ASSERT_EQ(finished.size(), 2u);
+  EXPECT_LT(finished[high_id], finished[low_id]) << "the urgent request finished second";
+  ASSERT_EQ(Cmd(pool, {"stop"}).exit_code, 0);
+}
+
 TEST_F(LifecycleTest, TwoGroupsSideBySide) {
   const std::string other = pool + "-b";
   ASSERT_EQ(Cmd(pool, {"start", "--workers", "1"}).exit_code, 0);

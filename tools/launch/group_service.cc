@@ -299,8 +299,11 @@ int SubmitToService(const ServiceOptions& o) {
   if (!pool.ok()) return Fail(pool.status().message());
   const std::string output = RuntimeDir(o.pool) + "/results/" + std::to_string(NowRealNs()) +
                              "-" + std::to_string(getpid()) + ".json";
-  auto req = supervisor::CreateRequest(**pool, source, *split, defs->size(), output,
-                                       supervisor::ShapeOf(*defs, o.plan.options));
+  if (o.priority < -128 || o.priority > 127)
+    return Fail("--priority must be in -128..127, not " + std::to_string(o.priority), 2);
+  supervisor::RequestShape shape = supervisor::ShapeOf(*defs, o.plan.options);
+  shape.priority = o.priority;
+  auto req = supervisor::CreateRequest(**pool, source, *split, defs->size(), output, shape);
   if (!req.ok()) return Fail(req.status().message());
   if (o.no_wait) {
     std::printf("%s\n", req->id.c_str());

@@ -41,6 +41,7 @@ struct ServiceOptions {
   std::string input;
   std::string split = "jsonl";
   bool no_wait = false;
+  int priority = 0;  // submit: the request's, added to each line's
   supervisor::PlanFlags plan;  // context bytes, iterations, on exhausted
   // cancel
   std::string request;

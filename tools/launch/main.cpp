@@ -75,6 +75,9 @@ int Service(const std::string& command, int argc, char** argv) {
     opts.add_options()
         ("split", po::value(&o.split)->default_value("jsonl"), "jsonl, lines or files")
         ("no-wait", po::bool_switch(&o.no_wait), "print the request id and return at once")
+        ("priority", po::value(&o.priority)->default_value(0),
+         "added to each line's priority (-128..127): of the requests waiting for the group, "
+         "the most urgent starts first")
         ("validate", po::bool_switch(&o.plan.options.validate),
          "validate each result with the group's validator (slate-launch start --validate)")
         ("input", po::value(&o.input), "request file or directory");
