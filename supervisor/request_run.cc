@@ -219,22 +219,19 @@ class RequestRun {
     for (size_t w = 0; w < workers.size(); ++w) {
       auto running = pool_.RunningTasks(workers[w].ref);
       if (!running.ok()) continue;
-      for (TaskId r : *running)
-        if (auto info = pool_.GetTask(r); info.ok())
-          victims_->push_back({Urgency(*info, now, cfg_.age_ms), r, w});
+      auto infos = pool_.GetTasks(*running);
+      if (!infos.ok()) continue;
+      for (const TaskInfo& info : *infos)
+        victims_->push_back({Urgency(info, now, cfg_.age_ms), info.id, w});
     }
     std::stable_sort(victims_->begin(), victims_->end(),
                      [](const Victim& a, const Victim& b) { return a.priority < b.priority; });
     return *victims_;
   }
 
-  // A task no capable worker has room for takes the place of the least
-  // urgent running task on a worker that can take it, if that one is lower
-  // by at least the margin and preemptible: the running one goes back to
-  // the backlog (Pool::Preempt: its worker stops it at once, and it keeps
-  // its retries), this one to that worker.
   // When no capable worker is idle: preempts the least urgent preemptible
-  // running task lower than t by the margin, on a worker that can take t,
+  // running task lower than t by the margin, on a worker that can take t
+  // (Pool::Preempt: its worker stops it at once, and it keeps its retries),
   // and returns that worker for t; nullopt if there is none.
   Result<std::optional<AgentRef>> PreemptFor(TaskId id, const TaskInfo& t, int64_t urgency,
                                              const std::vector<WorkerView>& workers) {

@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <mutex>
 #include <thread>
 
@@ -248,6 +247,12 @@ int WorkerApp::Run() {
                config_.handler.name);
   std::atomic<bool>& stop = InstallStopSignals();
   Current cur;
+  // A handler saves its checkpoint under the current claim; it runs on this
+  // thread, which alone sets cur.id and cur.epoch. A save after the claim
+  // is gone is refused by its epoch.
+  cur.control.checkpoint = [&pool, &cur, me = *me](const nlohmann::json& state) {
+    return (*pool)->SaveCheckpoint(cur.id, cur.epoch, JsonToPayload(state), me).status();
+  };
   int rc = 0;
   {
     Heartbeat hb(**pool, *me, config_, cur, stop);
@@ -289,10 +294,6 @@ int WorkerApp::Run() {
           const uint32_t t = in.timeout_ms ? in.timeout_ms : config_.handler.default_timeout_ms;
           cur.timeout_at_mono = t ? NowMonoNs() + int64_t{t} * 1'000'000 : 0;
           cur.control.cancel = false;
-          cur.control.checkpoint = [&pool, &c, me = *me](const nlohmann::json& state) {
-            return (*pool)->SaveCheckpoint(c.task.id, c.task.epoch, JsonToPayload(state), me)
-                .status();
-          };
         }
         if (stub && stub->validates != 0)
           out = validator ? Validate(*validator, in, cur.control)
@@ -304,7 +305,6 @@ int WorkerApp::Run() {
           // Stopping and out of drain time: the task goes back, unfailed.
           std::lock_guard<std::mutex> l(cur.mu);
           cur.active = false;
-          cur.control.checkpoint = nullptr;  // it refers to this claim
           const Status s = (*pool)->Reassign(c.task.id, HeirOf(**pool));
           spdlog::info("stopping: task {} released ({})", c.task.id,
                        s.ok() ? "back to the supervisor" : s.message());
@@ -315,7 +315,6 @@ int WorkerApp::Run() {
             NowMonoNs() > cur.timeout_at_mono)
           out.error = "timed out after " + std::to_string(in.timeout_ms) + " ms";
         cur.active = false;
-        cur.control.checkpoint = nullptr;
       }
       Report(**pool, *me, c, out, stub);
       internal::MaybeCrash("worker", "after_report");

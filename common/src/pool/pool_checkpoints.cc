@@ -77,7 +77,7 @@ Result<EntryId> Pool::SaveCheckpoint(TaskId id, uint32_t epoch,
         (!by.is_shared() && f.last_agent != by.row)) {
       const std::string why = "task " + std::to_string(id) + ": checkpoint with epoch " +
                               std::to_string(epoch) + " refused; the task is " +
-                              TaskStateName(static_cast<TaskState>(f.state)) + " at epoch " +
+                              TaskStateName(state) + " at epoch " +
                               std::to_string(f.epoch);
       im.RecordStaleLocked(*slot, epoch, "checkpoint", by);
       return Status{StatusCode::kStaleEpoch, why};

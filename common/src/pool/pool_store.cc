@@ -271,6 +271,10 @@ Result<uint32_t> Pool::Impl::LocateTaskLocked(TaskId id, bool check_seal) const 
   return slot;
 }
 
+void Pool::Impl::NotifyTakenBack(Guard& g, uint32_t row) {
+  if (row != 0) g.Notify(&region_.agent(row).taken_back);
+}
+
 void Pool::Impl::NotifyQueue(Guard& g, uint32_t row) {
   if (row != 0) {
     g.Notify(&region_.agent(row).wake);

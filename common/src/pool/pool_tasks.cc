@@ -331,9 +331,7 @@ Status Requeue(Pool::Impl& im, TaskId id, AgentRef target,
     im.Attach(*slot);
     txn.Commit();
     im.NotifyQueue(g, target.row);
-    // The holder learns at once that its claim is gone (its heartbeat
-    // thread sleeps on this word), not at its next heartbeat.
-    if (holder_row != 0) g.Notify(&r.agent(holder_row).taken_back);
+    im.NotifyTakenBack(g, holder_row);  // the holder stops at once
     return Status::Ok();
   });
 }
@@ -426,7 +424,7 @@ Result<EntryId> Pool::Impl::DeadLetterLocked(Guard& g, uint32_t slot,
   txn.Commit();
   ReleaseDropped(checkpoint);
   g.Notify(&r.header().entries_event);
-  if (holder_row != 0) g.Notify(&r.agent(holder_row).taken_back);  // it stops at once
+  NotifyTakenBack(g, holder_row);  // a running task's holder stops at once
   return r.slot(err).id;
 }
 

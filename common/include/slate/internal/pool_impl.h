@@ -208,6 +208,9 @@ class Pool::Impl {
   void RecordStaleLocked(uint32_t slot, uint32_t epoch, const char* op,
                          AgentRef by);
   void NotifyQueue(Guard& g, uint32_t row);
+  // Wakes the agent in `row` (0: nobody) to a task of its taken from it:
+  // its worker stops running the task at once.
+  void NotifyTakenBack(Guard& g, uint32_t row);
   // Ends a non-final task in `end` (IsEnding), or holds it (kHeld), with an
   // "errors" record.
   Result<EntryId> DeadLetterLocked(Guard& g, uint32_t slot, const std::string& reason,
