@@ -282,6 +282,30 @@ TEST_F(PoolTasksTest, OnePerPriorityIsEachPrioritysOldest) {
   EXPECT_LE(info->created_ns, sut->GetTask(b)->created_ns);
 }
 
+// One request's share of a backlog: its ids, found from whichever end of
+// each priority's list is nearer, in claim order.
+TEST_F(PoolTasksTest, AnIdRangeReadsOnlyItsShareInClaimOrder) {
+  std::vector<TaskId> low, high;
+  for (int i = 0; i < 6; ++i) low.push_back(Post(w1, 0));
+  for (int i = 0; i < 3; ++i) high.push_back(Post(w1, 2));
+  const TaskId lo = low[4], hi = high[2];  // [low[4], high[2])
+  EXPECT_EQ(*sut->PendingTasks(w1, 0, 0, {lo, hi}),
+            (std::vector<TaskId>{high[0], high[1], low[4], low[5]}));
+  EXPECT_EQ(*sut->PendingTasks(w1, 3, 0, {lo, hi}),
+            (std::vector<TaskId>{high[0], high[1], low[4]}));
+  EXPECT_EQ(*sut->PendingTasks(w1, 0, 1, {lo, hi}), (std::vector<TaskId>{high[0], low[4]}));
+  // From the start, near the head, past the end, open-ended.
+  EXPECT_EQ(*sut->PendingTasks(w1, 0, 0, {low[1], low[3]}),
+            (std::vector<TaskId>{low[1], low[2]}));
+  EXPECT_TRUE(sut->PendingTasks(w1, 0, 0, {high[2] + 1})->empty());
+  EXPECT_EQ(*sut->PendingTasks(w1, 0, 0, {high[2]}), std::vector<TaskId>{high[2]});
+  EXPECT_EQ(sut->PendingTasks(w1, 0, 0, {0, low[0]})->size(), 0u);
+  // The range holds whatever of it is pending, wherever it sits.
+  Claim c = MustClaim(w1);
+  EXPECT_EQ(c.task.id, high[0]);
+  EXPECT_EQ(*sut->PendingTasks(w1, 0, 0, {high[0], high[2]}), std::vector<TaskId>{high[1]});
+}
+
 TEST_F(PoolTasksTest, RetriedTaskGoesBackToItsPlaceByAge) {
   const TaskId a = Post(w1);
   Claim c = MustClaim(w1);

@@ -181,8 +181,13 @@ class Pool {
   // ascending id order.
   // per_priority: at most this many of each priority (0: all); with 1, the
   // oldest of each, wherever it sits in a long queue (aging).
+  // ids: only tasks with lo <= id < hi (one request's share of a backlog).
+  // Each priority's list is entered from whichever end reaches lo first,
+  // so a range costs min(tasks below lo, tasks from lo) steps to find,
+  // then only what it returns.
   Result<std::vector<TaskId>> PendingTasks(AgentRef queue, uint32_t limit,
-                                           uint32_t per_priority = 0) const;
+                                           uint32_t per_priority = 0,
+                                           TaskIdRange ids = {}) const;
   Result<std::vector<TaskId>> RunningTasks(AgentRef agent) const;
   // Running tasks, of every agent, whose lease has expired.
   Result<std::vector<TaskInfo>> ExpiredLeases() const;

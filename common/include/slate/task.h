@@ -78,6 +78,12 @@ struct TaskSpec {
   bool waiting = false;
 };
 
+// Task ids lo <= id < hi.
+struct TaskIdRange {
+  TaskId lo = 0;
+  TaskId hi = UINT64_MAX;
+};
+
 struct TaskInfo {
   TaskId id = 0;
   TaskState state = TaskState::kPending;

@@ -470,20 +470,41 @@ Result<EntryId> Pool::Hold(TaskId id, const std::string& reason) {
   });
 }
 
+namespace {
+
+// The first task of a pending bucket with id >= lo (kNil: none), walking
+// from both ends at once: the steps are those to the nearer end.
+uint32_t FirstFrom(const Region& r, const TaskQueues& qs, uint32_t row, int bucket, TaskId lo) {
+  uint32_t fwd = qs.PendingHead(row, bucket);
+  if (lo == 0) return fwd;
+  uint32_t back = qs.PendingTail(row, bucket);
+  for (uint64_t n = 0;; ++n) {
+    if (n > r.geo().slot_capacity) ThrowCorrupt("pending queue loops");
+    if (fwd == kNil || r.slot(fwd).id >= lo) return fwd;
+    if (back == kNil) return qs.PendingHead(row, bucket);  // all from lo on
+    if (r.slot(back).id < lo) return qs.Next(back);
+    fwd = qs.Next(fwd);
+    back = qs.Prev(back);
+  }
+}
+
+}  // namespace
+
 Result<std::vector<TaskId>> Pool::PendingTasks(AgentRef queue, uint32_t limit,
-                                               uint32_t per_priority) const {
+                                               uint32_t per_priority, TaskIdRange ids) const {
   return impl_->WithView([&](const Region& r) -> Result<std::vector<TaskId>> {
     if (!queue.is_shared() && !r.ValidAgentRow(queue.row))
       return Status{StatusCode::kNotFound, "no agent row " + std::to_string(queue.row)};
     std::vector<TaskId> out;
     TaskQueues qs(r);
     for (int b = qs.TopBucket(queue.row); b >= 0; b = qs.BucketBelow(queue.row, b)) {
-      uint32_t i = qs.PendingHead(queue.row, b);
+      uint32_t i = FirstFrom(r, qs, queue.row, b, ids.lo);
       for (uint64_t n = 0; i != kNil && (per_priority == 0 || n < per_priority);
            ++n, i = qs.Next(i)) {
         if (n >= r.geo().slot_capacity) ThrowCorrupt("pending queue loops");
         if (limit != 0 && out.size() >= limit) return out;
         qs.ExpectState(i, TaskState::kPending);
+        if (r.slot(i).id >= ids.hi) break;  // ascending: the rest are past the range
         out.push_back(r.slot(i).id);
       }
     }

@@ -98,6 +98,20 @@ uint32_t TaskQueues::Next(uint32_t slot) const {
   return next;
 }
 
+uint32_t TaskQueues::PendingTail(uint32_t row, int bucket) const {
+  const uint32_t tail = r_.CheckedQueue(row, "task queue").buckets[bucket].tail;
+  if (tail != kNil && T(tail).q_next != kNil)
+    ThrowCorrupt("pending queue tail " + std::to_string(tail) + " has a next task");
+  return tail;
+}
+
+uint32_t TaskQueues::Prev(uint32_t slot) const {
+  const uint32_t prev = T(slot).q_prev;
+  if (prev != kNil && T(prev).q_next != slot)
+    ThrowCorrupt("task queue before slot " + std::to_string(slot) + " does not point back");
+  return prev;
+}
+
 int TaskQueues::TopBucket(uint32_t row) const {
   return BucketBelow(row, kPriorityBuckets);
 }

@@ -29,6 +29,9 @@ class TaskQueues {
   uint32_t PendingHead(uint32_t row, int bucket) const;
   uint32_t RunningHead(uint32_t row) const;
   uint32_t Next(uint32_t slot) const;
+  // The other way: a bucket's last task and the one before `slot`.
+  uint32_t PendingTail(uint32_t row, int bucket) const;
+  uint32_t Prev(uint32_t slot) const;
   // RegionCorrupt unless the slot is a live task in this state: a list
   // that holds anything else is damaged.
   void ExpectState(uint32_t slot, TaskState state) const;
