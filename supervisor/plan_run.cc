@@ -438,6 +438,7 @@ Result<TaskId> PlanRun::PostFor(uint32_t line, Kind kind, const PlanTask& stub, 
   auto id = pool_.PostTask(spec);
   if (!id.ok()) return id.status();
   by_task_.push_back({*id, line, static_cast<uint16_t>(stub.iteration), kind});
+  posted_ids_.push_back(*id);
   ++posted_;
   return id;
 }

@@ -24,6 +24,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "exhaustion.h"
@@ -52,6 +53,8 @@ class PlanRun {
   // Tasks this run has posted so far (iterations and validations): a
   // request whose tasks all looked final is not finished if Advance posted.
   uint64_t posted() const { return posted_; }
+  // The ids of the tasks posted since the last call.
+  std::vector<TaskId> TakePosted() { return std::exchange(posted_ids_, {}); }
 
  private:
   enum class Line : uint8_t { kOpen, kWaiting, kValidating, kDone, kEnded };
@@ -104,6 +107,7 @@ class PlanRun {
   std::optional<EntryCursor> results_;  // from Start() on
   std::optional<EntryCursor> endings_;
   uint64_t posted_ = 0;
+  std::vector<TaskId> posted_ids_;  // since the last TakePosted()
 };
 
 }  // namespace slate::supervisor

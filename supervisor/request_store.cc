@@ -73,21 +73,28 @@ std::optional<std::string> TagValue(const Entry& e, const std::string& prefix) {
 
 }  // namespace
 
-Result<std::optional<RequestRecord>> FindActiveRequest(Pool& pool) {
+Result<std::vector<RequestRecord>> FindActiveRequests(Pool& pool) {
   Query q;
   q.segments = {kRequestsSegment};
   q.all_tags = {"active"};
   q.limit = 0;
   auto found = pool.Find(q);
   if (!found.ok()) return found.status();
-  std::optional<RequestRecord> next;
-  for (const Entry& e : *found) {  // oldest first
-    auto r = FromEntry(e);
-    if (!r) continue;
-    if (r->posted) return r;  // begun: it runs to its end first
-    if (!next || r->priority > next->priority) next = std::move(r);
-  }
-  return next;
+  std::vector<RequestRecord> out;
+  for (const Entry& e : *found)  // oldest first
+    if (auto r = FromEntry(e)) out.push_back(std::move(*r));
+  std::stable_sort(out.begin(), out.end(), [](const RequestRecord& a, const RequestRecord& b) {
+    if (a.posted != b.posted) return a.posted;
+    return !a.posted && a.priority > b.priority;
+  });
+  return out;
+}
+
+Result<std::optional<RequestRecord>> FindActiveRequest(Pool& pool) {
+  auto all = FindActiveRequests(pool);
+  if (!all.ok()) return all.status();
+  if (all->empty()) return std::optional<RequestRecord>();
+  return std::optional<RequestRecord>(std::move(all->front()));
 }
 
 RequestShape ShapeOf(const std::vector<TaskDef>& defs, const PlanOptions& options) {

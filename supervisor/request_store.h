@@ -45,6 +45,9 @@ struct RequestRecord {
 // The request to run: one already begun (its tasks posted), else the most
 // urgent of those waiting (priority, then age); none when all finished.
 Result<std::optional<RequestRecord>> FindActiveRequest(Pool& pool);
+// Every unfinished request in that order: begun ones first (oldest
+// first), then those waiting, most urgent first.
+Result<std::vector<RequestRecord>> FindActiveRequests(Pool& pool);
 // A new request entry; its tasks are not posted yet (see PostTasks). A
 // supervisor in --serve mode picks up such entries in id order.
 struct RequestShape {

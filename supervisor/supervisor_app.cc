@@ -17,7 +17,8 @@
 #include "aggregate.h"
 #include "death_watch.h"
 #include "delegator.h"
-#include "request_run.h"
+#include "group_run.h"
+#include "request_report.h"
 #include "request_store.h"
 #include "slate/clock.h"
 #include "slate/entry_cursor.h"
@@ -53,60 +54,12 @@ Result<AgentRef> RegisterSupervisor(Pool& pool) {
   return me;
 }
 
-// hears back and the queue moves on.
-void AbandonRequest(Pool& pool, const RequestRecord& req, const std::string& why) {
-  spdlog::error("request {} abandoned: {}", req.id, why);
-  nlohmann::ordered_json doc = {
-      {"request", {{"id", req.id}, {"source", req.source}, {"tasks", req.tasks}}},
-      {"error", why},
-      {"summary", {{"tasks", req.tasks}, {"done", 0}, {"dead_lettered", req.tasks}}}};
-  if (!req.output.empty()) (void)WriteFileAtomically(req.output, DumpJson(doc, 2) + "\n");
-  NewEntry e;
-  e.segment = segments::kResults;
-  e.tags = {"final", "req:" + req.id};
-  e.importance = 1.0f;
-  e.author = "supervisor";
-  e.payload = JsonToPayload(doc);
-  (void)pool.Write(e);
-  (void)FinishRequest(pool, req);
-}
-
-// --serve: runs requests in the order they were submitted, then waits for
-// more, until SIGTERM. Returns 0 after a clean stop.
+// --serve: runs the requests submitted, side by side, and waits for more,
+// until SIGTERM. Returns 0 after a clean stop.
 int Serve(const SupervisorConfig& cfg, Pool& pool, AgentRef me, Policy policy) {
   std::atomic<bool>& stop = InstallStopSignals();
   spdlog::info("serving requests on pool '{}'", cfg.pool);
-  SupervisorConfig per_request = cfg;
-  per_request.wait_workers = 0;
-  while (!stop.load()) {
-    auto active = FindActiveRequest(pool);
-    if (!active.ok()) {
-      spdlog::error("{}", active.status().ToString());
-      return kExitInternal;
-    }
-    if (!active->has_value()) {
-      (void)pool.Heartbeat(me);
-      Query q;
-      q.segments = {kRequestsSegment};
-      q.after_id = pool.Stats()->next_id - 1;
-      (void)pool.Wait(q, milliseconds(cfg.heartbeat_ms));
-      continue;
-    }
-    RequestRecord req = **active;
-    if (!req.posted) {
-      auto defs = ReadRequest(req.source, req.split);
-      Status posted = defs.ok() ? PostTasks(pool, req, *defs, me, cfg.default_max_retries)
-                                : defs.status();
-      if (!posted.ok()) {
-        AbandonRequest(pool, req, posted.message());
-        continue;
-      }
-    }
-    spdlog::info("request {}: {} tasks from {}", req.id, req.tasks, req.source);
-    const int rc = RunRequest(per_request, pool, me, req, policy, stop);
-    if (rc == kExitInternal && !stop.load()) return rc;  // let the keeper restart us
-  }
-  return kExitOk;
+  return GroupRun(cfg, pool, me, policy, /*serve=*/true).Run(stop);
 }
 
 }  // namespace
@@ -210,7 +163,12 @@ int SupervisorApp::Run() {
   }
   std::vector<TaskDef>().swap(defs);  // the tasks are in the pool now
   std::atomic<bool>& stop = InstallStopSignals();
-  const int rc = RunRequest(config_, **pool, *me, req, *policy, stop);
+  GroupRun run(config_, **pool, *me, *policy, /*serve=*/false);
+  if (Status s = run.Admit(std::move(req)); !s.ok()) {
+    spdlog::error("{}", s.ToString());
+    return kExitInternal;
+  }
+  const int rc = run.Run(stop);
   if (RanToEnd(rc)) (void)(*pool)->Deregister(*me);
   return rc;
 }

@@ -4,10 +4,14 @@
 
 #include <unistd.h>
 
+#include <csignal>
+
 #include <filesystem>
+#include <optional>
 #include <thread>
 
 #include "e2e/group_fixture.h"
+#include "slate/json_payload.h"
 
 namespace slate::testing {
 namespace {
@@ -28,6 +32,38 @@ class LifecycleTest : public GroupTest {
     for (const auto& a : *(*p)->ListAgents(5s))
       n += a.role == AgentRole::kWorker && a.liveness == Liveness::kAlive;
     return n;
+  }
+  template <typename F>
+  static bool WaitFor(F ready, std::chrono::milliseconds limit) {
+    const auto until = std::chrono::steady_clock::now() + limit;
+    while (!ready()) {
+      if (std::chrono::steady_clock::now() >= until) return false;
+      std::this_thread::sleep_for(20ms);
+    }
+    return true;
+  }
+  // Tasks done in the pool, of every request.
+  static uint64_t DoneTasks(const std::string& pool_name) {
+    auto p = Pool::Open(pool_name, OpenMode::kReadOnly);
+    if (!p.ok()) return 0;
+    auto st = (*p)->Stats();
+    return st.ok() ? st->tasks_by_state[static_cast<int>(TaskState::kDone)] : 0;
+  }
+  // A request's final document, once it has one (waiting up to `wait`).
+  static std::optional<json> FinalOf(const std::string& pool_name, const std::string& id,
+                                     std::chrono::milliseconds wait) {
+    const auto until = std::chrono::steady_clock::now() + wait;
+    for (;;) {
+      if (auto p = Pool::Open(pool_name, OpenMode::kReadOnly); p.ok()) {
+        Query q;
+        q.segments = {"results"};
+        q.all_tags = {"final", "req:" + id};
+        if (auto found = (*p)->Find(q); found.ok() && !found->empty())
+          if (auto doc = PayloadToJson(found->back().payload); doc.ok()) return json(*doc);
+      }
+      if (std::chrono::steady_clock::now() >= until) return std::nullopt;
+      std::this_thread::sleep_for(50ms);
+    }
   }
   std::string Request(const std::string& name, int tasks, int base) {
     std::vector<json> t;
@@ -114,6 +150,95 @@ TEST_F(LifecycleTest, AnUrgentRequestStartsBeforeAnEarlierOne) {
   }
   ASSERT_EQ(finished.size(), 2u);
   EXPECT_LT(finished[high_id], finished[low_id]) << "the urgent request finished second";
+  ASSERT_EQ(Cmd(pool, {"stop"}).exit_code, 0);
+}
+
+// Requests run side by side. A short urgent request submitted while a long
+// one runs takes workers from it at once (preempting its tasks, which keep
+// what they had done): it finishes first, and both are complete.
+TEST_F(LifecycleTest, AShortUrgentRequestFinishesFirstAndBothAreWhole) {
+  ASSERT_EQ(Cmd(pool, {"start", "--workers", "2", "--handler", "sleep"}).exit_code, 0);
+  std::vector<json> slow(16, {{"payload", {{"ms", 250}}}});
+  const auto long_req = Cmd(pool, {"submit", "--no-wait", Jsonl("long.jsonl", slow)});
+  ASSERT_EQ(long_req.exit_code, 0) << long_req.err;
+  const std::string long_id = long_req.out.substr(0, long_req.out.find('\n'));
+  ASSERT_TRUE(WaitFor([&] { return DoneTasks(pool) >= 2; }, 20s)) << "the long request never began";
+  const auto short_req = Cmd(pool, {"submit", "--priority", "50", Request("short.jsonl", 3, 0)});
+  ASSERT_EQ(short_req.exit_code, 0) << short_req.err;
+  EXPECT_FALSE(FinalOf(pool, long_id, 0s)) << "the long request finished before the short one";
+  const json short_doc = json::parse(short_req.out);
+  EXPECT_EQ(short_doc["summary"]["done"], 3);
+  EXPECT_LT(short_doc["summary"]["wall_ms"].get<double>(), 2000.0);
+  const auto long_doc = FinalOf(pool, long_id, 30s);
+  ASSERT_TRUE(long_doc) << "the long request never finished";
+  EXPECT_EQ((*long_doc)["summary"]["done"], 16);
+  EXPECT_EQ((*long_doc)["summary"]["retries"], 0) << "a preemption used up a retry";
+  EXPECT_GE((*long_doc)["summary"]["preempted"].get<int>(), 1) << "the urgent one waited";
+  ASSERT_EQ(Cmd(pool, {"stop"}).exit_code, 0);
+}
+
+// Requests of equal priority share the workers: a short one submitted
+// after a long one began does not wait for it to end.
+TEST_F(LifecycleTest, RequestsOfEqualPriorityShareTheWorkers) {
+  ASSERT_EQ(Cmd(pool, {"start", "--workers", "2", "--handler", "sleep"}).exit_code, 0);
+  std::vector<json> slow(24, {{"payload", {{"ms", 100}}}});
+  const auto long_req = Cmd(pool, {"submit", "--no-wait", Jsonl("long.jsonl", slow)});
+  ASSERT_EQ(long_req.exit_code, 0) << long_req.err;
+  const std::string long_id = long_req.out.substr(0, long_req.out.find('\n'));
+  ASSERT_TRUE(WaitFor([&] { return DoneTasks(pool) >= 2; }, 20s)) << "the long request never began";
+  std::vector<json> few(3, {{"payload", {{"ms", 100}}}});
+  const auto short_req = Cmd(pool, {"submit", Jsonl("short.jsonl", few)});
+  ASSERT_EQ(short_req.exit_code, 0) << short_req.err;
+  EXPECT_FALSE(FinalOf(pool, long_id, 0s)) << "the short request waited for the long one";
+  EXPECT_EQ(json::parse(short_req.out)["summary"]["done"], 3);
+  EXPECT_EQ(json::parse(short_req.out)["summary"]["preempted"], 0);
+  const auto long_doc = FinalOf(pool, long_id, 30s);
+  ASSERT_TRUE(long_doc);
+  EXPECT_EQ((*long_doc)["summary"]["done"], 24);
+  EXPECT_EQ((*long_doc)["summary"]["preempted"], 0) << "equal priorities never preempt";
+  ASSERT_EQ(Cmd(pool, {"stop"}).exit_code, 0);
+}
+
+// A supervisor killed while two requests run side by side is restarted by
+// the keeper, and the new one resumes both: each finishes whole, and no
+// task runs twice (only the supervisor died).
+TEST_F(LifecycleTest, RequestsSideBySideSurviveTheirSupervisorBeingKilled) {
+  ASSERT_EQ(Cmd(pool, {"start", "--workers", "2", "--handler", "sleep"}).exit_code, 0);
+  std::vector<json> tasks(10, {{"payload", {{"ms", 120}}}});
+  std::vector<std::string> ids;
+  for (const char* name : {"a.jsonl", "b.jsonl"}) {
+    const auto r = Cmd(pool, {"submit", "--no-wait", Jsonl(name, tasks)});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    ids.push_back(r.out.substr(0, r.out.find('\n')));
+  }
+  const auto status = Cmd(pool, {"status"});
+  EXPECT_NE(status.out.find("requests: 2 active"), std::string::npos) << status.out;
+  for (const std::string& id : ids)
+    EXPECT_NE(status.out.find("request " + id + ": "), std::string::npos) << status.out;
+  for (uint64_t done_before : {3, 9}) {
+    ASSERT_TRUE(WaitFor([&] { return DoneTasks(pool) >= done_before; }, 20s));
+    auto p = Pool::Open(pool, OpenMode::kReadOnly);
+    ASSERT_TRUE(p.ok());
+    pid_t supervisor = 0;
+    for (const auto& a : *(*p)->ListAgents(5s))
+      if (a.role == AgentRole::kSupervisor && a.liveness == Liveness::kAlive) supervisor = a.pid;
+    ASSERT_NE(supervisor, 0);
+    kill(supervisor, SIGKILL);
+  }
+  for (const std::string& id : ids) {
+    const auto doc = FinalOf(pool, id, 30s);
+    ASSERT_TRUE(doc) << "request " << id << " never finished";
+    ASSERT_EQ((*doc)["tasks"].size(), 10u);
+    for (const auto& t : (*doc)["tasks"]) {
+      EXPECT_EQ(t["status"], "done");
+      EXPECT_EQ(t["attempts"], 1) << "a task ran twice in request " << id;
+    }
+  }
+  {
+    auto p = Pool::Open(pool);
+    ASSERT_TRUE(p.ok());
+    EXPECT_TRUE((*p)->Check().empty());
+  }
   ASSERT_EQ(Cmd(pool, {"stop"}).exit_code, 0);
 }
 

@@ -24,6 +24,7 @@
 #include "request_reader.h"
 #include "request_store.h"
 #include "slate/clock.h"
+#include "slate/group_snapshot.h"
 #include "slate/internal/process_info.h"
 #include "slate/json_payload.h"
 #include "slate/process_setup.h"
@@ -367,6 +368,17 @@ int ServiceStatus(const ServiceOptions& o) {
       if (seg.name == segments::kCheckpoints && seg.entries != 0)
         std::printf(", %llu with a checkpoint", static_cast<unsigned long long>(seg.entries));
   std::printf("\n");
+  // The requests running side by side, as the coordinator last counted them.
+  if (active != 0)
+    if (auto snap = TakeGroupSnapshot(**pool, 0); snap.ok())
+      for (const RequestProgress& r : snap->requests) {
+        std::printf("  request %s: %llu of %llu finished, %llu running", r.id.c_str(),
+                    static_cast<unsigned long long>(r.Finished()),
+                    static_cast<unsigned long long>(r.total),
+                    static_cast<unsigned long long>(r.running));
+        if (r.priority != 0) std::printf(", priority %d", r.priority);
+        std::printf(", from %s\n", r.source.c_str());
+      }
   // Members the keeper found crash-looping in the last minute.
   Query cl;
   cl.segments = {segments::kConflicts};

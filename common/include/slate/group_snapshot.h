@@ -19,6 +19,7 @@ namespace slate {
 struct RequestProgress {
   std::string id;
   std::string source;
+  int priority = 0;  // the request's own (submit --priority)
   uint64_t total = 0, pending = 0, running = 0, done = 0, failed = 0, dead_lettered = 0;
   uint64_t waiting = 0, held = 0, skipped = 0, cancelled = 0;
   uint64_t checkpointed = 0;  // unfinished, with a checkpoint saved

@@ -78,6 +78,7 @@ Result<GroupSnapshot> TakeGroupSnapshot(Pool& pool, size_t recent_events) {
     auto rj = PayloadToJson(r.payload);
     if (rj.ok() && rj->is_object()) {
       p.source = rj->value("source", "");
+      p.priority = rj->value("priority", 0);
       p.total = U(*rj, "tasks");
     }
     const auto prog = Latest(pool, segments::kProgress, {"progress", "req:" + p.id}, 1);
@@ -131,7 +132,8 @@ ojson SnapshotToJson(const GroupSnapshot& s) {
   }
   ojson reqs = ojson::array();
   for (const auto& r : s.requests)
-    reqs.push_back({{"id", r.id}, {"source", r.source}, {"total", r.total},
+    reqs.push_back({{"id", r.id}, {"source", r.source}, {"priority", r.priority},
+                    {"total", r.total},
                     {"pending", r.pending}, {"running", r.running}, {"done", r.done},
                     {"failed", r.failed}, {"dead_lettered", r.dead_lettered},
                     {"waiting", r.waiting}, {"held", r.held}, {"skipped", r.skipped},

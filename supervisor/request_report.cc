@@ -1,0 +1,194 @@
+#include "request_report.h"
+
+#include <spdlog/spdlog.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include "aggregate.h"
+#include "slate/json_payload.h"
+#include "supervisor_app.h"
+
+namespace slate::supervisor {
+namespace {
+
+// This process's peak resident set, for the summary line.
+double PeakRssMiB() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  return static_cast<double>(ru.ru_maxrss) / 1024.0;
+}
+
+// Larger documents are never read back to be stored whole.
+constexpr uintmax_t kWholeDocumentBytes = 8u << 20;
+
+// Where the document is streamed before it is renamed into place: beside
+// the output (same file system), or a temporary file when there is none
+// or its folder is not writable.
+std::string OpenDraft(const RequestRecord& req, const std::string& output, std::ofstream* f) {
+  const std::string pid = std::to_string(getpid());
+  if (!output.empty()) {
+    const std::string beside = output + ".tmp." + pid;
+    f->open(beside, std::ios::trunc);
+    if (*f) return beside;
+    spdlog::error("cannot write {}; the result goes to standard output only", output);
+  }
+  const char* tmp = std::getenv("TMPDIR");
+  const std::string other = std::string(tmp && *tmp ? tmp : "/tmp") + "/slate-result-" +
+                            req.id + "-" + pid + ".json";
+  f->clear();
+  f->open(other, std::ios::trunc);
+  return other;
+}
+
+// The document in segment "results", tags "final" and "req:<id>"; just its
+// request and summary when the whole does not fit the pool's payload limit.
+void WriteFinalEntry(Pool& pool, const RequestRecord& req, const Aggregate& agg,
+                     const std::string& text_path) {
+  NewEntry e;
+  e.segment = segments::kResults;
+  e.tags = {"final", "req:" + req.id};
+  e.importance = 1.0f;
+  e.author = "supervisor";
+  std::string why = "the document is larger than the pool's payload limit";
+  std::error_code ec;
+  if (std::filesystem::file_size(text_path, ec) <= kWholeDocumentBytes && !ec) {
+    std::ifstream text(text_path);
+    const auto doc = nlohmann::json::parse(text, nullptr, false);
+    if (!doc.is_discarded()) {
+      e.payload = JsonToPayload(doc);
+      auto w = pool.Write(e);
+      if (w.ok()) return;
+      why = w.status().message();
+    }
+  }
+  e.payload = JsonToPayload({{"request", agg.request},
+                             {"summary", agg.summary},
+                             {"note", "tasks omitted: " + why}});
+  if (auto w = pool.Write(e); !w.ok())
+    spdlog::error("cannot write the final entry: {}", w.status().message());
+}
+
+}  // namespace
+
+int ReportRequest(Pool& pool, const RequestRecord& req, const std::string& default_output,
+                  int64_t wall_ns) {
+  // Order matters when this process may die at any point (and be
+  // restarted to resume): the output file first, then the final entry,
+  // and only then is the request marked finished. A successor that finds
+  // the request unfinished builds the same document again; one that finds
+  // it finished leaves the output alone. The document is streamed, never
+  // held: a million-task request costs its ids, not its text.
+  const std::string& output = req.output.empty() ? default_output : req.output;
+  std::ofstream draft_file;
+  const std::string draft = OpenDraft(req, output, &draft_file);
+  if (!draft_file) {
+    spdlog::error("cannot write {}", draft);
+    return kExitInternal;
+  }
+  auto agg = WriteAggregate(pool, req, wall_ns, draft_file);
+  draft_file << "\n";
+  draft_file.close();
+  if (agg.ok() && !draft_file) agg = Status{StatusCode::kIoError, "cannot write " + draft};
+  if (!agg.ok()) {
+    std::remove(draft.c_str());
+    spdlog::error("{}", agg.status().ToString());
+    return kExitInternal;
+  }
+  std::string text_path = draft;
+  if (!output.empty() && draft.rfind(output, 0) == 0) {
+    if (std::rename(draft.c_str(), output.c_str()) == 0) text_path = output;
+    else spdlog::error("cannot rename {} to {}", draft, output);
+  }
+  if (!FinalEntryOf(pool, req.id)) WriteFinalEntry(pool, req, *agg, text_path);
+  {
+    std::ifstream text(text_path);
+    std::cout << text.rdbuf();
+    std::cout.flush();
+  }
+  if (text_path == draft) std::remove(draft.c_str());
+  for (EntryId r : agg->results) (void)pool.MarkAggregated(r);
+  for (EntryId e : agg->errors) (void)pool.Resolve(e);
+  for (TaskId t : agg->tasks) (void)pool.Release(t);
+  if (Status s = FinishRequest(pool, req); !s.ok())
+    spdlog::error("cannot mark request {} finished: {}", req.id, s.message());
+  const auto& s = agg->summary;
+  std::string ended;  // only the endings that happened
+  if (agg->skipped) ended += std::to_string(agg->skipped) + " skipped, ";
+  if (agg->cancelled) ended += std::to_string(agg->cancelled) + " cancelled, ";
+  if (agg->lost) ended += std::to_string(agg->lost) + " LOST, ";
+  if (const uint64_t p = s["preempted"].get<uint64_t>())
+    ended += std::to_string(p) + " preempted, ";
+  std::fprintf(stderr, "slate: request %s: %llu tasks, %llu done, %llu dead-lettered, "
+               "%s%llu retries, %llu workers, %.2f s, supervisor peak RSS %.1f MiB\n",
+               req.id.c_str(), static_cast<unsigned long long>(s["tasks"].get<uint64_t>()),
+               static_cast<unsigned long long>(agg->done),
+               static_cast<unsigned long long>(agg->dead_lettered), ended.c_str(),
+               static_cast<unsigned long long>(s["retries"].get<uint64_t>()),
+               static_cast<unsigned long long>(s["workers"].get<uint64_t>()),
+               static_cast<double>(wall_ns) / 1e9, PeakRssMiB());
+  for (const auto& d : s["dead_lettered_tasks"])
+    std::fprintf(stderr, "slate: dead-lettered: task %s%s: %s\n",
+                 DumpJson(d["index"]).c_str(),
+                 d["id"].is_null() ? "" : (" (" + d["id"].get<std::string>() + ")").c_str(),
+                 d["error"].get<std::string>().c_str());
+  for (const auto& d : s["lost_tasks"])
+    std::fprintf(stderr, "slate: lost: task %s%s: %s\n", DumpJson(d["index"]).c_str(),
+                 d["id"].is_null() ? "" : (" (" + d["id"].get<std::string>() + ")").c_str(),
+                 d["error"].get<std::string>().c_str());
+  if (s.contains("failed_by"))
+    std::fprintf(stderr, "slate: the request failed: task %s%s ran out: %s\n",
+                 DumpJson(s["failed_by"]["index"]).c_str(),
+                 s["failed_by"]["id"].is_null()
+                     ? ""
+                     : (" (" + s["failed_by"]["id"].get<std::string>() + ")").c_str(),
+                 s["failed_by"]["error"].get<std::string>().c_str());
+  return ExitStatusOf(agg->summary);
+}
+
+Status WriteFileAtomically(const std::string& path, const std::string& text) {
+  const std::string tmp = path + ".tmp." + std::to_string(getpid());
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << text;
+    if (!out) return {StatusCode::kIoError, "cannot write " + tmp};
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0)
+    return {StatusCode::kIoError, "cannot rename " + tmp + " to " + path};
+  return Status::Ok();
+}
+
+std::optional<Entry> FinalEntryOf(Pool& pool, const std::string& request_id) {
+  Query q;
+  q.segments = {segments::kResults};
+  q.all_tags = {"final"};
+  if (!request_id.empty()) q.all_tags.push_back("req:" + request_id);
+  q.limit = 0;
+  auto found = pool.Find(q);
+  if (!found.ok() || found->empty()) return std::nullopt;
+  return found->back();
+}
+
+void AbandonRequest(Pool& pool, const RequestRecord& req, const std::string& why) {
+  spdlog::error("request {} abandoned: {}", req.id, why);
+  nlohmann::ordered_json doc = {
+      {"request", {{"id", req.id}, {"source", req.source}, {"tasks", req.tasks}}},
+      {"error", why},
+      {"summary", {{"tasks", req.tasks}, {"done", 0}, {"dead_lettered", req.tasks}}}};
+  if (!req.output.empty()) (void)WriteFileAtomically(req.output, DumpJson(doc, 2) + "\n");
+  NewEntry e;
+  e.segment = segments::kResults;
+  e.tags = {"final", "req:" + req.id};
+  e.importance = 1.0f;
+  e.author = "supervisor";
+  e.payload = JsonToPayload(doc);
+  (void)pool.Write(e);
+  (void)FinishRequest(pool, req);
+}
+
+}  // namespace slate::supervisor

@@ -1,0 +1,85 @@
+#include "request_state.h"
+
+#include <algorithm>
+
+namespace slate::supervisor {
+
+Result<std::vector<TaskId>> TaskIdsOf(Pool& pool, const std::string& request_id) {
+  Query q;
+  q.segments = {segments::kTasks};
+  q.all_tags = {"req:" + request_id};
+  q.with_payload = false;
+  q.limit = 4096;
+  std::vector<TaskId> ids;
+  for (;;) {
+    auto page = pool.Find(q);
+    if (!page.ok()) return page.status();
+    for (const Entry& e : *page) ids.push_back(e.id);
+    if (page->size() < q.limit) break;
+    q.after_id = page->back().id;
+  }
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  return ids;
+}
+
+RequestState::RequestState(Pool& pool, RequestRecord req, AgentRef backlog,
+                           PlanRun::Placer place)
+    : pool_(pool), req_(std::move(req)) {
+  if (req_.plan) plan_.emplace(pool_, req_, backlog, exhaustion_, std::move(place));
+}
+
+Status RequestState::Start() {
+  if (exhaustion_.Stopped())
+    if (Status s = exhaustion_.Resume(); !s.ok()) return s;
+  if (plan_)
+    if (Status s = plan_->Start(); !s.ok()) return s;
+  auto ids = TaskIdsOf(pool_, req_.id);
+  if (!ids.ok()) return ids.status();
+  ids_ = std::move(*ids);
+  if (plan_) (void)plan_->TakePosted();  // read above with the rest
+  return Status::Ok();
+}
+
+Status RequestState::Advance() {
+  if (!plan_) return Status::Ok();
+  Status s = plan_->Advance();
+  TakePlanPosts();
+  return s;
+}
+
+void RequestState::TakePlanPosts() {
+  for (TaskId id : plan_->TakePosted())
+    if (ids_.empty() || id > ids_.back()) ids_.push_back(id);
+    else if (!Owns(id)) ids_.insert(std::upper_bound(ids_.begin(), ids_.end(), id), id);
+}
+
+bool RequestState::Owns(TaskId id) const {
+  return std::binary_search(ids_.begin(), ids_.end(), id);
+}
+
+Result<bool> RequestState::AllFinal() {
+  if (final_ < ids_.size()) {  // the common case: the oldest is still going
+    auto t = pool_.GetTask(ids_[final_]);
+    if (t.ok() && !IsFinal(t->state)) return false;
+    if (!t.ok() && t.status().code() != StatusCode::kNotFound) return t.status();
+  }
+  constexpr size_t kBatch = 64;
+  while (final_ < ids_.size()) {
+    const std::span<const TaskId> batch(ids_.data() + final_,
+                                        std::min(kBatch, ids_.size() - final_));
+    auto infos = pool_.GetTasks(batch);
+    if (!infos.ok()) return infos.status();
+    size_t k = 0;  // infos are in batch order, without the ids gone
+    for (TaskId id : batch) {
+      if (k < infos->size() && (*infos)[k].id == id) {
+        if (!IsFinal((*infos)[k].state)) return false;
+        ++k;
+      }
+      ++final_;
+    }
+  }
+  return true;
+}
+
+}  // namespace slate::supervisor
