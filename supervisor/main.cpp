@@ -2,7 +2,7 @@
 #include <boost/program_options.hpp>
 #include <iostream>
 
-#include "plan_flags.h"
+#include "plan/plan_flags.h"
 #include "slate/cli.h"
 #include "slate/process_setup.h"
 #include "supervisor_app.h"

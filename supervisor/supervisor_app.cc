@@ -14,12 +14,12 @@
 #include <random>
 #include <set>
 
-#include "aggregate.h"
-#include "death_watch.h"
-#include "delegator.h"
-#include "group_run.h"
-#include "request_report.h"
-#include "request_store.h"
+#include "request/aggregate.h"
+#include "health/death_watch.h"
+#include "schedule/delegator.h"
+#include "schedule/group_run.h"
+#include "request/request_report.h"
+#include "request/request_store.h"
 #include "slate/clock.h"
 #include "slate/entry_cursor.h"
 #include "slate/json_payload.h"

@@ -11,7 +11,7 @@
 #include <cstdint>
 #include <string>
 
-#include "request_store.h"
+#include "request/request_store.h"
 
 namespace slate::supervisor {
 

@@ -7,7 +7,7 @@
 #include <sstream>
 #include <string>
 
-#include "request_reader.h"
+#include "request/request_reader.h"
 #include "slate/json_payload.h"
 
 using slate::supervisor::SplitMode;

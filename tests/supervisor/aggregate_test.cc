@@ -1,7 +1,7 @@
 // The streamed result document: byte for byte what dumping the whole
 // document would give, with every index of the request in it, whatever
 // became of its task (done, dead-lettered, or lost to quarantine).
-#include "aggregate.h"
+#include "request/aggregate.h"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 // The death watch hands a dead worker's tasks back the moment it dies, and
 // leaves a worker that left cleanly alone.
-#include "death_watch.h"
+#include "health/death_watch.h"
 
 #include <signal.h>
 #include <unistd.h>

@@ -1,7 +1,7 @@
 // Delegation policies over a snapshot of workers.
 #include <gtest/gtest.h>
 
-#include "delegator.h"
+#include "schedule/delegator.h"
 
 namespace slate::supervisor {
 namespace {

@@ -3,7 +3,7 @@
 
 #include <vector>
 
-#include "fair_share.h"
+#include "schedule/fair_share.h"
 
 namespace slate::supervisor {
 namespace {

@@ -6,8 +6,8 @@
 #include <sstream>
 #include <string>
 
-#include "plan_graph.h"
-#include "request_reader.h"
+#include "plan/plan_graph.h"
+#include "request/request_reader.h"
 
 namespace slate::supervisor {
 namespace {

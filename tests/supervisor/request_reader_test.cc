@@ -5,7 +5,7 @@
 #include <sstream>
 #include <string>
 
-#include "request_reader.h"
+#include "request/request_reader.h"
 
 namespace slate::supervisor {
 namespace {

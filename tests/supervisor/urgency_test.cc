@@ -1,7 +1,7 @@
 // Aging: a task's urgency is its priority plus one per --age-ms it waited.
 #include <gtest/gtest.h>
 
-#include "urgency.h"
+#include "schedule/urgency.h"
 
 namespace slate::supervisor {
 namespace {

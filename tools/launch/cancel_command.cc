@@ -12,8 +12,8 @@
 #include <vector>
 
 #include "group_service.h"
-#include "exhaustion.h"
-#include "request_store.h"
+#include "plan/exhaustion.h"
+#include "request/request_store.h"
 #include "slate/pool.h"
 
 namespace slate::launch {

@@ -17,12 +17,12 @@
 
 #include <nlohmann/json.hpp>
 
-#include "aggregate.h"
+#include "request/aggregate.h"
 #include "handler.h"
 #include "restarter.h"
 #include "process_group.h"
-#include "request_reader.h"
-#include "request_store.h"
+#include "request/request_reader.h"
+#include "request/request_store.h"
 #include "slate/clock.h"
 #include "slate/group_snapshot.h"
 #include "slate/internal/process_info.h"

@@ -17,8 +17,8 @@
 #include "process_group.h"
 #include "progress_bar.h"
 #include "restarter.h"
-#include "request_reader.h"
-#include "delegator.h"
+#include "request/request_reader.h"
+#include "schedule/delegator.h"
 #include "slate/pool.h"
 #include "slate/process_setup.h"
 

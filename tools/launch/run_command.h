@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "plan_flags.h"
+#include "plan/plan_flags.h"
 #include "worker_args.h"
 
 namespace slate::launch {

@@ -1,4 +1,4 @@
-#include "request_store.h"
+#include "request/request_store.h"
 
 #include <spdlog/spdlog.h>
 
@@ -6,7 +6,7 @@
 #include <set>
 
 #include "slate/clock.h"
-#include "plan_graph.h"
+#include "plan/plan_graph.h"
 #include "slate/json_payload.h"
 #include "slate/plan_task.h"
 

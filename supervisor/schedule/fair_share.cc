@@ -1,4 +1,4 @@
-#include "fair_share.h"
+#include "schedule/fair_share.h"
 
 #include <tuple>
 

@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <ostream>
 
-#include "request_store.h"
+#include "request/request_store.h"
 
 namespace slate::supervisor {
 

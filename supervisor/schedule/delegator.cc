@@ -1,4 +1,4 @@
-#include "delegator.h"
+#include "schedule/delegator.h"
 
 #include <algorithm>
 

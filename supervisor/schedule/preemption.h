@@ -9,7 +9,7 @@
 #include <optional>
 #include <vector>
 
-#include "delegator.h"
+#include "schedule/delegator.h"
 #include "slate/pool.h"
 
 namespace slate::supervisor {

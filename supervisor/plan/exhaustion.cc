@@ -1,4 +1,4 @@
-#include "exhaustion.h"
+#include "plan/exhaustion.h"
 
 #include <spdlog/spdlog.h>
 

@@ -18,14 +18,14 @@
 #include <utility>
 #include <vector>
 
-#include "delegator.h"
-#include "preemption.h"
-#include "request_state.h"
+#include "schedule/delegator.h"
+#include "schedule/preemption.h"
+#include "request/request_state.h"
 #include "slate/entry_cursor.h"
 #include "slate/pool.h"
 #include "supervisor_app.h"
-#include "urgency.h"
-#include "worker_health.h"
+#include "schedule/urgency.h"
+#include "health/worker_health.h"
 
 namespace slate::supervisor {
 

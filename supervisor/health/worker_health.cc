@@ -1,4 +1,4 @@
-#include "worker_health.h"
+#include "health/worker_health.h"
 
 #include <spdlog/spdlog.h>
 

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "request_reader.h"
+#include "request/request_reader.h"
 #include "slate/status.h"
 
 namespace slate::supervisor {

@@ -27,8 +27,8 @@
 #include <utility>
 #include <vector>
 
-#include "exhaustion.h"
-#include "request_store.h"
+#include "plan/exhaustion.h"
+#include "request/request_store.h"
 #include "slate/entry_cursor.h"
 #include "slate/plan_task.h"
 #include "slate/pool.h"

@@ -1,4 +1,4 @@
-#include "request_reader.h"
+#include "request/request_reader.h"
 
 #include <sys/stat.h>
 
@@ -9,7 +9,7 @@
 #include <fstream>
 #include <set>
 
-#include "plan_graph.h"
+#include "plan/plan_graph.h"
 #include "slate/json_payload.h"
 #include "slate/plan_task.h"
 #include "slate/pool_options.h"

@@ -1,4 +1,4 @@
-#include "aggregate.h"
+#include "request/aggregate.h"
 
 #include <algorithm>
 #include <cstdlib>

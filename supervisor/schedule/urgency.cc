@@ -1,4 +1,4 @@
-#include "urgency.h"
+#include "schedule/urgency.h"
 
 #include <algorithm>
 

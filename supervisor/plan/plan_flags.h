@@ -7,7 +7,7 @@
 #include <optional>
 #include <string>
 
-#include "request_store.h"
+#include "request/request_store.h"
 
 namespace slate::supervisor {
 

@@ -1,12 +1,12 @@
-#include "preemption.h"
+#include "schedule/preemption.h"
 
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 
-#include "request_store.h"
+#include "request/request_store.h"
 #include "slate/clock.h"
-#include "urgency.h"
+#include "schedule/urgency.h"
 
 namespace slate::supervisor {
 

@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "delegator.h"
+#include "schedule/delegator.h"
 #include "slate/pool.h"
 
 namespace slate::supervisor {

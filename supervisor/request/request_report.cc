@@ -1,4 +1,4 @@
-#include "request_report.h"
+#include "request/request_report.h"
 
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
@@ -10,7 +10,7 @@
 #include <fstream>
 #include <iostream>
 
-#include "aggregate.h"
+#include "request/aggregate.h"
 #include "slate/json_payload.h"
 #include "supervisor_app.h"
 

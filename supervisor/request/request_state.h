@@ -11,9 +11,9 @@
 #include <optional>
 #include <vector>
 
-#include "exhaustion.h"
-#include "plan_run.h"
-#include "request_store.h"
+#include "plan/exhaustion.h"
+#include "plan/plan_run.h"
+#include "request/request_store.h"
 #include "slate/pool.h"
 
 namespace slate::supervisor {

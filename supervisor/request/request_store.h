@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "request_reader.h"
+#include "request/request_reader.h"
 #include "slate/pool.h"
 
 namespace slate::supervisor {

@@ -1,4 +1,4 @@
-#include "plan_run.h"
+#include "plan/plan_run.h"
 
 #include <spdlog/spdlog.h>
 

@@ -1,4 +1,4 @@
-#include "group_run.h"
+#include "schedule/group_run.h"
 
 #include <spdlog/spdlog.h>
 
@@ -6,8 +6,8 @@
 #include <cmath>
 #include <set>
 
-#include "fair_share.h"
-#include "request_report.h"
+#include "schedule/fair_share.h"
+#include "request/request_report.h"
 #include "slate/clock.h"
 #include "slate/json_payload.h"
 

@@ -13,7 +13,7 @@
 
 #include <string>
 
-#include "request_store.h"
+#include "request/request_store.h"
 #include "slate/pool.h"
 
 namespace slate::supervisor {

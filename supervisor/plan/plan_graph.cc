@@ -1,4 +1,4 @@
-#include "plan_graph.h"
+#include "plan/plan_graph.h"
 
 #include <unordered_map>
 

@@ -8,7 +8,7 @@
 #include <optional>
 #include <string>
 
-#include "request_store.h"
+#include "request/request_store.h"
 #include "slate/pool.h"
 
 namespace slate::supervisor {

@@ -1,4 +1,4 @@
-#include "death_watch.h"
+#include "health/death_watch.h"
 
 #include <poll.h>
 #include <spdlog/spdlog.h>

@@ -1,4 +1,4 @@
-#include "plan_flags.h"
+#include "plan/plan_flags.h"
 
 #include <iostream>
 
