@@ -11,6 +11,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   python3
   libncurses-dev tmux curl
+  gdb  # the chaos suite prints the stacks of a stalled group
 )
 
 # --hardening: also what the sanitizer and fuzzing builds need (CI only).

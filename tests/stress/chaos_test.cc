@@ -93,6 +93,40 @@ class Progress {
   std::unique_ptr<Pool> watch_;
 };
 
+// A run whose done count stands still this long is stalled: every member's
+// stacks and the pool's stats go to the test's output once, so a hang seen
+// only in CI can be read afterwards (the run goes on to its timeout).
+constexpr auto kStalledAfter = std::chrono::seconds(90);
+
+// Prints each slate process of the pool: its threads' stacks (gdb, else
+// the kernel's view), then slate-dump --stats.
+void DumpStalledGroup(const std::string& pool) {
+  const bool gdb = RunCommand({"sh", "-c", "command -v gdb"}).exit_code == 0;
+  for (pid_t pid : ProcessesMentioning(pool)) {
+    const std::string p = std::to_string(pid);
+    const auto r = gdb ? RunCommand({"gdb", "-batch", "-p", p, "-ex", "thread apply all bt 30"},
+                                    60000)
+                       : RunCommand({"sh", "-c", "cat /proc/" + p + "/cmdline | tr '\\0' ' '; "
+                                     "echo; cat /proc/" + p + "/task/*/stack"});
+    std::fprintf(stderr, "chaos: stalled: process %d\n%s%s\n", pid, r.out.c_str(),
+                 r.err.c_str());
+  }
+  const auto stats = RunCommand({"slate-dump", "--pool", pool, "--stats"});
+  std::fprintf(stderr, "chaos: stalled: pool\n%s%s\n", stats.out.c_str(), stats.err.c_str());
+}
+
+// Watches a run's progress from a thread of its own until `done`.
+class StallWatch {
+ public:
+  StallWatch(const std::string& pool, const std::atomic<bool>& done)
+      : thread_([this, pool, &done] { Watch(pool, done); }) {}
+  ~StallWatch() { thread_.join(); }
+
+ private:
+  void Watch(const std::string& pool, const std::atomic<bool>& done);
+  std::thread thread_;
+};
+
 void Monkey(const std::string& pool, const std::atomic<bool>& done, Tally* tally,
             uint64_t per_leader_kill) {
   std::mt19937 rng(20261121);
@@ -146,6 +180,28 @@ void Monkey(const std::string& pool, const std::atomic<bool>& done, Tally* tally
   }
 }
 
+void StallWatch::Watch(const std::string& pool, const std::atomic<bool>& done) {
+  Progress progress(pool);
+  uint64_t last = 0;
+  auto moved = std::chrono::steady_clock::now();
+  bool dumped = false;
+  while (!done.load()) {
+    std::this_thread::sleep_for(200ms);
+    const uint64_t now_done = progress.Done();
+    const auto now = std::chrono::steady_clock::now();
+    if (now_done != last) {
+      last = now_done;
+      moved = now;
+    } else if (!dumped && now - moved > kStalledAfter) {
+      std::fprintf(stderr, "chaos: no task done for %lld s (%llu done); dumping the group\n",
+                   static_cast<long long>(kStalledAfter.count()),
+                   static_cast<unsigned long long>(now_done));
+      DumpStalledGroup(pool);
+      dumped = true;
+    }
+  }
+}
+
 using ChaosTest = GroupTest;
 
 TEST_F(ChaosTest, KillNineAnythingLosesNothingAndDuplicatesNothing) {
@@ -156,6 +212,7 @@ TEST_F(ChaosTest, KillNineAnythingLosesNothingAndDuplicatesNothing) {
   std::atomic<bool> done{false};
   Tally tally;
   std::thread monkey(Monkey, pool, std::cref(done), &tally, kTasksPerLeaderKill);
+  StallWatch watch(pool, done);
   json out;
   const auto start = std::chrono::steady_clock::now();
   const auto r = Launch({"--workers", "4", "--handler", "sleep", "--keep", "--lease-ms", "1000",
@@ -269,6 +326,7 @@ TEST_F(ChaosTest, APlanUnderTheStormRunsEachStepOnceWithItsDependenciesResults) 
   std::atomic<bool> done{false};
   Tally tally;
   std::thread monkey(Monkey, pool, std::cref(done), &tally, uint64_t{n / 5});
+  StallWatch watch(pool, done);
   // A person, answering each held line with a result of their own while
   // the storm goes on.
   std::atomic<size_t> accepted{0};
@@ -375,6 +433,7 @@ TEST_F(ChaosTest, PrioritiesThatPreemptUnderTheStormFinishEachTaskOnce) {
   std::atomic<bool> done{false};
   Tally tally;
   std::thread monkey(Monkey, pool, std::cref(done), &tally, uint64_t{n / 5});
+  StallWatch watch(pool, done);
   json out;
   const auto start = std::chrono::steady_clock::now();
   const auto r = Launch({"--workers", "4", "--capability", "main", "--worker-group", "1:gate",
