@@ -59,10 +59,12 @@ int main(int argc, char** argv) {
       ("seed", po::value(&cfg.seed)->default_value(0), "backoff jitter seed (0: clock)")
       ("preempt-margin", po::value(&cfg.preempt_margin)->default_value(1),
        "a task no worker has room for preempts the least urgent running task if that one's "
-       "priority is lower by at least this much (0: never preempt)")
+       "urgency (its priority, raised if it waited to be placed) is lower than the task's "
+       "priority by at least this much (0: never preempt)")
       ("age-ms", po::value(&cfg.age_ms)->default_value(1000),
-       "aging: a task's priority counts one more for each this many ms it has been in the "
-       "pool, so low-priority work is never starved (0: off)")
+       "aging: a waiting task's priority counts one more for each this many ms it has been "
+       "in the pool, and a request's for each this many ms it gets no worker, so "
+       "low-priority work is never starved (0: off)")
       ("validate", po::bool_switch(&plan.options.validate),
        "send each result to a validation task (run by workers started with --validate)")
       ("log-level", po::value(&log_level)->default_value("info"),

@@ -67,7 +67,7 @@ GroupRun::GroupRun(const SupervisorConfig& cfg, Pool& pool, AgentRef me, Policy 
       health_cfg_{cfg.hung_after_ms, cfg.breaker_failures, cfg.breaker_cooldown_ms},
       health_(health_cfg_, pool, me),
       delegator_(policy, cfg.max_pending),
-      preemption_(pool, me, cfg.preempt_margin, cfg.age_ms),
+      preemption_(pool, me, cfg.preempt_margin),
       rng_(cfg.seed ? cfg.seed : static_cast<uint64_t>(NowMonoNs())),
       failures_(pool, FailureRecords()) {}
 
@@ -170,6 +170,7 @@ int GroupRun::Finish(RequestState* r) {
   if (rc == kExitInternal) return rc;
   admitted_ns_.erase(key);
   served_ns_.erase(key);
+  preemption_.Forget([r](TaskId id) { return r->Owns(id); });
   std::erase_if(requests_, [&](const auto& p) { return p.get() == r; });
   return rc;
 }
@@ -280,16 +281,23 @@ AgentRef GroupRun::Place(TaskId id) {
   if (!t.ok()) return me_;
   std::vector<WorkerView> workers = health_.Rotation();
   preemption_.NewPass();
-  const int64_t urgency = Urgency(*t, NowRealNs(), cfg_.age_ms);
+  RequestState* owner = OwnerOf(id);
+  const int64_t now = NowMonoNs();
+  Share share;
+  share.head_priority = t->priority;
+  share.served_ns = owner ? served_ns_[owner->record().entry_id] : now;
+  const int64_t urgency = WaitedPriority(share, now, cfg_.age_ms);
   AgentRef to = me_;
-  if (auto freed = preemption_.For(id, *t, urgency, workers); freed.ok() && *freed) {
+  if (auto freed = preemption_.For(*t, workers); freed.ok() && *freed) {
     to = **freed;
   } else if (const auto choice = delegator_.Choose(workers, t->requires_cap, 0); choice.worker) {
     delegator_.Assigned(workers, *choice.worker, t->requires_cap);
     to = workers[*choice.worker].ref;
   }
-  if (to != me_)
-    if (RequestState* owner = OwnerOf(id)) served_ns_[owner->record().entry_id] = NowMonoNs();
+  if (to != me_) {
+    preemption_.Placed(*t, urgency);
+    if (owner) served_ns_[owner->record().entry_id] = now;
+  }
   return to;
 }
 
@@ -390,46 +398,49 @@ Status GroupRun::Delegate() {
   while (auto next = NextShare(shares, now, cfg_.age_ms)) {
     Stream& s = streams[*next];
     Share& share = shares[*next];
-    auto placed = PlaceOne(s.chunk[s.next++], workers, now);
+    // The head's urgency of placement (preemption.h): its priority, plus
+    // its request's wait for service.
+    const int64_t urgency = WaitedPriority(share, now, cfg_.age_ms);
+    auto placed = PlaceOne(s.chunk[s.next++], urgency, workers, now);
     if (!placed.ok()) return placed.status();
-    if (*placed == Placed::kYes) {
+    if (*placed) {
       share.served_ns = now;
       share.on_workers += 1;
       if (s.req) served_ns_[s.req->record().entry_id] = now;
     }
-    if (*placed != Placed::kStreamDone && s.next == s.chunk.size())
+    if (s.next == s.chunk.size())
       if (Status st = Refill(s, workers); !st.ok()) return st;
-    share.open = *placed != Placed::kStreamDone && s.next < s.chunk.size();
+    share.open = s.next < s.chunk.size();
     if (share.open) share.head_priority = s.chunk[s.next].task.priority;
   }
   return Status::Ok();
 }
 
-// kStreamDone once every worker is full and this task, the most urgent
-// left of its stream, cannot preempt: neither can the rest of the stream.
-Result<GroupRun::Placed> GroupRun::PlaceOne(const Ranked& r, std::vector<WorkerView>& workers,
-                                            int64_t now) {
+// Whether the task went to a worker: a free one, or one it preempts.
+Result<bool> GroupRun::PlaceOne(const Ranked& r, int64_t urgency,
+                                std::vector<WorkerView>& workers, int64_t now) {
   const TaskId id = r.task.id;
   const TaskInfo& t = r.task;
   if (t.attempts > t.max_retries) {  // lost its worker on its last allowed attempt
     const std::string reason = "attempt " + std::to_string(t.attempts) +
                                " was lost with its worker and no retries are left";
     if (Status s = Exhausted(id, reason); !s.ok()) return s;
-    return Placed::kNo;
+    return false;
   }
-  // A task no worker could ever take goes on, to its timeout below.
-  if (preemption_.OnlyPreemptionCanPlace(r.urgency, workers, delegator_) &&
+  // Every worker full and nothing it could preempt: it waits (a task no
+  // worker could ever take goes on, to its timeout below).
+  if (preemption_.OnlyPreemptionCanPlace(t.priority, workers, delegator_) &&
       std::any_of(workers.begin(), workers.end(),
                   [&](const WorkerView& w) { return HasCapability(w, t.requires_cap); }))
-    return Placed::kStreamDone;
+    return false;
   // No capable worker idle: urgent work takes a busy one's place.
-  auto freed = preemption_.For(id, t, r.urgency, workers);
+  auto freed = preemption_.For(t, workers);
   if (!freed.ok()) return freed.status();
   if (*freed) {
     waiting_since_.erase(id);
     Status s = pool_.Reassign(id, **freed);
-    if (s.ok()) return Placed::kYes;
-    return MovedOn(s) ? Result<Placed>(Placed::kNo) : Result<Placed>(s);
+    if (s.ok()) preemption_.Placed(t, urgency);
+    return s.ok() || MovedOn(s) ? Result<bool>(s.ok()) : Result<bool>(s);
   }
   const auto choice = delegator_.Choose(workers, t.requires_cap, t.last_agent.row);
   if (choice.worker) {
@@ -437,13 +448,13 @@ Result<GroupRun::Placed> GroupRun::PlaceOne(const Ranked& r, std::vector<WorkerV
     Status s = pool_.Reassign(id, workers[*choice.worker].ref);
     if (s.ok()) {
       delegator_.Assigned(workers, *choice.worker, t.requires_cap);
-      return Placed::kYes;
+      preemption_.Placed(t, urgency);
     }
-    return MovedOn(s) ? Result<Placed>(Placed::kNo) : Result<Placed>(s);
+    return s.ok() || MovedOn(s) ? Result<bool>(s.ok()) : Result<bool>(s);
   }
   if (choice.any_capable) {
     waiting_since_.erase(id);
-    return Placed::kNo;
+    return false;
   }
   auto [it, fresh] = waiting_since_.emplace(id, now);
   if (now - it->second > int64_t{cfg_.no_worker_timeout_ms} * 1'000'000) {
@@ -456,7 +467,7 @@ Result<GroupRun::Placed> GroupRun::PlaceOne(const Ranked& r, std::vector<WorkerV
     (void)pool_.DeadLetter(id, reason);
     waiting_since_.erase(id);
   }
-  return Placed::kNo;
+  return false;
 }
 
 }  // namespace slate::supervisor

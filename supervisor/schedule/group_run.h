@@ -55,7 +55,6 @@ class GroupRun {
     std::vector<Ranked> chunk;
     size_t next = 0;          // chunk[next] is its head
   };
-  enum class Placed { kYes, kNo, kStreamDone };
 
   void WaitForWorkers(const std::atomic<bool>& stop);
   // Serve: posts and admits the requests submitted since the last look.
@@ -76,7 +75,10 @@ class GroupRun {
   // The tasks on workers of each stream (by their ranges).
   std::vector<uint32_t> OnWorkers(const std::vector<Stream>& streams,
                                   const std::vector<WorkerView>& workers);
-  Result<Placed> PlaceOne(const Ranked& r, std::vector<WorkerView>& workers, int64_t now);
+  // Whether the task went to a worker (a free one, or one it preempts by
+  // its priority); urgency: the one it keeps while it runs (preemption.h).
+  Result<bool> PlaceOne(const Ranked& r, int64_t urgency, std::vector<WorkerView>& workers,
+                        int64_t now);
   Result<std::vector<TaskId>> BacklogIds(TaskIdRange range, uint32_t limit, size_t* heads);
 
   // The requests whose every task is final, each with its plan's posts so

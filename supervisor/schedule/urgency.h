@@ -1,5 +1,6 @@
-// How urgent a ready task is: its priority, aged by its wait. The backlog
-// goes out most urgent first, and urgent work preempts by it.
+// How urgent a ready task is within its request: its priority, aged by its
+// wait. A request's backlog goes out most urgent first (which request goes
+// next is fair_share.h's, what preempts is preemption.h's).
 #pragma once
 
 #include <cstdint>
@@ -10,8 +11,8 @@
 namespace slate::supervisor {
 
 // The task's priority plus one for each age_ms since it was posted, so
-// whatever keeps arriving, a waiting task's turn comes, and a running one
-// stops being preempted (age_ms 0: the priority alone).
+// whatever keeps arriving, a waiting task's turn comes (age_ms 0: the
+// priority alone).
 int64_t Urgency(const TaskInfo& t, int64_t now_real_ns, uint32_t age_ms);
 
 struct Ranked {

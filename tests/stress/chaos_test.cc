@@ -7,12 +7,13 @@
 // every task has exactly one result or a dead letter (lost 0), no task has
 // two results (duplicates 0), the pool check is clean, and nothing is left.
 //
-// A second run does the same to a plan, and a third to priorities that
-// preempt (below).
+// A second run does the same to a plan, a third to priorities that
+// preempt, and a fourth to three requests side by side in a service group
+// (below).
 //
-// SLATE_CHAOS_TASKS, SLATE_CHAOS_PLAN_LINES and SLATE_CHAOS_PREEMPT_LINES
-// set the sizes
-// (scripts/chaos.sh runs them longer).
+// SLATE_CHAOS_TASKS, SLATE_CHAOS_PLAN_LINES, SLATE_CHAOS_PREEMPT_LINES and
+// SLATE_CHAOS_REQUEST_LINES set the sizes (scripts/chaos.sh runs them
+// longer).
 #include <openssl/evp.h>
 #include <signal.h>
 
@@ -21,6 +22,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <memory>
 #include <random>
@@ -42,6 +44,11 @@ size_t PlanLines() {
 size_t PreemptLines() {
   const char* env = std::getenv("SLATE_CHAOS_PREEMPT_LINES");
   return env != nullptr ? std::strtoul(env, nullptr, 10) : 400;
+}
+
+size_t RequestLines() {
+  const char* env = std::getenv("SLATE_CHAOS_REQUEST_LINES");
+  return env != nullptr ? std::strtoul(env, nullptr, 10) : 700;
 }
 
 size_t ChaosTasks() {
@@ -492,6 +499,113 @@ TEST_F(ChaosTest, PrioritiesThatPreemptUnderTheStormFinishEachTaskOnce) {
   EXPECT_GE(preempted_tasks, n / 40);
   EXPECT_GT(resumed, 0u) << "no preempted or killed task went on from a checkpoint";
   EXPECT_TRUE(problems.empty());
+  EXPECT_GE(tally.supervisors.load(), 1);
+}
+
+// Requests side by side under the storm, in service mode: two requests of
+// priority 0, then, once they have the workers, one of 50 that preempts
+// them, while the keeper restarts whatever the monkey kills. Each request
+// finishes on its own and whole (each task done with its full sleep, one
+// result each), the urgent one first, and the pool check is clean.
+TEST_F(ChaosTest, RequestsSideBySideUnderTheStormEachFinishWhole) {
+  const size_t n = RequestLines();
+  struct Req {
+    std::string name;
+    size_t lines;
+    int priority;
+    int ms;
+    std::string id;
+  };
+  std::vector<Req> reqs = {{"long", n * 4 / 7, 0, 20, ""},
+                           {"middle", n * 2 / 7, 0, 20, ""},
+                           {"urgent", n - n * 4 / 7 - n * 2 / 7, 50, 5, ""}};
+  auto launch = [&](const std::string& command, std::vector<std::string> args) {
+    args.insert(args.begin(), {"slate-launch", command, "--pool", pool});
+    return RunCommand(args, 120000);
+  };
+  const auto started = launch("start", {"--workers", "4", "--handler", "sleep", "--max-retries",
+                                        "200", "--max-restarts", "100000", "--max-pending", "2"});
+  ASSERT_EQ(started.exit_code, 0) << started.err;
+  struct Stop {  // the group goes whatever the test finds
+    std::function<void()> stop;
+    ~Stop() { stop(); }
+  } stop_group{[&] { EXPECT_EQ(launch("stop", {}).exit_code, 0); }};
+  auto submit = [&](Req& q) {
+    std::string text;
+    for (size_t i = 0; i < q.lines; ++i)
+      text += "{\"payload\": {\"ms\": " + std::to_string(q.ms) + ", \"i\": " + std::to_string(i) +
+              "}}\n";
+    const auto r = launch("submit", {"--no-wait", "--priority", std::to_string(q.priority),
+                                     WriteTempFile("chaos-" + q.name + ".jsonl", text)});
+    q.id = r.out.substr(0, r.out.find('\n'));
+    return r;
+  };
+  for (Req* q : {&reqs[0], &reqs[1]}) {
+    const auto r = submit(*q);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+  std::atomic<bool> done{false};
+  Tally tally;
+  std::thread monkey(Monkey, pool, std::cref(done), &tally, uint64_t{n / 5});
+  StallWatch watch(pool, done);
+  // The urgent one once the others have the workers: it preempts them.
+  Progress progress(pool);
+  for (int i = 0; i < 6000 && progress.Done() < n / 10; ++i) std::this_thread::sleep_for(10ms);
+  const auto urgent = submit(reqs[2]);
+  EXPECT_EQ(urgent.exit_code, 0) << urgent.err;
+  const auto start = std::chrono::steady_clock::now();
+  std::map<std::string, std::pair<EntryId, json>> finals;  // by request id
+  if (auto p = Pool::Open(pool, OpenMode::kReadOnly); p.ok()) {
+    const auto until = start + std::chrono::minutes(20);
+    while (finals.size() < reqs.size() && std::chrono::steady_clock::now() < until) {
+      std::this_thread::sleep_for(50ms);
+      Query q;
+      q.segments = {"results"};
+      q.all_tags = {"final"};
+      for (const Entry& e : *(*p)->Find(q))
+        for (const Req& r : reqs)
+          if (!finals.count(r.id) &&
+              std::find(e.tags.begin(), e.tags.end(), "req:" + r.id) != e.tags.end())
+            if (auto doc = PayloadToJson(e.payload); doc.ok()) finals[r.id] = {e.id, json(*doc)};
+    }
+  }
+  done = true;
+  monkey.join();
+  const double secs =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  ASSERT_EQ(finals.size(), reqs.size()) << "a request never finished";
+  size_t not_done = 0, wrong = 0, tasks = 0;
+  for (const Req& r : reqs) {
+    const json& doc = finals[r.id].second;
+    EXPECT_EQ(doc["tasks"].size(), r.lines) << r.name;
+    for (const auto& t : doc["tasks"]) {
+      ++tasks;
+      if (t["status"] != "done") ++not_done;
+      else if (t["result"]["slept_ms"] != r.ms) ++wrong;
+    }
+  }
+  auto kept = Pool::Open(pool, OpenMode::kReadOnly);
+  ASSERT_TRUE(kept.ok()) << kept.status().ToString();
+  size_t duplicates = 0;
+  for (const auto& [task, count] : ResultsPerTask(**kept)) duplicates += count > 1;
+  const auto problems = (*kept)->Check();
+  kept->reset();
+  const uint64_t preemptions = finals[reqs[0].id].second["summary"].value("preempted", 0) +
+                               finals[reqs[1].id].second["summary"].value("preempted", 0);
+  std::printf("chaos requests: requests=%zu tasks=%zu kills=%d (workers %d, supervisor %d, "
+              "coordinator %d) preemptions=%llu not_done=%zu wrong=%zu duplicates=%zu check=%s "
+              "time=%.1fs\n",
+              reqs.size(), tasks, tally.Total(), tally.workers.load(), tally.supervisors.load(),
+              tally.coordinators.load(), static_cast<unsigned long long>(preemptions), not_done,
+              wrong, duplicates, problems.empty() ? "clean" : problems.front().c_str(), secs);
+  EXPECT_EQ(tasks, n);
+  EXPECT_EQ(not_done, 0u);
+  EXPECT_EQ(wrong, 0u);
+  EXPECT_EQ(duplicates, 0u);
+  EXPECT_TRUE(problems.empty());
+  EXPECT_GE(preemptions, 1u) << "the urgent request never preempted";
+  EXPECT_LT(finals[reqs[2].id].first, finals[reqs[0].id].first) << "the urgent one finished last";
+  EXPECT_LT(finals[reqs[2].id].first, finals[reqs[1].id].first);
   EXPECT_GE(tally.supervisors.load(), 1);
 }
 

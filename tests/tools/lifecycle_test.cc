@@ -178,9 +178,12 @@ TEST_F(LifecycleTest, AShortUrgentRequestFinishesFirstAndBothAreWhole) {
 }
 
 // Requests of equal priority share the workers: a short one submitted
-// after a long one began does not wait for it to end.
+// after a long one began does not wait for it to end. Neither preempts the
+// other, however long the long one's tasks have waited (aging is fast
+// here: a step every 20 ms).
 TEST_F(LifecycleTest, RequestsOfEqualPriorityShareTheWorkers) {
-  ASSERT_EQ(Cmd(pool, {"start", "--workers", "2", "--handler", "sleep"}).exit_code, 0);
+  ASSERT_EQ(
+      Cmd(pool, {"start", "--workers", "2", "--handler", "sleep", "--age-ms", "20"}).exit_code, 0);
   std::vector<json> slow(24, {{"payload", {{"ms", 100}}}});
   const auto long_req = Cmd(pool, {"submit", "--no-wait", Jsonl("long.jsonl", slow)});
   ASSERT_EQ(long_req.exit_code, 0) << long_req.err;

@@ -53,7 +53,8 @@ int Service(const std::string& command, int argc, char** argv) {
         ("preempt-margin", po::value(&o.preempt_margin)->default_value(1),
          "urgent work preempts a running task lower by at least this much (0: never)")
         ("age-ms", po::value(&o.age_ms)->default_value(1000),
-         "aging: a task's priority counts one more for each this many ms it has waited (0: off)")
+         "aging: a waiting task's priority, and a request's that gets no worker, count one "
+         "more for each this many ms of waiting (0: off)")
         ("policy", po::value(&o.policy)->default_value("round-robin"), "delegation policy")
         ("max-retries", po::value(&o.max_retries)->default_value(2), "retries per task")
         ("max-pending", po::value(&o.max_pending)->default_value(2), "tasks queued per worker")
@@ -197,8 +198,8 @@ int Run(int argc, char** argv) {
        "a preempted exec task's process group gets SIGTERM (time to save a checkpoint), "
        "then SIGKILL after this")
       ("age-ms", po::value(&o.age_ms)->default_value(1000),
-       "aging: a task's priority counts one more for each this many ms it has waited, so "
-       "low-priority work is never starved (0: off)")
+       "aging: a waiting task's priority counts one more for each this many ms it has "
+       "waited, so low-priority work is never starved (0: off)")
       ("supervisor-arg", po::value(&o.supervisor_args)->composing(),
        "pass one more argument to slate-supervisor (repeatable)")
       ("output,o", po::value(&o.output), "also write the result JSON to this file")
