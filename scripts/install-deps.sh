@@ -9,7 +9,7 @@ PACKAGES=(
   libmsgpack-cxx-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
   libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  python3
+  python3 python3-dev pybind11-dev python3-pytest
   libncurses-dev tmux curl
   gdb  # the chaos suite prints the stacks of a stalled group
 )

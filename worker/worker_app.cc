@@ -213,10 +213,13 @@ Outcome Validate(Handler& validator, const TaskInput& in, RunControl& control) {
 }  // namespace
 
 int WorkerApp::Run() {
-  auto handler = MakeHandler(config_.handler);
-  if (!handler.ok()) {
-    spdlog::error("{}", handler.status().message());
-    return 2;
+  if (!handler_) {
+    auto made = MakeHandler(config_.handler);
+    if (!made.ok()) {
+      spdlog::error("{}", made.status().message());
+      return 2;
+    }
+    handler_ = std::move(*made);
   }
   std::unique_ptr<Handler> validator;
   if (!config_.validate_command.empty()) {
@@ -245,7 +248,7 @@ int WorkerApp::Run() {
   }
   spdlog::info("worker '{}' registered in pool '{}' (handler {})", name, config_.pool,
                config_.handler.name);
-  std::atomic<bool>& stop = InstallStopSignals();
+  const std::atomic<bool>& stop = stop_ ? *stop_ : InstallStopSignals();
   Current cur;
   // A handler saves its checkpoint under the current claim; it runs on this
   // thread, which alone sets cur.id and cur.epoch. A save after the claim
@@ -299,7 +302,7 @@ int WorkerApp::Run() {
           out = validator ? Validate(*validator, in, cur.control)
                           : Outcome::Failure("this worker has no validator (--validate)");
         else
-          out = (**handler).Run(in, cur.control);
+          out = handler_->Run(in, cur.control);
         internal::MaybeCrash("worker", "after_execute");
         if (!out.ok && cur.control.cancel.load() && stop.load()) {
           // Stopping and out of drain time: the task goes back, unfailed.

@@ -9,7 +9,9 @@
 // back to the supervisor) and exits 0.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -33,12 +35,20 @@ struct WorkerConfig {
 class WorkerApp {
  public:
   explicit WorkerApp(WorkerConfig config) : config_(std::move(config)) {}
+  // A worker whose handler is given (config.handler.name is then only its
+  // name in logs), stopped when *stop is set instead of by signals: an
+  // embedding, such as the Python package's slate.serve, owns both.
+  WorkerApp(WorkerConfig config, std::unique_ptr<Handler> handler,
+            const std::atomic<bool>* stop)
+      : config_(std::move(config)), handler_(std::move(handler)), stop_(stop) {}
   // Exit status: 0 after a clean stop, 1 when the pool fails us, 2 for a
   // bad configuration.
   int Run();
 
  private:
   WorkerConfig config_;
+  std::unique_ptr<Handler> handler_;   // null: made from config_.handler
+  const std::atomic<bool>* stop_ = nullptr;  // null: SIGTERM, SIGINT, SIGHUP
 };
 
 }  // namespace slate::worker

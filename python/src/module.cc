@@ -1,0 +1,70 @@
+// The slate Python module (slate._slate; the package slate re-exports it).
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include "error.h"
+#include "python_worker.h"
+
+namespace py = pybind11;
+using namespace pybind11::literals;
+
+PYBIND11_MODULE(_slate, m) {
+  m.doc() = "slate: a shared-memory blackboard for supervisor/worker process groups";
+  py::register_exception<slate::python::Error>(m, "Error");
+
+  py::class_<slate::python::Task, std::shared_ptr<slate::python::Task>>(
+      m, "Task", "A task as a worker's function sees it while it runs.")
+      .def_property_readonly("id", &slate::python::Task::id, "the task's id in the pool")
+      .def_property_readonly("attempt", &slate::python::Task::attempt,
+                             "1 on the first run, then one more each time it runs again")
+      .def_property_readonly("request_id", &slate::python::Task::request_id,
+                             "the request it belongs to ('' for none)")
+      .def_property_readonly("payload", &slate::python::Task::payload, "the line's payload")
+      .def_property_readonly("input", &slate::python::Task::input,
+                             "what --exec would get on stdin: the payload, or a plan "
+                             "step's envelope (payload, context, feedback, resume)")
+      .def_property_readonly("plan", &slate::python::Task::plan, "a plan step")
+      .def_property_readonly("resume", &slate::python::Task::resume,
+                             "the last checkpoint an earlier attempt saved, else None")
+      .def_property_readonly("timeout_ms", &slate::python::Task::timeout_ms,
+                             "its line's timeout (0: none)")
+      .def_property_readonly("cancelled", &slate::python::Task::cancelled,
+                             "True once the task must be given up (preempted, cancelled, "
+                             "past its timeout, the worker stopping)")
+      .def("checkpoint", &slate::python::Task::Checkpoint, "state"_a,
+           "Saves state (a payload) as the task's checkpoint, replacing the one before; "
+           "the next attempt finds it in resume. Raises slate.Error when the pool refuses "
+           "it: the task was taken back and claimed again, or has ended.");
+
+  m.def(
+      "serve",
+      [](py::object fn, const std::string& pool, const std::string& name,
+         std::vector<std::string> capabilities, uint32_t lease_ms, uint32_t heartbeat_ms,
+         uint32_t drain_ms, uint32_t timeout_ms, const std::string& log_level) {
+        slate::python::ServeOptions o;
+        o.pool = pool;
+        o.name = name;
+        o.capabilities = std::move(capabilities);
+        o.lease_ms = lease_ms;
+        o.heartbeat_ms = heartbeat_ms;
+        o.drain_ms = drain_ms;
+        o.timeout_ms = timeout_ms;
+        o.log_level = log_level;
+        slate::python::Serve(std::move(fn), o);
+      },
+      "fn"_a, "pool"_a, "name"_a = "", "capabilities"_a = std::vector<std::string>{},
+      "lease_ms"_a = 30000, "heartbeat_ms"_a = 200, "drain_ms"_a = 2000, "timeout_ms"_a = 0,
+      "log_level"_a = "info",
+      R"doc(Runs fn as a slate worker of the pool's group until SIGTERM, SIGINT or SIGHUP.
+
+fn(task) gets a slate.Task and returns the task's result (a payload: None,
+bool, int, float, str, list, tuple, dict with str keys); an exception is a
+failed attempt whose error is its traceback. The worker registers as
+`name` (default worker-<pid>; a dead worker's name is taken over), with
+`capabilities`, beats every heartbeat_ms, holds each claim for lease_ms
+(renewed while fn runs), and gives a task timeout_ms when its line has no
+timeout (0: none). On a stop signal the task in hand may finish within
+drain_ms, else it goes back to the supervisor; the worker leaves the pool
+and serve returns. Raises slate.Error when the worker cannot start or the
+pool fails it.)doc");
+}
