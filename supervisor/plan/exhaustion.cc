@@ -11,20 +11,6 @@ bool MovedOn(const Status& s) {
 
 }  // namespace
 
-Result<std::vector<TaskId>> AllTasksOf(Pool& pool, const std::string& request_id) {
-  Query q;
-  q.segments = {segments::kTasks};
-  q.all_tags = {"req:" + request_id};
-  q.with_payload = false;
-  q.limit = 0;
-  auto found = pool.Find(q);
-  if (!found.ok()) return found.status();
-  std::vector<TaskId> ids;
-  ids.reserve(found->size());
-  for (const Entry& e : *found) ids.push_back(e.id);
-  return ids;
-}
-
 Status Exhaustion::Apply(TaskId task, const std::string& reason) {
   auto entry = pool_.Read(task);
   if (!entry.ok()) return MovedOn(entry.status()) ? Status::Ok() : entry.status();
@@ -65,7 +51,7 @@ Status Exhaustion::Resume() {
   const std::string why = req_.failed_by != 0
                               ? "the request failed: " + cause + " ran out of retries or iterations"
                               : "the request was cancelled";
-  auto ids = AllTasksOf(pool_, req_.id);
+  auto ids = TaskIdsOf(pool_, req_.id);
   if (!ids.ok()) return ids.status();
   for (TaskId id : *ids) {
     auto t = pool_.GetTask(id);

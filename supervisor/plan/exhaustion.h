@@ -38,7 +38,4 @@ class Exhaustion {
   RequestRecord& req_;
 };
 
-// Every task of the request, its lines' iterations and validations too.
-Result<std::vector<TaskId>> AllTasksOf(Pool& pool, const std::string& request_id);
-
 }  // namespace slate::supervisor

@@ -4,25 +4,6 @@
 
 namespace slate::supervisor {
 
-Result<std::vector<TaskId>> TaskIdsOf(Pool& pool, const std::string& request_id) {
-  Query q;
-  q.segments = {segments::kTasks};
-  q.all_tags = {"req:" + request_id};
-  q.with_payload = false;
-  q.limit = 4096;
-  std::vector<TaskId> ids;
-  for (;;) {
-    auto page = pool.Find(q);
-    if (!page.ok()) return page.status();
-    for (const Entry& e : *page) ids.push_back(e.id);
-    if (page->size() < q.limit) break;
-    q.after_id = page->back().id;
-  }
-  std::sort(ids.begin(), ids.end());
-  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
-  return ids;
-}
-
 RequestState::RequestState(Pool& pool, RequestRecord req, AgentRef backlog,
                            PlanRun::Placer place)
     : pool_(pool), req_(std::move(req)) {

@@ -57,7 +57,4 @@ class RequestState {
   size_t final_ = 0;         // ids_[0, final_) are final
 };
 
-// The ids of a request's tasks, ascending, read a page at a time.
-Result<std::vector<TaskId>> TaskIdsOf(Pool& pool, const std::string& request_id);
-
 }  // namespace slate::supervisor

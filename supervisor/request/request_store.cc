@@ -241,6 +241,25 @@ OnExhausted PolicyOf(const Entry& task, const RequestRecord& req) {
   return req.options.on_exhausted;
 }
 
+Result<std::vector<TaskId>> TaskIdsOf(Pool& pool, const std::string& request_id) {
+  Query q;
+  q.segments = {segments::kTasks};
+  q.all_tags = {"req:" + request_id};
+  q.with_payload = false;
+  q.limit = 4096;
+  std::vector<TaskId> ids;
+  for (;;) {
+    auto page = pool.Find(q);
+    if (!page.ok()) return page.status();
+    for (const Entry& e : *page) ids.push_back(e.id);
+    if (page->size() < q.limit) break;
+    q.after_id = page->back().id;
+  }
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  return ids;
+}
+
 Status FinishRequest(Pool& pool, const RequestRecord& req) {
   EntryUpdate u;
   u.tags = std::vector<std::string>{"request", "finished"};

@@ -76,6 +76,9 @@ struct RequestTask {
 };
 Result<std::vector<RequestTask>> RequestTasks(Pool& pool, const RequestRecord& req,
                                               bool with_payload);
+// Every task of the request (its lines' iterations and validations too),
+// ids ascending, read a page at a time.
+Result<std::vector<TaskId>> TaskIdsOf(Pool& pool, const std::string& request_id);
 Status FinishRequest(Pool& pool, const RequestRecord& req);
 // The request's record as the pool holds it now (another process may have
 // marked it cancelled or failed).

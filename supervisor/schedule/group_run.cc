@@ -30,9 +30,9 @@ int Fatal(const Status& s) {
 // Liveness at most this often: a tick per result (a chain's pace) need not
 // look at every agent again.
 constexpr int64_t kSweepNs = 2'000'000;
-// Serve: how often a busy run looks for submitted requests (an idle one
-// wakes on the submission itself).
-constexpr int64_t kLookNs = 20'000'000;
+// Serve: how often the run looks for submitted requests when the requests
+// segment seems unchanged.
+constexpr int64_t kLookNs = 1'000'000'000;
 // While tasks are unfinished, how often the requests are looked at for
 // their end (each look costs a lock hold per request): it takes one task
 // of theirs, or of no request, to keep the pool from having none.
@@ -49,6 +49,13 @@ std::pair<uint64_t, uint64_t> FinalAndTotal(const PoolStats& st) {
     if (IsFinal(static_cast<TaskState>(k))) final += st.tasks_by_state[k];
   }
   return {final, total};
+}
+
+// What a submission changes: the requests segment's entries and bytes.
+std::pair<uint64_t, uint64_t> RequestsMark(const PoolStats& st) {
+  for (const SegmentStats& seg : st.segments)
+    if (seg.name == kRequestsSegment) return {seg.entries, seg.bytes};
+  return {0, 0};
 }
 
 Query FailureRecords() {
@@ -114,12 +121,18 @@ int GroupRun::Run(const std::atomic<bool>& stop) {
   changes.limit = 1;
   changes.with_payload = false;
   while (!stop.load()) {
-    if (const int64_t now = NowMonoNs(); serve_ && now - looked_ns_ >= kLookNs) {
-      if (Status s = AdmitSubmitted(); !s.ok()) return Fatal(s);
-      looked_ns_ = now;
-    }
     auto stats = pool_.Stats();
     if (!stats.ok()) return Fatal(stats.status());
+    // Serve: a submission changes the requests segment; the slow look
+    // only backs that up.
+    if (const int64_t now = NowMonoNs(); serve_) {
+      const auto mark = RequestsMark(*stats);
+      if (mark != requests_mark_ || now - looked_ns_ >= kLookNs) {
+        if (Status s = AdmitSubmitted(); !s.ok()) return Fatal(s);
+        requests_mark_ = mark;
+        looked_ns_ = now;
+      }
+    }
     changes.after_id = stats->next_id - 1;
     // The requests whose every task was final before the tick, and whose
     // tick posted none (a plan posts a validation or a next iteration upon
@@ -137,7 +150,6 @@ int GroupRun::Run(const std::atomic<bool>& stop) {
       last_rc_ = rc;
     }
     if (!serve_ && requests_.empty()) return last_rc_;
-    if (serve_ && requests_.empty()) looked_ns_ = 0;  // idle: look at the next wake
     (void)pool_.Wait(changes, NextWake());
   }
   for (const auto& r : requests_)

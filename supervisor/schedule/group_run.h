@@ -106,6 +106,7 @@ class GroupRun {
   std::map<EntryId, int64_t> served_ns_;    // last placement or idle moment
   int64_t swept_ns_ = 0;
   int64_t looked_ns_ = 0;  // serve: last look for submitted requests
+  std::pair<uint64_t, uint64_t> requests_mark_{UINT64_MAX, 0};  // at that look
   // The pool's final and total task counts when the requests were last
   // looked at for their end.
   static constexpr std::pair<uint64_t, uint64_t> kLookAgain{UINT64_MAX, 0};

@@ -77,7 +77,7 @@ Result<std::vector<TaskId>> OfRequest(Pool& pool, const ServiceOptions& o) {
     req->cancelled = true;
     if (Status s = supervisor::SaveRequest(pool, *req); !s.ok()) return s;
   }
-  return supervisor::AllTasksOf(pool, o.request);
+  return supervisor::TaskIdsOf(pool, o.request);
 }
 
 }  // namespace
