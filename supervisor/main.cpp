@@ -65,6 +65,9 @@ int main(int argc, char** argv) {
        "aging: a waiting task's priority counts one more for each this many ms it has been "
        "in the pool, and a request's for each this many ms it gets no worker, so "
        "low-priority work is never starved (0: off)")
+      ("lead-lease-ms", po::value(&cfg.lead_lease_ms)->default_value(5000),
+       "the pool's lead is held this long between renewals; another supervisor may take it "
+       "over only once this one is gone or its lease has run out")
       ("validate", po::bool_switch(&plan.options.validate),
        "send each result to a validation task (run by workers started with --validate)")
       ("log-level", po::value(&log_level)->default_value("info"),
@@ -87,7 +90,8 @@ int main(int argc, char** argv) {
                                     {"breaker-failures", 0, 1000},
                                     {"breaker-cooldown-ms", 0, 86'400'000},
                                     {"preempt-margin", 0, 255},
-                                    {"age-ms", 0, 86'400'000}}))
+                                    {"age-ms", 0, 86'400'000},
+                                    {"lead-lease-ms", 100, 3'600'000}}))
     return *rc;
   if (auto rc = slate::supervisor::FinishPlanFlags("slate-supervisor", vm, &plan)) return *rc;
   cfg.plan = plan.options;

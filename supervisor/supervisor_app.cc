@@ -32,26 +32,29 @@ namespace {
 using std::chrono::milliseconds;
 using nlohmann::json;
 
-Result<AgentRef> RegisterSupervisor(Pool& pool) {
-  auto agents = pool.ListAgents(std::chrono::seconds(3600));
-  if (!agents.ok()) return agents.status();
-  std::vector<AgentRef> dead;
-  for (const auto& a : *agents) {
-    if (a.role != AgentRole::kSupervisor) continue;
-    if (a.liveness != Liveness::kGone)
-      return Status{StatusCode::kAlreadyExists,
-                    "supervisor '" + a.name + "' (pid " + std::to_string(a.pid) +
-                        ") is already running on this pool"};
-    dead.push_back(a.ref);
-  }
+// Registers and takes the pool's lead (Pool::AcquireLeadership): of
+// supervisors started at once, exactly one leads and the others leave. The
+// leader then adopts the backlog of any supervisor that died: its queued
+// tasks and those it was handing out become ours.
+Result<std::pair<AgentRef, uint64_t>> RegisterSupervisor(Pool& pool, uint32_t lease_ms) {
   auto me = pool.RegisterAgent({"supervisor-" + std::to_string(getpid()), {}, 0,
                                 AgentRole::kSupervisor});
   if (!me.ok()) return me.status();
-  for (AgentRef d : dead) {
-    spdlog::warn("adopting the backlog of a supervisor that died (row {})", d.row);
-    if (Status s = pool.Deregister(d, *me); !s.ok()) return s;
+  auto term = pool.AcquireLeadership(*me, milliseconds(lease_ms));
+  if (!term.ok()) {
+    (void)pool.Deregister(*me);
+    return term.status();
   }
-  return me;
+  auto agents = pool.ListAgents(std::chrono::seconds(3600));
+  if (!agents.ok()) return agents.status();
+  for (const auto& a : *agents) {
+    if (a.role != AgentRole::kSupervisor || a.ref == *me || a.liveness != Liveness::kGone)
+      continue;
+    spdlog::warn("adopting the backlog of a supervisor that died (row {})", a.ref.row);
+    if (Status s = pool.Deregister(a.ref, *me); !s.ok()) return s;
+  }
+  spdlog::info("leading pool '{}' in term {}", pool.name(), *term);
+  return std::make_pair(*me, *term);
 }
 
 // --serve: runs the requests submitted, side by side, and waits for more,
@@ -95,11 +98,13 @@ int SupervisorApp::Run() {
     spdlog::error("cannot attach: {}", pool.status().message());
     return kExitInternal;
   }
-  auto me = RegisterSupervisor(**pool);
-  if (!me.ok()) {
-    spdlog::error("cannot register: {}", me.status().message());
+  auto led = RegisterSupervisor(**pool, config_.lead_lease_ms);
+  if (!led.ok()) {
+    spdlog::error("cannot lead: {}", led.status().message());
     return kExitInternal;
   }
+  const AgentRef* me = &led->first;
+  config_.term = led->second;
   // Dead members' tasks come back the moment they die (death_watch.h).
   DeathWatch death_watch(**pool, *me);
   if (config_.serve) return Serve(config_, **pool, *me, *policy);

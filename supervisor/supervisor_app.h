@@ -44,6 +44,11 @@ struct SupervisorConfig {
   // Aging: a waiting task's priority rises by one for each age_ms it has
   // been in the pool, for the backlog's order and for preemption (0: off).
   uint32_t age_ms = 1000;
+  // The pool's lead: held for this long, renewed when half of it is gone;
+  // another supervisor may take it only once the holder is gone or the
+  // lease has run out (Pool::AcquireLeadership).
+  uint32_t lead_lease_ms = 5000;
+  uint64_t term = 0;  // the lead's term held, once registered
 };
 
 inline constexpr int kExitOk = 0;

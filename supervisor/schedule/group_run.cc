@@ -139,7 +139,7 @@ int GroupRun::Run(const std::atomic<bool>& stop) {
     // a result): finished.
     auto ending = Ending(*stats);
     if (!ending.ok()) return Fatal(ending.status());
-    if (Status s = Tick(); !s.ok()) return Fatal(s);
+    if (Status s = Tick(); !s.ok()) return s.code() == StatusCode::kStaleEpoch ? LostLead(s) : Fatal(s);
     for (const auto& [r, posted] : *ending) {
       if (r->posted() != posted) {
         looked_at_ = kLookAgain;  // after the next tick
@@ -176,9 +176,24 @@ Result<std::vector<std::pair<RequestState*, uint64_t>>> GroupRun::Ending(const P
   return ending;
 }
 
+int GroupRun::LostLead(const Status& why) {
+  spdlog::error("{}; handing this supervisor's backlog to the leader and stopping",
+                why.message());
+  auto leader = pool_.Leader();
+  const AgentRef heir = leader.ok() && leader->alive ? leader->holder : kSharedQueue;
+  if (Status s = pool_.Deregister(me_, heir); !s.ok())
+    spdlog::error("cannot hand the backlog over: {}", s.message());
+  return kExitInternal;
+}
+
 int GroupRun::Finish(RequestState* r) {
   const EntryId key = r->record().entry_id;
-  const int rc = ReportRequest(pool_, r->record(), cfg_.output, NowMonoNs() - admitted_ns_[key]);
+  // The request's whole time, from its record's creation: a supervisor
+  // that took over counts its predecessors' time too.
+  const int64_t started = r->record().started_ns;
+  const int64_t wall_ns = started > 0 && NowRealNs() > started ? NowRealNs() - started
+                                                               : NowMonoNs() - admitted_ns_[key];
+  const int rc = ReportRequest(pool_, r->record(), cfg_.output, wall_ns);
   if (rc == kExitInternal) return rc;
   admitted_ns_.erase(key);
   served_ns_.erase(key);
@@ -204,6 +219,7 @@ void GroupRun::WaitForWorkers(const std::atomic<bool>& stop) {
 
 Status GroupRun::Tick() {
   (void)pool_.Heartbeat(me_);
+  if (Status s = RenewLead(); !s.ok()) return s;
   if (const int64_t now = NowMonoNs(); now - swept_ns_ >= kSweepNs) {
     if (Status s = health_.Sweep(); !s.ok()) return s;
     swept_ns_ = now;
@@ -213,6 +229,19 @@ Status GroupRun::Tick() {
   for (const auto& r : requests_)
     if (Status s = r->Advance(); !s.ok()) return s;
   return Delegate();
+}
+
+// Keeps the pool's lead, renewing it when half its lease is gone. A lead
+// lost (this process was stopped past its lease and another supervisor
+// took over) ends the run: nothing more is changed in a term that is over.
+Status GroupRun::RenewLead() {
+  if (cfg_.term == 0) return Status::Ok();  // not leading (tests of the run alone)
+  const int64_t now = NowMonoNs();
+  if (now - lead_renewed_ns_ < int64_t{cfg_.lead_lease_ms} * 500'000) return Status::Ok();
+  auto term = pool_.AcquireLeadership(me_, milliseconds(cfg_.lead_lease_ms), cfg_.term);
+  if (!term.ok()) return term.status();
+  lead_renewed_ns_ = now;
+  return Status::Ok();
 }
 
 RequestState* GroupRun::OwnerOf(TaskId id) {

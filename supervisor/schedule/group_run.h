@@ -60,6 +60,9 @@ class GroupRun {
   // Serve: posts and admits the requests submitted since the last look.
   Status AdmitSubmitted();
   Status Tick();
+  Status RenewLead();
+  // The lead moved to another supervisor: our backlog goes to it, we stop.
+  int LostLead(const Status& why);
   Status HandleFailures();
   Status Exhausted(TaskId id, const std::string& reason);
   Status RetryDue();
@@ -105,6 +108,7 @@ class GroupRun {
   std::map<EntryId, int64_t> admitted_ns_;  // monotonic, by request entry
   std::map<EntryId, int64_t> served_ns_;    // last placement or idle moment
   int64_t swept_ns_ = 0;
+  int64_t lead_renewed_ns_ = 0;
   int64_t looked_ns_ = 0;  // serve: last look for submitted requests
   std::pair<uint64_t, uint64_t> requests_mark_{UINT64_MAX, 0};  // at that look
   // The pool's final and total task counts when the requests were last

@@ -411,6 +411,47 @@ TEST_F(GroupTest, ReplacingSupervisorPostsOnlyARequestThatWasNeverStored) {
   ASSERT_TRUE(Pool::Remove(pool).ok());
 }
 
+// Supervisors started on one pool at the same moment: the lead is taken in
+// one transaction, so exactly one runs the request and the others leave
+// saying who leads; the request runs once.
+TEST_F(GroupTest, SupervisorsStartedAtOnceLeaveExactlyOneLeading) {
+  auto created = Pool::Create({.name = pool});
+  ASSERT_TRUE(created.ok());
+  const std::vector<pid_t> workers = StartSleepWorkers(pool, 2);
+  // Long enough (0.9 s) that every contender has tried before it ends.
+  std::vector<json> tasks(6, {{"payload", {{"ms", 300}}}});
+  const std::string input = Jsonl("race.jsonl", tasks);
+  constexpr int kSupervisors = 4;
+  std::vector<CommandResult> runs(kSupervisors);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kSupervisors; ++i)
+    threads.emplace_back([&, i] {
+      runs[i] = RunCommand({"slate-supervisor", "--pool", pool, "--wait-workers", "2", input});
+    });
+  for (auto& t : threads) t.join();
+  int led = 0, refused = 0;
+  for (const auto& r : runs) {
+    if (r.exit_code == 0) {
+      ++led;
+      EXPECT_EQ(json::parse(r.out)["summary"]["done"], 6);
+    } else if (r.exit_code == 1 && r.err.find("cannot lead") != std::string::npos &&
+               r.err.find("leads this pool in term 1") != std::string::npos) {
+      ++refused;
+    } else {
+      ADD_FAILURE() << "exit " << r.exit_code << ": " << r.err;
+    }
+  }
+  EXPECT_EQ(led, 1);
+  EXPECT_EQ(refused, kSupervisors - 1);
+  EXPECT_EQ((*created)->Leader()->term, 1u) << "only one ever led";
+  EXPECT_EQ(ResultsPerTask(**created).size(), 6u);
+  for (pid_t w : workers) kill(w, SIGTERM);
+  for (pid_t w : workers) EXPECT_EQ(WaitCommand(w, 10000), 0);
+  EXPECT_TRUE((*created)->Check().empty());
+  created->reset();
+  ASSERT_TRUE(Pool::Remove(pool).ok());
+}
+
 TEST_F(GroupTest, KilledSupervisorIsReplacedAndTheRequestResumes) {
   auto created = Pool::Create({.name = pool});
   ASSERT_TRUE(created.ok());

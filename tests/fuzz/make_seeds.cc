@@ -77,6 +77,7 @@ int main(int argc, char** argv) {
 
   auto sup = Must(pool->RegisterAgent({"sup", {}, 0, slate::AgentRole::kSupervisor}), "register");
   auto wrk = Must(pool->RegisterAgent({"w1", {"gpu"}, 0, slate::AgentRole::kWorker}), "register");
+  Must(pool->AcquireLeadership(sup, 3600s), "lead");
   for (int i = 0; i < 4; ++i) {
     slate::TaskSpec t;
     t.entry.author = "sup";

@@ -582,11 +582,45 @@ std::vector<Scenario> CheckpointScenarios() {
   return out;
 }
 
+// The lead: a new term taken from a holder whose lease ran out, in one
+// transaction. Each round a fresh supervisor takes it over.
+std::vector<Scenario> LeadScenarios() {
+  std::vector<Scenario> out;
+  struct Ctx {
+    AgentRef next;
+    uint64_t term;
+  };
+  for (const char* step : {"begin", "before_commit", "after_commit"}) {
+    out.push_back({std::string("lead.") + step,
+                   [](Fixture& f, int round) {
+                     const AgentRef next = *f.pool->RegisterAgent(
+                         {"sup-" + std::to_string(round), {}, 0, AgentRole::kSupervisor});
+                     const uint64_t term = f.pool->Leader()->term;
+                     std::this_thread::sleep_for(std::chrono::milliseconds(3));  // 1 ms leases
+                     return std::any(Ctx{next, term});
+                   },
+                   [](Pool& p, Fixture&, int, const std::any& ctx) {
+                     (void)p.AcquireLeadership(std::any_cast<Ctx>(ctx).next, 1ms);
+                   },
+                   [](Pool& p, Fixture&, int, const std::any& ctx, bool done) {
+                     const Ctx c = std::any_cast<Ctx>(ctx);
+                     const LeaderInfo lead = *p.Leader();
+                     EXPECT_EQ(lead.term, done ? c.term + 1 : c.term);
+                     EXPECT_EQ(lead.holder == c.next, done);
+                     // Whoever holds it now, the next round takes it over.
+                     if (!done) {
+                       ASSERT_EQ(*p.AcquireLeadership(c.next, 1ms), c.term + 1);
+                     }
+                   }});
+  }
+  return out;
+}
+
 std::vector<Scenario> AllScenarios() {
   std::vector<Scenario> all;
   for (auto part : {WriteScenarios(), ClaimScenarios(), CompleteScenarios(),
                     PlanScenarios(), ReviewScenarios(), CheckpointScenarios(),
-                    EntryScenarios()})
+                    EntryScenarios(), LeadScenarios()})
     all.insert(all.end(), part.begin(), part.end());
   return all;
 }

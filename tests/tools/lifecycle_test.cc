@@ -96,6 +96,7 @@ TEST_F(LifecycleTest, StartSubmitStatusScaleStop) {
   ASSERT_EQ(status.exit_code, 0) << status.err;
   EXPECT_NE(status.out.find("requests: 0 active, 2 finished"), std::string::npos) << status.out;
   EXPECT_NE(status.out.find("worker-2"), std::string::npos);
+  EXPECT_NE(status.out.find("LEAD    term 1: 'supervisor-"), std::string::npos) << status.out;
 
   ASSERT_EQ(Cmd(pool, {"scale", "4"}).exit_code, 0);
   EXPECT_EQ(AliveWorkers(pool), 4);
@@ -241,6 +242,8 @@ TEST_F(LifecycleTest, RequestsSideBySideSurviveTheirSupervisorBeingKilled) {
     auto p = Pool::Open(pool);
     ASSERT_TRUE(p.ok());
     EXPECT_TRUE((*p)->Check().empty());
+    // Each replacement took the lead in a term of its own.
+    EXPECT_EQ((*p)->Leader()->term, 3u);
   }
   ASSERT_EQ(Cmd(pool, {"stop"}).exit_code, 0);
 }

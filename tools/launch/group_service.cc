@@ -24,6 +24,7 @@
 #include "request/request_reader.h"
 #include "request/request_store.h"
 #include "slate/clock.h"
+#include "slate/dump.h"
 #include "slate/group_snapshot.h"
 #include "slate/internal/process_info.h"
 #include "slate/json_payload.h"
@@ -354,6 +355,7 @@ int ServiceStatus(const ServiceOptions& o) {
     for (const auto& r : *reqs)
       (std::find(r.tags.begin(), r.tags.end(), "active") != r.tags.end() ? active : finished) += 1;
   auto st = (*pool)->Stats();
+  if (st.ok() && agents.ok()) std::printf("%s\n", FormatLead(*st, *agents).c_str());
   std::printf("requests: %zu active, %zu finished; tasks:", active, finished);
   // Every state with tasks in it; pending, running and done always.
   for (int s = 1; s < kTaskStateCount; ++s) {

@@ -72,6 +72,9 @@ void RenderAgents(const GroupSnapshot& s, size_t rows, std::vector<std::string>*
   if (workers > shown) out->push_back(Fmt("... and %zu more workers", workers - shown));
   if (workers == 0) out->push_back("no workers registered");
   if (!others.empty()) out->push_back(others);
+  std::vector<AgentInfo> infos;
+  for (const auto& w : s.agents) infos.push_back(w.info);
+  out->push_back(FormatLead(s.stats, infos));
 }
 
 void RenderPool(const GroupSnapshot& s, std::vector<std::string>* out) {

@@ -52,4 +52,14 @@ struct AgentInfo {
   uint32_t consecutive_failures = 0;
 };
 
+// The supervisors' lead (Pool::Leader).
+struct LeaderInfo {
+  uint64_t term = 0;     // 0: never held
+  AgentRef holder;       // row 0: nobody holds it
+  std::string name;      // the holder's
+  int32_t pid = 0;
+  int64_t expires_in_ns = 0;  // negative once expired
+  bool alive = false;         // its process is alive
+};
+
 }  // namespace slate

@@ -209,6 +209,19 @@ class Pool {
   // back (by a leaving worker, or a person's retry) goes.
   AgentRef LiveSupervisorOrShared() const;
 
+  // ---- leadership -------------------------------------------------------
+  // The supervisors' lead: one term at a time, held by one agent, taken
+  // and renewed under the lock, so two supervisors started at once cannot
+  // both lead. Takes the lead for `lease` when nobody holds it, or its
+  // holder left, died (pid and start time) or let its lease run out (a new
+  // term), or renews it when `me` holds it. held_term: the term `me` holds
+  // (0: none yet); when the lead has moved on since, kStaleEpoch, and
+  // nothing changes: a leader that lost its term never gets a new one by
+  // renewing. kAlreadyExists names the live leader. Returns the term.
+  Result<uint64_t> AcquireLeadership(AgentRef me, std::chrono::milliseconds lease,
+                                     uint64_t held_term = 0);
+  Result<LeaderInfo> Leader() const;
+
   // ---- inspection -------------------------------------------------------
   Result<PoolStats> Stats() const;
   // Every invariant violation found; empty means the pool is sound.

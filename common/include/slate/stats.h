@@ -38,6 +38,10 @@ struct PoolStats {
   uint64_t quarantined = 0;  // slots kept out of use: their entries were damaged
   uint64_t stale_completions = 0;
   uint64_t commits = 0;
+  // The supervisors' lead (Pool::Leader has its holder's name and life).
+  uint64_t lead_term = 0;          // 0: never held
+  AgentRef lead_holder;            // row 0: nobody
+  int64_t lead_expires_in_ns = 0;  // negative once expired
 };
 
 }  // namespace slate

@@ -1,6 +1,7 @@
 #include "slate/dump.h"
 
 #include <cinttypes>
+#include <cstdlib>
 #include <cstdio>
 #include <ctime>
 
@@ -95,6 +96,36 @@ ojson EntryToJson(const Entry& e) {
   return j;
 }
 
+std::string FormatLead(const PoolStats& st, const std::vector<AgentInfo>& agents) {
+  if (st.lead_term == 0) return "LEAD    never taken";
+  std::string who = "nobody";
+  const AgentInfo* leader = nullptr;
+  std::vector<std::string> standbys;
+  for (const AgentInfo& a : agents) {
+    if (a.role != AgentRole::kSupervisor) continue;
+    if (!st.lead_holder.is_shared() && a.ref == st.lead_holder) {
+      leader = &a;
+      who = "'" + a.name + "' (pid " + std::to_string(a.pid) + ", " + LivenessName(a.liveness) +
+            ")";
+    } else {
+      standbys.push_back(a.name);
+    }
+  }
+  std::string out = "LEAD    term " + std::to_string(st.lead_term) + ": " + who;
+  if (leader != nullptr) {
+    char lease[64];
+    const double s = static_cast<double>(std::abs(st.lead_expires_in_ns)) / 1e9;
+    if (st.lead_expires_in_ns >= 0) std::snprintf(lease, sizeof lease, ", lease %.1f s left", s);
+    else std::snprintf(lease, sizeof lease, ", lease ran out %.1f s ago", s);
+    out += lease;
+  }
+  if (!standbys.empty()) {
+    out += "; other supervisors:";
+    for (const auto& n : standbys) out += " " + n;
+  }
+  return out;
+}
+
 std::string FormatStats(const PoolStats& st, const std::vector<AgentInfo>& agents) {
   std::string out;
   char line[256];
@@ -129,6 +160,7 @@ std::string FormatStats(const PoolStats& st, const std::vector<AgentInfo>& agent
   std::snprintf(line, sizeof line, "\n\nAUTHORS kept once: %u of %u\n", st.authors_kept,
                 st.author_rows);
   out += line;
+  out += "\n" + FormatLead(st, agents) + "\n";
   std::snprintf(line, sizeof line, "\nAGENTS  %u of %u\n", st.agents_registered, st.agent_capacity);
   out += line;
   if (!agents.empty()) {
@@ -178,6 +210,9 @@ ojson StatsToJson(const PoolStats& st, const std::vector<AgentInfo>& agents) {
           {"author_rows", st.author_rows},
           {"segments", segs},
           {"tasks", tasks},
+          {"lead", {{"term", st.lead_term},
+                    {"holder_row", st.lead_holder.row},
+                    {"expires_in_ms", st.lead_expires_in_ns / 1'000'000}}},
           {"agents", list}};
 }
 

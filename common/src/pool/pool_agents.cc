@@ -232,6 +232,15 @@ Status Pool::Deregister(AgentRef agent, AgentRef heir, const std::string& reason
       im.UnlinkSlot(*slot);
       s.state = static_cast<uint8_t>(SlotState::kFree);
     }
+    // A leader that leaves gives up the lead; the term stays, to be
+    // followed by the next.
+    Leadership& lead = r.header().leadership;
+    if (lead.holder_row == agent.row && lead.holder_generation == agent.generation) {
+      txn.Save(lead);
+      lead.holder_row = 0;
+      lead.holder_generation = 0;
+      lead.expiry_mono_ns = 0;
+    }
     row.rec.state = 0;
     r.header().derived.agents_registered -= 1;
     txn.Commit();

@@ -1,6 +1,7 @@
 // Inspection: stats snapshot and the invariant check.
 #include <algorithm>
 
+#include "slate/clock.h"
 #include "slate/internal/author_table.h"
 #include "slate/internal/pool_impl.h"
 #include "slate/internal/segment_list.h"
@@ -15,6 +16,11 @@ PoolStats StatsOf(const Region& r, const std::string& name) {
   PoolStats st;
   st.name = name;
   st.region_bytes = r.geo().region_bytes;
+  st.lead_term = h.leadership.term;
+  if (h.leadership.holder_row != 0) {
+    st.lead_holder = {h.leadership.holder_row, h.leadership.holder_generation};
+    st.lead_expires_in_ns = h.leadership.expiry_mono_ns - NowMonoNs();
+  }
   st.slot_capacity = r.geo().slot_capacity;
   st.entries = h.derived.entries;
   st.live_entries = h.derived.pinned;

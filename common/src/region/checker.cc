@@ -454,6 +454,15 @@ class Checker {
     }
     if (registered != r_.header().derived.agents_registered)
       Bad("registered agent count disagrees with the table");
+    // The lead is held by a registered agent of its generation, or by
+    // nobody (a leaving holder gives it up in the same transaction).
+    const Leadership& lead = r_.header().leadership;
+    if (lead.holder_row != 0 &&
+        (!r_.ValidAgentRow(lead.holder_row) || r_.agent(lead.holder_row).rec.state != 1 ||
+         r_.agent(lead.holder_row).rec.generation != lead.holder_generation))
+      Bad("the lead (term " + std::to_string(lead.term) + ") is held by agent row " +
+          std::to_string(lead.holder_row) + ", which is not registered as its holder");
+    if (lead.holder_row != 0 && lead.term == 0) Bad("the lead is held in term 0");
   }
 
   const Region& r_;

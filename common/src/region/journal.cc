@@ -34,6 +34,7 @@ const char* OpName(OpCode op) {
     case OpCode::kAccept: return "accept";
     case OpCode::kPreempt: return "preempt";
     case OpCode::kCheckpoint: return "checkpoint";
+    case OpCode::kLead: return "lead";
   }
   return "unknown";
 }

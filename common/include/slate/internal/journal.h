@@ -21,7 +21,7 @@ enum class OpCode : uint32_t {
   kNone = 0, kCreate, kWrite, kUpdate, kErase, kEvict, kSegment, kPost,
   kClaim, kRenew, kComplete, kFail, kRequeue, kDeadLetter, kSettle,
   kRegister, kDeregister, kStale, kHold, kResume, kAccept, kPreempt,
-  kCheckpoint,
+  kCheckpoint, kLead,
 };
 const char* OpName(OpCode op);
 

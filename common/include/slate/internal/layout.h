@@ -28,7 +28,7 @@
 namespace slate::internal {
 
 inline constexpr uint64_t kMagic = 0x314C4F4F50544C53ull;  // "SLTPOOL1"
-inline constexpr uint32_t kLayoutVersion = 8;
+inline constexpr uint32_t kLayoutVersion = 9;
 inline constexpr uint32_t kNil = 0xFFFFFFFFu;
 inline constexpr uint32_t kSegmentCapacity = 32;
 inline constexpr int kPriorityBuckets = 256;
@@ -265,6 +265,17 @@ struct Counters {
   uint32_t reserved;
 };
 
+// Who leads the pool's supervisors (authoritative; changed only in a
+// transaction). A term is held by one agent at a time: a new one begins
+// when nobody holds it, or its holder left, died or let its lease run out.
+struct Leadership {
+  uint64_t term;               // 0: never held
+  uint32_t holder_row;         // 0: nobody
+  uint32_t holder_generation;  // of that row when it took the term
+  int64_t expiry_mono_ns;      // CLOCK_MONOTONIC, the same in every process
+  uint64_t reserved;
+};
+
 struct Derived {
   uint32_t slot_free_head;   // free slots below slot_high
   uint32_t reserved;
@@ -344,6 +355,7 @@ struct alignas(64) Header {
   alignas(64) EventWord entries_event;  // any committed change to entries
   alignas(64) EventWord shared_event;   // the shared queue gained a task
   alignas(64) Counters counters;
+  alignas(64) Leadership leadership;
   alignas(64) Derived derived;
   alignas(64) TaskQueue shared_queue;  // DERIVED
   alignas(64) Journal journal;
