@@ -221,7 +221,8 @@ Status ValidateService(const ServiceOptions& o) {
   if (!IsValidPoolName(o.pool, &why)) return {StatusCode::kInvalidArgument, why};
   if (o.workers == 0 || o.workers > 512)
     return {StatusCode::kInvalidArgument, "the group needs 1 to 512 workers"};
-  return CheckWorkerFlags(o.worker);
+  if (Status s = CheckWorkerFlags(o.worker); !s.ok()) return s;
+  return CheckPythonWorker(SelfDirectory(), o.worker);
 }
 
 }  // namespace

@@ -45,6 +45,9 @@ int Service(const std::string& command, int argc, char** argv) {
         ("capability,c", po::value(&o.capabilities)->composing(), "a worker capability (repeatable)")
         ("handler", po::value(&o.worker.handler)->default_value("echo"), "built-in handler")
         ("exec", po::value(&o.worker.exec), "command each task runs")
+        ("python-worker", po::value(&o.worker.python),
+         "MODULE:FUNCTION: the workers are Python processes serving this function "
+         "(slate.serve; MODULE is imported from the current folder or PYTHONPATH)")
         ("shell", po::bool_switch(&o.worker.shell), "run --exec and --validate through /bin/sh -c")
         ("validate", po::value(&o.worker.validate),
          "command that validates plan results (for requests submitted with --validate)")
@@ -159,6 +162,9 @@ int Run(int argc, char** argv) {
        "echo, wordcount, sha256, sleep, fail or exec")
       ("exec", po::value(&o.worker.exec),
        "command each task runs (payload on stdin; a plan's envelope for plans)")
+      ("python-worker", po::value(&o.worker.python),
+       "MODULE:FUNCTION: the workers are Python processes serving this function "
+       "(slate.serve; MODULE is imported from the current folder or PYTHONPATH)")
       ("shell", po::bool_switch(&o.worker.shell), "run --exec and --validate through /bin/sh -c")
       ("validate", po::value(&o.worker.validate),
        "command that checks each result: reads {\"id\", \"payload\", \"context\", "

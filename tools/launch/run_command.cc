@@ -74,6 +74,7 @@ Result<size_t> Validate(const RunOptions& o) {
   if (!split.ok()) return split.status();
   if (auto p = supervisor::ParsePolicy(o.policy); !p.ok()) return p.status();
   if (Status s = CheckWorkerFlags(o.worker); !s.ok()) return s;
+  if (Status s = CheckPythonWorker(SelfDirectory(), o.worker); !s.ok()) return s;
   if (auto g = WorkerGroups(o); !g.ok()) return g.status();
   auto tasks = supervisor::ReadRequest(o.input, *split);
   if (!tasks.ok()) return tasks.status();

@@ -1,10 +1,25 @@
 #include "worker_args.h"
 
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+
 #include "handler.h"
 
 namespace slate::launch {
 
 Status CheckWorkerFlags(const WorkerFlags& f) {
+  if (!f.python.empty()) {
+    const size_t colon = f.python.find(':');
+    if (colon == 0 || colon == std::string::npos || colon + 1 == f.python.size())
+      return {StatusCode::kInvalidArgument,
+              "--python-worker: expected MODULE:FUNCTION, got '" + f.python + "'"};
+    if (!f.exec.empty() || !f.validate.empty())
+      return {StatusCode::kInvalidArgument,
+              "--python-worker runs a Python function: it takes no --exec or --validate"};
+    return Status::Ok();
+  }
   worker::HandlerOptions h;
   h.name = f.exec.empty() ? f.handler : "exec";
   h.exec_command = f.exec;
@@ -18,8 +33,35 @@ Status CheckWorkerFlags(const WorkerFlags& f) {
   return Status::Ok();
 }
 
+Status CheckPythonWorker(const std::string& bin, const WorkerFlags& f) {
+  if (f.python.empty()) return Status::Ok();
+  const std::string program = bin + "/slate-python-worker";
+  if (access(program.c_str(), X_OK) != 0)
+    return {StatusCode::kNotFound, "--python-worker: " + program +
+                                       " is not there (this build has no Python package)"};
+  const pid_t child = fork();
+  if (child < 0) return {StatusCode::kIoError, "--python-worker: cannot fork"};
+  if (child == 0) {
+    execl(program.c_str(), program.c_str(), "--check", "--function", f.python.c_str(),
+          static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  int status = 0;
+  while (waitpid(child, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return Status::Ok();
+  return {StatusCode::kInvalidArgument,
+          "--python-worker " + f.python + " cannot be served (its error is above)"};
+}
+
 std::vector<std::string> WorkerArgv(const std::string& bin, const std::string& name,
                                     const WorkerFlags& f, const std::vector<std::string>& caps) {
+  if (!f.python.empty()) {
+    std::vector<std::string> argv = {bin + "/slate-python-worker", "--name", name,
+                                     "--function", f.python};
+    for (const auto& c : caps) argv.insert(argv.end(), {"--capability", c});
+    return argv;
+  }
   std::vector<std::string> argv = {bin + "/slate-worker", "--name", name};
   if (f.exec.empty()) argv.insert(argv.end(), {"--handler", f.handler});
   else argv.insert(argv.end(), {"--handler", "exec", "--exec", f.exec});
