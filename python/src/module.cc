@@ -2,6 +2,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include "client.h"
 #include "error.h"
 #include "python_worker.h"
 
@@ -35,6 +36,32 @@ PYBIND11_MODULE(_slate, m) {
            "Saves state (a payload) as the task's checkpoint, replacing the one before; "
            "the next attempt finds it in resume. Raises slate.Error when the pool refuses "
            "it: the task was taken back and claimed again, or has ended.");
+
+  m.def(
+      "submit",
+      [](const std::string& pool, const std::string& path, int priority, bool wait,
+         double timeout_s, const std::string& split) {
+        slate::python::SubmitOptions o;
+        o.pool = pool;
+        o.path = path;
+        o.priority = priority;
+        o.wait = wait;
+        o.timeout_s = timeout_s;
+        o.split = split;
+        return slate::python::Submit(o);
+      },
+      "pool"_a, "path"_a, "priority"_a = 0, "wait"_a = true, "timeout_s"_a = 0.0,
+      "split"_a = "jsonl",
+      R"doc(Submits the request in file `path` to the group running on `pool`, as
+`slate-launch submit` does: its lines run beside the group's other
+requests, by priority (-128..127, added to each line's).
+
+With wait (the default), returns the result document (a dict: "request",
+"tasks" in input order, "summary") once the request ends; a document
+larger than the pool's payload limit comes back as its request and
+summary. Without wait, returns the request's id. Raises slate.Error when
+the file is no request, no supervisor leads the pool, the group stops,
+or timeout_s passes (the request goes on).)doc");
 
   m.def(
       "serve",
