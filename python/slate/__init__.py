@@ -12,10 +12,12 @@ A worker in a few lines::
 and a client::
 
     doc = slate.submit("work", "request.jsonl", priority=50)
+    for item in slate.results("work", slate.submit("work", "more.jsonl", wait=False)):
+        print(item["index"], item["status"])
 
 The native part is slate._slate, built from this tree by CMake with
 pybind11; with the build at build/, PYTHONPATH=build/python finds it.
 """
-from ._slate import Error, Task, serve, submit
+from ._slate import Error, ResultStream, Task, results, serve, submit
 
-__all__ = ["Error", "Task", "serve", "submit"]
+__all__ = ["Error", "ResultStream", "Task", "results", "serve", "submit"]

@@ -1,6 +1,10 @@
 #include "client.h"
 
 #include <chrono>
+#include <deque>
+#include <map>
+#include <optional>
+#include <set>
 #include <filesystem>
 #include <memory>
 #include <thread>
@@ -8,8 +12,10 @@
 #include "error.h"
 #include "json_convert.h"
 #include "request/request_reader.h"
+#include "request/request_report.h"
 #include "request/request_store.h"
 #include "slate/clock.h"
+#include "slate/entry_cursor.h"
 #include "slate/json_payload.h"
 #include "slate/pool.h"
 
@@ -76,6 +82,111 @@ py::object Submit(const SubmitOptions& o) {
   py::gil_scoped_acquire locked;
   if (!o.wait) return py::str(id);
   return ToPython(doc);
+}
+
+struct ResultStream::State {
+  std::unique_ptr<Pool> pool;
+  std::string id;
+  int64_t until = INT64_MAX;
+  std::optional<EntryCursor> results;  // once the tasks are known
+  // The request's tasks: task id -> (input index, line id); empty until
+  // it is posted, and for plans (their items come with the document).
+  std::map<TaskId, std::pair<uint64_t, std::optional<std::string>>> tasks;
+  std::set<uint64_t> given;  // input indexes
+  std::deque<nlohmann::json> ready;
+  bool ended = false;
+
+  // Reads the request's tasks once it is posted (a plain request only).
+  void LearnTasks() {
+    if (results) return;
+    auto rec = supervisor::LoadRequest(*pool, std::stoull(id));
+    if (!rec.ok() || !rec->posted || rec->plan) return;
+    auto list = supervisor::RequestTasks(*pool, *rec, false);
+    if (!list.ok()) return;
+    for (const auto& t : *list) tasks[t.entry.id] = {t.index, t.user_id};
+    Query q;
+    q.segments = {segments::kResults};
+    q.limit = 0;
+    results.emplace(*pool, q, rec->entry_id);
+  }
+
+  // Queues what ended since the last look; true when anything did.
+  bool Look() {
+    if (auto final_entry = supervisor::FinalEntryOf(*pool, id)) {
+      auto doc = PayloadToJson(final_entry->payload);
+      if (doc.ok() && doc->contains("tasks"))
+        for (const auto& item : (*doc)["tasks"])
+          if (!given.count(item.value("index", uint64_t{0}))) {
+            nlohmann::json out = {{"index", item["index"]}, {"id", item["id"]},
+                                  {"task", item["task"]}, {"status", item["status"]}};
+            if (item.contains("result")) out["result"] = item["result"];
+            if (item.contains("error")) out["error"] = item["error"];
+            ready.push_back(std::move(out));
+          }
+      ended = true;
+      return true;
+    }
+    LearnTasks();
+    if (!results) return false;
+    auto found = results->Next();
+    if (!found.ok()) return false;
+    bool any = false;
+    for (const Entry& e : *found) {
+      auto it = tasks.find(e.task_id);
+      if (it == tasks.end() || given.count(it->second.first)) continue;
+      auto payload = PayloadToJson(e.payload);
+      ready.push_back({{"index", it->second.first},
+                       {"id", it->second.second ? nlohmann::json(*it->second.second) : nullptr},
+                       {"task", e.task_id},
+                       {"status", "done"},
+                       {"result", payload.ok() ? *payload : nlohmann::json(nullptr)}});
+      given.insert(it->second.first);
+      any = true;
+    }
+    return any;
+  }
+};
+
+ResultStream::ResultStream(const std::string& pool, const std::string& request_id,
+                           double timeout_s)
+    : s_(std::make_unique<State>()) {
+  if (request_id.empty() || request_id.find_first_not_of("0123456789") != std::string::npos)
+    throw py::value_error("a request id is a number, not '" + request_id + "'");
+  s_->pool = Must(Pool::Open(pool), "pool '" + pool + "'");
+  s_->id = request_id;
+  if (!supervisor::LoadRequest(*s_->pool, std::stoull(request_id)).ok() &&
+      !supervisor::FinalEntryOf(*s_->pool, request_id))
+    throw Error("pool '" + pool + "' holds no request " + request_id);
+  if (timeout_s > 0) s_->until = NowMonoNs() + static_cast<int64_t>(timeout_s * 1e9);
+}
+
+ResultStream::~ResultStream() = default;
+
+py::object ResultStream::Next() {
+  {
+    py::gil_scoped_release unlocked;
+    Query changes;
+    changes.segments = {segments::kResults};
+    changes.limit = 1;
+    changes.with_payload = false;
+    while (s_->ready.empty() && !s_->ended) {
+      auto st = s_->pool->Stats();
+      if (!st.ok()) throw Error(st.status().message());
+      changes.after_id = st->next_id - 1;
+      if (s_->Look()) continue;
+      if (NowMonoNs() > s_->until) throw Error("request " + s_->id + " did not end in time");
+      if (auto l = s_->pool->Leader(); !l.ok() || !l->alive) {
+        std::this_thread::sleep_for(milliseconds(500));  // a replacement leads within moments
+        if (auto again = s_->pool->Leader(); !again.ok() || !again->alive)
+          throw Error("the group stopped before request " + s_->id + " ended");
+      }
+      (void)s_->pool->Wait(changes, milliseconds(200));
+    }
+  }
+  if (s_->ready.empty()) throw py::stop_iteration();
+  nlohmann::json item = std::move(s_->ready.front());
+  s_->ready.pop_front();
+  return ToPython(item);
 }
 
 }  // namespace slate::python

@@ -5,6 +5,7 @@
 
 #include <pybind11/pybind11.h>
 
+#include <memory>
 #include <string>
 
 namespace slate::python {
@@ -24,5 +25,24 @@ struct SubmitOptions {
 // passed (the request goes on). REQUIRES: the GIL held; released while
 // waiting.
 pybind11::object Submit(const SubmitOptions& o);
+
+// slate.results: a request's task items as they end, for a for loop. A
+// task done is given as its result lands (not for plans, whose lines may
+// run again); the rest, and every item not given yet, come from the
+// result document once the request ends, in input order; then the
+// iteration stops. Each item is {"index", "id", "task", "status", and
+// "result" or "error"}, as in the document.
+class ResultStream {
+ public:
+  ResultStream(const std::string& pool, const std::string& request_id, double timeout_s);
+  ~ResultStream();
+  // The next item; raises StopIteration after the last, slate.Error past
+  // the timeout or when the group stops.
+  pybind11::object Next();
+
+ private:
+  struct State;
+  std::unique_ptr<State> s_;
+};
 
 }  // namespace slate::python

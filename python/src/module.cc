@@ -63,6 +63,24 @@ summary. Without wait, returns the request's id. Raises slate.Error when
 the file is no request, no supervisor leads the pool, the group stops,
 or timeout_s passes (the request goes on).)doc");
 
+  py::class_<slate::python::ResultStream>(
+      m, "ResultStream", "A request's task items as they end (slate.results).")
+      .def("__iter__", [](py::object self) { return self; })
+      .def("__next__", &slate::python::ResultStream::Next);
+  m.def(
+      "results",
+      [](const std::string& pool, const std::string& request_id, double timeout_s) {
+        return std::make_unique<slate::python::ResultStream>(pool, request_id, timeout_s);
+      },
+      "pool"_a, "request_id"_a, "timeout_s"_a = 0.0,
+      R"doc(Iterates over a request's task items as they end: each a dict with
+"index", "id", "task", "status", and "result" or "error", as in the result
+document. A task done is given as its result lands (for plans, whose
+lines may run again, at the end); every other item, and any not given
+yet, comes in input order once the request ends; then the iteration
+stops. Each item is given once. Raises slate.Error past timeout_s (0: no
+limit) or when the group stops.)doc");
+
   m.def(
       "serve",
       [](py::object fn, const std::string& pool, const std::string& name,

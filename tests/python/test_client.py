@@ -1,5 +1,6 @@
 """slate.submit: a client of a running group."""
 import os
+import time
 
 import pytest
 import slate
@@ -49,3 +50,34 @@ def test_submit_says_what_is_wrong(group, tmp_path):
     group.start("--handler", "sleep")
     with pytest.raises(slate.Error, match="did not end within"):
         slate.submit(group.pool, slow, timeout_s=0.3)
+
+
+def test_results_come_as_tasks_end_each_once_then_stop(group):
+    group.start("--handler", "sleep", "--max-pending", "1")
+    lines = [{"payload": {"ms": 50 * (n + 1)}} for n in range(6)]
+    request_id = slate.submit(group.pool, group.request("r.jsonl", lines), wait=False)
+    seen, first_at = [], None
+    started = time.monotonic()
+    for item in slate.results(group.pool, request_id, timeout_s=30):
+        if first_at is None:
+            first_at = time.monotonic() - started
+        seen.append(item)
+    total = time.monotonic() - started
+    assert sorted(i["index"] for i in seen) == list(range(6)), "each item once"
+    assert all(i["status"] == "done" for i in seen)
+    assert {i["index"]: i["result"]["slept_ms"] for i in seen} == {n: 50 * (n + 1) for n in range(6)}
+    assert first_at < total / 2, "the first result waited for the whole request"
+
+
+def test_results_give_what_did_not_succeed_with_its_error(group):
+    group.start("--handler", "fail")
+    request_id = slate.submit(group.pool, group.request("r.jsonl", [
+        {"payload": 1, "max_retries": 0}]), wait=False)
+    items = list(slate.results(group.pool, request_id, timeout_s=30))
+    assert len(items) == 1
+    assert items[0]["status"] == "dead_lettered"
+    assert items[0]["error"]
+    with pytest.raises(slate.Error, match="no request 999999"):
+        slate.results(group.pool, "999999")
+    with pytest.raises(ValueError, match="is a number"):
+        slate.results(group.pool, "abc")
