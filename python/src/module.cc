@@ -4,6 +4,7 @@
 
 #include "client.h"
 #include "error.h"
+#include "pool_binding.h"
 #include "python_worker.h"
 
 namespace py = pybind11;
@@ -12,6 +13,7 @@ using namespace pybind11::literals;
 PYBIND11_MODULE(_slate, m) {
   m.doc() = "slate: a shared-memory blackboard for supervisor/worker process groups";
   py::register_exception<slate::python::Error>(m, "Error");
+  slate::python::BindPool(m);
 
   py::class_<slate::python::Task, std::shared_ptr<slate::python::Task>>(
       m, "Task", "A task as a worker's function sees it while it runs.")
