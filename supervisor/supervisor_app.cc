@@ -103,11 +103,11 @@ int SupervisorApp::Run() {
     spdlog::error("cannot lead: {}", led.status().message());
     return kExitInternal;
   }
-  const AgentRef* me = &led->first;
+  const AgentRef me = led->first;
   config_.term = led->second;
   // Dead members' tasks come back the moment they die (death_watch.h).
-  DeathWatch death_watch(**pool, *me);
-  if (config_.serve) return Serve(config_, **pool, *me, *policy);
+  DeathWatch death_watch(**pool, me);
+  if (config_.serve) return Serve(config_, **pool, me, *policy);
   auto active = FindActiveRequest(**pool);
   if (!active.ok()) {
     spdlog::error("{}", active.status().ToString());
@@ -136,7 +136,7 @@ int SupervisorApp::Run() {
     if (config_.input.empty() || last) {
       // A supervisor restarted after its request finished: nothing to do
       // but report how it ended.
-      (void)(*pool)->Deregister(*me);
+      (void)(*pool)->Deregister(me);
       if (last) {
         auto doc = PayloadToJson(last->payload);
         spdlog::info("nothing to resume: the pool's last request already finished");
@@ -161,20 +161,20 @@ int SupervisorApp::Run() {
     spdlog::info("request {}: {} tasks from {}", req.id, req.tasks, req.source);
   }
   if (!req.posted) {
-    if (Status s = PostTasks(**pool, req, defs, *me, config_.default_max_retries); !s.ok()) {
+    if (Status s = PostTasks(**pool, req, defs, me, config_.default_max_retries); !s.ok()) {
       spdlog::error("{}", s.ToString());
       return kExitInternal;
     }
   }
   std::vector<TaskDef>().swap(defs);  // the tasks are in the pool now
   std::atomic<bool>& stop = InstallStopSignals();
-  GroupRun run(config_, **pool, *me, *policy, /*serve=*/false);
+  GroupRun run(config_, **pool, me, *policy, /*serve=*/false);
   if (Status s = run.Admit(std::move(req)); !s.ok()) {
     spdlog::error("{}", s.ToString());
     return kExitInternal;
   }
   const int rc = run.Run(stop);
-  if (RanToEnd(rc)) (void)(*pool)->Deregister(*me);
+  if (RanToEnd(rc)) (void)(*pool)->Deregister(me);
   return rc;
 }
 

@@ -32,6 +32,16 @@ T Must(Result<T> r, const std::string& what) {
   return std::move(*r);
 }
 
+// True when no supervisor leads the pool, and none does half a second on
+// (a supervisor being replaced leads again within moments).
+bool GroupStopped(const Pool& pool) {
+  auto lead = pool.Leader();
+  if (lead.ok() && lead->alive) return false;
+  std::this_thread::sleep_for(milliseconds(500));
+  lead = pool.Leader();
+  return !lead.ok() || !lead->alive;
+}
+
 }  // namespace
 
 py::object Submit(const SubmitOptions& o) {
@@ -69,13 +79,9 @@ py::object Submit(const SubmitOptions& o) {
       if (NowMonoNs() > until)
         throw Error("request " + id + " did not end within " + std::to_string(o.timeout_s) +
                     " s; it goes on");
-      if (auto l = pool->Leader(); !l.ok() || !l->alive) {
-        // A supervisor being replaced leads again within moments.
-        std::this_thread::sleep_for(milliseconds(500));
-        if (auto again = pool->Leader(); !again.ok() || !again->alive)
-          throw Error("the group on pool '" + o.pool + "' stopped before request " + id +
-                      " ended");
-      }
+      if (GroupStopped(*pool))
+        throw Error("the group on pool '" + o.pool + "' stopped before request " + id +
+                    " ended");
     }
     if (doc.contains("error")) throw Error(doc["error"].get<std::string>());
   }
@@ -175,11 +181,8 @@ py::object ResultStream::Next() {
       changes.after_id = st->next_id - 1;
       if (s_->Look()) continue;
       if (NowMonoNs() > s_->until) throw Error("request " + s_->id + " did not end in time");
-      if (auto l = s_->pool->Leader(); !l.ok() || !l->alive) {
-        std::this_thread::sleep_for(milliseconds(500));  // a replacement leads within moments
-        if (auto again = s_->pool->Leader(); !again.ok() || !again->alive)
-          throw Error("the group stopped before request " + s_->id + " ended");
-      }
+      if (GroupStopped(*s_->pool))
+        throw Error("the group stopped before request " + s_->id + " ended");
       (void)s_->pool->Wait(changes, milliseconds(200));
     }
   }

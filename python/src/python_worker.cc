@@ -12,15 +12,16 @@ namespace slate::python {
 namespace py = pybind11;
 
 Task::Task(const worker::TaskInput& in, worker::RunControl* control)
-    : in_(in), control_(control) {
-  payload_ = ToPython(in_.payload);
-  input_ = in_.plan ? ToPython(in_.envelope) : payload_;
-  resume_ = ToPython(in_.resume);
+    : id_(in.task_id), attempt_(in.attempt), request_id_(in.request_id),
+      timeout_ms_(in.timeout_ms), plan_(in.plan), control_(control) {
+  payload_ = ToPython(in.payload);
+  input_ = in.plan ? ToPython(in.envelope) : payload_;
+  resume_ = ToPython(in.resume);
 }
 
 void Task::Checkpoint(py::handle state) {
   if (control_ == nullptr)
-    throw py::value_error("task " + std::to_string(in_.task_id) +
+    throw py::value_error("task " + std::to_string(id_) +
                           " has returned: its checkpoints are over");
   const nlohmann::json j = FromPython(state);
   Status s;

@@ -21,15 +21,15 @@ class Task {
  public:
   Task(const worker::TaskInput& in, worker::RunControl* control);
 
-  uint64_t id() const { return in_.task_id; }
-  uint32_t attempt() const { return in_.attempt; }
-  const std::string& request_id() const { return in_.request_id; }
-  uint32_t timeout_ms() const { return in_.timeout_ms; }
+  uint64_t id() const { return id_; }
+  uint32_t attempt() const { return attempt_; }
+  const std::string& request_id() const { return request_id_; }
+  uint32_t timeout_ms() const { return timeout_ms_; }
   // The line's payload, or a plan step's whole envelope (its "payload",
   // "context", "feedback" and "resume"), as --exec would get on stdin.
   pybind11::object input() const { return input_; }
   pybind11::object payload() const { return payload_; }
-  bool plan() const { return in_.plan; }
+  bool plan() const { return plan_; }
   // The last checkpoint an earlier attempt saved; None when none did.
   pybind11::object resume() const { return resume_; }
   // Saves state as this task's checkpoint (replacing the one before), for
@@ -43,7 +43,12 @@ class Task {
   void End() { control_ = nullptr; }
 
  private:
-  worker::TaskInput in_;
+  // The input's scalars; its JSON is converted once, into the objects.
+  uint64_t id_;
+  uint32_t attempt_;
+  std::string request_id_;
+  uint32_t timeout_ms_;
+  bool plan_;
   worker::RunControl* control_;  // null once the run is over
   pybind11::object input_, payload_, resume_;
 };

@@ -29,10 +29,10 @@ Status RequestState::Advance() {
   return s;
 }
 
+// A post takes the pool's next id, larger than any of ours: ids_ stays
+// ascending by appending.
 void RequestState::TakePlanPosts() {
-  for (TaskId id : plan_->TakePosted())
-    if (ids_.empty() || id > ids_.back()) ids_.push_back(id);
-    else if (!Owns(id)) ids_.insert(std::upper_bound(ids_.begin(), ids_.end(), id), id);
+  for (TaskId id : plan_->TakePosted()) ids_.push_back(id);
 }
 
 bool RequestState::Owns(TaskId id) const {
@@ -44,6 +44,7 @@ Result<bool> RequestState::AllFinal() {
     auto t = pool_.GetTask(ids_[final_]);
     if (t.ok() && !IsFinal(t->state)) return false;
     if (!t.ok() && t.status().code() != StatusCode::kNotFound) return t.status();
+    ++final_;  // final, or gone from the pool
   }
   constexpr size_t kBatch = 64;
   while (final_ < ids_.size()) {
