@@ -29,6 +29,9 @@ int main(int argc, char** argv) {
       ("replacing", po::bool_switch(&cfg.replacing),
        "this supervisor replaces one that died: resume the pool's request, or "
        "if it never stored one, post INPUT (slate-launch restarts with this)")
+      ("standby", po::bool_switch(&cfg.standby),
+       "when another supervisor leads the pool, wait and take over when it is gone or its "
+       "lease runs out (the standby then resumes the pool's requests); without it, leave")
       ("serve", po::bool_switch(&cfg.serve),
        "run requests as they are submitted (slate-launch submit) until SIGTERM")
       ("split", po::value(&cfg.split)->default_value("jsonl"),

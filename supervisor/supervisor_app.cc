@@ -16,6 +16,7 @@
 
 #include "request/aggregate.h"
 #include "health/death_watch.h"
+#include "lead/take_lead.h"
 #include "schedule/delegator.h"
 #include "schedule/group_run.h"
 #include "request/request_report.h"
@@ -32,35 +33,10 @@ namespace {
 using std::chrono::milliseconds;
 using nlohmann::json;
 
-// Registers and takes the pool's lead (Pool::AcquireLeadership): of
-// supervisors started at once, exactly one leads and the others leave. The
-// leader then adopts the backlog of any supervisor that died: its queued
-// tasks and those it was handing out become ours.
-Result<std::pair<AgentRef, uint64_t>> RegisterSupervisor(Pool& pool, uint32_t lease_ms) {
-  auto me = pool.RegisterAgent({"supervisor-" + std::to_string(getpid()), {}, 0,
-                                AgentRole::kSupervisor});
-  if (!me.ok()) return me.status();
-  auto term = pool.AcquireLeadership(*me, milliseconds(lease_ms));
-  if (!term.ok()) {
-    (void)pool.Deregister(*me);
-    return term.status();
-  }
-  auto agents = pool.ListAgents(std::chrono::seconds(3600));
-  if (!agents.ok()) return agents.status();
-  for (const auto& a : *agents) {
-    if (a.role != AgentRole::kSupervisor || a.ref == *me || a.liveness != Liveness::kGone)
-      continue;
-    spdlog::warn("adopting the backlog of a supervisor that died (row {})", a.ref.row);
-    if (Status s = pool.Deregister(a.ref, *me); !s.ok()) return s;
-  }
-  spdlog::info("leading pool '{}' in term {}", pool.name(), *term);
-  return std::make_pair(*me, *term);
-}
-
 // --serve: runs the requests submitted, side by side, and waits for more,
 // until SIGTERM. Returns 0 after a clean stop.
-int Serve(const SupervisorConfig& cfg, Pool& pool, AgentRef me, Policy policy) {
-  std::atomic<bool>& stop = InstallStopSignals();
+int Serve(const SupervisorConfig& cfg, Pool& pool, AgentRef me, Policy policy,
+          std::atomic<bool>& stop) {
   spdlog::info("serving requests on pool '{}'", cfg.pool);
   return GroupRun(cfg, pool, me, policy, /*serve=*/true).Run(stop);
 }
@@ -98,16 +74,21 @@ int SupervisorApp::Run() {
     spdlog::error("cannot attach: {}", pool.status().message());
     return kExitInternal;
   }
-  auto led = RegisterSupervisor(**pool, config_.lead_lease_ms);
+  std::atomic<bool>& stop = InstallStopSignals();
+  auto led = TakeLead(**pool, config_.lead_lease_ms, config_.heartbeat_ms, config_.standby, stop);
   if (!led.ok()) {
+    if (led.status().code() == StatusCode::kTimedOut) {
+      spdlog::info("stopped while standing by");
+      return kExitOk;
+    }
     spdlog::error("cannot lead: {}", led.status().message());
     return kExitInternal;
   }
-  const AgentRef me = led->first;
-  config_.term = led->second;
+  const AgentRef me = led->me;
+  config_.term = led->term;
   // Dead members' tasks come back the moment they die (death_watch.h).
   DeathWatch death_watch(**pool, me);
-  if (config_.serve) return Serve(config_, **pool, me, *policy);
+  if (config_.serve) return Serve(config_, **pool, me, *policy, stop);
   auto active = FindActiveRequest(**pool);
   if (!active.ok()) {
     spdlog::error("{}", active.status().ToString());
@@ -117,7 +98,7 @@ int SupervisorApp::Run() {
   if (active->has_value()) {
     req = **active;
     spdlog::info("resuming request {} ({}, {} tasks)", req.id, req.source, req.tasks);
-    if (!config_.input.empty() && !config_.replacing)
+    if (!config_.input.empty() && !config_.replacing && !config_.standby)
       spdlog::warn("the pool already holds unfinished request {}; --input is ignored", req.id);
     if (!req.posted && (config_.input.empty() || config_.replacing || config_.input != req.source)) {
       auto read = ReadRequest(req.source, req.split);
@@ -128,11 +109,13 @@ int SupervisorApp::Run() {
       defs = std::move(*read);
     }
   } else {
-    // A replacement posts INPUT only into a pool that never held a request
-    // (its predecessor died before storing it); once one was stored, it
-    // must never post it again, even if it already finished.
+    // A replacement, or a standby, posts INPUT only into a pool that never
+    // held a request (its predecessor died before storing it, or none ran);
+    // once one was stored, it must never post it again, even if it already
+    // finished.
     std::optional<Entry> last;
-    if (config_.input.empty() || config_.replacing) last = FinalEntryOf(**pool, "");
+    if (config_.input.empty() || config_.replacing || config_.standby)
+      last = FinalEntryOf(**pool, "");
     if (config_.input.empty() || last) {
       // A supervisor restarted after its request finished: nothing to do
       // but report how it ended.
@@ -167,7 +150,6 @@ int SupervisorApp::Run() {
     }
   }
   std::vector<TaskDef>().swap(defs);  // the tasks are in the pool now
-  std::atomic<bool>& stop = InstallStopSignals();
   GroupRun run(config_, **pool, me, *policy, /*serve=*/false);
   if (Status s = run.Admit(std::move(req)); !s.ok()) {
     spdlog::error("{}", s.ToString());

@@ -25,6 +25,9 @@ struct SupervisorConfig {
   // Replaces a supervisor that died: resume the pool's request, and use
   // `input` only if the pool never stored one (the one before died first).
   bool replacing = false;
+  // When another supervisor leads, wait and take over when it is gone or
+  // its lease runs out (lead/take_lead.h), rather than leave.
+  bool standby = false;
   uint32_t max_pending = 2;            // per worker
   uint32_t default_max_retries = 2;
   uint32_t backoff_base_ms = 100;

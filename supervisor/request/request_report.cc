@@ -48,8 +48,8 @@ std::string OpenDraft(const RequestRecord& req, const std::string& output, std::
 
 // The document in segment "results", tags "final" and "req:<id>"; just its
 // request and summary when the whole does not fit the pool's payload limit.
-void WriteFinalEntry(Pool& pool, const RequestRecord& req, const Aggregate& agg,
-                     const std::string& text_path) {
+Status WriteFinalEntry(Pool& pool, const RequestRecord& req, const Aggregate& agg,
+                       const std::string& text_path) {
   NewEntry e;
   e.segment = segments::kResults;
   e.tags = {"final", "req:" + req.id};
@@ -63,15 +63,15 @@ void WriteFinalEntry(Pool& pool, const RequestRecord& req, const Aggregate& agg,
     if (!doc.is_discarded()) {
       e.payload = JsonToPayload(doc);
       auto w = pool.Write(e);
-      if (w.ok()) return;
+      if (w.ok() || w.status().code() == StatusCode::kStaleTerm) return w.status();
       why = w.status().message();
     }
   }
   e.payload = JsonToPayload({{"request", agg.request},
                              {"summary", agg.summary},
                              {"note", "tasks omitted: " + why}});
-  if (auto w = pool.Write(e); !w.ok())
-    spdlog::error("cannot write the final entry: {}", w.status().message());
+  auto w = pool.Write(e);
+  return w.status();
 }
 
 }  // namespace
@@ -100,12 +100,23 @@ int ReportRequest(Pool& pool, const RequestRecord& req, const std::string& defau
     spdlog::error("{}", agg.status().ToString());
     return kExitInternal;
   }
+  // A supervisor whose term ended while it read the aggregate publishes
+  // nothing: its successor reports the request (the check is fenced).
+  if (auto lead = pool.Leader(); !lead.ok()) {
+    std::remove(draft.c_str());
+    spdlog::error("{}", lead.status().ToString());
+    return kExitInternal;
+  }
   std::string text_path = draft;
   if (!output.empty() && draft.rfind(output, 0) == 0) {
     if (std::rename(draft.c_str(), output.c_str()) == 0) text_path = output;
     else spdlog::error("cannot rename {} to {}", draft, output);
   }
-  if (!FinalEntryOf(pool, req.id)) WriteFinalEntry(pool, req, *agg, text_path);
+  if (!FinalEntryOf(pool, req.id))
+    if (Status s = WriteFinalEntry(pool, req, *agg, text_path); !s.ok()) {
+      spdlog::error("cannot write the final entry: {}", s.message());
+      if (s.code() == StatusCode::kStaleTerm) return kExitInternal;
+    }
   {
     std::ifstream text(text_path);
     std::cout << text.rdbuf();

@@ -22,8 +22,13 @@ bool MovedOn(const Status& s) {
   return s.code() == StatusCode::kWrongState || s.code() == StatusCode::kNotFound;
 }
 
+// Ends the run on an error. kStaleTerm: another supervisor took over while
+// this one was stopped or hung past its lease; every change it tries is
+// refused, so it stops and leaves its backlog to the new leader, which
+// adopts it (lead/take_lead.h).
 int Fatal(const Status& s) {
-  spdlog::error("{}", s.ToString());
+  if (s.code() == StatusCode::kStaleTerm) spdlog::error("lost the lead: {}; stopping", s.message());
+  else spdlog::error("{}", s.ToString());
   return kExitInternal;
 }
 
@@ -139,7 +144,7 @@ int GroupRun::Run(const std::atomic<bool>& stop) {
     // a result): finished.
     auto ending = Ending(*stats);
     if (!ending.ok()) return Fatal(ending.status());
-    if (Status s = Tick(); !s.ok()) return s.code() == StatusCode::kStaleEpoch ? LostLead(s) : Fatal(s);
+    if (Status s = Tick(); !s.ok()) return Fatal(s);
     for (const auto& [r, posted] : *ending) {
       if (r->posted() != posted) {
         looked_at_ = kLookAgain;  // after the next tick
@@ -174,16 +179,6 @@ Result<std::vector<std::pair<RequestState*, uint64_t>>> GroupRun::Ending(const P
     if (*all_final) ending.emplace_back(r.get(), r->posted());
   }
   return ending;
-}
-
-int GroupRun::LostLead(const Status& why) {
-  spdlog::error("{}; handing this supervisor's backlog to the leader and stopping",
-                why.message());
-  auto leader = pool_.Leader();
-  const AgentRef heir = leader.ok() && leader->alive ? leader->holder : kSharedQueue;
-  if (Status s = pool_.Deregister(me_, heir); !s.ok())
-    spdlog::error("cannot hand the backlog over: {}", s.message());
-  return kExitInternal;
 }
 
 int GroupRun::Finish(RequestState* r) {

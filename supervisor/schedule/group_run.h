@@ -61,8 +61,6 @@ class GroupRun {
   Status AdmitSubmitted();
   Status Tick();
   Status RenewLead();
-  // The lead moved to another supervisor: our backlog goes to it, we stop.
-  int LostLead(const Status& why);
   Status HandleFailures();
   Status Exhausted(TaskId id, const std::string& reason);
   Status RetryDue();

@@ -53,7 +53,7 @@ TEST(LeadershipTest, ALeaseRunOutLetsAnotherLeadAndTheOldTermIsOver) {
   // The old leader, continued, cannot renew, nor start a term of its own
   // by renewing.
   auto stale = sut->AcquireLeadership(a, 10s, 1);
-  EXPECT_EQ(stale.status().code(), StatusCode::kStaleEpoch);
+  EXPECT_EQ(stale.status().code(), StatusCode::kStaleTerm);
   EXPECT_NE(stale.status().message().find("held by 'sup-b'"), std::string::npos);
   EXPECT_EQ(sut->Leader()->holder, b);
   EXPECT_EQ(sut->Leader()->term, 2u);
@@ -99,6 +99,77 @@ TEST(LeadershipTest, OfManyAtOnceExactlyOneLeads) {
   EXPECT_EQ(leaders.load(), 1);
   EXPECT_EQ(refused.load(), kContenders - 1);
   EXPECT_EQ(sut->Leader()->term, 1u);
+}
+
+// A leader stopped past its lease and continued after another took over:
+// every change it tries is refused in the same hold of the lock that would
+// have made it (assign, retry, dead-letter, aggregate, post, adopt), the
+// pool is exactly as it was but for the refusals' records, and each refusal
+// is recorded where an operator looks for conflicts.
+TEST(LeadershipTest, ADeposedLeadersHandleChangesNothing) {
+  ScopedPool sut("leadfence");
+  const AgentRef a = *sut->RegisterAgent({"sup-a", {}, 0, AgentRole::kSupervisor});
+  const AgentRef b = *sut->RegisterAgent({"sup-b", {}, 0, AgentRole::kSupervisor});
+  const AgentRef w = *sut->RegisterAgent({"w", {}, 0, AgentRole::kWorker});
+  auto opened = Pool::Open(sut.name());
+  ASSERT_TRUE(opened.ok());
+  Pool& old_leader = **opened;
+  ASSERT_EQ(*old_leader.AcquireLeadership(a, 20ms), 1u);
+  old_leader.FenceByLead(a, 1);
+  // While it leads, its handle works as any other.
+  TaskSpec spec;
+  spec.entry = testing::MakeEntry("tasks");
+  spec.assignee = a;
+  const TaskId queued = *old_leader.PostTask(spec);
+  const TaskId failed = *old_leader.PostTask(spec);
+  ASSERT_TRUE(old_leader.Reassign(failed, w).ok());
+  auto claim = sut->ClaimNext(w, 10s);
+  ASSERT_TRUE(claim.ok() && claim->has_value());
+  ASSERT_EQ((*claim)->task.id, failed);
+  ASSERT_TRUE(sut->Fail(failed, (*claim)->task.epoch, "boom", w).ok());
+  const auto result = sut->Write(testing::MakeEntry("results"));
+  ASSERT_TRUE(result.ok());
+
+  std::this_thread::sleep_for(40ms);  // stopped past its lease
+  ASSERT_EQ(*sut->AcquireLeadership(b, 10s), 2u);
+  const PoolStats before = *sut->Stats();
+  auto refused = [&](const Status& s, const char* what) {
+    EXPECT_EQ(s.code(), StatusCode::kStaleTerm) << what << ": " << s.ToString();
+    EXPECT_NE(s.message().find("term 1 is over (term 2 now, held by 'sup-b')"), std::string::npos)
+        << s.message();
+  };
+  refused(old_leader.Reassign(queued, w), "assign");
+  refused(old_leader.Retry(failed, a), "retry");
+  refused(old_leader.DeadLetter(failed, "out of retries").status(), "dead-letter");
+  NewEntry final_entry = testing::MakeEntry("results", {"final"});
+  refused(old_leader.Write(final_entry).status(), "aggregate");
+  refused(old_leader.MarkAggregated(*result), "mark aggregated");
+  refused(old_leader.PostTask(spec).status(), "post");
+  refused(old_leader.Deregister(b, a), "adopt the new leader's backlog");
+  refused(old_leader.AcquireLeadership(a, 10s, 1).status(), "renew");
+  refused(old_leader.GetTask(queued).status(), "read");
+
+  const PoolStats after = *sut->Stats();
+  constexpr uint64_t kRefusals = 9;
+  EXPECT_EQ(after.lead_refused, kRefusals);
+  EXPECT_EQ(after.tasks_by_state, before.tasks_by_state);
+  EXPECT_EQ(after.entries, before.entries + kRefusals) << "one conflict record per refusal";
+  EXPECT_EQ(sut->GetTask(queued)->state, TaskState::kPending);
+  EXPECT_EQ(sut->GetTask(queued)->assignee, a) << "still in the deposed leader's backlog";
+  EXPECT_EQ(sut->GetTask(failed)->state, TaskState::kFailed);
+  Query q;
+  q.segments = {"conflicts"};
+  q.all_tags = {"stale-term"};
+  const auto records = *sut->Find(q);
+  ASSERT_EQ(records.size(), kRefusals);
+  Query finals;
+  finals.all_tags = {"final"};
+  EXPECT_TRUE(sut->Find(finals)->empty());
+  // The new leader adopts the backlog; the deposed one's handle stays refused.
+  ASSERT_TRUE(sut->Deregister(a, b).ok());
+  EXPECT_EQ(sut->GetTask(queued)->assignee, b);
+  refused(old_leader.Retry(failed, a), "retry after adoption");
+  EXPECT_TRUE(sut->Check().empty());
 }
 
 }  // namespace

@@ -89,11 +89,14 @@ class Keeper {
     bin_ = SelfDirectory();
     Start("coordinator", {bin_ + "/slate-coordinator"});
     for (uint32_t i = 0; i < o_.workers; ++i) AddWorker();
-    Start("supervisor", {bin_ + "/slate-supervisor", "--serve", "--policy", o_.policy,
-                         "--max-retries", std::to_string(o_.max_retries), "--max-pending",
-                         std::to_string(o_.max_pending), "--preempt-margin",
-                         std::to_string(o_.preempt_margin), "--age-ms",
-                         std::to_string(o_.age_ms)});
+    std::vector<std::string> sup = {
+        bin_ + "/slate-supervisor", "--serve", "--policy", o_.policy, "--max-retries",
+        std::to_string(o_.max_retries), "--max-pending", std::to_string(o_.max_pending),
+        "--preempt-margin", std::to_string(o_.preempt_margin), "--age-ms",
+        std::to_string(o_.age_ms), "--lead-lease-ms", std::to_string(o_.lead_lease_ms)};
+    if (o_.supervisors > 1) sup.push_back("--standby");  // one leads, the others wait
+    for (uint32_t i = 0; i < o_.supervisors; ++i)
+      Start(o_.supervisors == 1 ? "supervisor" : "supervisor-" + std::to_string(i + 1), sup);
     SaveState(o_.pool, group_);
     std::fprintf(stderr, "keeper: group '%s' running with %u workers\n", o_.pool.c_str(),
                  o_.workers);

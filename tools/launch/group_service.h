@@ -22,6 +22,8 @@ namespace slate::launch {
 struct ServiceOptions {
   std::string pool;
   uint32_t workers = 4;
+  uint32_t supervisors = 1;       // one leads, the others stand by
+  uint32_t lead_lease_ms = 5000;  // slate-supervisor --lead-lease-ms
   WorkerFlags worker;  // handler, exec, shell, validate
   std::vector<std::string> capabilities;
   std::string policy = "round-robin";

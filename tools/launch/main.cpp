@@ -42,6 +42,11 @@ int Service(const std::string& command, int argc, char** argv) {
   if (command == "start") {
     opts.add_options()
         ("workers,w", po::value(&o.workers)->default_value(4), "workers to start")
+        ("supervisors", po::value(&o.supervisors)->default_value(1),
+         "supervisors to start, 1 to 3: one leads, the others stand by and take over when it "
+         "dies or its lease runs out")
+        ("lead-lease-ms", po::value(&o.lead_lease_ms)->default_value(5000),
+         "the leader's lease: a stopped or hung leader is replaced after this long")
         ("capability,c", po::value(&o.capabilities)->composing(), "a worker capability (repeatable)")
         ("handler", po::value(&o.worker.handler)->default_value("echo"), "built-in handler")
         ("exec", po::value(&o.worker.exec), "command each task runs")
@@ -124,6 +129,10 @@ int Service(const std::string& command, int argc, char** argv) {
     std::cerr << "slate-launch submit: missing INPUT (see --help)\n";
     return 2;
   }
+  if (command == "start")
+    if (auto rc = slate::CheckRanges("slate-launch start", vm,
+                                     {{"supervisors", 1, 3}, {"lead-lease-ms", 100, 3'600'000}}))
+      return *rc;
   if (command == "scale" && !vm.count("workers")) {
     std::cerr << "slate-launch scale: missing N (see --help)\n";
     return 2;
@@ -154,6 +163,11 @@ int Run(int argc, char** argv) {
       ("pool", po::value(&o.pool)->default_value(slate::DefaultPoolName()),
        "pool name (default: $SLATE_POOL, else slate)")
       ("workers,w", po::value(&o.workers)->default_value(4), "workers to start")
+      ("supervisors", po::value(&o.supervisors)->default_value(1),
+       "supervisors to start, 1 to 3: one leads, the others stand by and take over when it "
+       "dies or its lease runs out")
+      ("lead-lease-ms", po::value(&o.lead_lease_ms)->default_value(5000),
+       "the leader's lease: a stopped or hung leader is replaced after this long")
       ("worker-group", po::value(&o.worker_specs)->composing(),
        "N:cap1,cap2 -- N more workers with these capabilities (repeatable)")
       ("capability,c", po::value(&o.capabilities)->composing(),
@@ -230,7 +244,9 @@ int Run(int argc, char** argv) {
                                     {"preempt-grace-ms", 0, 3'600'000},
                                     {"age-ms", 0, 86'400'000},
                                     {"restart-delay-ms", 1, 3'600'000},
-                                    {"restart-delay-max-ms", 1, 3'600'000}}))
+                                    {"restart-delay-max-ms", 1, 3'600'000},
+                                    {"supervisors", 1, 3},
+                                    {"lead-lease-ms", 100, 3'600'000}}))
     return *rc;
   if (o.input.empty()) {
     std::cerr << "slate-launch run: missing INPUT (see --help)\n";

@@ -61,9 +61,9 @@ std::optional<std::string> Restarter::OnExit(size_t index) {
     return what + "; every worker has crashed " + std::to_string(kHopelessStreak) +
            " or more times in a row, so no worker is left to take the tasks; stopping the "
            "group";
-  if (m.name == "supervisor" && st.crashes >= kHopelessStreak)
-    return what + "; the supervisor has crashed " + std::to_string(st.crashes) +
-           " times in a row; stopping the group";
+  if (m.name.rfind("supervisor", 0) == 0 && Hopeless("supervisor"))
+    return what + "; every supervisor has crashed " + std::to_string(kHopelessStreak) +
+           " or more times in a row; stopping the group";
   milliseconds delay{0};
   if (st.crashes > 1)
     delay = std::min<milliseconds>(o_.first_delay * (1u << std::min(st.crashes - 2, 16u)),

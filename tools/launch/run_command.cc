@@ -84,9 +84,9 @@ Result<size_t> Validate(const RunOptions& o) {
 std::atomic<int> g_signal{0};
 void OnSignal(int sig) { g_signal.store(sig); }
 
-// Waits for the supervisor to finish, restarting crashed members within
+// Waits for a supervisor to finish, restarting crashed members within
 // the restart budget. Returns the exit status of the run.
-int Supervise(ProcessGroup& group, size_t sup_index, Pool& pool, size_t tasks,
+int Supervise(ProcessGroup& group, size_t first_sup, Pool& pool, size_t tasks,
               const RunOptions& o) {
   Restarter restarter(group, pool,
                       {o.max_restarts, std::chrono::seconds(o.restart_window_s),
@@ -97,7 +97,7 @@ int Supervise(ProcessGroup& group, size_t sup_index, Pool& pool, size_t tasks,
   while (g_signal.load() == 0) {
     for (size_t i : group.Reap()) {
       const Member& m = group.member(i);
-      const bool sup = i == sup_index;
+      const bool sup = i >= first_sup && i < first_sup + o.supervisors;
       const int code = WIFEXITED(m.status) ? WEXITSTATUS(m.status) : -1;
       if (sup && supervisor::RanToEnd(code)) {
         bar.Clear();
@@ -132,7 +132,9 @@ int Supervise(ProcessGroup& group, size_t sup_index, Pool& pool, size_t tasks,
                      t[static_cast<int>(TaskState::kSkipped)] +
                      t[static_cast<int>(TaskState::kCancelled)],
                  tasks,
-                 st->agents_registered >= 2 ? st->agents_registered - 2 : 0);
+                 st->agents_registered >= 1 + o.supervisors
+                     ? st->agents_registered - 1 - o.supervisors
+                     : 0);
     }
     group.WaitForExit(std::chrono::milliseconds(20));  // a death ends the wait
   }
@@ -211,7 +213,8 @@ int RunGroup(const RunOptions& o) {
                                     std::to_string(o.plan.options.context_bytes),
                                     "--max-iterations",
                                     std::to_string(o.plan.options.max_iterations),
-                                    "--on-exhausted", o.plan.on_exhausted};
+                                    "--on-exhausted", o.plan.on_exhausted,
+                                    "--lead-lease-ms", std::to_string(o.lead_lease_ms)};
     if (!o.worker.validate.empty()) sup.push_back("--validate");
     // The result travels through a file written atomically by whichever
     // supervisor finishes; a supervisor killed mid-print cannot garble it.
@@ -222,9 +225,17 @@ int RunGroup(const RunOptions& o) {
     // it; it posts INPUT only if the first died before storing the request.
     std::vector<std::string> resume = sup;
     resume.push_back("--replacing");
-    const size_t sup_index = group.size();
-    started = started && group.Start("supervisor", with(sup), with(resume), true).ok();
-    rc = started ? Supervise(group, sup_index, **pool, *tasks, o) : 1;
+    // With more than one, each stands by while another leads; whichever
+    // leads first posts the request, and a standby never posts it again.
+    if (o.supervisors > 1)
+      for (auto* argv : {&sup, &resume}) argv->push_back("--standby");
+    const size_t first_sup = group.size();
+    for (uint32_t i = 0; i < o.supervisors && started; ++i) {
+      const std::string name =
+          o.supervisors == 1 ? "supervisor" : "supervisor-" + std::to_string(i + 1);
+      started = group.Start(name, with(sup), with(resume), true).ok();
+    }
+    rc = started ? Supervise(group, first_sup, **pool, *tasks, o) : 1;
     if (supervisor::RanToEnd(rc)) {
       std::ifstream in(result_path);
       std::cout << in.rdbuf() << std::flush;

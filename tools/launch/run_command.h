@@ -23,6 +23,9 @@ struct RunOptions {
   std::vector<std::string> capabilities;  // given to every worker
   std::vector<std::string> worker_specs;  // "N:cap1,cap2" worker groups
   uint32_t workers = 4;
+  // Supervisors started: one leads, the others stand by (--standby).
+  uint32_t supervisors = 1;
+  uint32_t lead_lease_ms = 5000;  // slate-supervisor --lead-lease-ms
   uint32_t max_retries = 2;
   uint32_t max_pending = 2;
   uint32_t slots = 0;  // 0: sized from the request

@@ -58,6 +58,7 @@ struct LeaderInfo {
   AgentRef holder;       // row 0: nobody holds it
   std::string name;      // the holder's
   int32_t pid = 0;
+  uint64_t start_time = 0;    // its process's, clock ticks since boot
   int64_t expires_in_ns = 0;  // negative once expired
   bool alive = false;         // its process is alive
 };

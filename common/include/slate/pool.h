@@ -205,8 +205,8 @@ class Pool {
   // than stale_after.
   Result<std::vector<AgentInfo>> ListAgents(
       std::chrono::milliseconds stale_after) const;
-  // The live supervisor's row, else the shared queue: where work handed
-  // back (by a leaving worker, or a person's retry) goes.
+  // The leading supervisor's row while it lives, else the shared queue:
+  // where work handed back (by a leaving worker, or a person's retry) goes.
   AgentRef LiveSupervisorOrShared() const;
 
   // ---- leadership -------------------------------------------------------
@@ -215,12 +215,20 @@ class Pool {
   // both lead. Takes the lead for `lease` when nobody holds it, or its
   // holder left, died (pid and start time) or let its lease run out (a new
   // term), or renews it when `me` holds it. held_term: the term `me` holds
-  // (0: none yet); when the lead has moved on since, kStaleEpoch, and
+  // (0: none yet); when the lead has moved on since, kStaleTerm, and
   // nothing changes: a leader that lost its term never gets a new one by
   // renewing. kAlreadyExists names the live leader. Returns the term.
   Result<uint64_t> AcquireLeadership(AgentRef me, std::chrono::milliseconds lease,
                                      uint64_t held_term = 0);
   Result<LeaderInfo> Leader() const;
+  // Fences every later operation through this handle that takes the
+  // pool's lock, reads included, by `me`'s lead in `term`: checked under
+  // the lock, in the same hold as the operation, so no change is ever made
+  // in a term that is over. A refusal returns kStaleTerm, naming the
+  // current term and its holder, and is recorded: a "stale_term" entry in
+  // "conflicts" and PoolStats::lead_refused. For a leader's handle, set
+  // once after AcquireLeadership, before other threads use the handle.
+  void FenceByLead(AgentRef me, uint64_t term);
 
   // ---- inspection -------------------------------------------------------
   Result<PoolStats> Stats() const;

@@ -42,6 +42,7 @@ struct PoolStats {
   uint64_t lead_term = 0;          // 0: never held
   AgentRef lead_holder;            // row 0: nobody
   int64_t lead_expires_in_ns = 0;  // negative once expired
+  uint64_t lead_refused = 0;       // operations refused under a term that was over
 };
 
 }  // namespace slate

@@ -25,6 +25,7 @@ enum class StatusCode {
   kTimedOut,         // a wait or snapshot did not finish in time
   kCorrupt,          // the region failed validation
   kIoError,          // an OS call failed
+  kStaleTerm,        // fencing: a supervisor's term is over; change refused
 };
 
 const char* StatusCodeName(StatusCode code);

@@ -212,7 +212,8 @@ ojson StatsToJson(const PoolStats& st, const std::vector<AgentInfo>& agents) {
           {"tasks", tasks},
           {"lead", {{"term", st.lead_term},
                     {"holder_row", st.lead_holder.row},
-                    {"expires_in_ms", st.lead_expires_in_ns / 1'000'000}}},
+                    {"expires_in_ms", st.lead_expires_in_ns / 1'000'000},
+                    {"refused", st.lead_refused}}},
           {"agents", list}};
 }
 

@@ -12,6 +12,7 @@ const char* StatusCodeName(StatusCode code) {
     case StatusCode::kIncompatible: return "incompatible";
     case StatusCode::kPoolFull: return "pool full";
     case StatusCode::kStaleEpoch: return "stale epoch";
+    case StatusCode::kStaleTerm: return "stale term";
     case StatusCode::kWrongState: return "wrong state";
     case StatusCode::kReadOnly: return "read-only";
     case StatusCode::kTimedOut: return "timed out";

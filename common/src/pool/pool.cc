@@ -250,6 +250,8 @@ Pool::Impl::Guard::Guard(const Impl& impl, LockUse use)
     h.change_seq.store(seq + 1, std::memory_order_relaxed);
     std::atomic_thread_fence(std::memory_order_release);
   }
+  // A fenced handle does nothing, reads included, once its term is over.
+  if (impl_.fence_.term != 0) status_ = impl_.CheckFenceLocked();
 }
 
 Pool::Impl::Guard::~Guard() {

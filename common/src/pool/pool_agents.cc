@@ -199,8 +199,8 @@ Status Pool::Deregister(AgentRef agent, AgentRef heir, const std::string& reason
   // leaves every task in exactly one queue.
   for (;;) {
     auto running = RunningTasks(agent);
-    auto pending = PendingTasks(agent, 64);
     if (!running.ok()) return running.status();
+    auto pending = PendingTasks(agent, 64);
     if (!pending.ok()) return pending.status();
     if (running->empty() && pending->empty()) break;
     for (TaskId id : *running)
@@ -267,10 +267,9 @@ std::string Pool::Impl::AgentNameOf(AgentRef ref) const {
 }
 
 AgentRef Pool::LiveSupervisorOrShared() const {
-  auto agents = ListAgents(std::chrono::seconds(10));
-  if (agents.ok())
-    for (const auto& a : *agents)
-      if (a.role == AgentRole::kSupervisor && a.liveness != Liveness::kGone) return a.ref;
+  // The leader, not any supervisor: a standby reads no queue.
+  auto lead = Leader();
+  if (lead.ok() && lead->alive) return lead->holder;
   return kSharedQueue;
 }
 

@@ -17,6 +17,7 @@ PoolStats StatsOf(const Region& r, const std::string& name) {
   st.name = name;
   st.region_bytes = r.geo().region_bytes;
   st.lead_term = h.leadership.term;
+  st.lead_refused = h.leadership.refused;
   if (h.leadership.holder_row != 0) {
     st.lead_holder = {h.leadership.holder_row, h.leadership.holder_generation};
     st.lead_expires_in_ns = h.leadership.expiry_mono_ns - NowMonoNs();

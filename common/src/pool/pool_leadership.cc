@@ -4,6 +4,7 @@
 #include "slate/internal/journal.h"
 #include "slate/internal/pool_impl.h"
 #include "slate/internal/process_info.h"
+#include "slate/internal/records.h"
 
 namespace slate {
 using namespace internal;
@@ -35,7 +36,7 @@ Result<uint64_t> Pool::AcquireLeadership(AgentRef me, std::chrono::milliseconds 
     Leadership& lead = r.header().leadership;
     const bool mine = lead.holder_row == me.row && lead.holder_generation == me.generation;
     if (held_term != 0 && (held_term != lead.term || !mine))
-      return Status{StatusCode::kStaleEpoch,
+      return Status{StatusCode::kStaleTerm,
                     "lost the lead: term " + std::to_string(held_term) + " is over (term " +
                         std::to_string(lead.term) + " now" +
                         (lead.holder_row != 0 ? ", held by '" + AgentName(r, lead.holder_row) + "'"
@@ -64,6 +65,46 @@ Result<uint64_t> Pool::AcquireLeadership(AgentRef me, std::chrono::milliseconds 
   });
 }
 
+void Pool::FenceByLead(AgentRef me, uint64_t term) {
+  impl_->fence_ = {me.row, me.generation, term};
+}
+
+Status Pool::Impl::CheckFenceLocked() const {
+  const Leadership& held = region_.header().leadership;
+  if (held.term == fence_.term && held.holder_row == fence_.row &&
+      held.holder_generation == fence_.generation)
+    return Status::Ok();
+  const std::string holder = held.holder_row != 0 ? AgentName(region_, held.holder_row) : "";
+  const std::string me = AgentName(region_, fence_.row);
+  Status refused{StatusCode::kStaleTerm,
+                 "term " + std::to_string(fence_.term) + " is over (term " +
+                     std::to_string(held.term) + " now" +
+                     (holder.empty() ? std::string(", held by nobody")
+                                     : ", held by '" + holder + "'") +
+                     "): the change is refused"};
+  // Recording is best effort: a damaged region or a full pool must not
+  // turn a refusal into anything else. Nothing here may throw: the
+  // Guard's constructor has the lock and no destructor to give it back.
+  try {
+    auto& im = const_cast<Pool::Impl&>(*this);  // an Impl is never const itself
+    (void)RepairingLocked([&]() -> Status {
+      const SlotSpec spec =
+          MakeSlotSpec(kSegConflicts, "pool", "", {"stale-term"}, 0.9f,
+                       StaleTermRecord(fence_.term, held.term, holder, me));
+      const bool room = im.Reserve(spec).ok();
+      Leadership& lead = region_.header().leadership;
+      Txn txn(region_, OpCode::kStale);
+      txn.Save(lead);
+      lead.refused += 1;
+      if (room) im.LinkSlot(im.InsertSlot(txn, spec));
+      txn.Commit();
+      return Status::Ok();
+    });
+  } catch (...) {
+  }
+  return refused;
+}
+
 Result<LeaderInfo> Pool::Leader() const {
   return impl_->WithView([&](const Region& r) -> Result<LeaderInfo> {
     const Leadership& lead = r.header().leadership;
@@ -73,6 +114,7 @@ Result<LeaderInfo> Pool::Leader() const {
     info.holder = {lead.holder_row, lead.holder_generation};
     info.name = AgentName(r, lead.holder_row);
     info.pid = r.agent(lead.holder_row).rec.pid;
+    info.start_time = r.agent(lead.holder_row).rec.start_time;
     info.expires_in_ns = lead.expiry_mono_ns - NowMonoNs();
     info.alive = HolderAlive(r, lead);
     return info;

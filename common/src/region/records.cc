@@ -59,6 +59,18 @@ std::vector<uint8_t> StaleRecord(const char* op, uint64_t task, uint32_t epoch,
       .Done();
 }
 
+std::vector<uint8_t> StaleTermRecord(uint64_t term, uint64_t current_term,
+                                     const std::string& holder,
+                                     const std::string& refused) {
+  return MapPacker(5)
+      .Str("kind", "stale_term")
+      .Int("term", static_cast<int64_t>(term))
+      .Int("current_term", static_cast<int64_t>(current_term))
+      .Str("holder", holder)
+      .Str("refused", refused)
+      .Done();
+}
+
 std::vector<uint8_t> AttemptRecord(const char* kind, uint64_t task, uint32_t attempt,
                                    const std::string& agent, const std::string& error,
                                    int64_t started_ns, int64_t ended_ns) {

@@ -273,7 +273,7 @@ struct Leadership {
   uint32_t holder_row;         // 0: nobody
   uint32_t holder_generation;  // of that row when it took the term
   int64_t expiry_mono_ns;      // CLOCK_MONOTONIC, the same in every process
-  uint64_t reserved;
+  uint64_t refused;            // operations refused under a term that was over
 };
 
 struct Derived {

@@ -203,6 +203,17 @@ class Pool::Impl {
   // Validates an agent reference against the table; row on success.
   Status CheckAgentLocked(AgentRef ref) const;
   bool AgentHasCap(uint32_t row, uint32_t requires_hash) const;
+  // The lead this handle's operations are fenced by (Pool::FenceByLead);
+  // term 0: none. Written before other threads use the handle.
+  struct LeadFence {
+    uint32_t row = 0;
+    uint32_t generation = 0;
+    uint64_t term = 0;
+  } fence_;
+  // From the Guard's constructor, the lock held: Ok while fence_.term is
+  // the lead's term and fence_'s agent holds it; else records the refusal
+  // ("conflicts", Leadership::refused) and returns kStaleTerm.
+  Status CheckFenceLocked() const;
   // Records a refused completion (counter, and a "conflicts" entry when
   // there is room). Commits its own transaction.
   void RecordStaleLocked(uint32_t slot, uint32_t epoch, const char* op,

@@ -16,6 +16,11 @@ std::vector<uint8_t> StaleRecord(const char* op, uint64_t task, uint32_t epoch,
                                  uint32_t current_epoch, const char* state,
                                  const std::string& holder,
                                  const std::string& refused);
+// An operation refused because the supervisor making it led in a term that
+// is over (Pool::FenceByLead): `term` its term, `current_term` the lead's.
+std::vector<uint8_t> StaleTermRecord(uint64_t term, uint64_t current_term,
+                                     const std::string& holder,
+                                     const std::string& refused);
 // One attempt that did not produce a result: kind "failure" (the handler
 // failed) or "lost" (the claim was taken from its holder: it died, hung or
 // lost its lease). started_ns/ended_ns: wall clock of the claim and the end.
