@@ -43,6 +43,11 @@ int Serve(const SupervisorConfig& cfg, Pool& pool, AgentRef me, Policy policy,
 
 }  // namespace
 
+void LogFatal(const Status& s) {
+  if (s.code() == StatusCode::kStaleTerm) spdlog::error("lost the lead: {}; stopping", s.message());
+  else spdlog::error("{}", s.ToString());
+}
+
 int SupervisorApp::Run() {
   auto policy = ParsePolicy(config_.policy);
   auto split = ParseSplitMode(config_.split);
@@ -87,7 +92,13 @@ int SupervisorApp::Run() {
   const AgentRef me = led->me;
   config_.term = led->term;
   // Dead members' tasks come back the moment they die (death_watch.h).
-  DeathWatch death_watch(**pool, me);
+  std::optional<DeathWatch> death_watch(std::in_place, **pool, me);
+  // Leaving gives up the lead: the watch, which acts for the leader, stops
+  // first, so that nothing is done through this handle after it.
+  auto leave = [&] {
+    death_watch.reset();
+    (void)(*pool)->Deregister(me);
+  };
   if (config_.serve) return Serve(config_, **pool, me, *policy, stop);
   auto active = FindActiveRequest(**pool);
   if (!active.ok()) {
@@ -119,7 +130,7 @@ int SupervisorApp::Run() {
     if (config_.input.empty() || last) {
       // A supervisor restarted after its request finished: nothing to do
       // but report how it ended.
-      (void)(*pool)->Deregister(me);
+      leave();
       if (last) {
         auto doc = PayloadToJson(last->payload);
         spdlog::info("nothing to resume: the pool's last request already finished");
@@ -156,7 +167,7 @@ int SupervisorApp::Run() {
     return kExitInternal;
   }
   const int rc = run.Run(stop);
-  if (RanToEnd(rc)) (void)(*pool)->Deregister(me);
+  if (RanToEnd(rc)) leave();
   return rc;
 }
 

@@ -61,6 +61,10 @@ inline constexpr int kExitPartial = 3;
 inline constexpr int kExitFailed = 5;  // on_exhausted fail-request stopped it
 // The statuses of a request that ran to its end (a result was written).
 inline bool RanToEnd(int rc) { return rc == kExitOk || rc == kExitPartial || rc == kExitFailed; }
+// Logs the error that stops a run. kStaleTerm: another supervisor took over
+// while this one was stopped or hung past its lease; every change it tries
+// is refused, so it stops, and its successor adopts what it held.
+void LogFatal(const Status& s);
 
 class SupervisorApp {
  public:

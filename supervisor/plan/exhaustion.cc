@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "slate/internal/crash_point.h"
+
 namespace slate::supervisor {
 namespace {
 
@@ -27,6 +29,7 @@ Status Exhaustion::Apply(TaskId task, const std::string& reason) {
       break;
   }
   spdlog::warn("task {} dead-lettered: {}", task, reason);
+  internal::MaybeCrash("supervisor", "dead_letter");
   auto dl = pool_.DeadLetter(task, reason);
   return dl.ok() || MovedOn(dl.status()) ? Status::Ok() : dl.status();
 }

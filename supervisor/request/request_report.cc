@@ -11,6 +11,7 @@
 #include <iostream>
 
 #include "request/aggregate.h"
+#include "slate/internal/crash_point.h"
 #include "slate/json_payload.h"
 #include "supervisor_app.h"
 
@@ -84,6 +85,7 @@ int ReportRequest(Pool& pool, const RequestRecord& req, const std::string& defau
   // the request unfinished builds the same document again; one that finds
   // it finished leaves the output alone. The document is streamed, never
   // held: a million-task request costs its ids, not its text.
+  internal::MaybeCrash("supervisor", "report");
   const std::string& output = req.output.empty() ? default_output : req.output;
   std::ofstream draft_file;
   const std::string draft = OpenDraft(req, output, &draft_file);
@@ -97,14 +99,14 @@ int ReportRequest(Pool& pool, const RequestRecord& req, const std::string& defau
   if (agg.ok() && !draft_file) agg = Status{StatusCode::kIoError, "cannot write " + draft};
   if (!agg.ok()) {
     std::remove(draft.c_str());
-    spdlog::error("{}", agg.status().ToString());
+    LogFatal(agg.status());
     return kExitInternal;
   }
   // A supervisor whose term ended while it read the aggregate publishes
   // nothing: its successor reports the request (the check is fenced).
   if (auto lead = pool.Leader(); !lead.ok()) {
     std::remove(draft.c_str());
-    spdlog::error("{}", lead.status().ToString());
+    LogFatal(lead.status());
     return kExitInternal;
   }
   std::string text_path = draft;
@@ -114,8 +116,11 @@ int ReportRequest(Pool& pool, const RequestRecord& req, const std::string& defau
   }
   if (!FinalEntryOf(pool, req.id))
     if (Status s = WriteFinalEntry(pool, req, *agg, text_path); !s.ok()) {
+      if (s.code() == StatusCode::kStaleTerm) {
+        LogFatal(s);
+        return kExitInternal;
+      }
       spdlog::error("cannot write the final entry: {}", s.message());
-      if (s.code() == StatusCode::kStaleTerm) return kExitInternal;
     }
   {
     std::ifstream text(text_path);

@@ -8,6 +8,7 @@
 
 #include "schedule/fair_share.h"
 #include "request/request_report.h"
+#include "slate/internal/crash_point.h"
 #include "slate/clock.h"
 #include "slate/json_payload.h"
 
@@ -22,13 +23,8 @@ bool MovedOn(const Status& s) {
   return s.code() == StatusCode::kWrongState || s.code() == StatusCode::kNotFound;
 }
 
-// Ends the run on an error. kStaleTerm: another supervisor took over while
-// this one was stopped or hung past its lease; every change it tries is
-// refused, so it stops and leaves its backlog to the new leader, which
-// adopts it (lead/take_lead.h).
 int Fatal(const Status& s) {
-  if (s.code() == StatusCode::kStaleTerm) spdlog::error("lost the lead: {}; stopping", s.message());
-  else spdlog::error("{}", s.ToString());
+  LogFatal(s);
   return kExitInternal;
 }
 
@@ -303,6 +299,7 @@ Status GroupRun::RetryDue() {
       ++it;
       continue;
     }
+    internal::MaybeCrash("supervisor", "retry");
     Status s = pool_.Retry(it->first, me_);
     if (!s.ok() && !MovedOn(s)) return s;
     it = retry_at_.erase(it);
@@ -480,6 +477,7 @@ Result<bool> GroupRun::PlaceOne(const Ranked& r, int64_t urgency,
   }
   const auto choice = delegator_.Choose(workers, t.requires_cap, t.last_agent.row);
   if (choice.worker) {
+    internal::MaybeCrash("supervisor", "assign");
     waiting_since_.erase(id);
     Status s = pool_.Reassign(id, workers[*choice.worker].ref);
     if (s.ok()) {

@@ -67,5 +67,13 @@ inline pid_t StartMember(const std::string& pool, std::vector<std::string> args)
   return StartCommand(args);
 }
 
+// n workers with the built-in sleep handler, named w0, w1, ...
+inline std::vector<pid_t> StartSleepWorkers(const std::string& pool, int n) {
+  std::vector<pid_t> workers;
+  for (int i = 0; i < n; ++i)
+    workers.push_back(StartCommand({"slate-worker", "--pool", pool, "--handler", "sleep",
+                                    "--name", "w" + std::to_string(i)}));
+  return workers;
+}
 
 }  // namespace slate::testing

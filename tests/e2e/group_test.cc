@@ -370,14 +370,6 @@ TEST_F(GroupTest, FinalEntryAndProgressEntriesAreInThePool) {
   ASSERT_TRUE(Pool::Remove(pool).ok());
 }
 
-// n workers with the built-in sleep handler, named w0, w1, ...
-std::vector<pid_t> StartSleepWorkers(const std::string& pool, int n) {
-  std::vector<pid_t> workers;
-  for (int i = 0; i < n; ++i)
-    workers.push_back(StartCommand({"slate-worker", "--pool", pool, "--handler", "sleep",
-                                    "--name", "w" + std::to_string(i)}));
-  return workers;
-}
 
 // slate-launch restarts a supervisor with --replacing and the input: a
 // predecessor killed before it stored the request leaves nothing to resume,
