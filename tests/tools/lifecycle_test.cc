@@ -119,6 +119,50 @@ TEST_F(LifecycleTest, StartSubmitStatusScaleStop) {
   std::this_thread::sleep_for(100ms);  // the keeper's exit reaches its reaper
 }
 
+// A service group with a standby: status, the monitor and slate-dump name
+// the leader, its term and the standby; the leader killed, the standby
+// leads the next term at once and requests go on being served.
+TEST_F(LifecycleTest, AStandbyIsShownAndTakesOverTheService) {
+  ASSERT_EQ(Cmd(pool, {"start", "--workers", "2", "--handler", "sleep", "--supervisors", "2"})
+                .exit_code,
+            0);
+  ASSERT_EQ(Cmd(pool, {"submit", Request("first.jsonl", 3, 0)}).exit_code, 0);
+  auto p = Pool::Open(pool);
+  ASSERT_TRUE(p.ok());
+  const LeaderInfo first = *(*p)->Leader();
+  ASSERT_EQ(first.term, 1u);
+  const std::string leads = "LEAD    term 1: '" + first.name + "'";
+  const auto status = Cmd(pool, {"status"});
+  EXPECT_NE(status.out.find(leads), std::string::npos) << status.out;
+  EXPECT_NE(status.out.find("standbys: supervisor-"), std::string::npos) << status.out;
+  const auto monitor = RunCommand({"slate-monitor", "--pool", pool, "--once"});
+  EXPECT_NE(monitor.out.find(leads), std::string::npos) << monitor.out;
+  EXPECT_NE(monitor.out.find("standbys: supervisor-"), std::string::npos) << monitor.out;
+  const auto dump = RunCommand({"slate-dump", "--pool", pool, "--stats"});
+  EXPECT_NE(dump.out.find(leads), std::string::npos) << dump.out;
+  const auto dump_json =
+      RunCommand({"slate-dump", "--pool", pool, "--stats", "--format", "jsonl"});
+  const json stats = json::parse(dump_json.out, nullptr, false);
+  ASSERT_FALSE(stats.is_discarded()) << dump_json.out << dump_json.err;
+  EXPECT_EQ(stats["lead"]["holder"], first.name);
+  EXPECT_EQ(stats["lead"]["standbys"].size(), 1u);
+  EXPECT_EQ(stats["lead"]["refused"], 0);
+
+  kill(first.pid, SIGKILL);
+  const auto until = std::chrono::steady_clock::now() + 5s;
+  while ((*p)->Leader()->term < 2 && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(5ms);
+  const LeaderInfo second = *(*p)->Leader();
+  EXPECT_EQ(second.term, 2u);
+  EXPECT_NE(second.name, first.name);
+  const auto served = Cmd(pool, {"submit", Request("second.jsonl", 4, 10)});
+  ASSERT_EQ(served.exit_code, 0) << served.err;
+  EXPECT_EQ(json::parse(served.out)["summary"]["done"], 4);
+  p->reset();
+  ASSERT_EQ(Cmd(pool, {"stop"}).exit_code, 0);
+  std::this_thread::sleep_for(100ms);
+}
+
 // Requests waiting for the group start most urgent first: a request
 // submitted with a higher --priority goes before one submitted earlier,
 // once the request that had begun is done.

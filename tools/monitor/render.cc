@@ -74,7 +74,12 @@ void RenderAgents(const GroupSnapshot& s, size_t rows, std::vector<std::string>*
   if (!others.empty()) out->push_back(others);
   std::vector<AgentInfo> infos;
   for (const auto& w : s.agents) infos.push_back(w.info);
-  out->push_back(FormatLead(s.stats, infos));
+  const std::string lead = FormatLead(s.stats, infos);
+  for (size_t from = 0; from <= lead.size();) {
+    const size_t nl = std::min(lead.find('\n', from), lead.size());
+    out->push_back(lead.substr(from, nl - from));
+    from = nl + 1;
+  }
 }
 
 void RenderPool(const GroupSnapshot& s, std::vector<std::string>* out) {

@@ -27,8 +27,9 @@ nlohmann::ordered_json EntryToJson(const Entry& e);
 
 // The --stats report: capacity, segments, tasks by state, agents.
 std::string FormatStats(const PoolStats& stats, const std::vector<AgentInfo>& agents);
-// One line: the lead's term, its holder (name, pid, liveness, lease) and
-// the other supervisors, which stand by.
+// Two lines: the lead's term and its holder (name, pid, liveness, lease);
+// then the other supervisors, which stand by, and how many operations
+// the pool refused under a term that was over.
 std::string FormatLead(const PoolStats& stats, const std::vector<AgentInfo>& agents);
 nlohmann::ordered_json StatsToJson(const PoolStats& stats, const std::vector<AgentInfo>& agents);
 

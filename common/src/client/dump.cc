@@ -108,7 +108,9 @@ std::string FormatLead(const PoolStats& st, const std::vector<AgentInfo>& agents
       who = "'" + a.name + "' (pid " + std::to_string(a.pid) + ", " + LivenessName(a.liveness) +
             ")";
     } else {
-      standbys.push_back(a.name);
+      standbys.push_back(a.liveness == Liveness::kAlive
+                             ? a.name
+                             : a.name + " (" + LivenessName(a.liveness) + ")");
     }
   }
   std::string out = "LEAD    term " + std::to_string(st.lead_term) + ": " + who;
@@ -119,10 +121,10 @@ std::string FormatLead(const PoolStats& st, const std::vector<AgentInfo>& agents
     else std::snprintf(lease, sizeof lease, ", lease ran out %.1f s ago", s);
     out += lease;
   }
-  if (!standbys.empty()) {
-    out += "; other supervisors:";
-    for (const auto& n : standbys) out += " " + n;
-  }
+  out += standbys.empty() ? "\n        no standby" : "\n        standbys:";
+  for (const auto& n : standbys) out += " " + n;
+  if (st.lead_refused != 0)
+    out += "; " + std::to_string(st.lead_refused) + " operations refused under a stale term";
   return out;
 }
 
@@ -185,13 +187,20 @@ ojson StatsToJson(const PoolStats& st, const std::vector<AgentInfo>& agents) {
   for (int s = 1; s < kTaskStateCount; ++s)
     tasks[TaskStateName(static_cast<TaskState>(s))] = st.tasks_by_state[s];
   ojson list = ojson::array();
-  for (const auto& a : agents)
+  std::string holder;
+  ojson standbys = ojson::array();
+  for (const auto& a : agents) {
+    if (a.role == AgentRole::kSupervisor) {
+      if (a.ref == st.lead_holder && !st.lead_holder.is_shared()) holder = a.name;
+      else standbys.push_back(a.name);
+    }
     list.push_back({{"name", a.name}, {"role", AgentRoleName(a.role)}, {"pid", a.pid},
                     {"liveness", LivenessName(a.liveness)},
                     {"heartbeat_age_ms", static_cast<double>(a.heartbeat_age_ns) / 1e6},
                     {"capabilities", a.capabilities}, {"pending", a.pending},
                     {"running", a.running}, {"done", a.done}, {"failed", a.failed},
                     {"consecutive_failures", a.consecutive_failures}});
+  }
   return {{"pool", st.name},
           {"entries", st.entries},
           {"live_entries", st.live_entries},
@@ -211,7 +220,9 @@ ojson StatsToJson(const PoolStats& st, const std::vector<AgentInfo>& agents) {
           {"segments", segs},
           {"tasks", tasks},
           {"lead", {{"term", st.lead_term},
+                    {"holder", holder},
                     {"holder_row", st.lead_holder.row},
+                    {"standbys", standbys},
                     {"expires_in_ms", st.lead_expires_in_ns / 1'000'000},
                     {"refused", st.lead_refused}}},
           {"agents", list}};
