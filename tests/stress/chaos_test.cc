@@ -8,12 +8,13 @@
 // two results (duplicates 0), the pool check is clean, and nothing is left.
 //
 // A second run does the same to a plan, a third to priorities that
-// preempt, and a fourth to three requests side by side in a service group
-// (below).
+// preempt, a fourth to three requests side by side in a service group,
+// and a fifth to a group of three supervisors whose leader is killed and
+// stopped past its lease in turn (below).
 //
-// SLATE_CHAOS_TASKS, SLATE_CHAOS_PLAN_LINES, SLATE_CHAOS_PREEMPT_LINES and
-// SLATE_CHAOS_REQUEST_LINES set the sizes (scripts/chaos.sh runs them
-// longer).
+// SLATE_CHAOS_TASKS, SLATE_CHAOS_PLAN_LINES, SLATE_CHAOS_PREEMPT_LINES,
+// SLATE_CHAOS_REQUEST_LINES and SLATE_CHAOS_LEADER_TASKS set the sizes
+// (scripts/chaos.sh runs them longer).
 #include <openssl/evp.h>
 #include <signal.h>
 
@@ -49,6 +50,11 @@ size_t PreemptLines() {
 size_t RequestLines() {
   const char* env = std::getenv("SLATE_CHAOS_REQUEST_LINES");
   return env != nullptr ? std::strtoul(env, nullptr, 10) : 700;
+}
+
+size_t LeaderTasks() {
+  const char* env = std::getenv("SLATE_CHAOS_LEADER_TASKS");
+  return env != nullptr ? std::strtoul(env, nullptr, 10) : 5000;
 }
 
 size_t ChaosTasks() {
@@ -607,6 +613,120 @@ TEST_F(ChaosTest, RequestsSideBySideUnderTheStormEachFinishWhole) {
   EXPECT_LT(finals[reqs[2].id].first, finals[reqs[0].id].first) << "the urgent one finished last";
   EXPECT_LT(finals[reqs[2].id].first, finals[reqs[1].id].first);
   EXPECT_GE(tally.supervisors.load(), 1);
+}
+
+// Three supervisors, one leading under a 500 ms lease: every 600-900 ms
+// the leader is killed, or stopped for 1.2 s (past its lease, so a standby
+// takes over) and then continued, in turn; workers die as in the other
+// runs. slate-launch restarts what dies, a deposed leader included (it
+// stops at its first refused change). At the end: lost 0, duplicates 0,
+// check clean, and the pool's conflict records show that each change the
+// continued leaders tried was refused under a term that was over.
+TEST_F(ChaosTest, ThreeSupervisorsWithTheLeaderKilledAndStoppedLoseNothing) {
+  const size_t n = LeaderTasks();
+  std::string text;
+  for (size_t i = 0; i < n; ++i)
+    text += "{\"payload\": {\"ms\": 5, \"i\": " + std::to_string(i) + "}}\n";
+  const std::string input = WriteTempFile("chaos-leader.jsonl", text);
+  std::atomic<bool> done{false};
+  std::atomic<int> leader_kills{0}, leader_stops{0}, worker_kills{0};
+  std::thread monkey([&] {
+    std::mt19937 rng(20261205);
+    std::unique_ptr<Pool> p;
+    while (!done.load() && p == nullptr) {
+      if (auto opened = Pool::Open(pool); opened.ok()) p = std::move(*opened);
+      std::this_thread::sleep_for(20ms);
+    }
+    auto next_leader_event = std::chrono::steady_clock::now() + 300ms;
+    uint64_t worker_at = 0;
+    while (!done.load()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20 + rng() % 31));
+      const auto now = std::chrono::steady_clock::now();
+      if (now >= next_leader_event) {
+        auto lead = p->Leader();
+        if (lead.ok() && lead->alive && lead->pid > 0) {
+          if ((leader_kills + leader_stops) % 2 == 0) {
+            kill(lead->pid, SIGKILL);
+            ++leader_kills;
+          } else {
+            kill(lead->pid, SIGSTOP);
+            std::this_thread::sleep_for(1200ms);
+            kill(lead->pid, SIGCONT);
+            ++leader_stops;
+          }
+        }
+        next_leader_event = std::chrono::steady_clock::now() +
+                            std::chrono::milliseconds(600 + rng() % 301);
+        continue;
+      }
+      auto st = p->Stats();
+      const uint64_t tasks_done =
+          st.ok() ? st->tasks_by_state[static_cast<size_t>(TaskState::kDone)] : 0;
+      if (tasks_done < worker_at + kTasksPerWorkerKill) continue;
+      if (auto w = MembersRunning(pool, "slate-worker"); !w.empty()) {
+        kill(w[rng() % w.size()], SIGKILL);
+        ++worker_kills;
+        worker_at = tasks_done;
+      }
+    }
+  });
+  StallWatch watch(pool, done);
+  json out;
+  const auto start = std::chrono::steady_clock::now();
+  const auto r = Launch({"--workers", "4", "--handler", "sleep", "--keep", "--supervisors", "3",
+                         "--lead-lease-ms", "500", "--lease-ms", "1000", "--hung-after-ms",
+                         "1000", "--max-retries", "200", "--max-restarts", "100000",
+                         "--max-pending", "4", input},
+                        &out, 1800000);
+  done = true;
+  monkey.join();
+  const double secs =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  ASSERT_FALSE(out.is_discarded()) << "no result; exit " << r.exit_code << ": "
+                                   << r.err.substr(r.err.size() > 3000 ? r.err.size() - 3000 : 0);
+  size_t lost = 0;
+  const auto& tasks = out["tasks"];
+  for (size_t i = 0; i < n; ++i)
+    if (i >= tasks.size() || tasks[i]["status"] != "done") ++lost;
+  auto kept = Pool::Open(pool, OpenMode::kReadOnly);
+  ASSERT_TRUE(kept.ok()) << kept.status().ToString();
+  const auto results_per_task = ResultsPerTask(**kept);
+  size_t duplicates = 0;
+  for (const auto& [task, count] : results_per_task) duplicates += count > 1;
+  const PoolStats stats = *(*kept)->Stats();
+  // Each refusal: a term that was over, below the lead's current one.
+  Query q;
+  q.segments = {"conflicts"};
+  q.all_tags = {"stale-term"};
+  q.limit = 0;
+  size_t refusals = 0, not_stale = 0;
+  for (const Entry& e : *(*kept)->Find(q)) {
+    ++refusals;
+    auto doc = PayloadToJson(e.payload);
+    if (!doc.ok() || (*doc)["term"].get<uint64_t>() >= (*doc)["current_term"].get<uint64_t>())
+      ++not_stale;
+  }
+  const auto problems = (*kept)->Check();
+  kept->reset();
+  ASSERT_TRUE(Pool::Remove(pool).ok());
+  std::printf("chaos leader: tasks=%zu leader kills=%d stops=%d worker kills=%d terms=%llu "
+              "refused=%llu lost=%zu duplicates=%zu check=%s time=%.1fs\n",
+              n, leader_kills.load(), leader_stops.load(), worker_kills.load(),
+              static_cast<unsigned long long>(stats.lead_term),
+              static_cast<unsigned long long>(stats.lead_refused), lost, duplicates,
+              problems.empty() ? "clean" : problems.front().c_str(), secs);
+  EXPECT_EQ(r.exit_code, 0) << r.err.substr(r.err.size() > 3000 ? r.err.size() - 3000 : 0);
+  EXPECT_EQ(lost, 0u);
+  EXPECT_EQ(duplicates, 0u);
+  EXPECT_EQ(results_per_task.size(), n);
+  EXPECT_TRUE(problems.empty());
+  EXPECT_GE(leader_kills.load(), 2);
+  EXPECT_GE(leader_stops.load(), 2);
+  EXPECT_GE(stats.lead_term, static_cast<uint64_t>(leader_kills + leader_stops))
+      << "each kill and stop past the lease begins a term";
+  EXPECT_GE(stats.lead_refused, 1u) << "no continued leader ever tried a change";
+  EXPECT_EQ(refusals, stats.lead_refused);
+  EXPECT_EQ(not_stale, 0u);
 }
 
 }  // namespace
