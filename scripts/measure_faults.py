@@ -9,6 +9,7 @@ Usage: scripts/measure_faults.py [ROUNDS [CASE]]  (CASE: the row's number, from 
 import datetime
 import json
 import os
+import random
 import re
 import signal
 import statistics
@@ -72,8 +73,9 @@ def run_case(name, inject, needle, extra, rounds):
                 dt = first_line_after(log, needle, t0)
                 launcher.send_signal(signal.SIGINT)
                 launcher.wait(timeout=30)
-                for p in members(pool, "slate-worker"):  # a stopped one, if any
-                    os.kill(p, signal.SIGCONT)
+                for program in ("slate-worker", "slate-supervisor"):  # a stopped one, if any
+                    for p in members(pool, program):
+                        os.kill(p, signal.SIGCONT)
             if dt is not None:
                 times.append(dt * 1000)
     return times
@@ -82,6 +84,21 @@ def run_case(name, inject, needle, extra, rounds):
 def kill_one(program, sig):
     def inject(pool):
         pid = members(pool, program)[0]
+        t0 = time.time()
+        os.kill(pid, sig)
+        return t0
+    return inject
+
+
+def kill_leader(sig):
+    """The supervisor holding the pool's lead, from slate-dump's stats, at a
+    random point of its renewal cycle (it renews every half lease)."""
+    def inject(pool):
+        time.sleep(random.uniform(0, 2.5))
+        stats = subprocess.run([os.path.join(BIN, "slate-dump"), "--pool", pool, "--stats",
+                                "--format", "jsonl"], capture_output=True, text=True, check=True)
+        holder = json.loads(stats.stdout)["lead"]["holder"]
+        pid = int(holder.rsplit("-", 1)[1])
         t0 = time.time()
         os.kill(pid, sig)
         return t0
@@ -103,6 +120,15 @@ def main():
          ["--lease-ms", "1000", "--hung-after-ms", "600000"]),
         ("supervisor killed: replaced and resumed", kill_one("slate-supervisor", signal.SIGKILL),
          ("adopting the backlog",), []),
+        # A standby waits on the leader's pidfd: a death wakes it at once.
+        ("leader killed (SIGKILL), --supervisors 2: the standby takes over",
+         kill_leader(signal.SIGKILL), ("(took over)",), ["--supervisors", "2"]),
+        # A stopped leader is alive: its lease must run out first.
+        ("leader stopped (SIGSTOP), --supervisors 2 --lead-lease-ms 1000",
+         kill_leader(signal.SIGSTOP), ("(took over)",),
+         ["--supervisors", "2", "--lead-lease-ms", "1000"]),
+        ("leader stopped (SIGSTOP), --supervisors 2, default lease 5000 ms",
+         kill_leader(signal.SIGSTOP), ("(took over)",), ["--supervisors", "2"]),
     ]
     print(f"| failure | detected by | median ms | max ms | runs |")
     print(f"|---|---|---|---|---|")

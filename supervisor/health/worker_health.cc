@@ -41,12 +41,16 @@ Status WorkerHealth::Sweep() {
   auto agents = pool_.ListAgents(std::chrono::milliseconds(cfg_.hung_after_ms));
   if (!agents.ok()) return agents.status();
   for (const AgentInfo& a : *agents) {
-    if (a.role == AgentRole::kSupervisor) continue;
+    // A supervisor that died (a standby, or one before this leader) leaves
+    // its row, and any backlog, to the leader.
+    if (a.role == AgentRole::kSupervisor && (a.ref == me_ || a.liveness != Liveness::kGone))
+      continue;
     if (a.liveness == Liveness::kGone) {
       spdlog::warn("{} '{}' (pid {}) is gone; {} running and {} queued tasks return to the "
                    "backlog",
                    AgentRoleName(a.role), a.name, a.pid, a.running, a.pending);
-      Status s = pool_.Deregister(a.ref, me_, "worker '" + a.name + "' died");
+      Status s = pool_.Deregister(a.ref, me_,
+                                  std::string(AgentRoleName(a.role)) + " '" + a.name + "' died");
       if (!s.ok() && s.code() != StatusCode::kNotFound) return s;
       hung_.erase(Key(a));
       continue;

@@ -144,6 +144,38 @@ TEST_F(StandbyTest, KilledLeadersStandbyTakesOverAtOnce) {
   ASSERT_TRUE(Pool::Remove(pool).ok());
 }
 
+// A standby that dies leaves its row to the leader, which clears it: a
+// group whose standbys keep dying does not fill the agent table.
+TEST_F(StandbyTest, ADeadStandbyIsClearedByTheLeader) {
+  auto created = Pool::Create({.name = pool});
+  ASSERT_TRUE(created.ok());
+  Pool& p = **created;
+  const std::vector<pid_t> workers = StartSleepWorkers(pool, 1);
+  const std::string input =
+      Jsonl("standby.jsonl", std::vector<json>(20, {{"payload", {{"ms", 100}}}}));
+  StartSupervisors(2, {"--wait-workers", "1", input});
+  auto supervisors = [&] {
+    int n = 0;
+    for (const AgentInfo& a : *p.ListAgents(10s)) n += a.role == AgentRole::kSupervisor;
+    return n;
+  };
+  ASSERT_TRUE(Eventually([&] { return supervisors() == 2 && Done(p) >= 1; }, 20s));
+  const LeaderInfo leader = *p.Leader();
+  pid_t standby = 0;
+  for (const AgentInfo& a : *p.ListAgents(10s))
+    if (a.role == AgentRole::kSupervisor && a.ref != leader.holder) standby = a.pid;
+  ASSERT_GT(standby, 0);
+  kill(standby, SIGKILL);
+  EXPECT_TRUE(Eventually([&] { return supervisors() == 1; }, 5s)) << "the dead standby's row stays";
+  EXPECT_EQ(p.Leader()->term, 1u) << "the leader did not change";
+  JoinSupervisors();
+  for (pid_t w : workers) kill(w, SIGTERM);
+  for (pid_t w : workers) EXPECT_EQ(WaitCommand(w, 10000), 0);
+  EXPECT_TRUE(p.Check().empty());
+  created->reset();
+  ASSERT_TRUE(Pool::Remove(pool).ok());
+}
+
 // Whether pid is stopped (state T in /proc/<pid>/stat).
 bool IsStopped(pid_t pid) {
   std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
