@@ -17,10 +17,13 @@ int main(int argc, char** argv) {
       "Usage: slate-supervisor [options] [INPUT]\n\n"
       "Decomposes INPUT into tasks, delegates them to the pool's live workers,\n"
       "retries failures and prints the aggregated result as JSON. Without INPUT\n"
-      "it resumes the pool's unfinished request.\n"
+      "it resumes the pool's unfinished request.\n\n"
+      "Of the supervisors of one pool, one leads, under a lease with a term\n"
+      "number; the others leave, or with --standby wait to take over. A leader\n"
+      "whose term is over can change nothing: the pool refuses it.\n\n"
       "Exit status: 0 all tasks done, 3 some dead-lettered, skipped, cancelled\n"
       "or lost, 5 the request failed (on-exhausted fail-request), 2 bad input\n"
-      "or usage, 1 internal error.\n\nOptions");
+      "or usage, 1 internal error or the lead lost.\n\nOptions");
   opts.add_options()
       ("help,h", "show this help")
       ("pool", po::value(&cfg.pool)->default_value(slate::DefaultPoolName()),
