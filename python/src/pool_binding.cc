@@ -302,7 +302,24 @@ void BindPool(py::module_& m) {
           "heartbeat", [](PyPool& self, AgentRef a) { Check(self.p().Heartbeat(a)); }, "agent"_a)
       .def(
           "deregister", [](PyPool& self, AgentRef a) { Check(UNLOCKED(self.p().Deregister(a))); },
-          "agent"_a, "Leaves: its queued and running tasks go to the shared queue.");
+          "agent"_a, "Leaves: its queued and running tasks go to the shared queue.")
+      .def(
+          "leader",
+          [](PyPool& self) {
+            const LeaderInfo l = Take(UNLOCKED(self.p().Leader()));
+            const PoolStats st = Take(UNLOCKED(self.p().Stats()));
+            py::dict d;
+            d["term"] = l.term;
+            d["name"] = l.name;
+            d["pid"] = l.pid;
+            d["alive"] = l.alive;
+            d["expires_in_s"] = static_cast<double>(l.expires_in_ns) / 1e9;
+            d["refused"] = st.lead_refused;
+            return d;
+          },
+          "Who leads the pool's supervisors: term (0: never), name and pid of the holder "
+          "('' and 0: nobody), alive, expires_in_s (the lease; negative once run out), and "
+          "refused: operations the pool refused under a term that was over.");
 }
 
 }  // namespace slate::python

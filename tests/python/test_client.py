@@ -81,3 +81,21 @@ def test_results_give_what_did_not_succeed_with_its_error(group):
         slate.results(group.pool, "999999")
     with pytest.raises(ValueError, match="is a number"):
         slate.results(group.pool, "abc")
+
+
+def test_the_leader_and_its_standby_are_seen_and_a_killed_leader_is_replaced(group):
+    group.start("--handler", "echo", "--supervisors", "2")
+    slate.submit(group.pool, group.request("r.jsonl", [{"payload": 1}]))
+    p = slate.Pool.open(group.pool)
+    first = p.leader()
+    assert first["term"] == 1 and first["alive"] and first["name"].startswith("supervisor-")
+    assert first["pid"] > 0 and first["expires_in_s"] > 0 and first["refused"] == 0
+    os.kill(first["pid"], 9)
+    deadline = time.monotonic() + 5
+    while p.leader()["term"] < 2 and time.monotonic() < deadline:
+        time.sleep(0.005)
+    second = p.leader()
+    assert second["term"] == 2 and second["alive"] and second["pid"] != first["pid"]
+    doc = slate.submit(group.pool, group.request("again.jsonl", [{"payload": 2}]))
+    assert doc["summary"]["done"] == 1
+    p.close()
