@@ -57,6 +57,7 @@ int SupervisorApp::Run() {
       return kExitUsage;
     }
   std::vector<TaskDef> defs;
+  const bool deferred_read = config_.replacing || config_.standby;
   auto read_input = [&]() -> bool {
     auto read = ReadRequest(config_.input, *split);
     if (!read.ok()) {
@@ -71,8 +72,9 @@ int SupervisorApp::Run() {
     std::error_code ec;
     const auto abs = std::filesystem::absolute(config_.input, ec);
     if (!ec) config_.input = abs.lexically_normal().string();
-    // A replacement reads it only if it turns out to need it (below).
-    if (!config_.replacing && !read_input()) return kExitUsage;
+    // A replacement, or a standby, reads it only if it turns out to need
+    // it (below): a standby may wait a long time, holding nothing.
+    if (!deferred_read && !read_input()) return kExitUsage;
   }
   auto pool = Pool::Open(config_.pool);
   if (!pool.ok()) {
@@ -111,7 +113,7 @@ int SupervisorApp::Run() {
     spdlog::info("resuming request {} ({}, {} tasks)", req.id, req.source, req.tasks);
     if (!config_.input.empty() && !config_.replacing && !config_.standby)
       spdlog::warn("the pool already holds unfinished request {}; --input is ignored", req.id);
-    if (!req.posted && (config_.input.empty() || config_.replacing || config_.input != req.source)) {
+    if (!req.posted && (config_.input.empty() || deferred_read || config_.input != req.source)) {
       auto read = ReadRequest(req.source, req.split);
       if (!read.ok()) {
         spdlog::error("cannot re-read request {}: {}", req.id, read.status().message());
@@ -125,8 +127,7 @@ int SupervisorApp::Run() {
     // once one was stored, it must never post it again, even if it already
     // finished.
     std::optional<Entry> last;
-    if (config_.input.empty() || config_.replacing || config_.standby)
-      last = FinalEntryOf(**pool, "");
+    if (config_.input.empty() || deferred_read) last = FinalEntryOf(**pool, "");
     if (config_.input.empty() || last) {
       // A supervisor restarted after its request finished: nothing to do
       // but report how it ended.
@@ -140,9 +141,10 @@ int SupervisorApp::Run() {
                     config_.pool);
       return kExitUsage;
     }
-    if (config_.replacing) {
-      spdlog::warn("the supervisor before this one died before storing its request; "
-                   "posting it from {}", config_.input);
+    if (deferred_read) {
+      if (config_.replacing)
+        spdlog::warn("the supervisor before this one died before storing its request; "
+                     "posting it from {}", config_.input);
       if (!read_input()) return kExitUsage;
     }
     auto created = CreateRequest(**pool, config_.input, *split, defs.size(), config_.output,
