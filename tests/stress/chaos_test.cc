@@ -215,7 +215,39 @@ void StallWatch::Watch(const std::string& pool, const std::atomic<bool>& done) {
   }
 }
 
-using ChaosTest = GroupTest;
+// One storm's run: slate-launch's exit and output, the result document, and
+// how long it took.
+struct StormRun {
+  CommandResult r;
+  json out;
+  double secs = 0;
+  bool ok() const { return !out.is_discarded(); }
+  std::string Why() const {
+    return "no result (stdout " + std::to_string(r.out.size()) + " bytes: " +
+           r.out.substr(0, 200) + "); exit " + std::to_string(r.exit_code) + ": " +
+           r.err.substr(r.err.size() > 3000 ? r.err.size() - 3000 : 0);
+  }
+};
+
+class ChaosTest : public GroupTest {
+ protected:
+  // slate-launch run with `args` and what every storm needs (restarts
+  // without end, retries enough to outlast the kills, short leases, the
+  // pool kept for the checks), then the storm stopped: `done` set and each
+  // of `stormers` joined.
+  StormRun RunInStorm(std::vector<std::string> args, std::atomic<bool>& done,
+                      std::initializer_list<std::thread*> stormers) {
+    args.insert(args.end(), {"--keep", "--lease-ms", "1000", "--hung-after-ms", "1000",
+                             "--max-retries", "200", "--max-restarts", "100000"});
+    StormRun run;
+    const auto start = std::chrono::steady_clock::now();
+    run.r = Launch(args, &run.out, 1800000);
+    done = true;
+    for (std::thread* t : stormers) t->join();
+    run.secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return run;
+  }
+};
 
 TEST_F(ChaosTest, KillNineAnythingLosesNothingAndDuplicatesNothing) {
   const size_t n = ChaosTasks();
@@ -226,19 +258,10 @@ TEST_F(ChaosTest, KillNineAnythingLosesNothingAndDuplicatesNothing) {
   Tally tally;
   std::thread monkey(Monkey, pool, std::cref(done), &tally, kTasksPerLeaderKill);
   StallWatch watch(pool, done);
-  json out;
-  const auto start = std::chrono::steady_clock::now();
-  const auto r = Launch({"--workers", "4", "--handler", "sleep", "--keep", "--lease-ms", "1000",
-                         "--hung-after-ms", "1000", "--max-retries", "200", "--max-restarts",
-                         "100000", "--max-pending", "4", input},
-                        &out, 1800000);
-  done = true;
-  monkey.join();
-  const double secs =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  ASSERT_FALSE(out.is_discarded()) << "no result (stdout " << r.out.size() << " bytes: "
-                                   << r.out.substr(0, 200) << "); exit " << r.exit_code << ": "
-                                   << r.err.substr(r.err.size() > 3000 ? r.err.size() - 3000 : 0);
+  const StormRun run = RunInStorm(
+      {"--workers", "4", "--handler", "sleep", "--max-pending", "4", input}, done, {&monkey});
+  ASSERT_TRUE(run.ok()) << run.Why();
+  const auto& [r, out, secs] = std::tie(run.r, run.out, run.secs);
   // Lost: a task without exactly one result and without a dead letter.
   size_t lost = 0, executions = 0, dead = 0;
   const auto& tasks = out["tasks"];
@@ -356,20 +379,11 @@ TEST_F(ChaosTest, APlanUnderTheStormRunsEachStepOnceWithItsDependenciesResults) 
           ++accepted;
     }
   });
-  json out;
-  const auto start = std::chrono::steady_clock::now();
-  const auto r = Launch({"--workers", "4", "--exec", "sha256sum", "--shell", "--validate",
-                         validator, "--keep", "--lease-ms", "1000", "--hung-after-ms", "1000",
-                         "--max-retries", "200", "--max-restarts", "100000", "--max-pending",
-                         "4", input},
-                        &out, 1800000);
-  done = true;
-  monkey.join();
-  person.join();
-  const double secs =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  ASSERT_FALSE(out.is_discarded()) << "no result; exit " << r.exit_code << ": "
-                                   << r.err.substr(r.err.size() > 3000 ? r.err.size() - 3000 : 0);
+  const StormRun run = RunInStorm({"--workers", "4", "--exec", "sha256sum", "--shell",
+                                   "--validate", validator, "--max-pending", "4", input},
+                                  done, {&monkey, &person});
+  ASSERT_TRUE(run.ok()) << run.Why();
+  const auto& [r, out, secs] = std::tie(run.r, run.out, run.secs);
   // Recompute in dependency order (line i depends only on earlier lines).
   const auto by_id = ById(out);
   std::vector<std::string> expect(n);
@@ -447,19 +461,11 @@ TEST_F(ChaosTest, PrioritiesThatPreemptUnderTheStormFinishEachTaskOnce) {
   Tally tally;
   std::thread monkey(Monkey, pool, std::cref(done), &tally, uint64_t{n / 5});
   StallWatch watch(pool, done);
-  json out;
-  const auto start = std::chrono::steady_clock::now();
-  const auto r = Launch({"--workers", "4", "--capability", "main", "--worker-group", "1:gate",
-                         "--handler", "sleep", "--keep", "--lease-ms", "1000", "--hung-after-ms",
-                         "1000", "--max-retries", "200", "--max-restarts", "100000",
-                         "--max-pending", "1", input},
-                        &out, 1800000);
-  done = true;
-  monkey.join();
-  const double secs =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  ASSERT_FALSE(out.is_discarded()) << "no result; exit " << r.exit_code << ": "
-                                   << r.err.substr(r.err.size() > 3000 ? r.err.size() - 3000 : 0);
+  const StormRun run = RunInStorm({"--workers", "4", "--capability", "main", "--worker-group",
+                                   "1:gate", "--handler", "sleep", "--max-pending", "1", input},
+                                  done, {&monkey});
+  ASSERT_TRUE(run.ok()) << run.Why();
+  const auto& [r, out, secs] = std::tie(run.r, run.out, run.secs);
   size_t not_done = 0, wrong = 0, preempted_tasks = 0, resumed = 0;
   for (const auto& t : out["tasks"]) {
     if (t["status"] != "done") {
@@ -671,19 +677,11 @@ TEST_F(ChaosTest, ThreeSupervisorsWithTheLeaderKilledAndStoppedLoseNothing) {
     }
   });
   StallWatch watch(pool, done);
-  json out;
-  const auto start = std::chrono::steady_clock::now();
-  const auto r = Launch({"--workers", "4", "--handler", "sleep", "--keep", "--supervisors", "3",
-                         "--lead-lease-ms", "500", "--lease-ms", "1000", "--hung-after-ms",
-                         "1000", "--max-retries", "200", "--max-restarts", "100000",
-                         "--max-pending", "4", input},
-                        &out, 1800000);
-  done = true;
-  monkey.join();
-  const double secs =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  ASSERT_FALSE(out.is_discarded()) << "no result; exit " << r.exit_code << ": "
-                                   << r.err.substr(r.err.size() > 3000 ? r.err.size() - 3000 : 0);
+  const StormRun run = RunInStorm({"--workers", "4", "--handler", "sleep", "--supervisors", "3",
+                                   "--lead-lease-ms", "500", "--max-pending", "4", input},
+                                  done, {&monkey});
+  ASSERT_TRUE(run.ok()) << run.Why();
+  const auto& [r, out, secs] = std::tie(run.r, run.out, run.secs);
   size_t lost = 0;
   const auto& tasks = out["tasks"];
   for (size_t i = 0; i < n; ++i)
