@@ -6,6 +6,8 @@
 #include <chrono>
 #include <fstream>
 #include <iterator>
+#include <memory>
+#include <stdexcept>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -38,6 +40,23 @@ bool Eventually(Pred pred, std::chrono::milliseconds within) {
 
 class StandbyTest : public GroupTest {
  protected:
+  // The test's pool, with n workers of the built-in sleep handler.
+  Pool& MakeGroup(int workers) {
+    auto created = Pool::Create({.name = pool});
+    if (!created.ok()) throw std::runtime_error(created.status().ToString());
+    pool_ = std::move(*created);
+    workers_ = StartSleepWorkers(pool, workers);
+    return *pool_;
+  }
+  // The workers stopped, the pool checked and removed.
+  void EndGroup() {
+    for (pid_t w : workers_) kill(w, SIGTERM);
+    for (pid_t w : workers_) EXPECT_EQ(WaitCommand(w, 10000), 0);
+    workers_.clear();
+    EXPECT_TRUE(pool_->Check().empty());
+    pool_.reset();
+    EXPECT_TRUE(Pool::Remove(pool).ok());
+  }
   // Supervisors run in threads so that their output is kept.
   void StartSupervisors(int n, const std::vector<std::string>& args) {
     results.resize(n);
@@ -57,19 +76,23 @@ class StandbyTest : public GroupTest {
     for (pid_t p : ProcessesMentioning(pool)) kill(p, SIGCONT);
     for (pid_t p : ProcessesMentioning(pool)) kill(p, SIGTERM);
     JoinSupervisors();
+    for (pid_t w : workers_) WaitCommand(w, 10000);
+    pool_.reset();
     GroupTest::TearDown();
   }
   std::vector<CommandResult> results;
   std::vector<std::thread> threads;
+
+ private:
+  std::unique_ptr<Pool> pool_;
+  std::vector<pid_t> workers_;
 };
 
 // Started at the same moment, three standbys: one leads and posts the
 // request, once; the others wait, and when the leader leaves after the
 // end, each in turn takes the lead, finds the request finished and stops.
 TEST_F(StandbyTest, StartedAtOnceOneLeadsAndTheRequestRunsOnce) {
-  auto created = Pool::Create({.name = pool});
-  ASSERT_TRUE(created.ok());
-  const std::vector<pid_t> workers = StartSleepWorkers(pool, 2);
+  Pool& p = MakeGroup(2);
   const std::string input = Jsonl("once.jsonl", std::vector<json>(6, {{"payload", {{"ms", 100}}}}));
   StartSupervisors(3, {"--wait-workers", "2", input});
   JoinSupervisors();
@@ -88,25 +111,18 @@ TEST_F(StandbyTest, StartedAtOnceOneLeadsAndTheRequestRunsOnce) {
   }
   EXPECT_EQ(reported, 1) << "one supervisor ran the request";
   EXPECT_EQ(stood_by, 2);
-  EXPECT_EQ((*created)->Stats()->tasks_by_state[static_cast<int>(TaskState::kDone)], 6u)
+  EXPECT_EQ(p.Stats()->tasks_by_state[static_cast<int>(TaskState::kDone)], 6u)
       << "posted once";
-  EXPECT_EQ(ResultsPerTask(**created).size(), 6u);
-  EXPECT_EQ((*created)->Stats()->lead_refused, 0u);
-  for (pid_t w : workers) kill(w, SIGTERM);
-  for (pid_t w : workers) EXPECT_EQ(WaitCommand(w, 10000), 0);
-  EXPECT_TRUE((*created)->Check().empty());
-  created->reset();
-  ASSERT_TRUE(Pool::Remove(pool).ok());
+  EXPECT_EQ(ResultsPerTask(p).size(), 6u);
+  EXPECT_EQ(p.Stats()->lead_refused, 0u);
+  EndGroup();
 }
 
 // The leader killed outright: its standby learns of the death from a pidfd,
 // not from the lease (5 s here), adopts the backlog and finishes the
 // request; no task runs twice, since only the supervisor died.
 TEST_F(StandbyTest, KilledLeadersStandbyTakesOverAtOnce) {
-  auto created = Pool::Create({.name = pool});
-  ASSERT_TRUE(created.ok());
-  Pool& p = **created;
-  const std::vector<pid_t> workers = StartSleepWorkers(pool, 2);
+  Pool& p = MakeGroup(2);
   const std::string input =
       Jsonl("killed.jsonl", std::vector<json>(12, {{"payload", {{"ms", 150}}}}));
   StartSupervisors(2, {"--wait-workers", "2", "--max-pending", "1", "--lead-lease-ms", "5000",
@@ -137,20 +153,13 @@ TEST_F(StandbyTest, KilledLeadersStandbyTakesOverAtOnce) {
     }
   }
   EXPECT_EQ(reported, 1);
-  for (pid_t w : workers) kill(w, SIGTERM);
-  for (pid_t w : workers) EXPECT_EQ(WaitCommand(w, 10000), 0);
-  EXPECT_TRUE(p.Check().empty());
-  created->reset();
-  ASSERT_TRUE(Pool::Remove(pool).ok());
+  EndGroup();
 }
 
 // A standby that dies leaves its row to the leader, which clears it: a
 // group whose standbys keep dying does not fill the agent table.
 TEST_F(StandbyTest, ADeadStandbyIsClearedByTheLeader) {
-  auto created = Pool::Create({.name = pool});
-  ASSERT_TRUE(created.ok());
-  Pool& p = **created;
-  const std::vector<pid_t> workers = StartSleepWorkers(pool, 1);
+  Pool& p = MakeGroup(1);
   const std::string input =
       Jsonl("standby.jsonl", std::vector<json>(20, {{"payload", {{"ms", 100}}}}));
   StartSupervisors(2, {"--wait-workers", "1", input});
@@ -169,11 +178,7 @@ TEST_F(StandbyTest, ADeadStandbyIsClearedByTheLeader) {
   EXPECT_TRUE(Eventually([&] { return supervisors() == 1; }, 5s)) << "the dead standby's row stays";
   EXPECT_EQ(p.Leader()->term, 1u) << "the leader did not change";
   JoinSupervisors();
-  for (pid_t w : workers) kill(w, SIGTERM);
-  for (pid_t w : workers) EXPECT_EQ(WaitCommand(w, 10000), 0);
-  EXPECT_TRUE(p.Check().empty());
-  created->reset();
-  ASSERT_TRUE(Pool::Remove(pool).ok());
+  EndGroup();
 }
 
 // Whether pid is stopped (state T in /proc/<pid>/stat).
@@ -197,10 +202,7 @@ class StoppedLeaderTest : public StandbyTest,
 // failed tasks are neither retried nor dead-lettered, no final entry. A
 // standby then finishes the request whole.
 TEST_P(StoppedLeaderTest, ContinuedPastItsLeaseItChangesNothing) {
-  auto created = Pool::Create({.name = pool});
-  ASSERT_TRUE(created.ok());
-  Pool& p = **created;
-  const std::vector<pid_t> workers = StartSleepWorkers(pool, 2);
+  Pool& p = MakeGroup(2);
   std::vector<json> tasks(8, {{"payload", {{"ms", 100}}}});
   tasks.insert(tasks.begin() + 2, 2, {{"payload", "no such duration"}});  // fail, retry, fail
   const std::string input = Jsonl("stopped.jsonl", tasks);
@@ -285,11 +287,7 @@ TEST_P(StoppedLeaderTest, ContinuedPastItsLeaseItChangesNothing) {
   EXPECT_EQ(out["summary"]["dead_lettered"], 2);
   EXPECT_EQ(out["summary"]["lost"], 0);
   for (const auto& [task, results_of_it] : ResultsPerTask(p)) EXPECT_EQ(results_of_it, 1);
-  for (pid_t w : workers) kill(w, SIGTERM);
-  for (pid_t w : workers) EXPECT_EQ(WaitCommand(w, 10000), 0);
-  EXPECT_TRUE(p.Check().empty());
-  created->reset();
-  ASSERT_TRUE(Pool::Remove(pool).ok());
+  EndGroup();
 }
 
 INSTANTIATE_TEST_SUITE_P(Decisions, StoppedLeaderTest,
@@ -299,7 +297,7 @@ INSTANTIATE_TEST_SUITE_P(Decisions, StoppedLeaderTest,
 // slate-launch run --supervisors 3: the leader killed mid-run, a standby
 // finishes the request without waiting for the launcher's restart, and the
 // launcher restarts the killed one as a standby.
-TEST_F(StandbyTest, LaunchedWithThreeSupervisorsTheRunOutlivesItsLeader) {
+TEST_F(GroupTest, LaunchedWithThreeSupervisorsTheRunOutlivesItsLeader) {
   const std::string input =
       Jsonl("launch.jsonl", std::vector<json>(16, {{"payload", {{"ms", 100}}}}));
   std::thread killer([&] {
