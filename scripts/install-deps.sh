@@ -7,6 +7,7 @@ PACKAGES=(
   build-essential cmake pkg-config
   libboost-dev libboost-program-options-dev
   libmsgpack-cxx-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
+  libtomlplusplus-dev  # group files may be TOML
   libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-dev pybind11-dev python3-pytest

@@ -162,6 +162,11 @@ int Run(int argc, char** argv) {
       ("help,h", "show this help")
       ("pool", po::value(&o.pool)->default_value(slate::DefaultPoolName()),
        "pool name (default: $SLATE_POOL, else slate)")
+      ("group", po::value(&o.group_file),
+       "FILE (JSON, or TOML if named .toml): the supervisors and the groups of workers, each "
+       "with its own handler, in place of --workers, --worker-group, --capability, --handler, "
+       "--exec, --python-worker, --shell, --validate and --supervisors (README: Describing a "
+       "group in a file)")
       ("workers,w", po::value(&o.workers)->default_value(4), "workers to start")
       ("supervisors", po::value(&o.supervisors)->default_value(1),
        "supervisors to start, 1 to 3: one leads, the others stand by and take over when it "
@@ -252,6 +257,14 @@ int Run(int argc, char** argv) {
     std::cerr << "slate-launch run: missing INPUT (see --help)\n";
     return 2;
   }
+  if (!o.group_file.empty())
+    for (const char* flag : {"workers", "worker-group", "capability", "handler", "exec",
+                             "python-worker", "shell", "validate", "supervisors"})
+      if (vm.count(flag) && !vm[flag].defaulted()) {
+        std::cerr << "slate-launch run: --group " << o.group_file
+                  << " describes the workers and supervisors; drop --" << flag << "\n";
+        return 2;
+      }
   // Logs go to stderr: stdout carries the result and nothing else.
   if (auto s = slate::SetUpLogging("slate-launch", o.log_level); !s.ok()) {
     std::cerr << "slate-launch run: " << s.message() << "\n";

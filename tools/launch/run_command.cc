@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <thread>
 
+#include "group_file.h"
 #include "handler.h"
 #include "supervisor_app.h"
 #include "process_group.h"
@@ -30,18 +31,40 @@ int Usage(const std::string& message) {
   return 2;
 }
 
-// Worker groups: "--workers N" plus any "--worker-group N:cap1,cap2".
-struct WorkerGroup {
-  uint32_t count = 0;
-  std::vector<std::string> caps;
+// The group to start: as --group FILE describes it, or from the flags
+// (--workers N plus any --worker-group N:cap1,cap2, all with one handler).
+struct GroupPlan {
+  std::vector<WorkerGroupSpec> workers;
+  uint32_t supervisors = 1;
+  bool validate = false;  // some workers validate plan results
 };
 
-Result<std::vector<WorkerGroup>> WorkerGroups(const RunOptions& o) {
-  std::vector<WorkerGroup> out;
-  if (o.workers > 0) out.push_back({o.workers, o.capabilities});
+Result<GroupPlan> PlanFromFile(const RunOptions& o) {
+  auto tree = ReadGroupFile(o.group_file);
+  if (!tree.ok()) return tree.status();
+  if (!tree->children.empty())
+    return Status{StatusCode::kInvalidArgument,
+                  o.group_file + ": sub-supervisors (children) cannot run yet: this version "
+                                 "runs a group of one level"};
+  GroupPlan plan;
+  plan.supervisors = tree->supervisors;
+  plan.workers = std::move(tree->workers);
+  for (auto& g : plan.workers) {
+    g.flags.preempt_grace_ms = o.worker.preempt_grace_ms;
+    plan.validate = plan.validate || !g.flags.validate.empty();
+  }
+  return plan;
+}
+
+Result<GroupPlan> PlanGroup(const RunOptions& o) {
+  if (!o.group_file.empty()) return PlanFromFile(o);
+  GroupPlan plan;
+  plan.supervisors = o.supervisors;
+  plan.validate = !o.worker.validate.empty();
+  if (o.workers > 0) plan.workers.push_back({o.workers, o.capabilities, o.worker});
   for (const auto& spec : o.worker_specs) {
     const auto colon = spec.find(':');
-    WorkerGroup g;
+    WorkerGroupSpec g{0, {}, o.worker};
     try {
       g.count = static_cast<uint32_t>(std::stoul(spec.substr(0, colon)));
     } catch (const std::exception&) {
@@ -53,17 +76,17 @@ Result<std::vector<WorkerGroup>> WorkerGroups(const RunOptions& o) {
       size_t pos = 0;
       while (pos <= caps.size()) {
         const size_t comma = std::min(caps.find(',', pos), caps.size());
-        if (comma > pos) g.caps.push_back(caps.substr(pos, comma - pos));
+        if (comma > pos) g.capabilities.push_back(caps.substr(pos, comma - pos));
         pos = comma + 1;
       }
     }
-    out.push_back(std::move(g));
+    plan.workers.push_back(std::move(g));
   }
   uint32_t total = 0;
-  for (const auto& g : out) total += g.count;
+  for (const auto& g : plan.workers) total += g.count;
   if (total == 0 || total > 512)
     return Status{StatusCode::kInvalidArgument, "the group needs 1 to 512 workers"};
-  return out;
+  return plan;
 }
 
 // Everything a user can get wrong is checked before anything starts.
@@ -73,9 +96,12 @@ Result<size_t> Validate(const RunOptions& o) {
   auto split = supervisor::ParseSplitMode(o.split);
   if (!split.ok()) return split.status();
   if (auto p = supervisor::ParsePolicy(o.policy); !p.ok()) return p.status();
-  if (Status s = CheckWorkerFlags(o.worker); !s.ok()) return s;
-  if (Status s = CheckPythonWorker(SelfDirectory(), o.worker); !s.ok()) return s;
-  if (auto g = WorkerGroups(o); !g.ok()) return g.status();
+  auto plan = PlanGroup(o);
+  if (!plan.ok()) return plan.status();
+  for (const auto& g : plan->workers) {
+    if (Status s = CheckWorkerFlags(g.flags); !s.ok()) return s;
+    if (Status s = CheckPythonWorker(SelfDirectory(), g.flags); !s.ok()) return s;
+  }
   auto tasks = supervisor::ReadRequest(o.input, *split);
   if (!tasks.ok()) return tasks.status();
   return tasks->size();
@@ -86,8 +112,8 @@ void OnSignal(int sig) { g_signal.store(sig); }
 
 // Waits for a supervisor to finish, restarting crashed members within
 // the restart budget. Returns the exit status of the run.
-int Supervise(ProcessGroup& group, size_t first_sup, Pool& pool, size_t tasks,
-              const RunOptions& o) {
+int Supervise(ProcessGroup& group, size_t first_sup, uint32_t supervisors, Pool& pool,
+              size_t tasks, const RunOptions& o) {
   Restarter restarter(group, pool,
                       {o.max_restarts, std::chrono::seconds(o.restart_window_s),
                        std::chrono::milliseconds(o.restart_delay_ms),
@@ -97,7 +123,7 @@ int Supervise(ProcessGroup& group, size_t first_sup, Pool& pool, size_t tasks,
   while (g_signal.load() == 0) {
     for (size_t i : group.Reap()) {
       const Member& m = group.member(i);
-      const bool sup = i >= first_sup && i < first_sup + o.supervisors;
+      const bool sup = i >= first_sup && i < first_sup + supervisors;
       const int code = WIFEXITED(m.status) ? WEXITSTATUS(m.status) : -1;
       if (sup && supervisor::RanToEnd(code)) {
         bar.Clear();
@@ -132,8 +158,8 @@ int Supervise(ProcessGroup& group, size_t first_sup, Pool& pool, size_t tasks,
                      t[static_cast<int>(TaskState::kSkipped)] +
                      t[static_cast<int>(TaskState::kCancelled)],
                  tasks,
-                 st->agents_registered >= 1 + o.supervisors
-                     ? st->agents_registered - 1 - o.supervisors
+                 st->agents_registered >= 1 + supervisors
+                     ? st->agents_registered - 1 - supervisors
                      : 0);
     }
     group.WaitForExit(std::chrono::milliseconds(20));  // a death ends the wait
@@ -189,12 +215,12 @@ int RunGroup(const RunOptions& o) {
                                with({bin + "/slate-coordinator", "--hung-after-ms",
                                      std::to_string(o.hung_after_ms)}))
                        .ok();
-    const auto groups = *WorkerGroups(o);
+    const GroupPlan plan = *PlanGroup(o);
     uint32_t n = 0;
-    for (const auto& g : groups) {
+    for (const auto& g : plan.workers) {
       for (uint32_t i = 0; i < g.count && started; ++i) {
         const std::string name = "worker-" + std::to_string(++n);
-        std::vector<std::string> argv = WorkerArgv(bin, name, o.worker, g.caps);
+        std::vector<std::string> argv = WorkerArgv(bin, name, g.flags, g.capabilities);
         argv.insert(argv.end(), {"--lease-ms", std::to_string(o.lease_ms)});
         started = group.Start(name, with(argv)).ok();
       }
@@ -215,7 +241,7 @@ int RunGroup(const RunOptions& o) {
                                     std::to_string(o.plan.options.max_iterations),
                                     "--on-exhausted", o.plan.on_exhausted,
                                     "--lead-lease-ms", std::to_string(o.lead_lease_ms)};
-    if (!o.worker.validate.empty()) sup.push_back("--validate");
+    if (plan.validate) sup.push_back("--validate");
     // The result travels through a file written atomically by whichever
     // supervisor finishes; a supervisor killed mid-print cannot garble it.
     sup.insert(sup.end(), {"--output", result_path});
@@ -227,15 +253,15 @@ int RunGroup(const RunOptions& o) {
     resume.push_back("--replacing");
     // With more than one, each stands by while another leads; whichever
     // leads first posts the request, and a standby never posts it again.
-    if (o.supervisors > 1)
+    if (plan.supervisors > 1)
       for (auto* argv : {&sup, &resume}) argv->push_back("--standby");
     const size_t first_sup = group.size();
-    for (uint32_t i = 0; i < o.supervisors && started; ++i) {
+    for (uint32_t i = 0; i < plan.supervisors && started; ++i) {
       const std::string name =
-          o.supervisors == 1 ? "supervisor" : "supervisor-" + std::to_string(i + 1);
+          plan.supervisors == 1 ? "supervisor" : "supervisor-" + std::to_string(i + 1);
       started = group.Start(name, with(sup), with(resume), true).ok();
     }
-    rc = started ? Supervise(group, first_sup, **pool, *tasks, o) : 1;
+    rc = started ? Supervise(group, first_sup, plan.supervisors, **pool, *tasks, o) : 1;
     if (supervisor::RanToEnd(rc)) {
       std::ifstream in(result_path);
       std::cout << in.rdbuf() << std::flush;

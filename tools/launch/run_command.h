@@ -42,6 +42,9 @@ struct RunOptions {
   uint32_t age_ms = 1000;           // aging (slate-supervisor --age-ms); 0: off
   supervisor::PlanFlags plan;  // context bytes, iterations, on exhausted
   std::vector<std::string> supervisor_args;  // passed through verbatim
+  // --group FILE: the workers and supervisors as the file describes them
+  // (group_file.h), in place of the worker and supervisor flags.
+  std::string group_file;
   std::string output;
   std::string log_level = "warn";
   bool keep = false;

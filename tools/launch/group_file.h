@@ -1,0 +1,62 @@
+// A group described in a file (slate-launch run|start --group FILE): its
+// supervisors and its workers, each group of workers with a handler of its
+// own. TOML when the name ends in .toml, JSON otherwise; one schema:
+//
+//   supervisors = 2                  # 1 to 3: one leads, the others stand by
+//   [[workers]]                      # 1 or more groups, 1 to 512 workers in all
+//   count = 3
+//   capabilities = ["stats"]         # what the group's workers can take
+//   exec = "python3 agents/stats.py" # or handler = "echo", or python = "mod:fn"
+//   shell = false
+//   validate = "python3 agents/check.py"
+//
+//   [[children]]                     # sub-supervisors: a tree of at most 3 levels
+//   capability = "backend"           # the parent's tasks it takes
+//   decompose = "..."                # its task to subtasks (JSON Lines), optional
+//   synthesize = "..."               # the subtasks' results to the task's, optional
+//   supervisors, workers, children   # as above
+//
+// Everything is checked before anything starts; an error names the file
+// and the key ("group.toml: workers[1].count: ...").
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "slate/status.h"
+#include "worker_args.h"
+
+namespace slate::launch {
+
+struct WorkerGroupSpec {
+  uint32_t count = 1;
+  std::vector<std::string> capabilities;
+  WorkerFlags flags;  // handler, exec, shell, validate, python
+};
+
+// One supervisor of the tree with what it leads: the top one, or a
+// sub-supervisor (a child) that takes its parent's tasks that require
+// `capability`.
+struct SupervisorNode {
+  std::string capability;  // "" at the top
+  std::string decompose;
+  std::string synthesize;
+  uint32_t supervisors = 1;
+  std::vector<WorkerGroupSpec> workers;
+  std::vector<SupervisorNode> children;
+};
+
+// The most levels of supervisors a tree may have: each level adds latency
+// and loses information on the way up.
+inline constexpr int kMaxTreeLevels = 3;
+
+Result<SupervisorNode> ReadGroupFile(const std::string& path);
+// The same from text already read; `path` names it in errors and decides
+// the format.
+Result<SupervisorNode> ParseGroupFile(const std::string& path, const std::string& text);
+
+// Levels of supervisors: 1 for a group without children.
+int TreeLevels(const SupervisorNode& node);
+
+}  // namespace slate::launch
