@@ -220,6 +220,55 @@ TEST_F(GroupTest, CapabilityTasksReachOnlyCapableWorkers) {
   }
 }
 
+// A group file gives each group of workers a handler of its own: the words
+// go to wordcount workers, the hashing to sha256sum run per task, and two
+// supervisors stand by for each other. A file that cannot run is refused
+// before anything starts.
+TEST_F(GroupTest, AGroupFileGivesEachWorkerGroupItsOwnHandler) {
+  const std::string file = WriteTempFile("team.toml", R"(
+supervisors = 2
+
+[[workers]]
+count = 2
+capabilities = ["words"]
+handler = "wordcount"
+
+[[workers]]
+capabilities = ["hash"]
+exec = "sha256sum"
+)");
+  std::vector<json> tasks;
+  for (int i = 0; i < 6; ++i)
+    tasks.push_back(i % 2 ? json{{"payload", "abc"}, {"requires", "hash"}}
+                          : json{{"payload", "one two two"}, {"requires", "words"}});
+  json out;
+  const auto r = Launch({"--group", file, "--log-level", "info", Jsonl("team.jsonl", tasks)}, &out);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_EQ(out["tasks"].size(), 6u);
+  for (const auto& t : out["tasks"]) {
+    if (t["index"].get<int>() % 2 == 1) {
+      EXPECT_EQ(t["result"], "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad  -");
+      EXPECT_EQ(t["worker"], "worker-3");
+    } else {
+      EXPECT_EQ(t["result"]["words"], 3) << t.dump();
+    }
+  }
+  EXPECT_NE(r.err.find("standing by"), std::string::npos) << "two supervisors: " << r.err;
+
+  const auto mixed = Launch({"--group", file, "--workers", "2", Jsonl("m.jsonl", tasks)});
+  EXPECT_EQ(mixed.exit_code, 2);
+  EXPECT_NE(mixed.err.find("describes the workers and supervisors; drop --workers"),
+            std::string::npos)
+      << mixed.err;
+  const std::string tree = WriteTempFile("tree.json", R"({"workers": [{}], "children": [
+      {"capability": "backend", "workers": [{"exec": "cat"}]}]})");
+  const auto children = Launch({"--group", tree, Jsonl("c.jsonl", tasks)});
+  EXPECT_EQ(children.exit_code, 2);
+  EXPECT_NE(children.err.find("sub-supervisors (children) cannot run yet"), std::string::npos)
+      << children.err;
+  EXPECT_FALSE(PoolExists(pool)) << "refused before anything started";
+}
+
 TEST_F(GroupTest, FailingExecIsRetriedThenDeadLetteredWithExit3) {
   std::vector<json> tasks = {{{"payload", "x"}}, {{"payload", "y"}}};
   json out;
