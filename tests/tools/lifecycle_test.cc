@@ -163,6 +163,32 @@ TEST_F(LifecycleTest, AStandbyIsShownAndTakesOverTheService) {
   std::this_thread::sleep_for(100ms);
 }
 
+// A service group started from a group file: each kind of worker takes
+// its own lines, and scale, which adds workers of one kind, is refused.
+TEST_F(LifecycleTest, AServiceStartedFromAGroupFileRunsEachKindOfWorker) {
+  const std::string file = WriteTempFile("service.json", R"({
+    "workers": [{"count": 2, "handler": "sleep"},
+                {"count": 1, "capabilities": ["hash"], "handler": "sha256"}]})");
+  ASSERT_EQ(Cmd(pool, {"start", "--group", file}).exit_code, 0);
+  const auto served = Cmd(pool, {"submit", Jsonl("mixed.jsonl", {
+                                                     {{"payload", {{"ms", 10}}}},
+                                                     {{"payload", "abc"}, {"requires", "hash"}},
+                                                 })});
+  ASSERT_EQ(served.exit_code, 0) << served.err;
+  const json doc = json::parse(served.out);
+  EXPECT_EQ(doc["tasks"][0]["result"]["slept_ms"], 10);
+  EXPECT_EQ(doc["tasks"][1]["worker"], "worker-3");
+  const auto scaled = Cmd(pool, {"scale", "5"});
+  EXPECT_EQ(scaled.exit_code, 2);
+  EXPECT_NE(scaled.err.find("workers of several kinds"), std::string::npos) << scaled.err;
+  EXPECT_EQ(AliveWorkers(pool), 3);
+  ASSERT_EQ(Cmd(pool, {"stop"}).exit_code, 0);
+  std::this_thread::sleep_for(100ms);
+  const auto mixed = Cmd(pool, {"start", "--group", file, "--handler", "echo"});
+  EXPECT_EQ(mixed.exit_code, 2);
+  EXPECT_NE(mixed.err.find("drop --handler"), std::string::npos) << mixed.err;
+}
+
 // Requests waiting for the group start most urgent first: a request
 // submitted with a higher --priority goes before one submitted earlier,
 // once the request that had begun is done.

@@ -58,7 +58,9 @@ bool KeeperAlive(const json& state) {
          internal::ProcessAlive(state.value("keeper_pid", 0), state.value("keeper_start", 0ull));
 }
 
-void SaveState(const std::string& pool, const ProcessGroup& group) {
+// scalable: its workers are all of one kind, so `scale` can add or remove
+// some (a group file may describe several kinds).
+void SaveState(const std::string& pool, const ProcessGroup& group, bool scalable) {
   json members = json::array();
   for (size_t i = 0; i < group.size(); ++i) {
     const Member& m = group.member(i);
@@ -68,7 +70,8 @@ void SaveState(const std::string& pool, const ProcessGroup& group) {
   const json state = {{"pool", pool},
                       {"keeper_pid", getpid()},
                       {"keeper_start", internal::ProcessStartTime(getpid())},
-                      {"members", members}};
+                      {"members", members},
+                      {"scalable", scalable}};
   const std::string tmp = StatePath(pool) + ".tmp";
   std::ofstream(tmp) << state.dump(2) << "\n";
   std::rename(tmp.c_str(), StatePath(pool).c_str());
@@ -88,7 +91,8 @@ class Keeper {
     fs::create_directories(dir + "/logs");
     bin_ = SelfDirectory();
     Start("coordinator", {bin_ + "/slate-coordinator"});
-    for (uint32_t i = 0; i < o_.workers; ++i) AddWorker();
+    for (size_t g = 0; g < o_.groups.size(); ++g)
+      for (uint32_t i = 0; i < o_.groups[g].count; ++i) AddWorker(g);
     std::vector<std::string> sup = {
         bin_ + "/slate-supervisor", "--serve", "--policy", o_.policy, "--max-retries",
         std::to_string(o_.max_retries), "--max-pending", std::to_string(o_.max_pending),
@@ -97,7 +101,7 @@ class Keeper {
     if (o_.supervisors > 1) sup.push_back("--standby");  // one leads, the others wait
     for (uint32_t i = 0; i < o_.supervisors; ++i)
       Start(o_.supervisors == 1 ? "supervisor" : "supervisor-" + std::to_string(i + 1), sup);
-    SaveState(o_.pool, group_);
+    Save();
     std::fprintf(stderr, "keeper: group '%s' running with %u workers\n", o_.pool.c_str(),
                  o_.workers);
     const bool keep = Loop();
@@ -121,9 +125,12 @@ class Keeper {
       std::fprintf(stderr, "keeper: %s\n", s.status().message().c_str());
   }
 
-  void AddWorker() {
+  void Save() const { SaveState(o_.pool, group_, o_.groups.size() == 1); }
+
+  // A worker of group g of o_.groups.
+  void AddWorker(size_t g = 0) {
     const std::string name = "worker-" + std::to_string(++worker_seq_);
-    Start(name, WorkerArgv(bin_, name, o_.worker, o_.capabilities));
+    Start(name, WorkerArgv(bin_, name, o_.groups[g].flags, o_.groups[g].capabilities));
   }
 
   std::vector<size_t> ActiveWorkers() const {
@@ -145,7 +152,7 @@ class Keeper {
       group_.Retire(active.back());
       active.pop_back();
     }
-    SaveState(o_.pool, group_);
+    Save();
     std::fprintf(stderr, "keeper: scaled to %u workers\n", target);
   }
 
@@ -170,12 +177,12 @@ class Keeper {
           std::fprintf(stderr, "keeper: %s\n", stop->c_str());
           return true;  // keep the pool for inspection
         }
-        SaveState(o_.pool, group_);
+        Save();
       }
       bool restarted = false;
       if (auto failed = restarter.Tick(&restarted))
         std::fprintf(stderr, "keeper: %s\n", failed->c_str());
-      if (restarted) SaveState(o_.pool, group_);
+      if (restarted) Save();
       if (Status lost = pool_.CheckMapping(); !lost.ok()) {
         std::fprintf(stderr, "keeper: %s; stopping the group\n", lost.message().c_str());
         return false;
@@ -219,13 +226,35 @@ Status SendControl(const std::string& pool, const json& cmd) {
   return (*p)->Write(e).status();
 }
 
-Status ValidateService(const ServiceOptions& o) {
+// The options with the group's workers and supervisors made out: from
+// --group FILE, or from the flags (one kind of worker). Everything a user
+// can get wrong is checked here, before anything starts.
+Result<ServiceOptions> ResolveService(const ServiceOptions& o) {
   std::string why;
-  if (!IsValidPoolName(o.pool, &why)) return {StatusCode::kInvalidArgument, why};
-  if (o.workers == 0 || o.workers > 512)
-    return {StatusCode::kInvalidArgument, "the group needs 1 to 512 workers"};
-  if (Status s = CheckWorkerFlags(o.worker); !s.ok()) return s;
-  return CheckPythonWorker(SelfDirectory(), o.worker);
+  if (!IsValidPoolName(o.pool, &why)) return Status{StatusCode::kInvalidArgument, why};
+  ServiceOptions r = o;
+  if (!o.group_file.empty()) {
+    auto tree = ReadGroupFile(o.group_file);
+    if (!tree.ok()) return tree.status();
+    if (!tree->children.empty())
+      return Status{StatusCode::kInvalidArgument,
+                    o.group_file + ": sub-supervisors (children) cannot run yet: this version "
+                                   "runs a group of one level"};
+    r.supervisors = tree->supervisors;
+    r.groups = std::move(tree->workers);
+    for (auto& g : r.groups) g.flags.preempt_grace_ms = o.worker.preempt_grace_ms;
+  } else {
+    if (o.workers == 0 || o.workers > 512)
+      return Status{StatusCode::kInvalidArgument, "the group needs 1 to 512 workers"};
+    r.groups = {{o.workers, o.capabilities, o.worker}};
+  }
+  r.workers = 0;
+  for (const auto& g : r.groups) {
+    r.workers += g.count;
+    if (Status s = CheckWorkerFlags(g.flags); !s.ok()) return s;
+    if (Status s = CheckPythonWorker(SelfDirectory(), g.flags); !s.ok()) return s;
+  }
+  return r;
 }
 
 }  // namespace
@@ -241,8 +270,10 @@ std::string RuntimeDir(const std::string& pool) {
   return base + "/" + pool;
 }
 
-int StartService(const ServiceOptions& o) {
-  if (Status s = ValidateService(o); !s.ok()) return Fail(s.message(), 2);
+int StartService(const ServiceOptions& options) {
+  auto resolved = ResolveService(options);
+  if (!resolved.ok()) return Fail(resolved.status().message(), 2);
+  const ServiceOptions& o = *resolved;
   if (KeeperAlive(LoadState(o.pool)))
     return Fail("a group is already running on pool '" + o.pool + "'", 2);
   PoolOptions po;
@@ -281,7 +312,7 @@ int StartService(const ServiceOptions& o) {
   const auto until = std::chrono::steady_clock::now() + 15s;
   while (std::chrono::steady_clock::now() < until) {
     auto agents = (*pool)->ListAgents(10s);
-    if (KeeperAlive(LoadState(o.pool)) && agents.ok() && agents->size() >= o.workers + 2) {
+    if (KeeperAlive(LoadState(o.pool)) && agents.ok() && agents->size() >= o.workers + 1 + o.supervisors) {
       std::printf("slate-launch: group '%s' started: keeper pid %d, %u workers; logs in %s/logs\n",
                   o.pool.c_str(), keeper, o.workers, dir.c_str());
       return 0;
@@ -405,7 +436,11 @@ int ServiceStatus(const ServiceOptions& o) {
 
 int ScaleService(const ServiceOptions& o) {
   if (o.workers == 0 || o.workers > 512) return Fail("scale to 1 to 512 workers", 2);
-  if (!KeeperAlive(LoadState(o.pool))) return Fail("no group is running on pool '" + o.pool + "'");
+  const json state = LoadState(o.pool);
+  if (!KeeperAlive(state)) return Fail("no group is running on pool '" + o.pool + "'");
+  if (!state.value("scalable", true))
+    return Fail("the group runs as its --group file describes it, with workers of several "
+                "kinds; scale is for a group of one kind", 2);
   if (Status s = SendControl(o.pool, {{"cmd", "scale"}, {"workers", o.workers}}); !s.ok())
     return Fail(s.message());
   // Done when that many workers are alive (removed ones drain first).

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "plan/plan_flags.h"
+#include "group_file.h"
 #include "worker_args.h"
 
 namespace slate::launch {
@@ -22,6 +23,10 @@ namespace slate::launch {
 struct ServiceOptions {
   std::string pool;
   uint32_t workers = 4;
+  // start: --group FILE describes the workers and supervisors; `groups`
+  // holds them, from the file or the flags, once checked.
+  std::string group_file;
+  std::vector<WorkerGroupSpec> groups;
   uint32_t supervisors = 1;       // one leads, the others stand by
   uint32_t lead_lease_ms = 5000;  // slate-supervisor --lead-lease-ms
   WorkerFlags worker;  // handler, exec, shell, validate

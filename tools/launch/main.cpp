@@ -41,6 +41,10 @@ int Service(const std::string& command, int argc, char** argv) {
   std::string log_level = "warn";
   if (command == "start") {
     opts.add_options()
+        ("group", po::value(&o.group_file),
+         "FILE (JSON, or TOML if named .toml): the supervisors and the groups of workers, "
+         "each with its own handler, in place of --workers, --capability, --handler, --exec, "
+         "--python-worker, --shell, --validate and --supervisors")
         ("workers,w", po::value(&o.workers)->default_value(4), "workers to start")
         ("supervisors", po::value(&o.supervisors)->default_value(1),
          "supervisors to start, 1 to 3: one leads, the others stand by and take over when it "
@@ -129,10 +133,19 @@ int Service(const std::string& command, int argc, char** argv) {
     std::cerr << "slate-launch submit: missing INPUT (see --help)\n";
     return 2;
   }
-  if (command == "start")
+  if (command == "start") {
     if (auto rc = slate::CheckRanges("slate-launch start", vm,
                                      {{"supervisors", 1, 3}, {"lead-lease-ms", 100, 3'600'000}}))
       return *rc;
+    if (!o.group_file.empty())
+      for (const char* flag : {"workers", "capability", "handler", "exec", "python-worker",
+                               "shell", "validate", "supervisors"})
+        if (vm.count(flag) && !vm[flag].defaulted()) {
+          std::cerr << "slate-launch start: --group " << o.group_file
+                    << " describes the workers and supervisors; drop --" << flag << "\n";
+          return 2;
+        }
+  }
   if (command == "scale" && !vm.count("workers")) {
     std::cerr << "slate-launch scale: missing N (see --help)\n";
     return 2;
