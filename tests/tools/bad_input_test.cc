@@ -31,6 +31,12 @@ std::string MakeInput(const std::string& key) {
     out << "\"}\n";
   } else if (key == "@GOOD") {
     out << "{\"payload\": 1}\n";
+  } else if (key == "@DEEP") {  // a group file: four levels of supervisors
+    out << R"({"workers": [{}], "children": [{"capability": "a", "workers": [{}], "children": [
+             {"capability": "b", "workers": [{}], "children": [
+             {"capability": "c", "workers": [{}]}]}]}]})";
+  } else if (key == "@TYPO") {  // a group file with a misspelt key
+    out << R"({"workers": [{"count": 2, "hadler": "echo"}]})";
   }  // "@EMPTY": nothing
   return path;
 }
@@ -45,7 +51,7 @@ struct Case {
 std::vector<Case> Table() {
   struct {
     std::string empty = "@EMPTY", garbage = "@GARBAGE", huge_payload = "@HUGE",
-                long_line = "@LONG", good = "@GOOD";
+                long_line = "@LONG", good = "@GOOD", deep_group = "@DEEP", typo_group = "@TYPO";
   } f;
   return {
       // slate-launch
@@ -89,6 +95,21 @@ std::vector<Case> Table() {
        "a task carries at most 1048576"},
       {"launch_100mb_line", {"slate-launch", "run", "--pool", "@POOL", f.long_line}, 2,
        ":1: line is longer than 16 MiB"},
+      {"launch_group_missing", {"slate-launch", "run", "--pool", "@POOL", "--group",
+                                "/nonexistent.toml", f.good}, 2,
+       "/nonexistent.toml: cannot open the group file"},
+      {"launch_group_too_deep", {"slate-launch", "run", "--pool", "@POOL", "--group",
+                                 f.deep_group, f.good}, 2,
+       "the tree is 4 levels of supervisors deep (top > a > b > c); slate runs at most 3"},
+      {"launch_group_typo", {"slate-launch", "start", "--pool", "@POOL", "--group",
+                             f.typo_group}, 2,
+       "workers[0].hadler: unknown key"},
+      {"launch_group_and_workers", {"slate-launch", "run", "--pool", "@POOL", "--group",
+                                    f.typo_group, "--workers", "3", f.good}, 2,
+       "describes the workers and supervisors; drop --workers"},
+      {"launch_supervisors_range", {"slate-launch", "run", "--pool", "@POOL", "--supervisors",
+                                    "4", f.good}, 2,
+       "--supervisors must be in [1, 3]"},
       {"launch_bad_split", {"slate-launch", "run", "--pool", "@POOL", "--split", "xml", f.good}, 2,
        "unknown split 'xml'"},
       {"launch_start_negative", {"slate-launch", "start", "--pool", "@POOL", "--slots", "-5"}, 2,
