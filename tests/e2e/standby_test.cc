@@ -137,6 +137,16 @@ TEST_F(StandbyTest, KilledLeadersStandbyTakesOverAtOnce) {
   EXPECT_LT(takeover, 1s) << "a death is seen at once, not at the lease's end";
   EXPECT_TRUE(p.Leader()->alive);
   JoinSupervisors();
+  Query request;
+  request.segments = {"requests"};
+  const auto records = *p.Find(request);
+  ASSERT_EQ(records.size(), 1u);
+  const double whole_ms =
+      static_cast<double>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                              std::chrono::system_clock::now().time_since_epoch())
+                              .count() -
+                          records[0].created_ns) /
+      1e6;
   int reported = 0;
   for (const auto& r : results) {
     if (r.exit_code == 128 + SIGKILL) continue;
@@ -147,6 +157,10 @@ TEST_F(StandbyTest, KilledLeadersStandbyTakesOverAtOnce) {
     ASSERT_FALSE(out.is_discarded()) << r.out;
     ++reported;
     ASSERT_EQ(out["tasks"].size(), 12u);
+    // The request's whole time, from its record's creation: its first
+    // leader's part (two rounds of 150 ms at least) included.
+    EXPECT_GT(out["summary"]["wall_ms"].get<double>(), whole_ms - 100)
+        << "only the second leader's time was counted";
     for (const auto& t : out["tasks"]) {
       EXPECT_EQ(t["status"], "done");
       EXPECT_EQ(t["attempts"], 1) << "no task runs twice when only the supervisor dies";
