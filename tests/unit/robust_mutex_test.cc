@@ -145,6 +145,38 @@ TEST_F(RobustMutexTest, AHolderThatDiedIsReportedToTheNextLocker) {
   EXPECT_TRUE(AllSlotsFree());
 }
 
+// A waiter asleep in the lock when its holder dies takes it with the
+// owner's death reported, holds it, and gives it back. (Under
+// ThreadSanitizer this is the sleeping lock's path, whose interceptor sees
+// no lock taken from a dead owner unless told.)
+TEST_F(RobustMutexTest, AWaiterAsleepWhenTheHolderDiesTakesTheLock) {
+  int locked[2];
+  ASSERT_EQ(pipe(locked), 0);
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    pthread_mutex_lock(&l->mu);
+    (void)!write(locked[1], "l", 1);
+    pause();  // holds it until killed
+    _exit(0);
+  }
+  char b;
+  ASSERT_EQ(read(locked[0], &b, 1), 1);
+  std::thread killer([&] {
+    std::this_thread::sleep_for(100ms);  // the waiter is asleep in the kernel by then
+    kill(child, SIGKILL);
+  });
+  EXPECT_EQ(LockRobust(&l->mu), LockOutcome::kOwnerDied);
+  MarkConsistent(&l->mu);
+  UnlockRobust(&l->mu);
+  killer.join();
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  EXPECT_EQ(LockRobust(&l->mu), LockOutcome::kAcquired) << "consistent again";
+  UnlockRobust(&l->mu);
+  for (int fd : {locked[0], locked[1]}) close(fd);
+}
+
 // The wake-up the kernel gives one waiter when an owner dies is lost if
 // that waiter is killed before it takes the lock. Simulated here: a child
 // holds the lock, a waiter sleeps on it, and the child frees the lock's

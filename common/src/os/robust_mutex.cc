@@ -9,6 +9,10 @@
 #include "slate/clock.h"
 #include "slate/internal/spin_wait.h"
 
+#if defined(__SANITIZE_THREAD__)
+#include <sanitizer/tsan_interface.h>
+#endif
+
 namespace slate::internal {
 
 Status InitRobustMutex(pthread_mutex_t* m) {
@@ -50,6 +54,15 @@ LockOutcome LockRobust(pthread_mutex_t* m) {
     deadline.tv_sec += ns / 1'000'000'000;
     deadline.tv_nsec = ns % 1'000'000'000;
     const int rc = pthread_mutex_timedlock(m, &deadline);
+#if defined(__SANITIZE_THREAD__)
+    // ThreadSanitizer's timedlock interceptor records a lock only on a plain
+    // success, unlike its lock and trylock ones: a lock taken from a dead
+    // owner (EOWNERDEAD) it would take for unlocked, and report our unlock.
+    if (rc == EOWNERDEAD) {
+      __tsan_mutex_pre_lock(m, __tsan_mutex_try_lock);
+      __tsan_mutex_post_lock(m, __tsan_mutex_try_lock, 0);
+    }
+#endif
     if (rc != ETIMEDOUT) return OutcomeOf(rc);
   }
 }
