@@ -85,8 +85,10 @@ int SupervisorApp::Run() {
   auto led = TakeLead(**pool, config_.lead_lease_ms, config_.heartbeat_ms, config_.standby, stop);
   if (!led.ok()) {
     if (led.status().code() == StatusCode::kTimedOut) {
+      // As a stopped leader: a request run by slate-launch run is not over
+      // because a standby was stopped (a 0 would say it is).
       spdlog::info("stopped while standing by");
-      return kExitOk;
+      return config_.serve ? kExitOk : kExitInternal;
     }
     spdlog::error("cannot lead: {}", led.status().message());
     return kExitInternal;

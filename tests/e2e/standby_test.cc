@@ -308,9 +308,9 @@ INSTANTIATE_TEST_SUITE_P(Decisions, StoppedLeaderTest,
                          ::testing::Values("supervisor.assign:2", "supervisor.retry:0",
                                            "supervisor.dead_letter:0", "supervisor.report:0"));
 
-// slate-launch run --supervisors 3: the leader killed mid-run, a standby
-// finishes the request without waiting for the launcher's restart, and the
-// launcher restarts the killed one as a standby.
+// slate-launch run --supervisors 3: a standby stopped, then the leader
+// killed mid-run; a standby finishes the request without waiting for the
+// launcher's restart, and the launcher restarts both as standbys.
 TEST_F(GroupTest, LaunchedWithThreeSupervisorsTheRunOutlivesItsLeader) {
   const std::string input =
       Jsonl("launch.jsonl", std::vector<json>(16, {{"payload", {{"ms", 100}}}}));
@@ -324,6 +324,13 @@ TEST_F(GroupTest, LaunchedWithThreeSupervisorsTheRunOutlivesItsLeader) {
         },
         20s);
     if (p == nullptr) return;
+    // A standby stopped by a user does not end the run: it is restarted.
+    if (!Eventually([&] { return Done(*p) >= 2; }, 20s)) return;
+    for (const AgentInfo& a : *p->ListAgents(10s))
+      if (a.role == AgentRole::kSupervisor && a.ref != p->Leader()->holder) {
+        kill(a.pid, SIGTERM);
+        break;
+      }
     if (!Eventually([&] { return Done(*p) >= 4; }, 20s)) return;
     kill(p->Leader()->pid, SIGKILL);
   });
@@ -336,6 +343,7 @@ TEST_F(GroupTest, LaunchedWithThreeSupervisorsTheRunOutlivesItsLeader) {
   EXPECT_NE(r.err.find("(took over)"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("supervisor-"), std::string::npos);
   EXPECT_NE(r.err.find("killed by signal 9; restarting it"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("exit 1; restarting it"), std::string::npos) << "the stopped standby";
   ASSERT_EQ(out["tasks"].size(), 16u);
   for (const auto& t : out["tasks"]) EXPECT_EQ(t["status"], "done");
 
