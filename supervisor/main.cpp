@@ -21,6 +21,10 @@ int main(int argc, char** argv) {
       "Of the supervisors of one pool, one leads, under a lease with a term\n"
       "number; the others leave, or with --standby wait to take over. A leader\n"
       "whose term is over can change nothing: the pool refuses it.\n\n"
+      "With --team it is a sub-supervisor of a supervision tree: it takes the\n"
+      "tasks of its parent's team that require the capability TEAM, runs each\n"
+      "as a sub-request over the workers of team TEAM (slate-worker --team),\n"
+      "and completes the task with the sub-request's results.\n\n"
       "Exit status: 0 all tasks done, 3 some dead-lettered, skipped, cancelled\n"
       "or lost, 5 the request failed (on-exhausted fail-request), 2 bad input\n"
       "or usage, 1 internal error or the lead lost.\n\nOptions");
@@ -74,6 +78,18 @@ int main(int argc, char** argv) {
       ("lead-lease-ms", po::value(&cfg.lead_lease_ms)->default_value(5000),
        "the pool's lead is held this long between renewals; another supervisor may take it "
        "over only once this one is gone or its lease has run out")
+      ("team", po::value(&cfg.team),
+       "lead this team of a supervision tree as its sub-supervisor (implies --serve)")
+      ("parent-team", po::value(&cfg.parent_team),
+       "with --team: the team it takes tasks from (default: the top level)")
+      ("name", po::value(&cfg.name),
+       "with --team: its name as a member of the parent's team (default: TEAM)")
+      ("decompose", po::value(&cfg.decompose),
+       "with --team: a command that gets a task's payload on stdin and prints its "
+       "subtasks as JSON Lines (request lines); used for tasks without \"subtasks\"")
+      ("synthesize", po::value(&cfg.synthesize),
+       "with --team: a command that gets {\"task\", \"results\"} on stdin and prints the "
+       "task's result (default: the subtasks' results)")
       ("validate", po::bool_switch(&plan.options.validate),
        "send each result to a validation task (run by workers started with --validate)")
       ("log-level", po::value(&log_level)->default_value("info"),

@@ -17,6 +17,7 @@
 #include "request/aggregate.h"
 #include "health/death_watch.h"
 #include "lead/take_lead.h"
+#include "tree/team_supervisor.h"
 #include "schedule/delegator.h"
 #include "schedule/group_run.h"
 #include "request/request_report.h"
@@ -41,6 +42,21 @@ int Serve(const SupervisorConfig& cfg, Pool& pool, AgentRef me, Policy policy,
   return GroupRun(cfg, pool, me, policy, /*serve=*/true).Run(stop);
 }
 
+// A sub-supervisor serves its parent's tasks: it reads no request itself.
+Status CheckTeamFlags(const SupervisorConfig& c) {
+  const auto bad = [](const std::string& why) {
+    return Status{StatusCode::kInvalidArgument, "--team: " + why};
+  };
+  if (!c.input.empty()) return bad("a sub-supervisor reads no INPUT: its tasks come from its parent");
+  if (c.standby || c.replacing) return bad("--standby and --replacing are for the top level");
+  if (c.team == c.parent_team) return bad("a team cannot be its own parent");
+  // The pool checks its characters as it registers it.
+  if (c.team.size() > kMaxTeamNameBytes)
+    return bad("team name '" + c.team + "' is longer than " +
+               std::to_string(kMaxTeamNameBytes) + " characters");
+  return Status::Ok();
+}
+
 }  // namespace
 
 void LogFatal(const Status& s) {
@@ -56,6 +72,18 @@ int SupervisorApp::Run() {
       spdlog::error("{}", s.message());
       return kExitUsage;
     }
+  if (!config_.team.empty()) {
+    if (Status s = CheckTeamFlags(config_); !s.ok()) {
+      spdlog::error("{}", s.message());
+      return kExitUsage;
+    }
+    return RunTeamSupervisor(config_, *policy, InstallStopSignals());
+  }
+  if (!config_.parent_team.empty() || !config_.decompose.empty() ||
+      !config_.synthesize.empty() || !config_.name.empty()) {
+    spdlog::error("--parent-team, --name, --decompose and --synthesize need --team");
+    return kExitUsage;
+  }
   std::vector<TaskDef> defs;
   const bool deferred_read = config_.replacing || config_.standby;
   auto read_input = [&]() -> bool {
@@ -104,7 +132,7 @@ int SupervisorApp::Run() {
     (void)(*pool)->Deregister(me);
   };
   if (config_.serve) return Serve(config_, **pool, me, *policy, stop);
-  auto active = FindActiveRequest(**pool);
+  auto active = FindActiveRequest(**pool);  // the top level's
   if (!active.ok()) {
     spdlog::error("{}", active.status().ToString());
     return kExitInternal;

@@ -52,6 +52,15 @@ struct SupervisorConfig {
   // lease has run out (Pool::AcquireLeadership).
   uint32_t lead_lease_ms = 5000;
   uint64_t term = 0;  // the lead's term held, once registered
+  // A supervision tree's sub-supervisor (tree/team_supervisor.h) leads
+  // `team`: it serves in `parent_team` as a worker named `name` with the
+  // capability `team`, and runs each task it takes as a sub-request over
+  // its team's workers. Empty: the top level's supervisor.
+  std::string team;
+  std::string parent_team;
+  std::string name;        // empty: the team's name
+  std::string decompose;   // a task on stdin, its subtasks as JSON Lines out
+  std::string synthesize;  // the sub-request's results on stdin, the task's result out
 };
 
 inline constexpr int kExitOk = 0;

@@ -34,6 +34,9 @@ int main(int argc, char** argv) {
        "{\"ok\": false, \"feedback\": \"...\"}; gives the worker capability 'validate'")
       ("capability,c", po::value(&cfg.capabilities)->composing(),
        "a capability this worker has (repeatable)")
+      ("team", po::value(&cfg.team),
+       "the team it works in, in a supervision tree: only the supervisor that leads it "
+       "(slate-supervisor --team) hands it work (default: the top level)")
       ("max-output", po::value(&cfg.handler.max_output_bytes)->default_value(512 * 1024),
        "exec: stdout bytes allowed before the task fails")
       ("timeout-ms", po::value(&cfg.handler.default_timeout_ms)->default_value(0),

@@ -45,9 +45,11 @@ std::string RequestIdOf(const Entry& e) {
   return "";
 }
 
-// Queued tasks of a leaving worker go back to the supervisor, if one is
-// alive, not to the shared queue.
-AgentRef HeirOf(Pool& pool) { return pool.LiveSupervisorOrShared(); }
+// Queued tasks of a leaving worker go back to its team's supervisor, if
+// one is registered, not to the shared queue.
+AgentRef HeirOf(Pool& pool, const std::string& team) {
+  return pool.TeamSupervisorOrShared(team);
+}
 
 class Heartbeat {
  public:
@@ -131,7 +133,7 @@ Result<AgentRef> RegisterTakingOver(Pool& pool, const AgentSpec& spec) {
     if (a.liveness != Liveness::kGone) return me;
     spdlog::warn("taking over the name '{}' from dead pid {}", a.name, a.pid);
     // NotFound: the supervisor's death watch deregistered it first.
-    if (Status s = pool.Deregister(a.ref, HeirOf(pool),
+    if (Status s = pool.Deregister(a.ref, HeirOf(pool, spec.team),
                                    "worker '" + a.name + "' died (pid " +
                                        std::to_string(a.pid) + ") and was restarted");
         !s.ok() && s.code() != StatusCode::kNotFound)
@@ -241,7 +243,7 @@ int WorkerApp::Run() {
   }
   const std::string name =
       config_.name.empty() ? "worker-" + std::to_string(getpid()) : config_.name;
-  auto me = RegisterTakingOver(**pool, {name, config_.capabilities, 0, AgentRole::kWorker});
+  auto me = RegisterTakingOver(**pool, {name, config_.capabilities, 0, AgentRole::kWorker, config_.team});
   if (!me.ok()) {
     spdlog::error("cannot register: {}", me.status().message());
     return 1;
@@ -308,7 +310,7 @@ int WorkerApp::Run() {
           // Stopping and out of drain time: the task goes back, unfailed.
           std::lock_guard<std::mutex> l(cur.mu);
           cur.active = false;
-          const Status s = (*pool)->Reassign(c.task.id, HeirOf(**pool));
+          const Status s = (*pool)->Reassign(c.task.id, HeirOf(**pool, config_.team));
           spdlog::info("stopping: task {} released ({})", c.task.id,
                        s.ok() ? "back to the supervisor" : s.message());
           continue;
@@ -323,7 +325,7 @@ int WorkerApp::Run() {
       internal::MaybeCrash("worker", "after_report");
     }
   }
-  const Status left = (*pool)->Deregister(*me, HeirOf(**pool));
+  const Status left = (*pool)->Deregister(*me, HeirOf(**pool, config_.team));
   if (!left.ok()) spdlog::warn("deregister: {}", left.message());
   spdlog::info("worker '{}' stopped", name);
   return rc;

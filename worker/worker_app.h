@@ -23,6 +23,9 @@ struct WorkerConfig {
   std::string pool;
   std::string name;  // empty: worker-<pid>
   std::vector<std::string> capabilities;
+  // Its team in a supervision tree (slate/agent.h): only that team's
+  // supervisor hands it work. "" for the top level.
+  std::string team;
   HandlerOptions handler;
   // A command that validates plan results (slate/plan_task.h): the worker
   // then has the capability "validate" and runs it for validation tasks.

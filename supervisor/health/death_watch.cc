@@ -34,8 +34,8 @@ using Key = std::tuple<uint32_t, uint32_t>;  // row, generation
 
 }  // namespace
 
-DeathWatch::DeathWatch(Pool& pool, AgentRef me)
-    : pool_(pool), me_(me), stop_fd_(eventfd(0, EFD_CLOEXEC)) {
+DeathWatch::DeathWatch(Pool& pool, AgentRef me, std::string team)
+    : pool_(pool), me_(me), team_(std::move(team)), stop_fd_(eventfd(0, EFD_CLOEXEC)) {
   if (stop_fd_ < 0) {
     spdlog::warn("no eventfd ({}); deaths are found by the periodic sweep only",
                  std::strerror(errno));
@@ -62,7 +62,8 @@ void DeathWatch::Loop() {
     if (agents.ok()) {
       std::map<Key, bool> present;
       for (const AgentInfo& a : *agents) {
-        if (a.role == AgentRole::kSupervisor || a.liveness == Liveness::kGone) continue;
+        if (a.role == AgentRole::kSupervisor || a.liveness == Liveness::kGone || a.team != team_)
+          continue;
         const Key k{a.ref.row, a.ref.generation};
         present[k] = true;
         if (watched.count(k) || !supported) continue;

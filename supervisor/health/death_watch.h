@@ -14,6 +14,7 @@
 #pragma once
 
 #include <atomic>
+#include <string>
 #include <thread>
 
 #include "slate/pool.h"
@@ -22,8 +23,9 @@ namespace slate::supervisor {
 
 class DeathWatch {
  public:
-  // Starts watching; `me` is the supervisor, heir of the dead's tasks.
-  DeathWatch(Pool& pool, AgentRef me);
+  // Starts watching the members of `team` (agent.h); `me` is their
+  // supervisor, heir of the dead's tasks.
+  DeathWatch(Pool& pool, AgentRef me, std::string team = "");
   ~DeathWatch();  // stops the thread and closes every pidfd
   DeathWatch(const DeathWatch&) = delete;
   DeathWatch& operator=(const DeathWatch&) = delete;
@@ -36,6 +38,7 @@ class DeathWatch {
 
   Pool& pool_;
   AgentRef me_;
+  std::string team_;
   int stop_fd_ = -1;  // an eventfd: written to stop the thread
   std::atomic<uint64_t> deaths_{0};
   std::thread thread_;

@@ -16,6 +16,14 @@ std::string AgentName(const std::vector<AgentInfo>& agents, AgentRef ref) {
   return "row " + std::to_string(ref.row);
 }
 
+// The team of the task's holder; an unknown holder's tasks are the top
+// level's to take back.
+std::string TeamOf(const std::vector<AgentInfo>& agents, AgentRef ref) {
+  for (const auto& a : agents)
+    if (a.ref == ref) return a.team;
+  return "";
+}
+
 }  // namespace
 
 Status WorkerHealth::TakeBack(const AgentInfo& a, const std::string& why, bool running_only) {
@@ -41,6 +49,7 @@ Status WorkerHealth::Sweep() {
   auto agents = pool_.ListAgents(std::chrono::milliseconds(cfg_.hung_after_ms));
   if (!agents.ok()) return agents.status();
   for (const AgentInfo& a : *agents) {
+    if (a.team != cfg_.team) continue;  // another team's supervisor sees to it
     // A supervisor that died (a standby, or one before this leader) leaves
     // its row, and any backlog, to the leader.
     if (a.role == AgentRole::kSupervisor && (a.ref == me_ || a.liveness != Liveness::kGone))
@@ -73,6 +82,7 @@ Status WorkerHealth::Sweep() {
   auto expired = pool_.ExpiredLeases();
   if (!expired.ok()) return expired.status();
   for (const TaskInfo& t : *expired) {
+    if (TeamOf(*agents, t.assignee) != cfg_.team) continue;
     const std::string holder = AgentName(*agents, t.assignee);
     spdlog::warn("task {}: the lease of '{}' expired; back to the backlog", t.id, holder);
     Status s = pool_.Reassign(t.id, me_, "lease of worker '" + holder + "' expired");
@@ -138,7 +148,8 @@ std::vector<WorkerView> WorkerHealth::Rotation() {
   auto agents = pool_.ListAgents(std::chrono::milliseconds(cfg_.hung_after_ms));
   if (!agents.ok()) return out;
   for (const auto& a : *agents) {
-    if (a.role != AgentRole::kWorker || a.liveness != Liveness::kAlive) continue;
+    if (a.role != AgentRole::kWorker || a.liveness != Liveness::kAlive || a.team != cfg_.team)
+      continue;
     WorkerView v{a.ref, a.name, a.capabilities, a.pending + a.running};
     if (UpdateBreaker(a, &v)) out.push_back(std::move(v));
   }

@@ -25,6 +25,9 @@ struct HealthConfig {
   uint32_t hung_after_ms = 5000;
   uint32_t breaker_failures = 3;
   uint32_t breaker_cooldown_ms = 5000;
+  // The team it looks after (agent.h): its workers, its dead supervisors
+  // and their leases; other teams' are their own supervisors' to handle.
+  std::string team;
 };
 
 class WorkerHealth {

@@ -45,7 +45,7 @@ Status AdoptBacklogs(Pool& pool, AgentRef me) {
   auto agents = pool.ListAgents(std::chrono::seconds(3600));
   if (!agents.ok()) return agents.status();
   for (const auto& a : *agents) {
-    if (a.role != AgentRole::kSupervisor || a.ref == me) continue;
+    if (a.role != AgentRole::kSupervisor || a.ref == me || !a.team.empty()) continue;
     const bool gone = a.liveness == Liveness::kGone;
     if (!gone && a.pending == 0 && a.running == 0) continue;  // a standby
     spdlog::warn("adopting the backlog of supervisor '{}' (pid {}, {})", a.name, a.pid,

@@ -26,6 +26,8 @@ json RecordJson(const RequestRecord& r) {
   if (r.failed_by) j["failed_by"] = r.failed_by;
   if (r.cancelled) j["cancelled"] = true;
   if (r.priority != 0) j["priority"] = r.priority;
+  if (!r.team.empty()) j["team"] = r.team;
+  if (r.parent != 0) j["parent"] = r.parent;
   return j;
 }
 
@@ -59,6 +61,8 @@ std::optional<RequestRecord> FromEntry(const Entry& e) {
     r.failed_by = j->value("failed_by", TaskId{0});
     r.cancelled = j->value("cancelled", false);
     r.priority = std::clamp(j->value("priority", 0), -128, 127);
+    r.team = j->value("team", "");
+    r.parent = j->value("parent", TaskId{0});
     return r;
   } catch (const std::exception&) {
     return std::nullopt;
@@ -73,16 +77,17 @@ std::optional<std::string> TagValue(const Entry& e, const std::string& prefix) {
 
 }  // namespace
 
-Result<std::vector<RequestRecord>> FindActiveRequests(Pool& pool) {
+Result<std::vector<RequestRecord>> FindActiveRequests(Pool& pool, const std::string& team) {
   Query q;
   q.segments = {kRequestsSegment};
   q.all_tags = {"active"};
+  if (!team.empty()) q.all_tags.push_back(kTeamTag + team);
   q.limit = 0;
   auto found = pool.Find(q);
   if (!found.ok()) return found.status();
   std::vector<RequestRecord> out;
   for (const Entry& e : *found)  // oldest first
-    if (auto r = FromEntry(e)) out.push_back(std::move(*r));
+    if (auto r = FromEntry(e); r && r->team == team) out.push_back(std::move(*r));
   std::stable_sort(out.begin(), out.end(), [](const RequestRecord& a, const RequestRecord& b) {
     if (a.posted != b.posted) return a.posted;
     return !a.posted && a.priority > b.priority;
@@ -90,11 +95,23 @@ Result<std::vector<RequestRecord>> FindActiveRequests(Pool& pool) {
   return out;
 }
 
-Result<std::optional<RequestRecord>> FindActiveRequest(Pool& pool) {
-  auto all = FindActiveRequests(pool);
+Result<std::optional<RequestRecord>> FindActiveRequest(Pool& pool, const std::string& team) {
+  auto all = FindActiveRequests(pool, team);
   if (!all.ok()) return all.status();
   if (all->empty()) return std::optional<RequestRecord>();
   return std::optional<RequestRecord>(std::move(all->front()));
+}
+
+Result<std::optional<RequestRecord>> FindSubRequest(Pool& pool, TaskId parent) {
+  Query q;
+  q.segments = {kRequestsSegment};
+  q.all_tags = {"parent:" + std::to_string(parent)};
+  q.limit = 0;
+  auto found = pool.Find(q);
+  if (!found.ok()) return found.status();
+  for (auto it = found->rbegin(); it != found->rend(); ++it)
+    if (auto r = FromEntry(*it); r && r->parent == parent) return std::optional(std::move(*r));
+  return std::optional<RequestRecord>();
 }
 
 RequestShape ShapeOf(const std::vector<TaskDef>& defs, const PlanOptions& options) {
@@ -113,9 +130,13 @@ Result<RequestRecord> CreateRequest(Pool& pool, const std::string& source, Split
   r.split = split;
   r.tasks = tasks;
   r.started_ns = NowRealNs();
+  r.team = shape.team;
+  r.parent = shape.parent;
   NewEntry e;
   e.segment = kRequestsSegment;
   e.tags = {"request", "active"};
+  if (!r.team.empty()) e.tags.push_back(kTeamTag + r.team);
+  if (r.parent != 0) e.tags.push_back("parent:" + std::to_string(r.parent));
   e.importance = 1.0f;
   e.author = "supervisor";
   e.payload = JsonToPayload(RecordJson(r));
@@ -154,6 +175,7 @@ Status PostTasks(Pool& pool, RequestRecord& req, const std::vector<TaskDef>& def
       spec.entry.tags.push_back(kOnExhaustedTag + std::string(OnExhaustedName(*d.on_exhausted)));
     if (req.plan && !d.validate) spec.entry.tags.push_back(kNoValidateTag);
     if (!d.preemptible) spec.entry.tags.push_back(kNoPreemptTag);
+    if (!req.team.empty()) spec.entry.tags.push_back(kTeamTag + req.team);
     spec.entry.author = "supervisor";
     spec.entry.importance = d.importance;
     if (graph) {
@@ -263,6 +285,8 @@ Result<std::vector<TaskId>> TaskIdsOf(Pool& pool, const std::string& request_id)
 Status FinishRequest(Pool& pool, const RequestRecord& req) {
   EntryUpdate u;
   u.tags = std::vector<std::string>{"request", "finished"};
+  if (!req.team.empty()) u.tags->push_back(kTeamTag + req.team);
+  if (req.parent != 0) u.tags->push_back("parent:" + std::to_string(req.parent));
   if (Status s = pool.Update(req.entry_id, u); !s.ok()) return s;
   return pool.Release(req.entry_id);
 }

@@ -40,20 +40,31 @@ struct RequestRecord {
   TaskId failed_by = 0;    // the task whose exhaustion failed the request
   bool cancelled = false;  // by an operator: nothing new is started
   int priority = 0;        // added to each line's (submit --priority)
+  // A sub-request of a supervision tree: run by `team`'s supervisor for
+  // its parent's task `parent`; "" and 0 at the top level. Its record is
+  // tagged "team:<team>" and "parent:<task>", its tasks "team:<team>".
+  std::string team;
+  TaskId parent = 0;
 };
 
 // The request to run: one already begun (its tasks posted), else the most
 // urgent of those waiting (priority, then age); none when all finished.
-Result<std::optional<RequestRecord>> FindActiveRequest(Pool& pool);
+// Of the top level or of one team of a tree.
+Result<std::optional<RequestRecord>> FindActiveRequest(Pool& pool, const std::string& team = "");
 // Every unfinished request in that order: begun ones first (oldest
 // first), then those waiting, most urgent first.
-Result<std::vector<RequestRecord>> FindActiveRequests(Pool& pool);
+Result<std::vector<RequestRecord>> FindActiveRequests(Pool& pool, const std::string& team = "");
+// The newest request, finished or not, made for a parent task.
+Result<std::optional<RequestRecord>> FindSubRequest(Pool& pool, TaskId parent);
+inline constexpr const char* kTeamTag = "team:";
 // A new request entry; its tasks are not posted yet (see PostTasks). A
 // supervisor in --serve mode picks up such entries in id order.
 struct RequestShape {
   bool plan = false;
   PlanOptions options;
   int priority = 0;  // the request's, added to each line's
+  std::string team = {};  // a sub-request's (RequestRecord)
+  TaskId parent = 0;
 };
 // A request is a plan when its lines depend on each other or its results
 // are validated.

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <set>
 
 #include "schedule/fair_share.h"
@@ -72,7 +73,7 @@ Query FailureRecords() {
 GroupRun::GroupRun(const SupervisorConfig& cfg, Pool& pool, AgentRef me, Policy policy,
                    bool serve)
     : cfg_(cfg), pool_(pool), me_(me), serve_(serve),
-      health_cfg_{cfg.hung_after_ms, cfg.breaker_failures, cfg.breaker_cooldown_ms},
+      health_cfg_{cfg.hung_after_ms, cfg.breaker_failures, cfg.breaker_cooldown_ms, cfg.team},
       health_(health_cfg_, pool, me),
       delegator_(policy, cfg.max_pending),
       preemption_(pool, me, cfg.preempt_margin),
@@ -93,12 +94,12 @@ Status GroupRun::Admit(RequestRecord req) {
 }
 
 Status GroupRun::AdmitSubmitted() {
-  auto active = FindActiveRequests(pool_);
+  auto active = FindActiveRequests(pool_, cfg_.team);
   if (!active.ok()) return active.status();
   for (RequestRecord& req : *active) {
     if (admitted_ns_.count(req.entry_id)) continue;
     if (!req.posted) {
-      auto defs = ReadRequest(req.source, req.split);
+      auto defs = source_ ? source_(req) : ReadRequest(req.source, req.split);
       Status posted = defs.ok() ? PostTasks(pool_, req, *defs, me_, cfg_.default_max_retries)
                                 : defs.status();
       if (!posted.ok()) {
@@ -235,6 +236,17 @@ Status GroupRun::RenewLead() {
   return Status::Ok();
 }
 
+// Whether a task that belongs to no request of this run is still this
+// supervisor's to see to: its tag names the same team (none at the top).
+bool GroupRun::OfMyTeam(TaskId id) {
+  auto e = pool_.Read(id);
+  if (!e.ok()) return false;
+  std::string team;
+  for (const auto& t : e->tags)
+    if (t.rfind(kTeamTag, 0) == 0) team = t.substr(std::strlen(kTeamTag));
+  return team == cfg_.team;
+}
+
 RequestState* GroupRun::OwnerOf(TaskId id) {
   for (const auto& r : requests_)
     if (r->Owns(id)) return r.get();
@@ -249,6 +261,7 @@ Status GroupRun::HandleFailures() {
     auto rec = PayloadToJson(e.payload);
     if (!rec.ok() || !rec->is_object() || !rec->contains("task")) continue;
     const TaskId id = (*rec)["task"].get<TaskId>();
+    if (!OwnerOf(id) && !OfMyTeam(id)) continue;  // another team's supervisor retries it
     auto t = pool_.GetTask(id);
     if (!t.ok() || t->state != TaskState::kFailed || retry_at_.count(id)) continue;
     if (t->attempts <= t->max_retries) {

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -37,6 +38,10 @@ class GroupRun {
 
   // Takes a request whose tasks are posted into the run.
   Status Admit(RequestRecord req);
+  // Where a submitted request's tasks come from (serve): by default its
+  // source file, read again (ReadRequest).
+  using TaskSource = std::function<Result<std::vector<TaskDef>>(const RequestRecord&)>;
+  void SetTaskSource(TaskSource source) { source_ = std::move(source); }
   // Without serve: the exit status of the last request to finish (kExitOk
   // or kExitPartial, kExitFailed), or kExitInternal when stopped or on an
   // error (the requests stay in the pool to be resumed). With serve: 0
@@ -67,6 +72,7 @@ class GroupRun {
   std::chrono::milliseconds NextWake() const;
   int64_t BackoffNs(uint32_t attempts);
   RequestState* OwnerOf(TaskId id);
+  bool OfMyTeam(TaskId id);
 
   AgentRef Place(TaskId id);
   Status Delegate();
@@ -116,6 +122,7 @@ class GroupRun {
   int64_t end_looked_ns_ = 0;
   bool end_look_due_ = false;  // counts changed since, the look deferred
   int last_rc_ = kExitOk;
+  TaskSource source_;
 };
 
 }  // namespace slate::supervisor

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <toml++/toml.h>
 
@@ -124,24 +125,35 @@ class Reader {
                                               "supervisors", "workers", "children"});
         !s.ok())
       return s;
-    if (Status s = Count(obj, path, "supervisors", 1, 3, &out->supervisors); !s.ok()) return s;
+    // A team has one supervisor at a time; when it dies the launcher
+    // starts another, which resumes the team's sub-requests.
+    if (Status s = Count(obj, path, "supervisors", 1, top ? 3 : 1, &out->supervisors); !s.ok())
+      return s;
     if (!top) {
       if (!obj.contains("capability"))
         return Fail(path, "a sub-supervisor needs the capability of the tasks it takes");
       if (Status s = Text(obj, path, "capability", &out->capability); !s.ok()) return s;
-      if (!internal::IsValidName(out->capability, kMaxCapabilityBytes))
-        return Fail(Join(path, "capability"), "1 to 32 characters of [A-Za-z0-9._-]");
+      // It names the sub-supervisor's team too.
+      if (!internal::IsValidName(out->capability, kMaxTeamNameBytes))
+        return Fail(Join(path, "capability"),
+                    "1 to " + std::to_string(kMaxTeamNameBytes) + " characters of [A-Za-z0-9._-]");
       for (auto [key, field] : {std::pair{"decompose", &out->decompose},
                                 std::pair{"synthesize", &out->synthesize}})
         if (Status s = Text(obj, path, key, field); !s.ok()) return s;
     }
-    if (!obj.contains("workers") || !obj["workers"].is_array() || obj["workers"].empty())
-      return Fail(Join(path, "workers"), "needs at least one group of workers");
+    const bool has_children = obj.contains("children") && obj["children"].is_array() &&
+                              !obj["children"].empty();
+    if (obj.contains("workers") && !obj["workers"].is_array())
+      return Fail(Join(path, "workers"), "must be a list of tables");
+    if (!has_children && (!obj.contains("workers") || obj["workers"].empty()))
+      return Fail(Join(path, "workers"), "needs at least one group of workers (or children)");
+    const json no_workers = json::array();
+    const json& workers = obj.contains("workers") ? obj["workers"] : no_workers;
     uint32_t total = 0;
-    for (size_t i = 0; i < obj["workers"].size(); ++i) {
+    for (size_t i = 0; i < workers.size(); ++i) {
       WorkerGroupSpec w;
       const std::string at = Join(path, "workers") + "[" + std::to_string(i) + "]";
-      if (Status s = Workers(obj["workers"][i], at, &w); !s.ok()) return s;
+      if (Status s = Workers(workers[i], at, &w); !s.ok()) return s;
       total += w.count;
       out->workers.push_back(std::move(w));
     }
@@ -226,7 +238,53 @@ Result<SupervisorNode> ParseGroupFile(const std::string& path, const std::string
                       DeepestBranch(top) + "); slate runs at most " +
                       std::to_string(kMaxTreeLevels) +
                       ": each level adds latency and loses information on the way up"};
+  std::map<std::string, std::string> teams;  // capability -> where
+  uint32_t workers = 0;
+  for (const TeamSpec& t : Teams(top)) {
+    if (auto [it, fresh] = teams.emplace(t.team, t.path); !fresh)
+      return Status{StatusCode::kInvalidArgument,
+                    path + ": " + t.path + ".capability: '" + t.team + "' also names " +
+                        it->second + "; each sub-supervisor leads a team of its own name"};
+    for (const auto& g : t.workers) workers += g.count;
+  }
+  for (const auto& g : top.workers) workers += g.count;
+  if (workers > kMaxWorkers)
+    return Status{StatusCode::kInvalidArgument,
+                  path + ": " + std::to_string(workers) + " workers in the tree; at most " +
+                      std::to_string(kMaxWorkers) + " in a group"};
   return top;
+}
+
+std::vector<TeamSpec> Teams(const SupervisorNode& top) {
+  std::vector<TeamSpec> out;
+  struct Visit {
+    const SupervisorNode* node;
+    std::string path;
+  };
+  std::vector<Visit> level = {{&top, ""}};
+  while (!level.empty()) {  // breadth first: parents before their children
+    std::vector<Visit> next;
+    for (const Visit& v : level)
+      for (size_t i = 0; i < v.node->children.size(); ++i) {
+        const SupervisorNode& c = v.node->children[i];
+        const std::string at =
+            (v.path.empty() ? "" : v.path + ".") + "children[" + std::to_string(i) + "]";
+        out.push_back({c.capability, v.node->capability, c.decompose, c.synthesize, c.workers, at});
+        next.push_back({&c, at});
+      }
+    level = std::move(next);
+  }
+  return out;
+}
+
+std::vector<std::string> TeamSupervisorArgv(const std::string& bin, const TeamSpec& t,
+                                            const std::vector<std::string>& tuning) {
+  std::vector<std::string> argv = {bin + "/slate-supervisor", "--team", t.team};
+  argv.insert(argv.end(), tuning.begin(), tuning.end());
+  if (!t.parent.empty()) argv.insert(argv.end(), {"--parent-team", t.parent});
+  if (!t.decompose.empty()) argv.insert(argv.end(), {"--decompose", t.decompose});
+  if (!t.synthesize.empty()) argv.insert(argv.end(), {"--synthesize", t.synthesize});
+  return argv;
 }
 
 Result<SupervisorNode> ReadGroupFile(const std::string& path) {

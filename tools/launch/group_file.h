@@ -11,10 +11,11 @@
 //   validate = "python3 agents/check.py"
 //
 //   [[children]]                     # sub-supervisors: a tree of at most 3 levels
-//   capability = "backend"           # the parent's tasks it takes
+//   capability = "backend"           # the parent's tasks it takes; names its team
+//                                    # (unique in the tree, up to 27 characters)
 //   decompose = "..."                # its task to subtasks (JSON Lines), optional
 //   synthesize = "..."               # the subtasks' results to the task's, optional
-//   supervisors, workers, children   # as above
+//   workers, children                # as above (workers, children or both)
 //
 // Everything is checked before anything starts; an error names the file
 // and the key ("group.toml: workers[1].count: ...").
@@ -58,5 +59,25 @@ Result<SupervisorNode> ParseGroupFile(const std::string& path, const std::string
 
 // Levels of supervisors: 1 for a group without children.
 int TreeLevels(const SupervisorNode& node);
+
+// A sub-supervisor of the tree and its team, as the launcher starts them:
+// the team is named by the capability it takes from its parent's team.
+struct TeamSpec {
+  std::string team;
+  std::string parent;  // "" for the top level
+  std::string decompose;
+  std::string synthesize;
+  std::vector<WorkerGroupSpec> workers;
+  std::string path;  // "children[0].children[1]": where the file has it
+};
+// Every sub-supervisor of the tree, parents before their children.
+std::vector<TeamSpec> Teams(const SupervisorNode& top);
+
+// The command line of a team's sub-supervisor (slate-supervisor --team):
+// `tuning` holds the flags it shares with the top supervisor (--policy,
+// --max-retries ...). It serves until the group stops; restarted when it
+// dies, it resumes its team's sub-requests from the pool.
+std::vector<std::string> TeamSupervisorArgv(const std::string& bin, const TeamSpec& t,
+                                            const std::vector<std::string>& tuning);
 
 }  // namespace slate::launch

@@ -93,14 +93,27 @@ class Keeper {
     Start("coordinator", {bin_ + "/slate-coordinator"});
     for (size_t g = 0; g < o_.groups.size(); ++g)
       for (uint32_t i = 0; i < o_.groups[g].count; ++i) AddWorker(g);
-    std::vector<std::string> sup = {
-        bin_ + "/slate-supervisor", "--serve", "--policy", o_.policy, "--max-retries",
-        std::to_string(o_.max_retries), "--max-pending", std::to_string(o_.max_pending),
-        "--preempt-margin", std::to_string(o_.preempt_margin), "--age-ms",
-        std::to_string(o_.age_ms), "--lead-lease-ms", std::to_string(o_.lead_lease_ms)};
+    // What every supervisor of the group, at any level, is told alike.
+    const std::vector<std::string> tuning = {
+        "--policy", o_.policy, "--max-retries", std::to_string(o_.max_retries),
+        "--max-pending", std::to_string(o_.max_pending), "--preempt-margin",
+        std::to_string(o_.preempt_margin), "--age-ms", std::to_string(o_.age_ms)};
+    std::vector<std::string> sup = {bin_ + "/slate-supervisor", "--serve"};
+    sup.insert(sup.end(), tuning.begin(), tuning.end());
+    sup.insert(sup.end(), {"--lead-lease-ms", std::to_string(o_.lead_lease_ms)});
     if (o_.supervisors > 1) sup.push_back("--standby");  // one leads, the others wait
     for (uint32_t i = 0; i < o_.supervisors; ++i)
       Start(o_.supervisors == 1 ? "supervisor" : "supervisor-" + std::to_string(i + 1), sup);
+    for (const TeamSpec& t : o_.teams) {
+      Start("supervisor-" + t.team, TeamSupervisorArgv(bin_, t, tuning));
+      for (const auto& g : t.workers)
+        for (uint32_t i = 0; i < g.count; ++i) {
+          const std::string name = t.team + "-worker-" + std::to_string(++worker_seq_);
+          auto argv = WorkerArgv(bin_, name, g.flags, g.capabilities);
+          argv.insert(argv.end(), {"--team", t.team});
+          Start(name, argv);
+        }
+    }
     Save();
     std::fprintf(stderr, "keeper: group '%s' running with %u workers\n", o_.pool.c_str(),
                  o_.workers);
@@ -125,7 +138,7 @@ class Keeper {
       std::fprintf(stderr, "keeper: %s\n", s.status().message().c_str());
   }
 
-  void Save() const { SaveState(o_.pool, group_, o_.groups.size() == 1); }
+  void Save() const { SaveState(o_.pool, group_, o_.groups.size() == 1 && o_.teams.empty()); }
 
   // A worker of group g of o_.groups.
   void AddWorker(size_t g = 0) {
@@ -236,23 +249,26 @@ Result<ServiceOptions> ResolveService(const ServiceOptions& o) {
   if (!o.group_file.empty()) {
     auto tree = ReadGroupFile(o.group_file);
     if (!tree.ok()) return tree.status();
-    if (!tree->children.empty())
-      return Status{StatusCode::kInvalidArgument,
-                    o.group_file + ": sub-supervisors (children) cannot run yet: this version "
-                                   "runs a group of one level"};
     r.supervisors = tree->supervisors;
     r.groups = std::move(tree->workers);
+    r.teams = Teams(*tree);
     for (auto& g : r.groups) g.flags.preempt_grace_ms = o.worker.preempt_grace_ms;
+    for (auto& t : r.teams)
+      for (auto& g : t.workers) g.flags.preempt_grace_ms = o.worker.preempt_grace_ms;
   } else {
     if (o.workers == 0 || o.workers > 512)
       return Status{StatusCode::kInvalidArgument, "the group needs 1 to 512 workers"};
     r.groups = {{o.workers, o.capabilities, o.worker}};
   }
   r.workers = 0;
-  for (const auto& g : r.groups) {
-    r.workers += g.count;
-    if (Status s = CheckWorkerFlags(g.flags); !s.ok()) return s;
-    if (Status s = CheckPythonWorker(SelfDirectory(), g.flags); !s.ok()) return s;
+  std::vector<const WorkerGroupSpec*> groups;
+  for (const auto& g : r.groups) groups.push_back(&g);
+  for (const auto& t : r.teams)
+    for (const auto& g : t.workers) groups.push_back(&g);
+  for (const WorkerGroupSpec* g : groups) {
+    r.workers += g->count;
+    if (Status s = CheckWorkerFlags(g->flags); !s.ok()) return s;
+    if (Status s = CheckPythonWorker(SelfDirectory(), g->flags); !s.ok()) return s;
   }
   return r;
 }

@@ -27,6 +27,7 @@ struct ServiceOptions {
   // holds them, from the file or the flags, once checked.
   std::string group_file;
   std::vector<WorkerGroupSpec> groups;
+  std::vector<TeamSpec> teams;  // a tree's sub-supervisors and their teams
   uint32_t supervisors = 1;       // one leads, the others stand by
   uint32_t lead_lease_ms = 5000;  // slate-supervisor --lead-lease-ms
   WorkerFlags worker;  // handler, exec, shell, validate

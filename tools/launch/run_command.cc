@@ -34,7 +34,8 @@ int Usage(const std::string& message) {
 // The group to start: as --group FILE describes it, or from the flags
 // (--workers N plus any --worker-group N:cap1,cap2, all with one handler).
 struct GroupPlan {
-  std::vector<WorkerGroupSpec> workers;
+  std::vector<WorkerGroupSpec> workers;  // the top level's
+  std::vector<TeamSpec> teams;           // a tree's sub-supervisors
   uint32_t supervisors = 1;
   bool validate = false;  // some workers validate plan results
 };
@@ -42,17 +43,18 @@ struct GroupPlan {
 Result<GroupPlan> PlanFromFile(const RunOptions& o) {
   auto tree = ReadGroupFile(o.group_file);
   if (!tree.ok()) return tree.status();
-  if (!tree->children.empty())
-    return Status{StatusCode::kInvalidArgument,
-                  o.group_file + ": sub-supervisors (children) cannot run yet: this version "
-                                 "runs a group of one level"};
   GroupPlan plan;
   plan.supervisors = tree->supervisors;
   plan.workers = std::move(tree->workers);
-  for (auto& g : plan.workers) {
-    g.flags.preempt_grace_ms = o.worker.preempt_grace_ms;
-    plan.validate = plan.validate || !g.flags.validate.empty();
-  }
+  plan.teams = Teams(*tree);
+  auto adjust = [&](std::vector<WorkerGroupSpec>& groups) {
+    for (auto& g : groups) {
+      g.flags.preempt_grace_ms = o.worker.preempt_grace_ms;
+      plan.validate = plan.validate || !g.flags.validate.empty();
+    }
+  };
+  adjust(plan.workers);
+  for (auto& t : plan.teams) adjust(t.workers);
   return plan;
 }
 
@@ -98,9 +100,13 @@ Result<size_t> Validate(const RunOptions& o) {
   if (auto p = supervisor::ParsePolicy(o.policy); !p.ok()) return p.status();
   auto plan = PlanGroup(o);
   if (!plan.ok()) return plan.status();
-  for (const auto& g : plan->workers) {
-    if (Status s = CheckWorkerFlags(g.flags); !s.ok()) return s;
-    if (Status s = CheckPythonWorker(SelfDirectory(), g.flags); !s.ok()) return s;
+  std::vector<const WorkerGroupSpec*> groups;
+  for (const auto& g : plan->workers) groups.push_back(&g);
+  for (const auto& t : plan->teams)
+    for (const auto& g : t.workers) groups.push_back(&g);
+  for (const WorkerGroupSpec* g : groups) {
+    if (Status s = CheckWorkerFlags(g->flags); !s.ok()) return s;
+    if (Status s = CheckPythonWorker(SelfDirectory(), g->flags); !s.ok()) return s;
   }
   auto tasks = supervisor::ReadRequest(o.input, *split);
   if (!tasks.ok()) return tasks.status();
@@ -217,19 +223,40 @@ int RunGroup(const RunOptions& o) {
                        .ok();
     const GroupPlan plan = *PlanGroup(o);
     uint32_t n = 0;
-    for (const auto& g : plan.workers) {
-      for (uint32_t i = 0; i < g.count && started; ++i) {
-        const std::string name = "worker-" + std::to_string(++n);
-        std::vector<std::string> argv = WorkerArgv(bin, name, g.flags, g.capabilities);
-        argv.insert(argv.end(), {"--lease-ms", std::to_string(o.lease_ms)});
-        started = group.Start(name, with(argv)).ok();
+    auto start_workers = [&](const std::vector<WorkerGroupSpec>& groups, const std::string& team) {
+      for (const auto& g : groups) {
+        for (uint32_t i = 0; i < g.count && started; ++i) {
+          const std::string name = (team.empty() ? "" : team + "-") + "worker-" + std::to_string(++n);
+          std::vector<std::string> argv = WorkerArgv(bin, name, g.flags, g.capabilities);
+          argv.insert(argv.end(), {"--lease-ms", std::to_string(o.lease_ms)});
+          if (!team.empty()) argv.insert(argv.end(), {"--team", team});
+          started = group.Start(name, with(argv)).ok();
+        }
       }
+    };
+    start_workers(plan.workers, "");
+    // A tree's sub-supervisors, each with its team: the top level waits for
+    // its own workers and for the sub-supervisors of its children.
+    uint32_t top_members = n;
+    for (const TeamSpec& t : plan.teams) {
+      std::vector<std::string> argv = TeamSupervisorArgv(
+          bin, t,
+          {"--policy", o.policy, "--max-retries", std::to_string(o.max_retries), "--max-pending",
+           std::to_string(o.max_pending), "--no-worker-timeout-ms",
+           std::to_string(o.no_worker_timeout_ms), "--hung-after-ms",
+           std::to_string(o.hung_after_ms), "--preempt-margin", std::to_string(o.preempt_margin),
+           "--age-ms", std::to_string(o.age_ms)});
+      // Its sub-requests' documents go to the pool and up to its parent,
+      // not to the run's output.
+      started = started && group.Start("supervisor-" + t.team, with(argv), {}, true).ok();
+      if (t.parent.empty()) ++top_members;
+      start_workers(t.workers, t.team);
     }
     std::vector<std::string> sup = {bin + "/slate-supervisor", "--input", o.input,
                                     "--split", o.split, "--policy", o.policy,
                                     "--max-retries", std::to_string(o.max_retries),
                                     "--max-pending", std::to_string(o.max_pending),
-                                    "--wait-workers", std::to_string(n),
+                                    "--wait-workers", std::to_string(top_members),
                                     "--no-worker-timeout-ms",
                                     std::to_string(o.no_worker_timeout_ms),
                                     "--hung-after-ms", std::to_string(o.hung_after_ms),

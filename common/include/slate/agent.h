@@ -11,6 +11,7 @@ namespace slate {
 
 inline constexpr int kMaxCapabilities = 8;
 inline constexpr int kMaxAgentNameBytes = 64;
+inline constexpr int kMaxTeamNameBytes = 27;
 
 enum class AgentRole : uint32_t {
   kWorker = 0,       // claims and runs tasks
@@ -25,6 +26,10 @@ struct AgentSpec {
   std::vector<std::string> capabilities;  // up to 8, each up to 32 bytes
   int32_t pid = 0;                        // 0: the calling process
   AgentRole role = AgentRole::kWorker;
+  // The team it belongs to in a supervision tree: "" for the top level,
+  // else the name of the capability its team's supervisor serves (up to
+  // 27 characters). A supervisor hands work only to its own team.
+  std::string team = {};
 };
 
 enum class Liveness {
@@ -39,6 +44,7 @@ struct AgentInfo {
   std::string name;
   AgentRole role = AgentRole::kWorker;
   std::vector<std::string> capabilities;
+  std::string team;          // "" for the top level
   int32_t pid = 0;
   uint64_t start_time = 0;   // process start, clock ticks since boot
   EntryId entry_id = 0;      // its entry in segment "agents"

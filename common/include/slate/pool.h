@@ -208,6 +208,11 @@ class Pool {
   // The leading supervisor's row while it lives, else the shared queue:
   // where work handed back (by a leaving worker, or a person's retry) goes.
   AgentRef LiveSupervisorOrShared() const;
+  // The same for a team of a supervision tree (agent.h): the supervisor
+  // registered for `team`, a live one first; one that died still holds
+  // what it is handed until its successor adopts it. "" is the top level:
+  // LiveSupervisorOrShared().
+  AgentRef TeamSupervisorOrShared(const std::string& team) const;
 
   // ---- leadership -------------------------------------------------------
   // The supervisors' lead: one term at a time, held by one agent, taken

@@ -31,6 +31,10 @@ Status ValidateAgentSpec(const AgentSpec& spec) {
       return {StatusCode::kInvalidArgument,
               "capability '" + c.substr(0, 80) +
                   "' must be 1 to 32 characters of [A-Za-z0-9._-]"};
+  if (!spec.team.empty() && !IsValidName(spec.team, kMaxTeamNameBytes))
+    return {StatusCode::kInvalidArgument,
+            "team '" + spec.team.substr(0, 80) + "' must be 1 to " +
+                std::to_string(kMaxTeamNameBytes) + " characters of [A-Za-z0-9._-]"};
   return Status::Ok();
 }
 
@@ -64,6 +68,7 @@ std::vector<AgentInfo> AgentsOf(const Region& r, int64_t stale_after_ns) {
     info.ref = {row, a.rec.generation};
     info.name = AgentName(r, row);
     info.role = static_cast<AgentRole>(a.rec.role);
+    info.team.assign(a.rec.team, strnlen(a.rec.team, kMaxTeamBytes));
     for (uint32_t i = 0; i < a.rec.ncaps && i < kMaxCapabilities; ++i)
       info.capabilities.emplace_back(a.rec.caps[i],
                                      strnlen(a.rec.caps[i], kMaxCapabilityBytes));
@@ -158,6 +163,7 @@ Result<AgentRef> Pool::RegisterAgent(const AgentSpec& spec) {
     a.entry_id = r.slot(slot).id;
     a.registered_ns = NowRealNs();
     std::memcpy(a.name, spec.name.data(), spec.name.size());
+    std::memcpy(a.team, spec.team.data(), spec.team.size());
     a.ncaps = static_cast<uint32_t>(spec.capabilities.size());
     for (uint32_t i = 0; i < a.ncaps; ++i) {
       std::memcpy(a.caps[i], spec.capabilities[i].data(),
@@ -271,6 +277,19 @@ AgentRef Pool::LiveSupervisorOrShared() const {
   auto lead = Leader();
   if (lead.ok() && lead->alive) return lead->holder;
   return kSharedQueue;
+}
+
+AgentRef Pool::TeamSupervisorOrShared(const std::string& team) const {
+  if (team.empty()) return LiveSupervisorOrShared();
+  auto agents = ListAgents(std::chrono::hours(24));
+  if (!agents.ok()) return kSharedQueue;
+  AgentRef found = kSharedQueue;
+  for (const AgentInfo& a : *agents) {
+    if (a.role != AgentRole::kSupervisor || a.team != team) continue;
+    if (a.liveness != Liveness::kGone) return a.ref;
+    found = a.ref;
+  }
+  return found;
 }
 
 }  // namespace slate

@@ -28,7 +28,7 @@
 namespace slate::internal {
 
 inline constexpr uint64_t kMagic = 0x314C4F4F50544C53ull;  // "SLTPOOL1"
-inline constexpr uint32_t kLayoutVersion = 9;
+inline constexpr uint32_t kLayoutVersion = 10;
 inline constexpr uint32_t kNil = 0xFFFFFFFFu;
 inline constexpr uint32_t kSegmentCapacity = 32;
 inline constexpr int kPriorityBuckets = 256;
@@ -38,6 +38,7 @@ inline constexpr uint32_t kCellBytes = 16;
 // cells, then four per power of two (free_cells.h).
 inline constexpr uint32_t kCellClasses = 164;
 inline constexpr int kMaxCapabilityBytes = 32;
+inline constexpr int kMaxTeamBytes = 28;  // kMaxTeamNameBytes and a NUL
 inline constexpr int kJournalRecords = 8;
 // Authors kept once per pool (Authors below); an entry names one by row
 // in its data's first byte (author_table.h).
@@ -232,7 +233,9 @@ struct AgentRecord {
   int64_t registered_ns;
   AgentTallies tallies;
   uint32_t role;  // AgentRole
-  uint32_t reserved;
+  // The team it works in (supervision trees): "" for the top level, else
+  // the capability its team's supervisor advertises. NUL-padded.
+  char team[kMaxTeamBytes];
   char name[kMaxAgentNameBytes];
   char caps[kMaxCapabilities][kMaxCapabilityBytes];
   uint32_t cap_hash[kMaxCapabilities];

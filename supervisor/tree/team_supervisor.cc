@@ -1,0 +1,84 @@
+#include "tree/team_supervisor.h"
+
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <optional>
+#include <thread>
+
+#include "health/death_watch.h"
+#include "schedule/group_run.h"
+#include "tree/sub_request_handler.h"
+#include "tree/subtasks.h"
+#include "worker_app.h"
+
+namespace slate::supervisor {
+namespace {
+
+// Registers as the team's supervisor: refused while another lives; the
+// backlogs of those that died become this one's.
+Result<AgentRef> JoinTeam(Pool& pool, const std::string& team) {
+  auto agents = pool.ListAgents(std::chrono::hours(24));
+  if (!agents.ok()) return agents.status();
+  for (const AgentInfo& a : *agents)
+    if (a.role == AgentRole::kSupervisor && a.team == team && a.liveness != Liveness::kGone)
+      return Status{StatusCode::kAlreadyExists, "team '" + team + "' is led by '" + a.name +
+                                                    "' (pid " + std::to_string(a.pid) + ")"};
+  auto me = pool.RegisterAgent({"supervisor-" + std::to_string(getpid()), {}, 0,
+                                AgentRole::kSupervisor, team});
+  if (!me.ok()) return me.status();
+  for (const AgentInfo& a : *agents) {
+    if (a.role != AgentRole::kSupervisor || a.team != team) continue;
+    spdlog::warn("team '{}': adopting the backlog of supervisor '{}' (pid {}), which died", team,
+                 a.name, a.pid);
+    if (Status s = pool.Deregister(a.ref, *me, "its team's supervisor died");
+        !s.ok() && s.code() != StatusCode::kNotFound)
+      return s;
+  }
+  return me;
+}
+
+}  // namespace
+
+int RunTeamSupervisor(const SupervisorConfig& cfg, Policy policy, std::atomic<bool>& stop) {
+  auto pool = Pool::Open(cfg.pool);
+  if (!pool.ok()) {
+    spdlog::error("cannot attach: {}", pool.status().message());
+    return kExitInternal;
+  }
+  auto me = JoinTeam(**pool, cfg.team);
+  if (!me.ok()) {
+    spdlog::error("cannot lead team '{}': {}", cfg.team, me.status().message());
+    return kExitInternal;
+  }
+  spdlog::info("leading team '{}' under {} in pool '{}'", cfg.team,
+               cfg.parent_team.empty() ? "the top level" : "team '" + cfg.parent_team + "'",
+               cfg.pool);
+  Subtasks subtasks(**pool, cfg.decompose, /*timeout_ms=*/60'000);
+  std::optional<DeathWatch> death_watch(std::in_place, **pool, *me, cfg.team);
+  // Its member in the parent's team, on a thread of its own: a task it
+  // takes waits there for its sub-request while this thread runs them.
+  worker::WorkerConfig w;
+  w.pool = cfg.pool;
+  w.name = cfg.name.empty() ? cfg.team : cfg.name;
+  w.capabilities = {cfg.team};
+  w.team = cfg.parent_team;
+  w.heartbeat_ms = cfg.heartbeat_ms;
+  w.handler.name = "sub-request";
+  std::atomic<int> member_rc{0};
+  std::thread member([&] {
+    worker::WorkerApp app(w, std::make_unique<SubRequestHandler>(**pool, cfg, subtasks), &stop);
+    member_rc = app.Run();
+    if (member_rc != 0) stop = true;  // it cannot take work: nothing to serve
+  });
+  GroupRun run(cfg, **pool, *me, policy, /*serve=*/true);
+  run.SetTaskSource([&](const RequestRecord& req) { return subtasks.Of(req.parent); });
+  int rc = run.Run(stop);
+  stop = true;
+  member.join();
+  death_watch.reset();
+  if (rc == kExitOk && member_rc != 0) rc = kExitInternal;
+  return rc;
+}
+
+}  // namespace slate::supervisor
