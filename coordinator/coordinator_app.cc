@@ -232,7 +232,7 @@ class Watch {
     if (!agents.ok()) return;
     const int64_t now = NowMonoNs();
     for (const AgentInfo& a : *agents) {
-      if (a.role != AgentRole::kWorker) continue;
+      if (!TakesTasks(a.role)) continue;
       const std::string key = a.name + "/" + std::to_string(a.ref.generation);
       if (a.liveness != Liveness::kAlive && flagged_agents_.insert(key).second)
         Flag(a.liveness == Liveness::kGone ? "dead_worker" : "hung_worker",

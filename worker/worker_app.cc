@@ -243,7 +243,8 @@ int WorkerApp::Run() {
   }
   const std::string name =
       config_.name.empty() ? "worker-" + std::to_string(getpid()) : config_.name;
-  auto me = RegisterTakingOver(**pool, {name, config_.capabilities, 0, AgentRole::kWorker, config_.team});
+  auto me =
+      RegisterTakingOver(**pool, {name, config_.capabilities, 0, config_.role, config_.team});
   if (!me.ok()) {
     spdlog::error("cannot register: {}", me.status().message());
     return 1;

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "handler.h"
+#include "slate/agent.h"
 
 namespace slate::worker {
 
@@ -26,6 +27,7 @@ struct WorkerConfig {
   // Its team in a supervision tree (slate/agent.h): only that team's
   // supervisor hands it work. "" for the top level.
   std::string team;
+  AgentRole role = AgentRole::kWorker;  // kSubSupervisor: a sub-supervisor's member
   HandlerOptions handler;
   // A command that validates plan results (slate/plan_task.h): the worker
   // then has the capability "validate" and runs it for validation tasks.

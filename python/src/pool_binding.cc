@@ -70,7 +70,8 @@ AgentRole RoleOf(const std::string& role) {
   if (role == "worker") return AgentRole::kWorker;
   if (role == "supervisor") return AgentRole::kSupervisor;
   if (role == "coordinator") return AgentRole::kCoordinator;
-  throw py::value_error("role is worker, supervisor or coordinator, not '" + role + "'");
+  if (role == "sub-supervisor") return AgentRole::kSubSupervisor;
+  throw py::value_error("role is worker, supervisor, coordinator or sub-supervisor, not '" + role + "'");
 }
 
 Query MakeQuery(const std::optional<std::vector<std::string>>& segments,
@@ -292,12 +293,14 @@ void BindPool(py::module_& m) {
       .def(
           "register",
           [](PyPool& self, const std::string& name, std::vector<std::string> capabilities,
-             const std::string& role) {
+             const std::string& role, const std::string& team) {
             return Take(UNLOCKED(self.p().RegisterAgent({name, std::move(capabilities), 0,
-                                                         RoleOf(role)})));
+                                                         RoleOf(role), team})));
           },
           "name"_a, "capabilities"_a = std::vector<std::string>{}, "role"_a = "worker",
-          "Registers this process as an agent; returns its AgentRef.")
+          "team"_a = "",
+          "Registers this process as an agent (in a team of a supervision tree, if given); "
+          "returns its AgentRef.")
       .def(
           "heartbeat", [](PyPool& self, AgentRef a) { Check(self.p().Heartbeat(a)); }, "agent"_a)
       .def(

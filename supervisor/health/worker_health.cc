@@ -64,7 +64,7 @@ Status WorkerHealth::Sweep() {
       hung_.erase(Key(a));
       continue;
     }
-    if (a.role != AgentRole::kWorker) continue;
+    if (!TakesTasks(a.role)) continue;
     if (a.liveness == Liveness::kStale) {
       if (hung_.insert(Key(a)).second)
         spdlog::warn("worker '{}' (pid {}) is hung: no heartbeat for {:.0f} ms; its tasks "
@@ -148,9 +148,9 @@ std::vector<WorkerView> WorkerHealth::Rotation() {
   auto agents = pool_.ListAgents(std::chrono::milliseconds(cfg_.hung_after_ms));
   if (!agents.ok()) return out;
   for (const auto& a : *agents) {
-    if (a.role != AgentRole::kWorker || a.liveness != Liveness::kAlive || a.team != cfg_.team)
-      continue;
+    if (!TakesTasks(a.role) || a.liveness != Liveness::kAlive || a.team != cfg_.team) continue;
     WorkerView v{a.ref, a.name, a.capabilities, a.pending + a.running};
+    v.only_required = a.role == AgentRole::kSubSupervisor;
     if (UpdateBreaker(a, &v)) out.push_back(std::move(v));
   }
   return out;

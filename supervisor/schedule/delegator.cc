@@ -12,7 +12,8 @@ Result<Policy> ParsePolicy(const std::string& s) {
 }
 
 bool HasCapability(const WorkerView& w, const std::string& cap) {
-  return cap.empty() ||
+  if (cap.empty()) return !w.only_required;
+  return
          std::find(w.capabilities.begin(), w.capabilities.end(), cap) != w.capabilities.end();
 }
 

@@ -32,6 +32,7 @@ struct WorkerView {
   std::vector<std::string> capabilities;
   uint32_t load = 0;  // pending + running
   uint32_t max_load = UINT32_MAX;  // lower than max_pending on probation
+  bool only_required = false;  // a sub-supervisor: only tasks that require its capability
 };
 
 class Delegator {

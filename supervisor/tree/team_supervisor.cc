@@ -63,6 +63,7 @@ int RunTeamSupervisor(const SupervisorConfig& cfg, Policy policy, std::atomic<bo
   w.name = cfg.name.empty() ? cfg.team : cfg.name;
   w.capabilities = {cfg.team};
   w.team = cfg.parent_team;
+  w.role = AgentRole::kSubSupervisor;
   w.heartbeat_ms = cfg.heartbeat_ms;
   w.handler.name = "sub-request";
   std::atomic<int> member_rc{0};

@@ -61,6 +61,17 @@ inline std::map<std::string, json> ById(const json& out) {
   return m;
 }
 
+// Polls until pred holds or the time is up; false on timeout.
+template <typename Pred>
+bool Eventually(Pred pred, std::chrono::milliseconds within) {
+  const auto until = std::chrono::steady_clock::now() + within;
+  while (!pred()) {
+    if (std::chrono::steady_clock::now() > until) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  return true;
+}
+
 // Starts a member of a hand-made group (the test owns the pool).
 inline pid_t StartMember(const std::string& pool, std::vector<std::string> args) {
   args.insert(args.begin() + 1, {"--pool", pool});

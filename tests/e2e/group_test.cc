@@ -260,12 +260,6 @@ exec = "sha256sum"
   EXPECT_NE(mixed.err.find("describes the workers and supervisors; drop --workers"),
             std::string::npos)
       << mixed.err;
-  const std::string tree = WriteTempFile("tree.json", R"({"workers": [{}], "children": [
-      {"capability": "backend", "workers": [{"exec": "cat"}]}]})");
-  const auto children = Launch({"--group", tree, Jsonl("c.jsonl", tasks)});
-  EXPECT_EQ(children.exit_code, 2);
-  EXPECT_NE(children.err.find("sub-supervisors (children) cannot run yet"), std::string::npos)
-      << children.err;
   EXPECT_FALSE(PoolExists(pool)) << "refused before anything started";
 }
 

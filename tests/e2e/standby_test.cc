@@ -27,17 +27,6 @@ uint64_t Done(Pool& pool) {
   return pool.Stats()->tasks_by_state[static_cast<int>(TaskState::kDone)];
 }
 
-// Polls until pred holds or the time is up; false on timeout.
-template <typename Pred>
-bool Eventually(Pred pred, std::chrono::milliseconds within) {
-  const auto until = Clock::now() + within;
-  while (!pred()) {
-    if (Clock::now() > until) return false;
-    std::this_thread::sleep_for(2ms);
-  }
-  return true;
-}
-
 class StandbyTest : public GroupTest {
  protected:
   // The test's pool, with n workers of the built-in sleep handler.

@@ -57,7 +57,7 @@ void RenderAgents(const GroupSnapshot& s, size_t rows, std::vector<std::string>*
   for (const auto& w : s.agents) {
     const AgentInfo& a = w.info;
     if (a.role == AgentRole::kSupervisor) continue;  // the LEAD lines name them
-    if (a.role != AgentRole::kWorker) {
+    if (!TakesTasks(a.role)) {
       others += Fmt("%s %s (pid %d)  ", AgentRoleName(a.role), LivenessName(a.liveness), a.pid);
       continue;
     }

@@ -18,7 +18,13 @@ enum class AgentRole : uint32_t {
   kSupervisor = 1,   // a dispatcher: its queue is a backlog it hands out;
                      // it may hold any task, whatever it requires
   kCoordinator = 2,  // watches; holds no tasks
+  // A sub-supervisor's member in its parent's team (supervision trees): a
+  // worker that takes only tasks that require one of its capabilities
+  // (its team's name), and runs each as a sub-request of its team.
+  kSubSupervisor = 3,
 };
+// Whether it is handed tasks to run: a worker or a sub-supervisor.
+inline bool TakesTasks(AgentRole r) { return r == AgentRole::kWorker || r == AgentRole::kSubSupervisor; }
 const char* AgentRoleName(AgentRole r);
 
 struct AgentSpec {

@@ -19,7 +19,7 @@ Status ValidateAgentSpec(const AgentSpec& spec) {
     return {StatusCode::kInvalidArgument,
             "agent name '" + spec.name.substr(0, 80) +
                 "' must be 1 to 64 characters of [A-Za-z0-9._-]"};
-  if (static_cast<uint32_t>(spec.role) > 2)
+  if (static_cast<uint32_t>(spec.role) > 3)
     return {StatusCode::kInvalidArgument, "agent '" + spec.name + "': unknown role"};
   if (spec.capabilities.size() > kMaxCapabilities)
     return {StatusCode::kInvalidArgument,
@@ -99,6 +99,7 @@ const char* AgentRoleName(AgentRole r) {
     case AgentRole::kWorker: return "worker";
     case AgentRole::kSupervisor: return "supervisor";
     case AgentRole::kCoordinator: return "coordinator";
+    case AgentRole::kSubSupervisor: return "sub-supervisor";
   }
   return "invalid";
 }

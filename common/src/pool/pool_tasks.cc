@@ -102,9 +102,11 @@ Status Pool::Impl::CheckAgentLocked(AgentRef ref) const {
 }
 
 bool Pool::Impl::AgentHasCap(uint32_t row, uint32_t requires_hash) const {
-  if (requires_hash == 0 || row == 0) return true;
+  if (row == 0) return true;
   const AgentRecord& a = region_.agent(row).rec;
   if (a.role == static_cast<uint32_t>(AgentRole::kSupervisor)) return true;
+  // A sub-supervisor runs only what its team is for.
+  if (requires_hash == 0) return a.role != static_cast<uint32_t>(AgentRole::kSubSupervisor);
   for (uint32_t i = 0; i < a.ncaps && i < kMaxCapabilities; ++i)
     if (a.cap_hash[i] == requires_hash) return true;
   return false;
