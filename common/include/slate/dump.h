@@ -29,7 +29,9 @@ nlohmann::ordered_json EntryToJson(const Entry& e);
 std::string FormatStats(const PoolStats& stats, const std::vector<AgentInfo>& agents);
 // Two lines: the lead's term and its holder (name, pid, liveness, lease);
 // then the other supervisors, which stand by, and how many operations
-// the pool refused under a term that was over.
+// the pool refused under a term that was over. A supervision tree adds
+// its TREE lines: each team under its parent, with its supervisor, its
+// workers and its parent's tasks it is running.
 std::string FormatLead(const PoolStats& stats, const std::vector<AgentInfo>& agents);
 nlohmann::ordered_json StatsToJson(const PoolStats& stats, const std::vector<AgentInfo>& agents);
 

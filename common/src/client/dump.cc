@@ -4,6 +4,8 @@
 #include <cstdlib>
 #include <cstdio>
 #include <ctime>
+#include <functional>
+#include <map>
 
 #include "slate/json_payload.h"
 
@@ -96,13 +98,82 @@ ojson EntryToJson(const Entry& e) {
   return j;
 }
 
+namespace {
+
+// A supervision tree's teams: who leads each, under which parent, with
+// how many workers; parents before their children.
+struct TeamView {
+  std::string parent;
+  const AgentInfo* supervisor = nullptr;
+  const AgentInfo* member = nullptr;  // its sub-supervisor in the parent's team
+  uint32_t workers = 0, running = 0;
+};
+
+std::map<std::string, TeamView> TeamsOf(const std::vector<AgentInfo>& agents) {
+  std::map<std::string, TeamView> teams;
+  for (const AgentInfo& a : agents) {
+    if (a.role == AgentRole::kSubSupervisor) {
+      for (const auto& cap : a.capabilities) {
+        teams[cap].parent = a.team;
+        teams[cap].member = &a;
+      }
+    } else if (!a.team.empty() && a.role == AgentRole::kSupervisor) {
+      if (teams[a.team].supervisor == nullptr || a.liveness != Liveness::kGone)
+        teams[a.team].supervisor = &a;
+    } else if (!a.team.empty() && a.role == AgentRole::kWorker) {
+      teams[a.team].workers += 1;
+      teams[a.team].running += a.running;
+    }
+  }
+  return teams;
+}
+
+std::string FormatTree(const std::vector<AgentInfo>& agents) {
+  const auto teams = TeamsOf(agents);
+  if (teams.empty()) return "";
+  std::string out;
+  std::function<void(const std::string&, int)> below = [&](const std::string& parent, int depth) {
+    for (const auto& [name, t] : teams) {
+      if (t.parent != parent) continue;
+      out += out.empty() ? "TREE    " : "\n        ";
+      out += std::string(static_cast<size_t>(depth) * 2, ' ') + name + " < " +
+             (parent.empty() ? "top" : parent) + ": ";
+      out += t.supervisor == nullptr
+                 ? "no supervisor"
+                 : "'" + t.supervisor->name + "' (pid " + std::to_string(t.supervisor->pid) + ", " +
+                       LivenessName(t.supervisor->liveness) + ")";
+      out += ", " + std::to_string(t.workers) + (t.workers == 1 ? " worker" : " workers");
+      if (t.member != nullptr)
+        out += ", " + std::to_string(t.member->running) + " from its parent";
+      if (depth < 8) below(name, depth + 1);
+    }
+  };
+  below("", 0);
+  return out;
+}
+
+ojson TeamsJson(const std::vector<AgentInfo>& agents) {
+  ojson out = ojson::array();
+  for (const auto& [name, t] : TeamsOf(agents))
+    out.push_back({{"team", name},
+                   {"parent", t.parent},
+                   {"supervisor", t.supervisor ? t.supervisor->name : ""},
+                   {"supervisor_liveness",
+                    t.supervisor ? LivenessName(t.supervisor->liveness) : "none"},
+                   {"workers", t.workers},
+                   {"running", t.running}});
+  return out;
+}
+
+}  // namespace
+
 std::string FormatLead(const PoolStats& st, const std::vector<AgentInfo>& agents) {
   if (st.lead_term == 0) return "LEAD    never taken";
   std::string who = "nobody";
   const AgentInfo* leader = nullptr;
   std::vector<std::string> standbys;
   for (const AgentInfo& a : agents) {
-    if (a.role != AgentRole::kSupervisor) continue;
+    if (a.role != AgentRole::kSupervisor || !a.team.empty()) continue;  // teams: the TREE lines
     if (!st.lead_holder.is_shared() && a.ref == st.lead_holder) {
       leader = &a;
       who = "'" + a.name + "' (pid " + std::to_string(a.pid) + ", " + LivenessName(a.liveness) +
@@ -125,6 +196,7 @@ std::string FormatLead(const PoolStats& st, const std::vector<AgentInfo>& agents
   for (const auto& n : standbys) out += " " + n;
   if (st.lead_refused != 0)
     out += "; " + std::to_string(st.lead_refused) + " operations refused under a stale term";
+  if (const std::string tree = FormatTree(agents); !tree.empty()) out += "\n" + tree;
   return out;
 }
 
@@ -190,11 +262,12 @@ ojson StatsToJson(const PoolStats& st, const std::vector<AgentInfo>& agents) {
   std::string holder;
   ojson standbys = ojson::array();
   for (const auto& a : agents) {
-    if (a.role == AgentRole::kSupervisor) {
+    if (a.role == AgentRole::kSupervisor && a.team.empty()) {
       if (a.ref == st.lead_holder && !st.lead_holder.is_shared()) holder = a.name;
       else standbys.push_back(a.name);
     }
-    list.push_back({{"name", a.name}, {"role", AgentRoleName(a.role)}, {"pid", a.pid},
+    list.push_back({{"name", a.name}, {"role", AgentRoleName(a.role)}, {"team", a.team},
+                    {"pid", a.pid},
                     {"liveness", LivenessName(a.liveness)},
                     {"heartbeat_age_ms", static_cast<double>(a.heartbeat_age_ns) / 1e6},
                     {"capabilities", a.capabilities}, {"pending", a.pending},
@@ -225,6 +298,7 @@ ojson StatsToJson(const PoolStats& st, const std::vector<AgentInfo>& agents) {
                     {"standbys", standbys},
                     {"expires_in_ms", st.lead_expires_in_ns / 1'000'000},
                     {"refused", st.lead_refused}}},
+          {"teams", TeamsJson(agents)},
           {"agents", list}};
 }
 
