@@ -8,6 +8,7 @@
 
 #include "health/death_watch.h"
 #include "schedule/group_run.h"
+#include "tree/orphans.h"
 #include "tree/sub_request_handler.h"
 #include "tree/subtasks.h"
 #include "worker_app.h"
@@ -15,20 +16,17 @@
 namespace slate::supervisor {
 namespace {
 
-// Registers as the team's supervisor: refused while another lives; the
-// backlogs of those that died become this one's.
+// Registers as the team's supervisor: the pool refuses it while another
+// lives (Pool::RegisterAgent); the backlogs of those that died become
+// this one's.
 Result<AgentRef> JoinTeam(Pool& pool, const std::string& team) {
-  auto agents = pool.ListAgents(std::chrono::hours(24));
-  if (!agents.ok()) return agents.status();
-  for (const AgentInfo& a : *agents)
-    if (a.role == AgentRole::kSupervisor && a.team == team && a.liveness != Liveness::kGone)
-      return Status{StatusCode::kAlreadyExists, "team '" + team + "' is led by '" + a.name +
-                                                    "' (pid " + std::to_string(a.pid) + ")"};
   auto me = pool.RegisterAgent({"supervisor-" + std::to_string(getpid()), {}, 0,
                                 AgentRole::kSupervisor, team});
   if (!me.ok()) return me.status();
+  auto agents = pool.ListAgents(std::chrono::hours(24));
+  if (!agents.ok()) return agents.status();
   for (const AgentInfo& a : *agents) {
-    if (a.role != AgentRole::kSupervisor || a.team != team) continue;
+    if (a.role != AgentRole::kSupervisor || a.team != team || a.ref == *me) continue;
     spdlog::warn("team '{}': adopting the backlog of supervisor '{}' (pid {}), which died", team,
                  a.name, a.pid);
     if (Status s = pool.Deregister(a.ref, *me, "its team's supervisor died");
@@ -72,10 +70,21 @@ int RunTeamSupervisor(const SupervisorConfig& cfg, Policy policy, std::atomic<bo
     member_rc = app.Run();
     if (member_rc != 0) stop = true;  // it cannot take work: nothing to serve
   });
+  // Sub-requests whose parent the level above gave up are cancelled.
+  std::thread orphans([&] {
+    while (!stop.load()) {
+      if (auto n = CancelOrphans(**pool, cfg.team); !n.ok())
+        spdlog::warn("team '{}': looking for orphaned sub-requests: {}", cfg.team,
+                     n.status().message());
+      for (int i = 0; i < 10 && !stop.load(); ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  });
   GroupRun run(cfg, **pool, *me, policy, /*serve=*/true);
   run.SetTaskSource([&](const RequestRecord& req) { return subtasks.Of(req.parent); });
   int rc = run.Run(stop);
   stop = true;
+  orphans.join();
   member.join();
   death_watch.reset();
   if (rc == kExitOk && member_rc != 0) rc = kExitInternal;

@@ -57,6 +57,11 @@ size_t LeaderTasks() {
   return env != nullptr ? std::strtoul(env, nullptr, 10) : 5000;
 }
 
+size_t TreeTasks() {
+  const char* env = std::getenv("SLATE_CHAOS_TREE_TASKS");
+  return env != nullptr ? std::strtoul(env, nullptr, 10) : 1200;
+}
+
 size_t ChaosTasks() {
   const char* env = std::getenv("SLATE_CHAOS_TASKS");
   return env != nullptr ? std::strtoul(env, nullptr, 10) : 20000;
@@ -725,6 +730,99 @@ TEST_F(ChaosTest, ThreeSupervisorsWithTheLeaderKilledAndStoppedLoseNothing) {
   EXPECT_GE(stats.lead_refused, 1u) << "no continued leader ever tried a change";
   EXPECT_EQ(refusals, stats.lead_refused);
   EXPECT_EQ(not_stale, 0u);
+}
+
+// A three-level tree (top > alpha > gamma, top > beta) whose
+// sub-supervisors are killed one after another: each comes back, resumes
+// its team's sub-requests, and the run ends with every subtask done once.
+TEST_F(ChaosTest, ATreeWithItsSubSupervisorsKilledRepeatedlyLosesNothing) {
+  const size_t per_line = std::max<size_t>(TreeTasks() / 8, 8);
+  const std::string file = WriteTempFile("chaos-tree.json", R"({"children": [
+      {"capability": "alpha", "workers": [{"count": 2, "handler": "sleep"}],
+       "children": [{"capability": "gamma", "workers": [{"count": 2, "handler": "sleep"}]}]},
+      {"capability": "beta", "workers": [{"count": 2, "handler": "sleep"}]}]})");
+  std::string text;
+  size_t subtasks = 0;
+  for (int line = 0; line < 8; ++line) {
+    json subs = json::array();
+    for (size_t i = 0; i < per_line; ++i) subs.push_back({{"payload", {{"ms", 5}, {"i", i}}}});
+    subtasks += per_line;
+    const bool alpha = line % 2 == 0;
+    if (alpha) {  // and one subtask that goes down to gamma
+      json down = json::array();
+      for (size_t i = 0; i < per_line / 4; ++i) down.push_back({{"payload", {{"ms", 5}}}});
+      subtasks += down.size() + 1;
+      subs.push_back({{"requires", "gamma"}, {"payload", {{"subtasks", down}}}});
+    }
+    text += json({{"id", "line-" + std::to_string(line)},
+                  {"requires", alpha ? "alpha" : "beta"},
+                  {"payload", {{"subtasks", subs}}}})
+                .dump() +
+            "\n";
+  }
+  const std::string input = WriteTempFile("chaos-tree.jsonl", text);
+  std::atomic<bool> done{false};
+  std::atomic<int> kills{0};
+  std::thread monkey([&] {
+    std::mt19937 rng(20261207);
+    std::unique_ptr<Pool> p;
+    while (!done.load() && p == nullptr) {
+      if (auto opened = Pool::Open(pool); opened.ok()) p = std::move(*opened);
+      std::this_thread::sleep_for(20ms);
+    }
+    while (!done.load()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(300 + rng() % 301));
+      auto agents = p->ListAgents(10s);
+      if (!agents.ok()) continue;
+      std::vector<pid_t> subs;
+      for (const auto& a : *agents)
+        if (a.role == AgentRole::kSubSupervisor && a.liveness == Liveness::kAlive)
+          subs.push_back(a.pid);
+      if (subs.empty() || done.load()) continue;
+      kill(subs[rng() % subs.size()], SIGKILL);
+      ++kills;
+    }
+  });
+  StallWatch watch(pool, done);
+  const StormRun run = RunInStorm({"--group", file, "--restart-delay-ms", "20", input}, done,
+                                  {&monkey});
+  ASSERT_TRUE(run.ok()) << run.Why();
+  const auto& [r, out, secs] = std::tie(run.r, run.out, run.secs);
+  size_t lost = 0;
+  for (const auto& t : out["tasks"]) {
+    if (t["status"] != "done") {
+      ++lost;
+      continue;
+    }
+    const json& results = t["result"]["results"];
+    const size_t want = t["index"].get<int>() % 2 == 0 ? per_line + 1 : per_line;
+    if (results.size() != want) lost += want;
+  }
+  auto kept = Pool::Open(pool, OpenMode::kReadOnly);
+  ASSERT_TRUE(kept.ok()) << kept.status().ToString();
+  const auto results_per_task = ResultsPerTask(**kept);
+  size_t duplicates = 0;
+  for (const auto& [task, count] : results_per_task) duplicates += count > 1;
+  Query q;
+  q.segments = {"conflicts"};
+  q.all_tags = {"stale-term"};
+  q.limit = 0;
+  const size_t refusals = (*kept)->Find(q)->size();
+  const auto problems = (*kept)->Check();
+  kept->reset();
+  ASSERT_TRUE(Pool::Remove(pool).ok());
+  std::printf("chaos tree: lines=8 subtasks=%zu sub-supervisor kills=%d lost=%zu duplicates=%zu "
+              "refused=%zu check=%s time=%.1fs\n",
+              subtasks, kills.load(), lost, duplicates, refusals,
+              problems.empty() ? "clean" : problems.front().c_str(), secs);
+  EXPECT_EQ(r.exit_code, 0) << r.err.substr(r.err.size() > 3000 ? r.err.size() - 3000 : 0);
+  EXPECT_EQ(out["tasks"].size(), 8u);
+  EXPECT_EQ(lost, 0u);
+  EXPECT_EQ(duplicates, 0u);
+  EXPECT_GE(results_per_task.size(), subtasks + 8) << "every subtask and line has its result";
+  EXPECT_TRUE(problems.empty());
+  EXPECT_EQ(refusals, 0u) << "one top supervisor: no term ever ended";
+  EXPECT_GE(kills.load(), 3);
 }
 
 }  // namespace

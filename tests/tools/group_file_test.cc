@@ -92,6 +92,29 @@ TEST(GroupFileTest, ThreeLevelsAreAllowedAndFourAreRefusedNamingTheBranch) {
             "slate runs at most 3: each level adds latency and loses information on the way up");
 }
 
+TEST(GroupFileTest, TeamsListEachSubSupervisorAfterItsParent) {
+  auto top = ParseGroupFile("t.json", R"({"children": [
+      {"capability": "backend", "decompose": "plan", "workers": [{"count": 2}],
+       "children": [{"capability": "db", "synthesize": "sum", "workers": [{}]}]},
+      {"capability": "frontend", "workers": [{}]}]})");
+  ASSERT_TRUE(top.ok()) << top.status().message();
+  EXPECT_TRUE(top->workers.empty()) << "the top level may leave all work to its children";
+  const auto teams = Teams(*top);
+  ASSERT_EQ(teams.size(), 3u);
+  EXPECT_EQ(teams[0].team, "backend");
+  EXPECT_EQ(teams[0].parent, "");
+  EXPECT_EQ(teams[0].decompose, "plan");
+  EXPECT_EQ(teams[0].workers[0].count, 2u);
+  EXPECT_EQ(teams[1].team, "frontend");
+  EXPECT_EQ(teams[2].team, "db");
+  EXPECT_EQ(teams[2].parent, "backend");
+  EXPECT_EQ(teams[2].path, "children[0].children[0]");
+  const auto argv = TeamSupervisorArgv("/bin", teams[2], {"--policy", "least-loaded"});
+  EXPECT_EQ(argv, (std::vector<std::string>{"/bin/slate-supervisor", "--team", "db", "--policy",
+                                            "least-loaded", "--parent-team", "backend",
+                                            "--synthesize", "sum"}));
+}
+
 TEST(GroupFileTest, EachMistakeNamesTheFileAndTheKey) {
   const struct {
     const char* file;
@@ -129,6 +152,20 @@ TEST(GroupFileTest, EachMistakeNamesTheFileAndTheKey) {
        "g.json: children[1].capability: 'b' is taken by another sub-supervisor here"},
       {"g.json", R"({"capability": "top", "workers": [{}]})",
        "g.json: capability: unknown key"},
+      {"g.json",
+       R"({"children": [{"capability": "b", "workers": [{}],
+                         "children": [{"capability": "c", "workers": [{}]}]},
+                        {"capability": "c", "workers": [{}]}]})",
+       "g.json: children[0].children[0].capability: 'c' also names children[1]; each "
+       "sub-supervisor leads a team of its own name"},
+      {"g.json", R"({"children": [{"capability": "b", "supervisors": 2, "workers": [{}]}]})",
+       "g.json: children[0].supervisors: a team has one supervisor at a time (restarted when "
+       "it dies), not 2"},
+      {"g.json",
+       R"({"children": [{"capability": "a-team-name-of-28-characters", "workers": [{}]}]})",
+       "g.json: children[0].capability: 1 to 27 characters of [A-Za-z0-9._-]"},
+      {"g.json", R"({"children": [{"capability": "b"}]})",
+       "g.json: children[0].workers: needs at least one group of workers (or children)"},
       {"g.toml", "[[workers]]\ncount = 1979-05-27\n",
        "g.toml: workers[0].count: must be a whole number from 1 to 512, not \"(a TOML date or "
        "time)\""},

@@ -127,8 +127,11 @@ class Reader {
       return s;
     // A team has one supervisor at a time; when it dies the launcher
     // starts another, which resumes the team's sub-requests.
-    if (Status s = Count(obj, path, "supervisors", 1, top ? 3 : 1, &out->supervisors); !s.ok())
-      return s;
+    if (!top && obj.contains("supervisors") && obj["supervisors"] != 1)
+      return Fail(Join(path, "supervisors"),
+                  "a team has one supervisor at a time (restarted when it dies), not " +
+                      obj["supervisors"].dump());
+    if (Status s = Count(obj, path, "supervisors", 1, 3, &out->supervisors); !s.ok()) return s;
     if (!top) {
       if (!obj.contains("capability"))
         return Fail(path, "a sub-supervisor needs the capability of the tasks it takes");

@@ -390,13 +390,13 @@ int ServiceStatus(const ServiceOptions& o) {
   if (!pool.ok()) return Fail(pool.status().message());
   auto agents = (*pool)->ListAgents(5s);
   if (agents.ok()) {
-    std::printf("%-18s %-14s %-10s %7s %-8s %6s %6s\n", "MEMBER", "ROLE", "TEAM", "PID",
-                "STATE", "DONE", "FAILED");
+    std::printf("%-18s %-14s %7s %-8s %6s %6s %s\n", "MEMBER", "ROLE", "PID", "STATE", "DONE",
+                "FAILED", "TEAM");
     for (const auto& a : *agents)
-      std::printf("%-18s %-14s %-10s %7d %-8s %6llu %6llu\n", a.name.c_str(),
-                  AgentRoleName(a.role), a.team.empty() ? "-" : a.team.c_str(), a.pid,
-                  LivenessName(a.liveness), static_cast<unsigned long long>(a.done),
-                  static_cast<unsigned long long>(a.failed));
+      std::printf("%-18s %-14s %7d %-8s %6llu %6llu %s\n", a.name.c_str(),
+                  AgentRoleName(a.role), a.pid, LivenessName(a.liveness),
+                  static_cast<unsigned long long>(a.done), static_cast<unsigned long long>(a.failed),
+                  a.team.empty() ? "-" : a.team.c_str());
   }
   Query q;
   q.segments = {supervisor::kRequestsSegment};

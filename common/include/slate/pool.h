@@ -193,6 +193,8 @@ class Pool {
   Result<std::vector<TaskInfo>> ExpiredLeases() const;
 
   // ---- agents -----------------------------------------------------------
+  // kAlreadyExists for a name in use, or for a team's supervisor while
+  // another supervisor of that team lives (checked in one hold of the lock).
   Result<AgentRef> RegisterAgent(const AgentSpec& spec);
   // Lock-free; cheap enough to call every few milliseconds.
   Status Heartbeat(AgentRef agent);

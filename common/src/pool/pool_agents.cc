@@ -138,6 +138,16 @@ Result<AgentRef> Pool::RegisterAgent(const AgentSpec& spec) {
         return Status{StatusCode::kAlreadyExists,
                       "agent '" + spec.name + "' is already registered (pid " +
                           std::to_string(a.pid) + ")"};
+      // One live supervisor a team, checked in the same hold as the
+      // registration, so two started at once cannot both get in.
+      if (spec.role == AgentRole::kSupervisor && !spec.team.empty() &&
+          a.role == static_cast<uint32_t>(AgentRole::kSupervisor) &&
+          strnlen(a.team, kMaxTeamBytes) == spec.team.size() &&
+          std::memcmp(a.team, spec.team.data(), spec.team.size()) == 0 &&
+          ProcessAlive(a.pid, a.start_time))
+        return Status{StatusCode::kAlreadyExists,
+                      "team '" + spec.team + "' is led by '" + AgentName(r, row) + "' (pid " +
+                          std::to_string(a.pid) + ")"};
     }
     if (free_row == 0)
       return Status{StatusCode::kPoolFull,

@@ -161,6 +161,11 @@ Status ValidateTaskSpec(const TaskSpec& spec, uint32_t max_payload) {
 
 // PostTask's transaction. REQUIRES: the Guard held, spec validated and
 // encoded into ss.
+std::string OnlyRequiredRefusal(const Region& r, uint32_t row) {
+  return "agent '" + AgentName(r, row) +
+         "' is a sub-supervisor: it takes only tasks that require its capability";
+}
+
 Result<TaskId> PostLocked(Pool::Impl& im, Pool::Impl::Guard& g,
                           const TaskSpec& spec, const SlotSpec& ss, int64_t now) {
   const Region& r = im.region_;
@@ -168,8 +173,9 @@ Result<TaskId> PostLocked(Pool::Impl& im, Pool::Impl::Guard& g,
   const uint32_t req = spec.requires_cap.empty() ? 0 : Hash32(spec.requires_cap);
   if (!im.AgentHasCap(spec.assignee.row, req))
     return Status{StatusCode::kInvalidArgument,
-                  "agent '" + AgentName(r, spec.assignee.row) +
-                      "' lacks capability '" + spec.requires_cap + "'"};
+                  req == 0 ? OnlyRequiredRefusal(r, spec.assignee.row)
+                           : "agent '" + AgentName(r, spec.assignee.row) +
+                                 "' lacks capability '" + spec.requires_cap + "'"};
   if (Status s = im.Reserve(ss);
       !s.ok())
     return s;
@@ -300,9 +306,10 @@ Status Requeue(Pool::Impl& im, TaskId id, AgentRef target,
     if (Status st = im.CheckAgentLocked(target); !st.ok()) return st;
     if (!im.AgentHasCap(target.row, s.kind.task.requires_hash))
       return {StatusCode::kInvalidArgument,
-              "agent '" + AgentName(r, target.row) +
-                  "' lacks the capability task " + std::to_string(id) +
-                  " requires"};
+              s.kind.task.requires_hash == 0
+                  ? OnlyRequiredRefusal(r, target.row)
+                  : "agent '" + AgentName(r, target.row) + "' lacks the capability task " +
+                        std::to_string(id) + " requires"};
     std::optional<SlotSpec> lost;
     const uint32_t holder_row = state == TaskState::kRunning ? s.kind.task.assignee : 0;
     if (state == TaskState::kRunning) {
