@@ -76,7 +76,8 @@ int main(int argc, char** argv) {
   Save(dir + "/empty.pool", RegionBytes(name));
 
   auto sup = Must(pool->RegisterAgent({"sup", {}, 0, slate::AgentRole::kSupervisor}), "register");
-  auto wrk = Must(pool->RegisterAgent({"w1", {"gpu"}, 0, slate::AgentRole::kWorker}), "register");
+  auto wrk = Must(pool->RegisterAgent({"w1", {"gpu"}, 0, slate::AgentRole::kWorker, "team-a"}),
+                  "register");
   Must(pool->AcquireLeadership(sup, 3600s), "lead");
   for (int i = 0; i < 4; ++i) {
     slate::TaskSpec t;

@@ -128,6 +128,13 @@ std::vector<Case> Table() {
        "--max-pending must be in [1, 1024]"},
       {"supervisor_bad_pool", {"slate-supervisor", "--pool", "x/y"}, 2, "pool name 'x/y'"},
       {"supervisor_no_pool", {"slate-supervisor", "--pool", "@POOL", f.good}, 1, "no such pool"},
+      {"supervisor_team_with_input", {"slate-supervisor", "--pool", "@POOL", "--team", "b", f.good},
+       2, "--team: a sub-supervisor reads no INPUT: its tasks come from its parent"},
+      {"supervisor_team_too_long",
+       {"slate-supervisor", "--pool", "@POOL", "--team", std::string(28, 't')}, 2,
+       "is longer than 27 characters"},
+      {"supervisor_decompose_alone", {"slate-supervisor", "--pool", "@POOL", "--decompose", "x"},
+       2, "--parent-team, --name, --decompose and --synthesize need --team"},
       // slate-worker
       {"worker_unknown_flag", {"slate-worker", "--pool", "@POOL", "--nope"}, 2,
        "unrecognised option '--nope'"},

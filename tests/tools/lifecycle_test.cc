@@ -189,6 +189,51 @@ TEST_F(LifecycleTest, AServiceStartedFromAGroupFileRunsEachKindOfWorker) {
   EXPECT_NE(mixed.err.find("drop --handler"), std::string::npos) << mixed.err;
 }
 
+// A service whose file describes a tree: each level runs on its own team,
+// and status, the monitor and slate-dump show the tree.
+TEST_F(LifecycleTest, AServiceStartedFromATreeShowsEachTeamUnderItsParent) {
+  const std::string file = WriteTempFile("tree.json", R"({
+    "workers": [{"handler": "echo"}],
+    "children": [{"capability": "backend", "workers": [{"count": 2, "handler": "sleep"}],
+                  "children": [{"capability": "db", "workers": [{"handler": "sleep"}]}]}]})");
+  ASSERT_EQ(Cmd(pool, {"start", "--group", file}).exit_code, 0);
+  const json sub = {{"subtasks",
+                     {{{"id", "slow"}, {"payload", {{"ms", 1500}}}},
+                      {{"id", "down"},
+                       {"requires", "db"},
+                       {"payload", {{"subtasks", {{{"payload", {{"ms", 10}}}}}}}}}}}};
+  const auto submitted = Cmd(pool, {"submit", "--no-wait",
+                                    Jsonl("tree.jsonl", {{{"payload", sub}, {"requires", "backend"}},
+                                                         {{"payload", "top"}}})});
+  ASSERT_EQ(submitted.exit_code, 0) << submitted.err;
+  // While the slow subtask runs, the tree is at work on every level.
+  std::this_thread::sleep_for(700ms);
+  const auto status = Cmd(pool, {"status"});
+  ASSERT_EQ(status.exit_code, 0) << status.err;
+  EXPECT_NE(status.out.find("TREE    backend < top: 'supervisor-"), std::string::npos)
+      << status.out;
+  EXPECT_NE(status.out.find("\n          db < backend: 'supervisor-"), std::string::npos)
+      << status.out;
+  EXPECT_NE(status.out.find("sub-supervisor"), std::string::npos) << status.out;
+  EXPECT_NE(status.out.find(" backend\n"), std::string::npos) << "the TEAM column: " << status.out;
+  EXPECT_NE(status.out.find("(team backend)"), std::string::npos) << status.out;
+  EXPECT_EQ(status.out.find("standbys:"), std::string::npos) << "team supervisors stand by for "
+                                                                 "nobody: " << status.out;
+  const auto monitor = RunCommand({"slate-monitor", "--pool", pool, "--once"});
+  EXPECT_NE(monitor.out.find("TREE    "), std::string::npos) << monitor.out;
+  EXPECT_NE(monitor.out.find("[backend]"), std::string::npos) << monitor.out;
+  const auto dump =
+      RunCommand({"slate-dump", "--pool", pool, "--stats", "--format", "jsonl"});
+  const json stats = json::parse(dump.out.substr(0, dump.out.find('\n')));
+  ASSERT_EQ(stats["teams"].size(), 2u) << dump.out;
+  EXPECT_EQ(stats["teams"][0]["team"], "backend");
+  EXPECT_EQ(stats["teams"][0]["workers"], 2);
+  EXPECT_EQ(stats["teams"][1]["team"], "db");
+  EXPECT_EQ(stats["teams"][1]["parent"], "backend");
+  EXPECT_EQ(stats["lead"]["standbys"].size(), 0u);
+  ASSERT_EQ(Cmd(pool, {"stop"}).exit_code, 0);
+}
+
 // Requests waiting for the group start most urgent first: a request
 // submitted with a higher --priority goes before one submitted earlier,
 // once the request that had begun is done.

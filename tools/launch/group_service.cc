@@ -431,7 +431,9 @@ int ServiceStatus(const ServiceOptions& o) {
                     static_cast<unsigned long long>(r.total),
                     static_cast<unsigned long long>(r.running));
         if (r.priority != 0) std::printf(", priority %d", r.priority);
-        std::printf(", from %s\n", r.source.c_str());
+        std::printf(", from %s", r.source.c_str());
+        if (!r.team.empty()) std::printf(" (team %s)", r.team.c_str());
+        std::printf("\n");
       }
   // Members the keeper found crash-looping in the last minute.
   Query cl;

@@ -118,8 +118,11 @@ void OnSignal(int sig) { g_signal.store(sig); }
 
 // Waits for a supervisor to finish, restarting crashed members within
 // the restart budget. Returns the exit status of the run.
-int Supervise(ProcessGroup& group, size_t first_sup, uint32_t supervisors, Pool& pool,
-              size_t tasks, const RunOptions& o) {
+// teams: a tree's sub-supervisors, each two agents (its member above and
+// its team's supervisor); the bar then counts every task of the tree, its
+// sub-requests' too, which are known only as they are posted.
+int Supervise(ProcessGroup& group, size_t first_sup, uint32_t supervisors, size_t teams,
+              Pool& pool, size_t tasks, const RunOptions& o) {
   Restarter restarter(group, pool,
                       {o.max_restarts, std::chrono::seconds(o.restart_window_s),
                        std::chrono::milliseconds(o.restart_delay_ms),
@@ -159,14 +162,15 @@ int Supervise(ProcessGroup& group, size_t first_sup, uint32_t supervisors, Pool&
     }
     if (auto st = pool.Stats(); st.ok()) {
       const auto& t = st->tasks_by_state;
+      uint64_t all = 0;
+      for (int s = 1; s < kTaskStateCount; ++s) all += t[s];
+      const uint32_t others = 1 + supervisors + 2 * static_cast<uint32_t>(teams);
       bar.Update(t[static_cast<int>(TaskState::kDone)],
                  t[static_cast<int>(TaskState::kDeadLettered)] +
                      t[static_cast<int>(TaskState::kSkipped)] +
                      t[static_cast<int>(TaskState::kCancelled)],
-                 tasks,
-                 st->agents_registered >= 1 + supervisors
-                     ? st->agents_registered - 1 - supervisors
-                     : 0);
+                 teams == 0 ? tasks : std::max<uint64_t>(tasks, all),
+                 st->agents_registered >= others ? st->agents_registered - others : 0);
     }
     group.WaitForExit(std::chrono::milliseconds(20));  // a death ends the wait
   }
@@ -288,7 +292,7 @@ int RunGroup(const RunOptions& o) {
           plan.supervisors == 1 ? "supervisor" : "supervisor-" + std::to_string(i + 1);
       started = group.Start(name, with(sup), with(resume), true).ok();
     }
-    rc = started ? Supervise(group, first_sup, plan.supervisors, **pool, *tasks, o) : 1;
+    rc = started ? Supervise(group, first_sup, plan.supervisors, plan.teams.size(), **pool, *tasks, o) : 1;
     if (supervisor::RanToEnd(rc)) {
       std::ifstream in(result_path);
       std::cout << in.rdbuf() << std::flush;

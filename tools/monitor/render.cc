@@ -29,7 +29,8 @@ void RenderRequests(const GroupSnapshot& s, const std::vector<double>& rates,
   if (s.requests.empty()) out->push_back("no active request");
   for (const auto& r : s.requests) {
     std::string eta = r.eta_s ? Fmt("ETA %.0fs", *r.eta_s) : "ETA -";
-    const std::string name = r.priority ? Fmt("%s (priority %d)", r.id.c_str(), r.priority) : r.id;
+    std::string name = r.priority ? Fmt("%s (priority %d)", r.id.c_str(), r.priority) : r.id;
+    if (!r.team.empty()) name += " [" + r.team + "]";
     out->push_back(Fmt("request %s %s %" PRIu64 "/%" PRIu64 " done, %" PRIu64 " failed, %.0f/s, %s",
                        name.c_str(), ProgressBar(r.Finished(), r.total, 20).c_str(), r.done,
                        r.total, r.dead_lettered + r.failed, r.throughput_per_s, eta.c_str()));

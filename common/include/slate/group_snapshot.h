@@ -20,6 +20,8 @@ struct RequestProgress {
   std::string id;
   std::string source;
   int priority = 0;  // the request's own (submit --priority)
+  std::string team;  // a sub-request's team ("" at the top level)
+  uint64_t parent = 0;  // and the task it runs for
   uint64_t total = 0, pending = 0, running = 0, done = 0, failed = 0, dead_lettered = 0;
   uint64_t waiting = 0, held = 0, skipped = 0, cancelled = 0;
   uint64_t checkpointed = 0;  // unfinished, with a checkpoint saved

@@ -79,6 +79,8 @@ Result<GroupSnapshot> TakeGroupSnapshot(Pool& pool, size_t recent_events) {
     if (rj.ok() && rj->is_object()) {
       p.source = rj->value("source", "");
       p.priority = rj->value("priority", 0);
+      p.team = rj->value("team", "");
+      p.parent = rj->value("parent", uint64_t{0});
       p.total = U(*rj, "tasks");
     }
     const auto prog = Latest(pool, segments::kProgress, {"progress", "req:" + p.id}, 1);
@@ -133,6 +135,7 @@ ojson SnapshotToJson(const GroupSnapshot& s) {
   ojson reqs = ojson::array();
   for (const auto& r : s.requests)
     reqs.push_back({{"id", r.id}, {"source", r.source}, {"priority", r.priority},
+                    {"team", r.team}, {"parent", r.parent},
                     {"total", r.total},
                     {"pending", r.pending}, {"running", r.running}, {"done", r.done},
                     {"failed", r.failed}, {"dead_lettered", r.dead_lettered},
