@@ -222,6 +222,16 @@ void StallWatch::Watch(const std::string& pool, const std::atomic<bool>& done) {
 
 // One storm's run: slate-launch's exit and output, the result document, and
 // how long it took.
+// The pool slate-launch creates, for a thread that storms it: null if the
+// run ended first.
+std::unique_ptr<Pool> OpenOnceCreated(const std::string& pool, const std::atomic<bool>& done) {
+  while (!done.load()) {
+    if (auto opened = Pool::Open(pool); opened.ok()) return std::move(*opened);
+    std::this_thread::sleep_for(20ms);
+  }
+  return nullptr;
+}
+
 struct StormRun {
   CommandResult r;
   json out;
@@ -643,11 +653,7 @@ TEST_F(ChaosTest, ThreeSupervisorsWithTheLeaderKilledAndStoppedLoseNothing) {
   std::atomic<int> leader_kills{0}, leader_stops{0}, worker_kills{0};
   std::thread monkey([&] {
     std::mt19937 rng(20261205);
-    std::unique_ptr<Pool> p;
-    while (!done.load() && p == nullptr) {
-      if (auto opened = Pool::Open(pool); opened.ok()) p = std::move(*opened);
-      std::this_thread::sleep_for(20ms);
-    }
+    std::unique_ptr<Pool> p = OpenOnceCreated(pool, done);
     auto next_leader_event = std::chrono::steady_clock::now() + 300ms;
     uint64_t worker_at = 0;
     while (!done.load()) {
@@ -765,11 +771,7 @@ TEST_F(ChaosTest, ATreeWithItsSubSupervisorsKilledRepeatedlyLosesNothing) {
   std::atomic<int> kills{0};
   std::thread monkey([&] {
     std::mt19937 rng(20261207);
-    std::unique_ptr<Pool> p;
-    while (!done.load() && p == nullptr) {
-      if (auto opened = Pool::Open(pool); opened.ok()) p = std::move(*opened);
-      std::this_thread::sleep_for(20ms);
-    }
+    std::unique_ptr<Pool> p = OpenOnceCreated(pool, done);
     while (!done.load()) {
       std::this_thread::sleep_for(std::chrono::milliseconds(300 + rng() % 301));
       auto agents = p->ListAgents(10s);
