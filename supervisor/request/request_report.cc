@@ -4,6 +4,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -47,13 +48,20 @@ std::string OpenDraft(const RequestRecord& req, const std::string& output, std::
   return other;
 }
 
+// A final entry's tags: a sub-request's name its team too.
+std::vector<std::string> FinalTags(const RequestRecord& req) {
+  std::vector<std::string> tags = {"final", "req:" + req.id};
+  if (!req.team.empty()) tags.push_back(kTeamTag + req.team);
+  return tags;
+}
+
 // The document in segment "results", tags "final" and "req:<id>"; just its
 // request and summary when the whole does not fit the pool's payload limit.
 Status WriteFinalEntry(Pool& pool, const RequestRecord& req, const Aggregate& agg,
                        const std::string& text_path) {
   NewEntry e;
   e.segment = segments::kResults;
-  e.tags = {"final", "req:" + req.id};
+  e.tags = FinalTags(req);
   e.importance = 1.0f;
   e.author = "supervisor";
   std::string why = "the document is larger than the pool's payload limit";
@@ -186,8 +194,15 @@ std::optional<Entry> FinalEntryOf(Pool& pool, const std::string& request_id) {
   if (!request_id.empty()) q.all_tags.push_back("req:" + request_id);
   q.limit = 0;
   auto found = pool.Find(q);
-  if (!found.ok() || found->empty()) return std::nullopt;
-  return found->back();
+  if (!found.ok()) return std::nullopt;
+  for (auto it = found->rbegin(); it != found->rend(); ++it) {
+    if (!request_id.empty()) return *it;
+    const bool of_team = std::any_of(it->tags.begin(), it->tags.end(), [](const std::string& t) {
+      return t.rfind(kTeamTag, 0) == 0;
+    });
+    if (!of_team) return *it;  // any: of the top level's requests
+  }
+  return std::nullopt;
 }
 
 void AbandonRequest(Pool& pool, const RequestRecord& req, const std::string& why) {
@@ -199,7 +214,7 @@ void AbandonRequest(Pool& pool, const RequestRecord& req, const std::string& why
   if (!req.output.empty()) (void)WriteFileAtomically(req.output, DumpJson(doc, 2) + "\n");
   NewEntry e;
   e.segment = segments::kResults;
-  e.tags = {"final", "req:" + req.id};
+  e.tags = FinalTags(req);
   e.importance = 1.0f;
   e.author = "supervisor";
   e.payload = JsonToPayload(doc);

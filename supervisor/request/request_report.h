@@ -29,7 +29,8 @@ void AbandonRequest(Pool& pool, const RequestRecord& req, const std::string& why
 // the old file or the whole new one.
 Status WriteFileAtomically(const std::string& path, const std::string& text);
 
-// The newest final entry: of one request, or of any (request_id empty).
+// The newest final entry: of one request, or of any of the top level's
+// (request_id empty; a sub-request's final is tagged with its team).
 std::optional<Entry> FinalEntryOf(Pool& pool, const std::string& request_id);
 
 }  // namespace slate::supervisor

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "health/worker_health.h"
+#include "request/request_report.h"
 #include "request/request_store.h"
 #include "schedule/delegator.h"
 #include "tree/orphans.h"
@@ -154,6 +155,25 @@ TEST(OrphansTest, ASubRequestWhoseParentWasGivenUpIsCancelled) {
   EXPECT_EQ((*found)->id, reqs[1].id);
   EXPECT_EQ((*found)->team, "alpha");
   EXPECT_TRUE(pool->Check().empty());
+}
+
+TEST(OrphansTest, ASubRequestsEndIsNeverTakenForTheTopLevelsLast) {
+  ScopedPool pool("finals");
+  RequestRecord top = *CreateRequest(*pool, "top.jsonl", SplitMode::kJsonLines, 1);
+  AbandonRequest(*pool, top, "its file is gone");
+  RequestShape shape;
+  shape.team = "alpha";
+  shape.parent = 99;
+  RequestRecord sub = *CreateRequest(*pool, "task 99", SplitMode::kJsonLines, 1, "", shape);
+  AbandonRequest(*pool, sub, "its subtasks cannot be made");
+  // A restarted top supervisor asks how the pool's last request ended.
+  auto last = FinalEntryOf(*pool, "");
+  ASSERT_TRUE(last.has_value());
+  EXPECT_NE(std::find(last->tags.begin(), last->tags.end(), "req:" + top.id), last->tags.end());
+  auto of_sub = FinalEntryOf(*pool, sub.id);
+  ASSERT_TRUE(of_sub.has_value());
+  EXPECT_NE(std::find(of_sub->tags.begin(), of_sub->tags.end(), "team:alpha"), of_sub->tags.end());
+  EXPECT_TRUE(FindActiveRequests(*pool, "alpha")->empty());
 }
 
 }  // namespace
