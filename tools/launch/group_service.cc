@@ -105,7 +105,7 @@ class Keeper {
     for (uint32_t i = 0; i < o_.supervisors; ++i)
       Start(o_.supervisors == 1 ? "supervisor" : "supervisor-" + std::to_string(i + 1), sup);
     for (const TeamSpec& t : o_.teams) {
-      Start("supervisor-" + t.team, TeamSupervisorArgv(bin_, t, tuning));
+      Start("sub-supervisor-" + t.team, TeamSupervisorArgv(bin_, t, tuning));
       for (const auto& g : t.workers)
         for (uint32_t i = 0; i < g.count; ++i) {
           const std::string name = t.team + "-worker-" + std::to_string(++worker_seq_);

@@ -61,6 +61,8 @@ std::optional<std::string> Restarter::OnExit(size_t index) {
     return what + "; every worker has crashed " + std::to_string(kHopelessStreak) +
            " or more times in a row, so no worker is left to take the tasks; stopping the "
            "group";
+  // The top level's supervisors; a tree's sub-supervisors ("sub-supervisor-
+  // <team>") come back with backoff like any member, reported if they loop.
   if (m.name.rfind("supervisor", 0) == 0 && Hopeless("supervisor"))
     return what + "; every supervisor has crashed " + std::to_string(kHopelessStreak) +
            " or more times in a row; stopping the group";

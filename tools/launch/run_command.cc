@@ -252,7 +252,7 @@ int RunGroup(const RunOptions& o) {
            "--age-ms", std::to_string(o.age_ms)});
       // Its sub-requests' documents go to the pool and up to its parent,
       // not to the run's output.
-      started = started && group.Start("supervisor-" + t.team, with(argv), {}, true).ok();
+      started = started && group.Start("sub-supervisor-" + t.team, with(argv), {}, true).ok();
       if (t.parent.empty()) ++top_members;
       start_workers(t.workers, t.team);
     }
