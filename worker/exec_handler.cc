@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -16,15 +15,13 @@
 
 #include <spdlog/spdlog.h>
 
+#include "child_process.h"
 #include "slate/json_payload.h"
-
-extern char** environ;
 
 namespace slate::worker {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-constexpr size_t kStderrTail = 2048;
 
 // The command may write JSON lines to this descriptor (named in
 // SLATE_META_FD): {"importance": x} sets its result's importance, x in
@@ -32,23 +29,7 @@ constexpr size_t kStderrTail = 2048;
 // checkpoint, at once, replacing the last one: the task's next attempt
 // gets it in $SLATE_RESUME (and a plan's envelope as "resume"). Anything
 // else there is ignored.
-constexpr int kMetaFd = 3;
 constexpr size_t kMaxMetaLine = 1024 * 1024;
-
-struct Pipe {
-  int fd[2] = {-1, -1};
-  ~Pipe() { CloseBoth(); }
-  bool Open() { return pipe2(fd, O_CLOEXEC) == 0; }
-  void Close(int end) {
-    if (fd[end] >= 0) close(fd[end]);
-    fd[end] = -1;
-  }
-  void CloseBoth() { Close(0); Close(1); }
-};
-
-struct Pipes {
-  Pipe to, out, err, meta;
-};
 
 // What the command writes on its meta descriptor, acted on line by line as
 // it arrives: a checkpoint must be in the pool before a SIGKILL can come.
@@ -111,83 +92,25 @@ class ExecHandler : public Handler {
       : argv_(std::move(argv)), options_(o) {}
 
   Outcome Run(const TaskInput& in, RunControl& control) override {
-    // Everything the child needs is built before fork: between fork and exec
-    // a child of a threaded process may only make async-signal-safe calls.
-    std::vector<std::string> env_strings;
-    for (char** e = environ; *e != nullptr; ++e) {
-      const std::string kv(*e);
-      if (kv.rfind("SLATE_TASK_ID=", 0) == 0 || kv.rfind("SLATE_ATTEMPT=", 0) == 0 ||
-          kv.rfind("SLATE_REQUEST_ID=", 0) == 0 || kv.rfind("SLATE_ITERATION=", 0) == 0 ||
-          kv.rfind("SLATE_META_FD=", 0) == 0 || kv.rfind("SLATE_RESUME=", 0) == 0)
-        continue;
-      env_strings.push_back(kv);
-    }
-    env_strings.push_back("SLATE_TASK_ID=" + std::to_string(in.task_id));
-    env_strings.push_back("SLATE_ATTEMPT=" + std::to_string(in.attempt));
-    env_strings.push_back("SLATE_REQUEST_ID=" + in.request_id);
-    env_strings.push_back("SLATE_ITERATION=" + std::to_string(in.iteration));
-    env_strings.push_back("SLATE_META_FD=" + std::to_string(kMetaFd));
-    if (!in.resume.is_null()) env_strings.push_back("SLATE_RESUME=" + JsonText(in.resume));
-    std::vector<char*> envp, argv;
-    for (auto& e : env_strings) envp.push_back(e.data());
-    envp.push_back(nullptr);
-    for (auto& w : argv_) argv.push_back(w.data());
-    argv.push_back(nullptr);
+    std::vector<std::string> env = {
+        "SLATE_TASK_ID=" + std::to_string(in.task_id),
+        "SLATE_ATTEMPT=" + std::to_string(in.attempt),
+        "SLATE_REQUEST_ID=" + in.request_id,
+        "SLATE_ITERATION=" + std::to_string(in.iteration),
+        "SLATE_META_FD=" + std::to_string(kMetaFd)};
+    if (!in.resume.is_null()) env.push_back("SLATE_RESUME=" + JsonText(in.resume));
     Pipes p;
-    if (!p.to.Open() || !p.out.Open() || !p.err.Open() || !p.meta.Open())
-      return Outcome::Failure(std::string("cannot create pipes: ") + strerror(errno));
-    // The worker's stop signals are caught by its handler, which a child
-    // keeps until exec: a SIGTERM (a preemption, a cancel) landing between
-    // fork and exec would run it and be lost, and the command would run
-    // on until the SIGKILL. So they are blocked across fork, and the child
-    // takes them back with their default action before it unblocks them.
-    sigset_t stops, before;
-    sigemptyset(&stops);
-    for (int sig : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&stops, sig);
-    pthread_sigmask(SIG_BLOCK, &stops, &before);
-    const pid_t pid = fork();
-    if (pid == 0) {
-      struct sigaction dfl {};
-      dfl.sa_handler = SIG_DFL;
-      for (int sig : {SIGTERM, SIGINT, SIGHUP}) sigaction(sig, &dfl, nullptr);
-      sigprocmask(SIG_SETMASK, &before, nullptr);
-      Child(argv.data(), envp.data(), p);  // never returns
-    }
-    pthread_sigmask(SIG_SETMASK, &before, nullptr);
-    if (pid < 0) return Outcome::Failure(std::string("cannot fork: ") + strerror(errno));
-    p.to.Close(0);
-    p.out.Close(1);
-    p.err.Close(1);
-    p.meta.Close(1);
-    return Supervise(pid, in, control, p);
+    auto pid = SpawnInGroup(argv_, env, /*with_meta=*/true, p);
+    if (!pid.ok()) return Outcome::Failure(pid.status().message());
+    return Supervise(*pid, in, control, p);
   }
 
  private:
-  [[noreturn]] static void Child(char** argv, char** envp, Pipes& p) {
-    setpgid(0, 0);
-    signal(SIGPIPE, SIG_DFL);  // the worker ignores it; the command must not
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    // The meta end is moved clear of 0-3 first, so no dup2 below lands on it.
-    const int meta = fcntl(p.meta.fd[1], F_DUPFD_CLOEXEC, kMetaFd + 1);
-    dup2(p.to.fd[0], 0);
-    dup2(p.out.fd[1], 1);
-    dup2(p.err.fd[1], 2);
-    dup2(meta, kMetaFd);  // without close-on-exec: the command inherits it
-    execvpe(argv[0], argv, envp);
-    static const char kMsg[] = "slate-worker: cannot run the command: ";
-    (void)!write(2, kMsg, sizeof kMsg - 1);
-    const char* why = strerrordesc_np(errno);
-    (void)!write(2, why, strlen(why));
-    (void)!write(2, "\n", 1);
-    _exit(127);
-  }
-
   Outcome Supervise(pid_t pid, const TaskInput& in, RunControl& control, Pipes& p) {
     Pipe& to = p.to;
     Pipe& out = p.out;
     Pipe& err = p.err;
     Pipe& meta = p.meta;
-    setpgid(pid, pid);  // also here: no race with the child's own call
     // Readable once the child exits; an unreaped child's pid is not reused.
     // -1 without pidfds: exits are then seen at the next poll tick.
     const int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
@@ -265,13 +188,13 @@ class ExecHandler : public Handler {
     if (!exited) waitpid(pid, &status, 0);
     DrainMeta(meta, meta_lines, 0);  // the group is dead: every writer is gone
     meta_lines.Finish();
-    if (!failure.empty()) return Outcome::Failure(failure + Tail(stderr_buf));
+    if (!failure.empty()) return Outcome::Failure(failure + StderrTail(stderr_buf));
     if (WIFSIGNALED(status))
       return Outcome::Failure("killed by signal " + std::to_string(WTERMSIG(status)) +
-                              Tail(stderr_buf));
+                              StderrTail(stderr_buf));
     if (WEXITSTATUS(status) != 0)
       return Outcome::Failure("exit code " + std::to_string(WEXITSTATUS(status)) +
-                              Tail(stderr_buf));
+                              StderrTail(stderr_buf));
     Outcome ok = Outcome::Success(ResultOf(stdout_buf));
     ok.importance = meta_lines.importance();
     return ok;
@@ -316,13 +239,6 @@ class ExecHandler : public Handler {
         for (int i = 0; i < n; ++i)
           if (fds[i].fd == meta.fd[0] && fds[i].revents != 0) DrainMeta(meta, lines, 0);
     }
-  }
-
-  static std::string Tail(const std::string& err) {
-    if (err.empty()) return "";
-    std::string tail = err.size() > kStderrTail ? err.substr(err.size() - kStderrTail) : err;
-    while (!tail.empty() && (tail.back() == '\n' || tail.back() == '\r')) tail.pop_back();
-    return "; stderr: " + tail;
   }
 
   std::vector<std::string> argv_;
