@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "exec_handler.h"
+#include "serve_handler.h"
 #include "handler.h"
 
 namespace slate::worker {
@@ -149,9 +150,14 @@ class Fail : public Handler {
 
 }  // namespace
 
-const char* HandlerNames() { return "echo, wordcount, sha256, sleep, fail, exec"; }
+const char* HandlerNames() { return "echo, wordcount, sha256, sleep, fail, exec, serve"; }
 
 Result<std::unique_ptr<Handler>> MakeHandler(const HandlerOptions& o) {
+  if (o.name == "serve") {
+    if (o.exec_command.empty())
+      return Status{StatusCode::kInvalidArgument, "handler 'serve' needs a command (--serve CMD)"};
+    return MakeServeHandler(o);
+  }
   if (o.name == "exec") {
     if (o.exec_command.empty())
       return Status{StatusCode::kInvalidArgument, "handler 'exec' needs a command (--exec CMD)"};

@@ -67,8 +67,8 @@ class Handler {
 };
 
 struct HandlerOptions {
-  std::string name;             // echo, wordcount, sha256, sleep, fail, exec
-  std::string exec_command;     // exec: the command line
+  std::string name;             // echo, wordcount, sha256, sleep, fail, exec, serve
+  std::string exec_command;     // exec and serve: the command line
   bool exec_shell = false;      // exec: run through /bin/sh -c
   size_t max_output_bytes = 512 * 1024;
   uint32_t default_timeout_ms = 0;
