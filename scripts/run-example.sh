@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The README's main-job command: installs what is missing, builds, and runs
-# one request over the sample documents: a coordinator, 4 workers running the
-# Python keyword agent, and a supervisor, as separate processes over one pool.
+# one request over the sample documents: a coordinator, 4 workers each keeping
+# one Python keyword agent alive (--serve), and a supervisor, over one pool.
 # Prints the aggregated result (JSON) on stdout and a summary on stderr.
 # Extra arguments go to slate-launch run (e.g. --workers 8, --keep).
 set -euo pipefail
@@ -12,4 +12,4 @@ cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j2 --target slate-launch slate-supervisor slate-worker slate-coordinator \
   >/dev/null
 exec build/bin/slate-launch run --pool "example-$$" --workers 4 --split files \
-  --exec "python3 examples/agents/keywords.py" "$@" examples/docs
+  --serve "python3 examples/agents/keywords.py --serve" "$@" examples/docs

@@ -1,10 +1,14 @@
 #!/usr/bin/env python3
-"""A slate exec agent: the top keywords of a document.
+"""A slate agent: the top keywords of a document.
 
-Reads one task from stdin -- {"path": "..."} (what --split files produces), or
-{"op": "keywords"|"stats", "path": ...} -- and prints its result as JSON on
-stdout. Exit status 1 with a message on stderr fails the task. Standard
-library only. Safe to run twice on the same task: it only reads.
+A task is {"path": "..."} (what --split files produces), or
+{"op": "keywords"|"stats", "path": ...}. Standard library only. Safe to run
+twice on the same task: it only reads.
+
+  keywords.py          (--exec) reads one task from stdin, prints its result
+                       as JSON; exit status 1 with a message on stderr fails it.
+  keywords.py --serve  (--serve) stays alive: a task a line on stdin, a result
+                       a line on stdout, {"error": "..."} for a task it cannot do.
 """
 import collections
 import json
@@ -54,25 +58,45 @@ def stats(path):
     }
 
 
+class TaskError(Exception):
+    """A task this agent cannot do; its message says why."""
+
+
+def run(task):
+    if not isinstance(task, dict) or not isinstance(task.get("path"), str):
+        raise TaskError('expected {"path": "..."}')
+    op = task.get("op", "keywords")
+    try:
+        if op == "keywords":
+            return keywords(task["path"], int(task.get("top", 5)))
+        if op == "stats":
+            return stats(task["path"])
+    except OSError as e:
+        raise TaskError(str(e)) from e
+    raise TaskError(f"unknown op '{op}'")
+
+
+def serve():
+    for line in sys.stdin:
+        try:
+            result = run(json.loads(line))
+        except (json.JSONDecodeError, TaskError) as e:
+            result = {"error": f"keywords.py: {e}"}
+        print(json.dumps(result), flush=True)
+    return 0
+
+
 def main():
+    if sys.argv[1:] == ["--serve"]:
+        return serve()
     try:
         task = json.load(sys.stdin)
     except json.JSONDecodeError as e:
         print(f"keywords.py: stdin is not JSON: {e}", file=sys.stderr)
         return 1
-    if not isinstance(task, dict) or not isinstance(task.get("path"), str):
-        print('keywords.py: expected {"path": "..."}', file=sys.stderr)
-        return 1
-    op = task.get("op", "keywords")
     try:
-        if op == "keywords":
-            result = keywords(task["path"], int(task.get("top", 5)))
-        elif op == "stats":
-            result = stats(task["path"])
-        else:
-            print(f"keywords.py: unknown op '{op}'", file=sys.stderr)
-            return 1
-    except OSError as e:
+        result = run(task)
+    except TaskError as e:
         print(f"keywords.py: {e}", file=sys.stderr)
         return 1
     json.dump(result, sys.stdout)

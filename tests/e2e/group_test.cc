@@ -28,23 +28,29 @@ namespace {
 using nlohmann::json;
 using namespace std::chrono_literals;
 
+// The main job, with the agent started per task (--exec) and kept alive
+// across tasks (--serve): the same results either way.
 TEST_F(GroupTest, SampleDocumentsGiveExactlyTheExpectedResults) {
-  json out;
-  const auto r = Launch({"--workers", "3", "--split", "files", "--exec",
-                         "python3 " + SourceDir() + "/examples/agents/keywords.py",
-                         SourceDir() + "/examples/docs"},
-                        &out);
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-  json expected;
-  std::ifstream(SourceDir() + "/examples/expected/docs.json") >> expected;
-  ASSERT_EQ(out["tasks"].size(), expected.size());
-  for (size_t i = 0; i < expected.size(); ++i) {
-    EXPECT_EQ(out["tasks"][i]["index"], i);
-    EXPECT_EQ(out["tasks"][i]["status"], "done");
-    EXPECT_EQ(out["tasks"][i]["result"], expected[i]) << "task " << i;
+  const std::string agent = "python3 " + SourceDir() + "/examples/agents/keywords.py";
+  for (const auto& [flag, command] : {std::pair{"--exec", agent},
+                                      std::pair{"--serve", agent + " --serve"}}) {
+    SCOPED_TRACE(flag);
+    json out;
+    const auto r = Launch({"--workers", "3", "--split", "files", flag, command,
+                           SourceDir() + "/examples/docs"},
+                          &out);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    json expected;
+    std::ifstream(SourceDir() + "/examples/expected/docs.json") >> expected;
+    ASSERT_EQ(out["tasks"].size(), expected.size());
+    for (size_t i = 0; i < expected.size(); ++i) {
+      EXPECT_EQ(out["tasks"][i]["index"], i);
+      EXPECT_EQ(out["tasks"][i]["status"], "done");
+      EXPECT_EQ(out["tasks"][i]["result"], expected[i]) << "task " << i;
+    }
+    EXPECT_EQ(out["summary"]["done"], expected.size());
+    EXPECT_NE(r.err.find("24 tasks, 24 done, 0 dead-lettered"), std::string::npos) << r.err;
   }
-  EXPECT_EQ(out["summary"]["done"], expected.size());
-  EXPECT_NE(r.err.find("24 tasks, 24 done, 0 dead-lettered"), std::string::npos) << r.err;
 }
 
 TEST_F(GroupTest, SampleRequestWithPrioritiesAndCapabilities) {

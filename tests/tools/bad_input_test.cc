@@ -57,6 +57,9 @@ std::vector<Case> Table() {
       // slate-launch
       {"launch_no_command", {"slate-launch"}, 2, "a command is needed"},
       {"launch_unknown_command", {"slate-launch", "frobnicate"}, 2, "unknown command 'frobnicate'"},
+      {"launch_exec_and_serve",
+       {"slate-launch", "run", "--pool", "@POOL", "--exec", "cat", "--serve", "cat", f.good}, 2,
+       "give --exec (a process per task) or --serve (one kept alive), not both"},
       {"launch_unknown_flag", {"slate-launch", "run", "--pool", "@POOL", "--bogus", f.good}, 2,
        "unrecognised option '--bogus'"},
       {"launch_missing_value", {"slate-launch", "run", "--pool", "@POOL", f.good, "--workers"}, 2,
@@ -136,6 +139,8 @@ std::vector<Case> Table() {
       {"supervisor_decompose_alone", {"slate-supervisor", "--pool", "@POOL", "--decompose", "x"},
        2, "--parent-team, --name, --decompose and --synthesize need --team"},
       // slate-worker
+      {"worker_exec_and_serve", {"slate-worker", "--pool", "@POOL", "--exec", "cat", "--serve", "cat"},
+       2, "give --exec (a process per task) or --serve (one kept alive), not both"},
       {"worker_unknown_flag", {"slate-worker", "--pool", "@POOL", "--nope"}, 2,
        "unrecognised option '--nope'"},
       {"worker_missing_value", {"slate-worker", "--pool", "@POOL", "--lease-ms"}, 2,

@@ -129,7 +129,7 @@ TEST(GroupFileTest, EachMistakeNamesTheFileAndTheKey) {
                                         "workers, children)"},
       {"g.toml", "[[workers]]\nhadler = \"echo\"\n",
        "g.toml: workers[0].hadler: unknown key (known: count, capabilities, handler, exec, "
-       "python, shell, validate)"},
+       "serve, python, shell, validate)"},
       {"g.json", R"({"workers": [{"count": 0}]})",
        "g.json: workers[0].count: must be a whole number from 1 to 512, not 0"},
       {"g.json", R"({"workers": [{"count": 300}, {"count": 300}]})",
@@ -139,7 +139,7 @@ TEST(GroupFileTest, EachMistakeNamesTheFileAndTheKey) {
       {"g.json", R"({"workers": [{"handler": "nope"}]})",
        "g.json: workers[0]: unknown handler 'nope'"},
       {"g.json", R"({"workers": [{"handler": "echo", "exec": "cat"}]})",
-       "g.json: workers[0]: give one of handler, exec and python"},
+       "g.json: workers[0]: give one of handler, exec, serve and python"},
       {"g.json", R"({"workers": [{"capabilities": ["has space"]}]})",
        "g.json: workers[0].capabilities: \"has space\" is not a capability"},
       {"g.json", R"({"workers": [{"shell": "yes"}]})",

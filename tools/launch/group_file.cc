@@ -101,19 +101,21 @@ class Reader {
 
   Status Workers(const json& obj, const std::string& path, WorkerGroupSpec* out) const {
     if (!obj.is_object()) return Fail(path, "must be a table of count, capabilities, handler ...");
-    if (Status s = OnlyKeys(obj, path, {"count", "capabilities", "handler", "exec", "python",
-                                        "shell", "validate"});
+    if (Status s = OnlyKeys(obj, path, {"count", "capabilities", "handler", "exec", "serve",
+                                        "python", "shell", "validate"});
         !s.ok())
       return s;
     if (Status s = Count(obj, path, "count", 1, kMaxWorkers, &out->count); !s.ok()) return s;
     if (Status s = Capabilities(obj, path, &out->capabilities); !s.ok()) return s;
     WorkerFlags& f = out->flags;
     for (auto [key, field] : {std::pair{"handler", &f.handler}, std::pair{"exec", &f.exec},
-                              std::pair{"python", &f.python}, std::pair{"validate", &f.validate}})
+                              std::pair{"serve", &f.serve}, std::pair{"python", &f.python},
+                              std::pair{"validate", &f.validate}})
       if (Status s = Text(obj, path, key, field); !s.ok()) return s;
     if (Status s = Flag(obj, path, "shell", &f.shell); !s.ok()) return s;
-    const int given = obj.contains("handler") + obj.contains("exec") + obj.contains("python");
-    if (given > 1) return Fail(path, "give one of handler, exec and python");
+    const int given = obj.contains("handler") + obj.contains("exec") + obj.contains("serve") +
+                      obj.contains("python");
+    if (given > 1) return Fail(path, "give one of handler, exec, serve and python");
     if (Status s = CheckWorkerFlags(f); !s.ok()) return Fail(path, s.message());
     return Status::Ok();
   }

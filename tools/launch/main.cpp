@@ -54,10 +54,12 @@ int Service(const std::string& command, int argc, char** argv) {
         ("capability,c", po::value(&o.capabilities)->composing(), "a worker capability (repeatable)")
         ("handler", po::value(&o.worker.handler)->default_value("echo"), "built-in handler")
         ("exec", po::value(&o.worker.exec), "command each task runs")
+        ("serve", po::value(&o.worker.serve),
+         "command each worker starts once and keeps: a JSON line in and out per task")
         ("python-worker", po::value(&o.worker.python),
          "MODULE:FUNCTION: the workers are Python processes serving this function "
          "(slate.serve; MODULE is imported from the current folder or PYTHONPATH)")
-        ("shell", po::bool_switch(&o.worker.shell), "run --exec and --validate through /bin/sh -c")
+        ("shell", po::bool_switch(&o.worker.shell), "run --exec, --serve and --validate through /bin/sh -c")
         ("validate", po::value(&o.worker.validate),
          "command that validates plan results (for requests submitted with --validate)")
         ("preempt-grace-ms", po::value(&o.worker.preempt_grace_ms)->default_value(1000),
@@ -138,8 +140,8 @@ int Service(const std::string& command, int argc, char** argv) {
                                      {{"supervisors", 1, 3}, {"lead-lease-ms", 100, 3'600'000}}))
       return *rc;
     if (!o.group_file.empty())
-      for (const char* flag : {"workers", "capability", "handler", "exec", "python-worker",
-                               "shell", "validate", "supervisors"})
+      for (const char* flag : {"workers", "capability", "handler", "exec", "serve",
+                               "python-worker", "shell", "validate", "supervisors"})
         if (vm.count(flag) && !vm[flag].defaulted()) {
           std::cerr << "slate-launch start: --group " << o.group_file
                     << " describes the workers and supervisors; drop --" << flag << "\n";
@@ -194,10 +196,14 @@ int Run(int argc, char** argv) {
        "echo, wordcount, sha256, sleep, fail or exec")
       ("exec", po::value(&o.worker.exec),
        "command each task runs (payload on stdin; a plan's envelope for plans)")
+      ("serve", po::value(&o.worker.serve),
+       "command each worker starts once and keeps alive across tasks: the payload as one "
+       "JSON line on its stdin, the result as one JSON line on its stdout (README: Long-lived "
+       "commands)")
       ("python-worker", po::value(&o.worker.python),
        "MODULE:FUNCTION: the workers are Python processes serving this function "
        "(slate.serve; MODULE is imported from the current folder or PYTHONPATH)")
-      ("shell", po::bool_switch(&o.worker.shell), "run --exec and --validate through /bin/sh -c")
+      ("shell", po::bool_switch(&o.worker.shell), "run --exec, --serve and --validate through /bin/sh -c")
       ("validate", po::value(&o.worker.validate),
        "command that checks each result: reads {\"id\", \"payload\", \"context\", "
        "\"result\", \"iteration\"}, prints {\"ok\": true} or {\"ok\": false, "
@@ -272,7 +278,7 @@ int Run(int argc, char** argv) {
   }
   if (!o.group_file.empty())
     for (const char* flag : {"workers", "worker-group", "capability", "handler", "exec",
-                             "python-worker", "shell", "validate", "supervisors"})
+                             "serve", "python-worker", "shell", "validate", "supervisors"})
       if (vm.count(flag) && !vm[flag].defaulted()) {
         std::cerr << "slate-launch run: --group " << o.group_file
                   << " describes the workers and supervisors; drop --" << flag << "\n";

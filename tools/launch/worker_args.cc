@@ -15,14 +15,18 @@ Status CheckWorkerFlags(const WorkerFlags& f) {
     if (colon == 0 || colon == std::string::npos || colon + 1 == f.python.size())
       return {StatusCode::kInvalidArgument,
               "--python-worker: expected MODULE:FUNCTION, got '" + f.python + "'"};
-    if (!f.exec.empty() || !f.validate.empty())
+    if (!f.exec.empty() || !f.serve.empty() || !f.validate.empty())
       return {StatusCode::kInvalidArgument,
-              "--python-worker runs a Python function: it takes no --exec or --validate"};
+              "--python-worker runs a Python function: it takes no --exec, --serve or "
+              "--validate"};
     return Status::Ok();
   }
+  if (!f.exec.empty() && !f.serve.empty())
+    return {StatusCode::kInvalidArgument,
+            "give --exec (a process per task) or --serve (one kept alive), not both"};
   worker::HandlerOptions h;
-  h.name = f.exec.empty() ? f.handler : "exec";
-  h.exec_command = f.exec;
+  h.name = !f.serve.empty() ? "serve" : f.exec.empty() ? f.handler : "exec";
+  h.exec_command = !f.serve.empty() ? f.serve : f.exec;
   h.exec_shell = f.shell;
   if (auto made = worker::MakeHandler(h); !made.ok()) return made.status();
   if (f.validate.empty()) return Status::Ok();
@@ -63,7 +67,8 @@ std::vector<std::string> WorkerArgv(const std::string& bin, const std::string& n
     return argv;
   }
   std::vector<std::string> argv = {bin + "/slate-worker", "--name", name};
-  if (f.exec.empty()) argv.insert(argv.end(), {"--handler", f.handler});
+  if (!f.serve.empty()) argv.insert(argv.end(), {"--handler", "serve", "--serve", f.serve});
+  else if (f.exec.empty()) argv.insert(argv.end(), {"--handler", f.handler});
   else argv.insert(argv.end(), {"--handler", "exec", "--exec", f.exec});
   if (!f.validate.empty()) argv.insert(argv.end(), {"--validate", f.validate});
   if (f.shell) argv.push_back("--shell");

@@ -13,6 +13,7 @@ namespace slate::launch {
 struct WorkerFlags {
   std::string handler = "echo";  // used when exec is empty
   std::string exec;
+  std::string serve;  // a command kept alive across tasks (slate-worker --serve)
   bool shell = false;
   std::string validate;  // the validator command; empty: none
   uint32_t preempt_grace_ms = 1000;
