@@ -87,11 +87,13 @@ limit) or when the group stops.)doc");
       "serve",
       [](py::object fn, const std::string& pool, const std::string& name,
          std::vector<std::string> capabilities, uint32_t lease_ms, uint32_t heartbeat_ms,
-         uint32_t drain_ms, uint32_t timeout_ms, const std::string& log_level) {
+         uint32_t drain_ms, uint32_t timeout_ms, const std::string& log_level,
+         const std::string& team) {
         slate::python::ServeOptions o;
         o.pool = pool;
         o.name = name;
         o.capabilities = std::move(capabilities);
+        o.team = team;
         o.lease_ms = lease_ms;
         o.heartbeat_ms = heartbeat_ms;
         o.drain_ms = drain_ms;
@@ -101,7 +103,7 @@ limit) or when the group stops.)doc");
       },
       "fn"_a, "pool"_a, "name"_a = "", "capabilities"_a = std::vector<std::string>{},
       "lease_ms"_a = 30000, "heartbeat_ms"_a = 200, "drain_ms"_a = 2000, "timeout_ms"_a = 0,
-      "log_level"_a = "info",
+      "log_level"_a = "info", "team"_a = "",
       R"doc(Runs fn as a slate worker of the pool's group until SIGTERM, SIGINT or SIGHUP.
 
 fn(task) gets a slate.Task and returns the task's result (a payload: None,
@@ -110,7 +112,8 @@ failed attempt whose error is its traceback. The worker registers as
 `name` (default worker-<pid>; a dead worker's name is taken over), with
 `capabilities`, beats every heartbeat_ms, holds each claim for lease_ms
 (renewed while fn runs), and gives a task timeout_ms when its line has no
-timeout (0: none). On a stop signal the task in hand may finish within
+timeout (0: none). In a supervision tree, `team` names the team it works
+in: only that team's supervisor hands it work. On a stop signal the task in hand may finish within
 drain_ms, else it goes back to the supervisor; the worker leaves the pool
 and serve returns. Raises slate.Error when the worker cannot start or the
 pool fails it.)doc");

@@ -96,6 +96,7 @@ void Serve(py::object fn, const ServeOptions& o) {
   cfg.pool = o.pool;
   cfg.name = o.name;
   cfg.capabilities = o.capabilities;
+  cfg.team = o.team;
   cfg.handler.name = "python";
   cfg.handler.default_timeout_ms = o.timeout_ms;
   cfg.lease_ms = o.lease_ms;

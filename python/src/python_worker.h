@@ -69,6 +69,7 @@ struct ServeOptions {
   std::string pool;
   std::string name;
   std::vector<std::string> capabilities;
+  std::string team;  // a supervision tree's team ("" for the top level)
   uint32_t lease_ms = 30000;
   uint32_t heartbeat_ms = 200;
   uint32_t drain_ms = 2000;

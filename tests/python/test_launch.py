@@ -48,3 +48,22 @@ def test_a_function_that_cannot_be_served_stops_nothing_from_starting(group):
         assert r.returncode == 2
         assert why in r.stderr
         assert not os.path.exists("/dev/shm/slate." + group.pool)
+
+
+def test_python_workers_serve_a_team_of_a_tree(group):
+    tree = str(group.tmp / "tree.json")
+    with open(tree, "w") as f:
+        json.dump({"workers": [{"handler": "echo"}],
+                   "children": [{"capability": "py",
+                                 "workers": [{"count": 2, "python": "agents:double"}]}]}, f)
+    subtasks = [{"payload": {"n": n}} for n in range(4)]
+    path = group.request("t.jsonl", [{"payload": {"subtasks": subtasks}, "requires": "py"},
+                                     {"payload": "top"}])
+    r = subprocess.run(["slate-launch", "run", "--pool", group.pool, "--group", tree, path],
+                       capture_output=True, text=True, timeout=60, cwd=HERE)
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    sub = doc["tasks"][0]["result"]
+    assert sub["team"] == "py"
+    assert [item["result"]["n"] for item in sub["results"]] == [0, 2, 4, 6]
+    assert doc["tasks"][1]["result"] == "top"
