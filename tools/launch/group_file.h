@@ -6,7 +6,7 @@
 //   [[workers]]                      # 1 or more groups, 1 to 512 workers in all
 //   count = 3
 //   capabilities = ["stats"]         # what the group's workers can take
-//   exec = "python3 agents/stats.py" # or handler = "echo", or python = "mod:fn"
+//   exec = "python3 agents/stats.py" # or handler = "echo", serve = "...", python = "mod:fn"
 //   shell = false
 //   validate = "python3 agents/check.py"
 //
