@@ -238,12 +238,14 @@ std::string FormatStats(const PoolStats& st, const std::vector<AgentInfo>& agent
   std::snprintf(line, sizeof line, "\nAGENTS  %u of %u\n", st.agents_registered, st.agent_capacity);
   out += line;
   if (!agents.empty()) {
-    out += "NAME             ROLE         PID  LIVENESS  HEARTBEAT  PENDING  RUNNING     DONE   FAILED\n";
+    out += "NAME             ROLE           PID  LIVENESS  HEARTBEAT  PENDING  RUNNING     DONE   "
+           "FAILED TEAM\n";
     for (const auto& a : agents) {
-      std::snprintf(line, sizeof line, "%-16s %-11s %6d  %-8s %8.0fms %8u %8u %8" PRIu64 " %8" PRIu64 "\n",
+      std::snprintf(line, sizeof line,
+                    "%-16s %-14s %6d  %-8s %8.0fms %8u %8u %8" PRIu64 " %8" PRIu64 " %s\n",
                     Fit(a.name, 16).c_str(), AgentRoleName(a.role), a.pid, LivenessName(a.liveness),
                     static_cast<double>(a.heartbeat_age_ns) / 1e6, a.pending, a.running, a.done,
-                    a.failed);
+                    a.failed, a.team.empty() ? "-" : a.team.c_str());
       out += line;
     }
   }
