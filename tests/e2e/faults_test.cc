@@ -334,9 +334,10 @@ TEST_F(FaultsTest, ShrunkRegionStopsTheGroupWithAClearError) {
 // accounted for: done, or reported lost because the pool quarantined it.
 TEST_F(FaultsTest, SlotScribblerLosesOnlyTheEntriesItHits) {
   constexpr int kTasks = 60;
-  // ms each: about 3.2 s in all, so that several observer rounds (each
-  // three processes, slow under a sanitizer) fit inside the run.
-  std::vector<json> tasks(kTasks, {{"payload", 160}});
+  // ms each: about 6.4 s in all, so that several observer rounds (each
+  // three processes, a second or more under a sanitizer on a busy host)
+  // fit inside the run.
+  std::vector<json> tasks(kTasks, {{"payload", 320}});
   CommandResult r;
   json out;
   std::atomic<bool> running{true};
