@@ -120,5 +120,31 @@ TEST_F(GroupTest, AKilledSubSupervisorIsReplacedAndNothingDoneRunsAgain) {
   for (const auto& [x, n] : runs) EXPECT_EQ(n, 1) << "subtask " << x << " ran " << n << " times";
 }
 
+// examples/tree runs as the README says (its commands made absolute: the
+// file names them from the repository's root).
+TEST_F(GroupTest, TheExampleTreeBuildsEveryPartOfEachFeature) {
+  std::string file = ReadFile(SourceDir() + "/examples/tree/tree.toml");
+  const std::string relative = "python3 examples/";
+  const std::string absolute = "python3 " + SourceDir() + "/examples/";
+  for (size_t at = 0; (at = file.find(relative, at)) != std::string::npos; at += absolute.size())
+    file.replace(at, relative.size(), absolute);
+  json out;
+  const auto r = Launch({"--group", WriteTempFile("tree.toml", file),
+                         SourceDir() + "/examples/tree/request.jsonl"},
+                        &out);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto t = ById(out);
+  EXPECT_EQ(t["login-ui"]["result"],
+            json::parse(R"({"complete": true, "feature": "login",
+                            "parts": ["markup", "styles", "accessibility"]})"));
+  // backend's schema went down a level, to the database team.
+  EXPECT_EQ(t["login-service"]["result"]["parts"], json({"api", "auth", "login-schema"}));
+  EXPECT_EQ(t["signup-service"]["result"]["parts"], json({"api", "signup-tables"}));
+  const json& tests = t["login-tests"]["result"];
+  EXPECT_EQ(tests["team"], "testing");
+  ASSERT_EQ(tests["results"].size(), 2u);
+  EXPECT_EQ(tests["results"][1]["result"]["part"], "end-to-end");
+}
+
 }  // namespace
 }  // namespace slate::testing
