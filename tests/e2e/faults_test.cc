@@ -1,12 +1,14 @@
 // End-to-end failure handling: poison tasks, stalled workers, backoff,
 // circuit breaker, timeouts, deadlines and restart intensity.
 #include <gtest/gtest.h>
+
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <future>
 #include <random>
 #include <set>
 #include <regex>
@@ -376,14 +378,19 @@ TEST_F(FaultsTest, SlotScribblerLosesOnlyTheEntriesItHits) {
       for (uint32_t k = 0; k < 8; ++k) bytes[off + k] = static_cast<uint8_t>(rng());
       std::this_thread::sleep_for(10ms);
       if (++scribbles % 6 != 0) continue;
-      // Observers, read-only: each must answer, whatever it finds.
+      // Observers, read-only: each must answer, whatever it finds. The
+      // three run at once, so that a round is as slow as the slowest.
+      std::vector<std::future<std::pair<std::string, CommandResult>>> round;
       for (const std::vector<std::string>& cmd :
            {std::vector<std::string>{"slate-dump", "--pool", pool, "-n", "0"},
             std::vector<std::string>{"slate-dump", "--pool", pool, "--stats"},
-            std::vector<std::string>{"slate-monitor", "--pool", pool, "--json"}}) {
-        const CommandResult o = RunCommand(cmd, 20000);
+            std::vector<std::string>{"slate-monitor", "--pool", pool, "--json"}})
+        round.push_back(std::async(std::launch::async,
+                                   [cmd] { return std::pair(cmd[0], RunCommand(cmd, 20000)); }));
+      for (auto& f : round) {
+        const auto [program, o] = f.get();
         if (o.exit_code == 0) ++observed;
-        else if (PoolExists(pool)) observer_failures.push_back(cmd[0] + ": " + o.err);
+        else if (PoolExists(pool)) observer_failures.push_back(program + ": " + o.err);
       }
     }
   }
