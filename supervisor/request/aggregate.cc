@@ -250,6 +250,9 @@ Result<Aggregate> WriteAggregate(Pool& pool, const RequestRecord& req, int64_t w
         t.has_user_id ? std::optional<std::string>(t.user_id) : std::nullopt;
     auto info = t.id == 0 ? Result<TaskInfo>(Status{StatusCode::kNotFound, ""})
                           : pool.GetTask(t.id);
+    // A supervisor whose term ended reports nothing: its reads are refused
+    // too, and each would otherwise be taken for a lost task.
+    if (!info.ok() && info.status().code() == StatusCode::kStaleTerm) return info.status();
     if (!info.ok()) {
       emit_lost(LostItem(index, user_id, t.id ? std::optional<TaskId>(t.id) : std::nullopt,
                          kTaskLost));
@@ -267,6 +270,7 @@ Result<Aggregate> WriteAggregate(Pool& pool, const RequestRecord& req, int64_t w
     agg.tasks.push_back(t.id);
     if (info->state == TaskState::kDone) {
       auto res = pool.Read(info->result_id);
+      if (!res.ok() && res.status().code() == StatusCode::kStaleTerm) return res.status();
       if (!res.ok()) {
         emit_lost(LostItem(index, user_id, t.id, kResultLost));
         continue;

@@ -136,9 +136,21 @@ int ReportRequest(Pool& pool, const RequestRecord& req, const std::string& defau
     std::cout.flush();
   }
   if (text_path == draft) std::remove(draft.c_str());
-  for (EntryId r : agg->results) (void)pool.MarkAggregated(r);
-  for (EntryId e : agg->errors) (void)pool.Resolve(e);
-  for (TaskId t : agg->tasks) (void)pool.Release(t);
+  // Best effort, each; a term that ended stops them all (the successor
+  // does them again, as the request is not marked finished).
+  auto stale = [](const Status& s) { return s.code() == StatusCode::kStaleTerm; };
+  bool deposed = false;
+  for (size_t i = 0; i < agg->results.size() && !deposed; ++i)
+    deposed = stale(pool.MarkAggregated(agg->results[i]));
+  for (size_t i = 0; i < agg->errors.size() && !deposed; ++i)
+    deposed = stale(pool.Resolve(agg->errors[i]));
+  for (size_t i = 0; i < agg->tasks.size() && !deposed; ++i)
+    deposed = stale(pool.Release(agg->tasks[i]));
+  if (deposed) {
+    LogFatal(Status{StatusCode::kStaleTerm, "request " + req.id + " was reported; its "
+                                            "successor finishes it"});
+    return kExitInternal;
+  }
   if (Status s = FinishRequest(pool, req); !s.ok())
     spdlog::error("cannot mark request {} finished: {}", req.id, s.message());
   const auto& s = agg->summary;

@@ -200,9 +200,11 @@ void GroupRun::WaitForWorkers(const std::atomic<bool>& stop) {
   while (!stop.load() && NowMonoNs() < until) {
     (void)pool_.Heartbeat(me_);
     if (health_.Rotation().size() >= cfg_.wait_workers) return;
+    auto stats = pool_.Stats();
+    if (!stats.ok()) return;  // the run's first look meets the same error
     Query q;
     q.segments = {segments::kAgents};
-    q.after_id = pool_.Stats()->next_id - 1;
+    q.after_id = stats->next_id - 1;
     (void)pool_.Wait(q, milliseconds(100));
   }
   spdlog::warn("only {} of {} workers registered within {} ms; starting anyway",
