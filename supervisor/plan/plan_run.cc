@@ -139,6 +139,7 @@ Status PlanRun::Start() {
   for (uint32_t i = 0; i < n; ++i) {
     if (task_[i] == 0) continue;
     auto info = pool_.GetTask(task_[i]);
+    if (!info.ok() && info.status().code() == StatusCode::kStaleTerm) return info.status();
     if (!info.ok()) continue;  // quarantined: lost
     if (info->state == TaskState::kDone) {
       line_[i] = Line::kDone;
