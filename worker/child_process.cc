@@ -8,6 +8,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "exec_handler.h"
+
 extern char** environ;
 
 namespace slate::worker {
@@ -89,6 +91,12 @@ Result<pid_t> SpawnInGroup(const std::vector<std::string>& argv_words,
   p.err.Close(1);
   p.meta.Close(1);
   return pid;
+}
+
+Result<std::vector<std::string>> CommandArgv(const std::string& line, bool shell) {
+  signal(SIGPIPE, SIG_IGN);
+  if (shell) return std::vector<std::string>{"/bin/sh", "-c", line};
+  return SplitCommandLine(line);
 }
 
 std::string StderrTail(const std::string& err) {

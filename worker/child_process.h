@@ -39,6 +39,12 @@ struct Pipes {
 Result<pid_t> SpawnInGroup(const std::vector<std::string>& argv,
                            const std::vector<std::string>& env, bool with_meta, Pipes& p);
 
+// The argv of a handler's command line: /bin/sh -c LINE with `shell`,
+// else its words (SplitCommandLine, no expansion). Also makes the worker
+// ignore SIGPIPE: a command that stops reading then fails its task (EPIPE
+// on the write) instead of killing the worker.
+Result<std::vector<std::string>> CommandArgv(const std::string& line, bool shell);
+
 // "; stderr: <its last 2 KiB>", or "" when it wrote nothing.
 std::string StderrTail(const std::string& err);
 inline constexpr size_t kStderrTail = 2048;

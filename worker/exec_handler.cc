@@ -248,16 +248,9 @@ class ExecHandler : public Handler {
 }  // namespace
 
 Result<std::unique_ptr<Handler>> MakeExecHandler(const HandlerOptions& options) {
-  // A command that exits without reading its stdin must fail its task, not
-  // kill the worker: writes to its pipe then fail with EPIPE instead.
-  signal(SIGPIPE, SIG_IGN);
-  std::vector<std::string> argv = {"/bin/sh", "-c", options.exec_command};
-  if (!options.exec_shell) {
-    auto words = SplitCommandLine(options.exec_command);
-    if (!words.ok()) return words.status();
-    argv = std::move(*words);
-  }
-  return std::unique_ptr<Handler>(new ExecHandler(std::move(argv), options));
+  auto argv = CommandArgv(options.exec_command, options.exec_shell);
+  if (!argv.ok()) return argv.status();
+  return std::unique_ptr<Handler>(new ExecHandler(std::move(*argv), options));
 }
 
 }  // namespace slate::worker

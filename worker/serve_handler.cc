@@ -217,14 +217,9 @@ class ServeHandler : public Handler {
 }  // namespace
 
 Result<std::unique_ptr<Handler>> MakeServeHandler(const HandlerOptions& options) {
-  signal(SIGPIPE, SIG_IGN);  // a command that stops reading fails its task, not the worker
-  std::vector<std::string> argv = {"/bin/sh", "-c", options.exec_command};
-  if (!options.exec_shell) {
-    auto words = SplitCommandLine(options.exec_command);
-    if (!words.ok()) return words.status();
-    argv = std::move(*words);
-  }
-  return std::unique_ptr<Handler>(new ServeHandler(std::move(argv), options));
+  auto argv = CommandArgv(options.exec_command, options.exec_shell);
+  if (!argv.ok()) return argv.status();
+  return std::unique_ptr<Handler>(new ServeHandler(std::move(*argv), options));
 }
 
 }  // namespace slate::worker
