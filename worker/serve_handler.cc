@@ -57,12 +57,14 @@ class ServeHandler : public Handler {
                                 std::to_string(options_.max_output_bytes) +
                                 " bytes; the command is started again for the next task");
       }
-      if (control.cancel.load()) {
+      // The worker also cancels a task past its timeout: that is a timeout.
+      const bool late = deadline && Clock::now() > *deadline;
+      if (control.cancel.load() && !late) {
         const std::string tail = Stop(control.grace_ms.load());
         return Outcome::Failure("cancelled; the command is started again for the next task" +
                                 tail);
       }
-      if (deadline && Clock::now() > *deadline) {
+      if (late) {
         const std::string tail = Stop(0);
         return Outcome::Failure("timed out after " + std::to_string(timeout_ms) +
                                 " ms; the command's process group was killed and is started "

@@ -317,7 +317,7 @@ int WorkerApp::Run() {
           continue;
         }
         std::lock_guard<std::mutex> l(cur.mu);
-        if (!out.ok && out.error == "cancelled" && cur.timeout_at_mono != 0 &&
+        if (!out.ok && out.error.rfind("cancelled", 0) == 0 && cur.timeout_at_mono != 0 &&
             NowMonoNs() > cur.timeout_at_mono)
           out.error = "timed out after " + std::to_string(in.timeout_ms) + " ms";
         cur.active = false;
