@@ -191,12 +191,14 @@ TEST(ExecHandlerTest, ACancelledCommandHasItsGraceThenIsKilled) {
       h = MakeHandler(Exec("trap '' TERM; while :; do sleep 0.01; done", true));
     RunControl control;
     TaskInput in;
+    // Timed from before the canceller starts: the cancel comes 100 ms or
+    // more after start, and the grace runs from there.
+    const auto start = std::chrono::steady_clock::now();
     std::thread canceller([&] {
       std::this_thread::sleep_for(100ms);
       control.grace_ms = 300;
       control.cancel = true;
     });
-    const auto start = std::chrono::steady_clock::now();
     const Outcome sut = (*h)->Run(in, control);
     const auto took = std::chrono::steady_clock::now() - start;
     canceller.join();
