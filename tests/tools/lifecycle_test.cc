@@ -323,7 +323,9 @@ TEST_F(LifecycleTest, RequestsOfEqualPriorityShareTheWorkers) {
 // task runs twice (only the supervisor died).
 TEST_F(LifecycleTest, RequestsSideBySideSurviveTheirSupervisorBeingKilled) {
   ASSERT_EQ(Cmd(pool, {"start", "--workers", "2", "--handler", "sleep"}).exit_code, 0);
-  std::vector<json> tasks(10, {{"payload", {{"ms", 120}}}});
+  // Long enough that both are still running when status looks, however
+  // slowly each command starts (a sanitizer's).
+  std::vector<json> tasks(10, {{"payload", {{"ms", 300}}}});
   std::vector<std::string> ids;
   for (const char* name : {"a.jsonl", "b.jsonl"}) {
     const auto r = Cmd(pool, {"submit", "--no-wait", Jsonl(name, tasks)});
@@ -334,17 +336,22 @@ TEST_F(LifecycleTest, RequestsSideBySideSurviveTheirSupervisorBeingKilled) {
   EXPECT_NE(status.out.find("requests: 2 active"), std::string::npos) << status.out;
   for (const std::string& id : ids)
     EXPECT_NE(status.out.find("request " + id + ": "), std::string::npos) << status.out;
+  uint64_t killed_term = 0;
   for (uint64_t done_before : {3, 9}) {
     ASSERT_TRUE(WaitFor([&] { return DoneTasks(pool) >= done_before; }, 20s));
     auto p = Pool::Open(pool, OpenMode::kReadOnly);
     ASSERT_TRUE(p.ok());
     // The supervisor killed before may not be back yet (slow under a
-    // sanitizer): the one to kill is the next that leads.
+    // sanitizer), and until the keeper reaps it, it still looks alive:
+    // the one to kill is the next that leads, in a term of its own.
     pid_t supervisor = 0;
     ASSERT_TRUE(WaitFor(
         [&] {
           auto lead = (*p)->Leader();
-          if (lead.ok() && lead->alive) supervisor = lead->pid;
+          if (lead.ok() && lead->alive && lead->term > killed_term) {
+            supervisor = lead->pid;
+            killed_term = lead->term;
+          }
           return supervisor != 0;
         },
         20s));
