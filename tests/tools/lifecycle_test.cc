@@ -33,14 +33,11 @@ class LifecycleTest : public GroupTest {
       n += a.role == AgentRole::kWorker && a.liveness == Liveness::kAlive;
     return n;
   }
-  template <typename F>
-  static bool WaitFor(F ready, std::chrono::milliseconds limit) {
-    const auto until = std::chrono::steady_clock::now() + limit;
-    while (!ready()) {
-      if (std::chrono::steady_clock::now() >= until) return false;
-      std::this_thread::sleep_for(20ms);
-    }
-    return true;
+  // A test that stopped halfway leaves its service running: it is stopped
+  // here, before GroupTest looks for anything left behind.
+  void TearDown() override {
+    if (PoolExists(pool)) (void)Cmd(pool, {"stop"});
+    GroupTest::TearDown();
   }
   // Tasks done in the pool, of every request.
   static uint64_t DoneTasks(const std::string& pool_name) {
@@ -278,7 +275,7 @@ TEST_F(LifecycleTest, AShortUrgentRequestFinishesFirstAndBothAreWhole) {
   const auto long_req = Cmd(pool, {"submit", "--no-wait", Jsonl("long.jsonl", slow)});
   ASSERT_EQ(long_req.exit_code, 0) << long_req.err;
   const std::string long_id = long_req.out.substr(0, long_req.out.find('\n'));
-  ASSERT_TRUE(WaitFor([&] { return DoneTasks(pool) >= 2; }, 20s)) << "the long request never began";
+  ASSERT_TRUE(Eventually([&] { return DoneTasks(pool) >= 2; }, 20s)) << "the long request never began";
   const auto short_req = Cmd(pool, {"submit", "--priority", "50", Request("short.jsonl", 3, 0)});
   ASSERT_EQ(short_req.exit_code, 0) << short_req.err;
   EXPECT_FALSE(FinalOf(pool, long_id, 0s)) << "the long request finished before the short one";
@@ -304,7 +301,7 @@ TEST_F(LifecycleTest, RequestsOfEqualPriorityShareTheWorkers) {
   const auto long_req = Cmd(pool, {"submit", "--no-wait", Jsonl("long.jsonl", slow)});
   ASSERT_EQ(long_req.exit_code, 0) << long_req.err;
   const std::string long_id = long_req.out.substr(0, long_req.out.find('\n'));
-  ASSERT_TRUE(WaitFor([&] { return DoneTasks(pool) >= 2; }, 20s)) << "the long request never began";
+  ASSERT_TRUE(Eventually([&] { return DoneTasks(pool) >= 2; }, 20s)) << "the long request never began";
   std::vector<json> few(3, {{"payload", {{"ms", 100}}}});
   const auto short_req = Cmd(pool, {"submit", Jsonl("short.jsonl", few)});
   ASSERT_EQ(short_req.exit_code, 0) << short_req.err;
@@ -338,14 +335,14 @@ TEST_F(LifecycleTest, RequestsSideBySideSurviveTheirSupervisorBeingKilled) {
     EXPECT_NE(status.out.find("request " + id + ": "), std::string::npos) << status.out;
   uint64_t killed_term = 0;
   for (uint64_t done_before : {3, 9}) {
-    ASSERT_TRUE(WaitFor([&] { return DoneTasks(pool) >= done_before; }, 20s));
+    ASSERT_TRUE(Eventually([&] { return DoneTasks(pool) >= done_before; }, 20s));
     auto p = Pool::Open(pool, OpenMode::kReadOnly);
     ASSERT_TRUE(p.ok());
     // The supervisor killed before may not be back yet (slow under a
     // sanitizer), and until the keeper reaps it, it still looks alive:
     // the one to kill is the next that leads, in a term of its own.
     pid_t supervisor = 0;
-    ASSERT_TRUE(WaitFor(
+    ASSERT_TRUE(Eventually(
         [&] {
           auto lead = (*p)->Leader();
           if (lead.ok() && lead->alive && lead->term > killed_term) {
