@@ -4,7 +4,6 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -209,10 +208,7 @@ std::optional<Entry> FinalEntryOf(Pool& pool, const std::string& request_id) {
   if (!found.ok()) return std::nullopt;
   for (auto it = found->rbegin(); it != found->rend(); ++it) {
     if (!request_id.empty()) return *it;
-    const bool of_team = std::any_of(it->tags.begin(), it->tags.end(), [](const std::string& t) {
-      return t.rfind(kTeamTag, 0) == 0;
-    });
-    if (!of_team) return *it;  // any: of the top level's requests
+    if (TeamOf(*it).empty()) return *it;  // any: of the top level's requests
   }
   return std::nullopt;
 }

@@ -77,6 +77,8 @@ std::optional<std::string> TagValue(const Entry& e, const std::string& prefix) {
 
 }  // namespace
 
+std::string TeamOf(const Entry& e) { return TagValue(e, kTeamTag).value_or(""); }
+
 Result<std::vector<RequestRecord>> FindActiveRequests(Pool& pool, const std::string& team) {
   Query q;
   q.segments = {kRequestsSegment};

@@ -57,6 +57,8 @@ Result<std::vector<RequestRecord>> FindActiveRequests(Pool& pool, const std::str
 // The newest request, finished or not, made for a parent task.
 Result<std::optional<RequestRecord>> FindSubRequest(Pool& pool, TaskId parent);
 inline constexpr const char* kTeamTag = "team:";
+// The team a task or record is tagged with ("" at the top level).
+std::string TeamOf(const Entry& e);
 // A new request entry; its tasks are not posted yet (see PostTasks). A
 // supervisor in --serve mode picks up such entries in id order.
 struct RequestShape {

@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <set>
 
 #include "schedule/fair_share.h"
@@ -242,11 +241,7 @@ Status GroupRun::RenewLead() {
 // supervisor's to see to: its tag names the same team (none at the top).
 bool GroupRun::OfMyTeam(TaskId id) {
   auto e = pool_.Read(id);
-  if (!e.ok()) return false;
-  std::string team;
-  for (const auto& t : e->tags)
-    if (t.rfind(kTeamTag, 0) == 0) team = t.substr(std::strlen(kTeamTag));
-  return team == cfg_.team;
+  return e.ok() && TeamOf(*e) == cfg_.team;
 }
 
 RequestState* GroupRun::OwnerOf(TaskId id) {
