@@ -36,10 +36,11 @@ struct TaskErrors {
 
 // One pass over "errors", a page at a time, grouped by task: O(errors) in
 // memory and time, where a query per task was O(tasks x errors).
-Result<std::unordered_map<TaskId, TaskErrors>> IndexErrors(Pool& pool) {
+Result<std::unordered_map<TaskId, TaskErrors>> IndexErrors(Pool& pool, const RequestRecord& req) {
   std::unordered_map<TaskId, TaskErrors> by_task;
   Query q;
   q.segments = {segments::kErrors};
+  q.after_id = req.entry_id;
   q.limit = 1024;
   for (;;) {
     auto page = pool.Find(q);
@@ -119,6 +120,7 @@ Result<std::vector<TaskRef>> IndexTasks(Pool& pool, const RequestRecord& req,
   Query q;
   q.segments = {segments::kTasks};
   q.all_tags = {"req:" + req.id};
+  q.after_id = req.entry_id;
   q.with_payload = false;
   q.limit = 4096;
   for (;;) {
@@ -221,7 +223,7 @@ Result<Aggregate> WriteAggregate(Pool& pool, const RequestRecord& req, int64_t w
   auto refs = IndexTasks(pool, req, &others);
   if (!refs.ok()) return refs.status();
   Aggregate agg;
-  auto errors = IndexErrors(pool);
+  auto errors = IndexErrors(pool, req);
   if (!errors.ok()) return errors.status();
   std::set<std::string> workers;
   json dead = json::array();

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <sstream>
 
 #include "request/aggregate.h"
 #include "slate/internal/crash_point.h"
@@ -27,6 +28,10 @@ double PeakRssMiB() {
 
 // Larger documents are never read back to be stored whole.
 constexpr uintmax_t kWholeDocumentBytes = 8u << 20;
+// Documents of requests up to this many tasks are built in memory when no
+// output file wants them: at most that many results of the payload limit
+// (1 MiB by default), as much as a document read back above.
+constexpr uint64_t kHeldDocumentTasks = 8;
 
 // Where the document is streamed before it is renamed into place: beside
 // the output (same file system), or a temporary file when there is none
@@ -54,26 +59,31 @@ std::vector<std::string> FinalTags(const RequestRecord& req) {
   return tags;
 }
 
+// The document as written to text_path, if it is small enough to hold.
+nlohmann::json ReadDocument(const std::string& text_path) {
+  std::error_code ec;
+  if (std::filesystem::file_size(text_path, ec) > kWholeDocumentBytes || ec)
+    return nlohmann::json::value_t::discarded;
+  std::ifstream text(text_path);
+  return nlohmann::json::parse(text, nullptr, false);
+}
+
 // The document in segment "results", tags "final" and "req:<id>"; just its
-// request and summary when the whole does not fit the pool's payload limit.
+// request and summary when the whole (`doc`, discarded when too large to
+// hold) does not fit the pool's payload limit.
 Status WriteFinalEntry(Pool& pool, const RequestRecord& req, const Aggregate& agg,
-                       const std::string& text_path) {
+                       const nlohmann::json& doc) {
   NewEntry e;
   e.segment = segments::kResults;
   e.tags = FinalTags(req);
   e.importance = 1.0f;
   e.author = "supervisor";
   std::string why = "the document is larger than the pool's payload limit";
-  std::error_code ec;
-  if (std::filesystem::file_size(text_path, ec) <= kWholeDocumentBytes && !ec) {
-    std::ifstream text(text_path);
-    const auto doc = nlohmann::json::parse(text, nullptr, false);
-    if (!doc.is_discarded()) {
-      e.payload = JsonToPayload(doc);
-      auto w = pool.Write(e);
-      if (w.ok() || w.status().code() == StatusCode::kStaleTerm) return w.status();
-      why = w.status().message();
-    }
+  if (!doc.is_discarded()) {
+    e.payload = JsonToPayload(doc);
+    auto w = pool.Write(e);
+    if (w.ok() || w.status().code() == StatusCode::kStaleTerm) return w.status();
+    why = w.status().message();
   }
   e.payload = JsonToPayload({{"request", agg.request},
                              {"summary", agg.summary},
@@ -90,20 +100,25 @@ int ReportRequest(Pool& pool, const RequestRecord& req, const std::string& defau
   // restarted to resume): the output file first, then the final entry,
   // and only then is the request marked finished. A successor that finds
   // the request unfinished builds the same document again; one that finds
-  // it finished leaves the output alone. The document is streamed, never
-  // held: a million-task request costs its ids, not its text.
+  // it finished leaves the output alone. A large document is streamed
+  // through a file, never held: a million-task request costs its ids, not
+  // its text; a small one with no output file (a service's) stays in
+  // memory.
   internal::MaybeCrash("supervisor", "report");
   const std::string& output = req.output.empty() ? default_output : req.output;
+  const bool held = output.empty() && req.tasks <= kHeldDocumentTasks;
+  std::ostringstream held_text;
   std::ofstream draft_file;
-  const std::string draft = OpenDraft(req, output, &draft_file);
-  if (!draft_file) {
+  const std::string draft = held ? "" : OpenDraft(req, output, &draft_file);
+  if (!held && !draft_file) {
     spdlog::error("cannot write {}", draft);
     return kExitInternal;
   }
-  auto agg = WriteAggregate(pool, req, wall_ns, draft_file);
-  draft_file << "\n";
-  draft_file.close();
-  if (agg.ok() && !draft_file) agg = Status{StatusCode::kIoError, "cannot write " + draft};
+  std::ostream& text_out = held ? static_cast<std::ostream&>(held_text) : draft_file;
+  auto agg = WriteAggregate(pool, req, wall_ns, text_out);
+  text_out << "\n";
+  if (!held) draft_file.close();
+  if (agg.ok() && !text_out) agg = Status{StatusCode::kIoError, "cannot write " + draft};
   if (!agg.ok()) {
     std::remove(draft.c_str());
     LogFatal(agg.status());
@@ -122,19 +137,25 @@ int ReportRequest(Pool& pool, const RequestRecord& req, const std::string& defau
     else spdlog::error("cannot rename {} to {}", draft, output);
   }
   if (!FinalEntryOf(pool, req.id))
-    if (Status s = WriteFinalEntry(pool, req, *agg, text_path); !s.ok()) {
+    if (Status s = WriteFinalEntry(
+            pool, req, *agg,
+            held ? nlohmann::json::parse(held_text.view(), nullptr, false)
+                 : ReadDocument(text_path));
+        !s.ok()) {
       if (s.code() == StatusCode::kStaleTerm) {
         LogFatal(s);
         return kExitInternal;
       }
       spdlog::error("cannot write the final entry: {}", s.message());
     }
-  {
+  if (held) {
+    std::cout << held_text.view();
+  } else {
     std::ifstream text(text_path);
     std::cout << text.rdbuf();
-    std::cout.flush();
   }
-  if (text_path == draft) std::remove(draft.c_str());
+  std::cout.flush();
+  if (!held && text_path == draft) std::remove(draft.c_str());
   // Best effort, each; a term that ended stops them all (the successor
   // does them again, as the request is not marked finished).
   auto stale = [](const Status& s) { return s.code() == StatusCode::kStaleTerm; };
@@ -202,7 +223,10 @@ std::optional<Entry> FinalEntryOf(Pool& pool, const std::string& request_id) {
   Query q;
   q.segments = {segments::kResults};
   q.all_tags = {"final"};
-  if (!request_id.empty()) q.all_tags.push_back("req:" + request_id);
+  if (!request_id.empty()) {
+    q.all_tags.push_back("req:" + request_id);
+    q.after_id = RecordIdOf(request_id);
+  }
   q.limit = 0;
   auto found = pool.Find(q);
   if (!found.ok()) return std::nullopt;

@@ -79,10 +79,12 @@ std::optional<std::string> TagValue(const Entry& e, const std::string& prefix) {
 
 std::string TeamOf(const Entry& e) { return TagValue(e, kTeamTag).value_or(""); }
 
-Result<std::vector<RequestRecord>> FindActiveRequests(Pool& pool, const std::string& team) {
+Result<std::vector<RequestRecord>> FindActiveRequests(Pool& pool, const std::string& team,
+                                                      EntryId after) {
   Query q;
   q.segments = {kRequestsSegment};
   q.all_tags = {"active"};
+  q.after_id = after;
   if (!team.empty()) q.all_tags.push_back(kTeamTag + team);
   q.limit = 0;
   auto found = pool.Find(q);
@@ -218,11 +220,18 @@ Status PostTasks(Pool& pool, RequestRecord& req, const std::vector<TaskDef>& def
   return s;
 }
 
+EntryId RecordIdOf(const std::string& request_id) {
+  if (request_id.empty() || request_id.find_first_not_of("0123456789") != std::string::npos)
+    return 0;
+  return std::strtoull(request_id.c_str(), nullptr, 10);
+}
+
 Result<std::vector<RequestTask>> RequestTasks(Pool& pool, const RequestRecord& req,
                                               bool with_payload) {
   Query q;
   q.segments = {segments::kTasks};
   q.all_tags = {"req:" + req.id};
+  q.after_id = req.entry_id;
   q.limit = 0;
   q.with_payload = with_payload;
   auto found = pool.Find(q);
@@ -269,6 +278,7 @@ Result<std::vector<TaskId>> TaskIdsOf(Pool& pool, const std::string& request_id)
   Query q;
   q.segments = {segments::kTasks};
   q.all_tags = {"req:" + request_id};
+  q.after_id = RecordIdOf(request_id);
   q.with_payload = false;
   q.limit = 4096;
   std::vector<TaskId> ids;

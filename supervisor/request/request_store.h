@@ -53,7 +53,10 @@ struct RequestRecord {
 Result<std::optional<RequestRecord>> FindActiveRequest(Pool& pool, const std::string& team = "");
 // Every unfinished request in that order: begun ones first (oldest
 // first), then those waiting, most urgent first.
-Result<std::vector<RequestRecord>> FindActiveRequests(Pool& pool, const std::string& team = "");
+// `after`: only records with a greater id (a supervisor that has seen
+// every request up to an id need not read those records again).
+Result<std::vector<RequestRecord>> FindActiveRequests(Pool& pool, const std::string& team = "",
+                                                      EntryId after = 0);
 // The newest request, finished or not, made for a parent task.
 Result<std::optional<RequestRecord>> FindSubRequest(Pool& pool, TaskId parent);
 inline constexpr const char* kTeamTag = "team:";
@@ -89,6 +92,12 @@ struct RequestTask {
 };
 Result<std::vector<RequestTask>> RequestTasks(Pool& pool, const RequestRecord& req,
                                               bool with_payload);
+// The id of a request's record, from its id as users see it (0 for a
+// malformed one). Every entry of a request (tasks, results, failures, its
+// final entry) is written after its record, and ids ascend, so a query for
+// them starts after this id: its cost follows what the pool took in since
+// the request began, not every request the group ever served.
+EntryId RecordIdOf(const std::string& request_id);
 // Every task of the request (its lines' iterations and validations too),
 // ids ascending, read a page at a time.
 Result<std::vector<TaskId>> TaskIdsOf(Pool& pool, const std::string& request_id);

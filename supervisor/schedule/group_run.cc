@@ -93,8 +93,16 @@ Status GroupRun::Admit(RequestRecord req) {
 }
 
 Status GroupRun::AdmitSubmitted() {
-  auto active = FindActiveRequests(pool_, cfg_.team);
+  auto stats = pool_.Stats();
+  if (!stats.ok()) return stats.status();
+  auto active = FindActiveRequests(pool_, cfg_.team, requests_floor_);
   if (!active.ok()) return active.status();
+  // A record is active from its creation until it ends, so every active
+  // record older than the oldest seen now was seen: the next look starts
+  // there (or past every id now given out, when none is active).
+  EntryId floor = stats->next_id - 1;
+  for (const RequestRecord& req : *active) floor = std::min(floor, req.entry_id - 1);
+  requests_floor_ = std::max(requests_floor_, floor);
   for (RequestRecord& req : *active) {
     if (admitted_ns_.count(req.entry_id)) continue;
     if (!req.posted) {

@@ -64,6 +64,7 @@ class GroupRun {
   void WaitForWorkers(const std::atomic<bool>& stop);
   // Serve: posts and admits the requests submitted since the last look.
   Status AdmitSubmitted();
+  EntryId requests_floor_ = 0;  // every request record up to it was looked at
   Status Tick();
   Status RenewLead();
   Status HandleFailures();
