@@ -18,7 +18,8 @@ and a client::
 The native part is slate._slate, built from this tree by CMake with
 pybind11; with the build at build/, PYTHONPATH=build/python finds it.
 """
-from ._slate import AgentRef, Error, Pool, ResultStream, Task, results, serve, submit
+from ._slate import (AgentRef, Client, Error, Pool, ResultStream, Task, results, serve,
+                     submit)
 
-__all__ = ["AgentRef", "Error", "Pool", "ResultStream", "Task", "results", "serve",
+__all__ = ["AgentRef", "Client", "Error", "Pool", "ResultStream", "Task", "results", "serve",
            "submit"]

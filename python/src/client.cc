@@ -44,21 +44,34 @@ bool GroupStopped(const Pool& pool) {
 
 }  // namespace
 
-py::object Submit(const SubmitOptions& o) {
+Client::Client(const std::string& pool) : name_(pool) {
+  py::gil_scoped_release unlocked;
+  pool_ = Must(Pool::Open(pool), "pool '" + pool + "'");
+}
+
+std::shared_ptr<Pool> Client::Attached() const {
+  if (!pool_) throw Error("the client of pool '" + name_ + "' is closed");
+  return pool_;
+}
+
+std::unique_ptr<ResultStream> Client::Results(const std::string& request_id, double timeout_s) {
+  return std::make_unique<ResultStream>(Attached(), request_id, timeout_s);
+}
+
+py::object Client::Submit(const SubmitOptions& o) {
   if (o.priority < -128 || o.priority > 127)
     throw py::value_error("priority must be in -128..127, not " + std::to_string(o.priority));
   const auto split = Must(supervisor::ParseSplitMode(o.split), "split");
   std::error_code ec;
   const std::string source = std::filesystem::absolute(o.path, ec).lexically_normal().string();
-  std::unique_ptr<Pool> pool;
+  const std::shared_ptr<Pool> pool = Attached();
   std::string id;
   nlohmann::json doc;
   py::gil_scoped_release unlocked;  // no Python object is touched below
   {
     const auto defs = Must(supervisor::ReadRequest(source, split), "the request");
-    pool = Must(Pool::Open(o.pool), "pool '" + o.pool + "'");
-    if (!Must(pool->Leader(), "pool '" + o.pool + "'").alive)
-      throw Error("no supervisor leads pool '" + o.pool + "' (slate-launch start)");
+    if (!Must(pool->Leader(), "pool '" + name_ + "'").alive)
+      throw Error("no supervisor leads pool '" + name_ + "' (slate-launch start)");
     supervisor::RequestShape shape = supervisor::ShapeOf(defs, {});
     shape.priority = o.priority;
     id = Must(supervisor::CreateRequest(*pool, source, split, defs.size(), "", shape), "submit")
@@ -68,6 +81,7 @@ py::object Submit(const SubmitOptions& o) {
     Query q;
     q.segments = {segments::kResults};
     q.all_tags = {"final", "req:" + id};
+    q.after_id = supervisor::RecordIdOf(id);
     const int64_t until = o.timeout_s > 0 ? NowMonoNs() + static_cast<int64_t>(o.timeout_s * 1e9)
                                           : INT64_MAX;
     for (;;) {
@@ -80,7 +94,7 @@ py::object Submit(const SubmitOptions& o) {
         throw Error("request " + id + " did not end within " + std::to_string(o.timeout_s) +
                     " s; it goes on");
       if (GroupStopped(*pool))
-        throw Error("the group on pool '" + o.pool + "' stopped before request " + id +
+        throw Error("the group on pool '" + name_ + "' stopped before request " + id +
                     " ended");
     }
     if (doc.contains("error")) throw Error(doc["error"].get<std::string>());
@@ -91,7 +105,7 @@ py::object Submit(const SubmitOptions& o) {
 }
 
 struct ResultStream::State {
-  std::unique_ptr<Pool> pool;
+  std::shared_ptr<Pool> pool;
   std::string id;
   int64_t until = INT64_MAX;
   std::optional<EntryCursor> results;  // once the tasks are known
@@ -153,16 +167,16 @@ struct ResultStream::State {
   }
 };
 
-ResultStream::ResultStream(const std::string& pool, const std::string& request_id,
+ResultStream::ResultStream(std::shared_ptr<Pool> pool, const std::string& request_id,
                            double timeout_s)
     : s_(std::make_unique<State>()) {
   if (request_id.empty() || request_id.find_first_not_of("0123456789") != std::string::npos)
     throw py::value_error("a request id is a number, not '" + request_id + "'");
-  s_->pool = Must(Pool::Open(pool), "pool '" + pool + "'");
+  s_->pool = std::move(pool);
   s_->id = request_id;
   if (!supervisor::LoadRequest(*s_->pool, std::stoull(request_id)).ok() &&
       !supervisor::FinalEntryOf(*s_->pool, request_id))
-    throw Error("pool '" + pool + "' holds no request " + request_id);
+    throw Error("pool '" + s_->pool->name() + "' holds no request " + request_id);
   if (timeout_s > 0) s_->until = NowMonoNs() + static_cast<int64_t>(timeout_s * 1e9);
 }
 

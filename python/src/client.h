@@ -1,6 +1,8 @@
-// slate.submit: a request to a running group, as `slate-launch submit`
-// makes it (the request record the service supervisor picks up), and its
-// result document once it ends.
+// slate.Client: requests to a running group, as `slate-launch submit`
+// makes them (the request record the service supervisor picks up), and
+// their results. A client keeps its pool attached, so a submit costs what
+// the request costs, not the mapping of the pool (slate.submit and
+// slate.results are one-call clients).
 #pragma once
 
 #include <pybind11/pybind11.h>
@@ -8,10 +10,11 @@
 #include <memory>
 #include <string>
 
+#include "slate/pool.h"
+
 namespace slate::python {
 
 struct SubmitOptions {
-  std::string pool;
   std::string path;           // the request file; the supervisor reads it
   std::string split = "jsonl";
   int priority = 0;           // -128..127, added to each line's
@@ -19,12 +22,31 @@ struct SubmitOptions {
   double timeout_s = 0;       // 0: no limit
 };
 
-// The result document (a dict) once the request ends, or its id (a str)
-// when not waiting. Raises slate.Error when the file is no request, no
-// supervisor leads the pool, the request was abandoned, or the timeout
-// passed (the request goes on). REQUIRES: the GIL held; released while
-// waiting.
-pybind11::object Submit(const SubmitOptions& o);
+class ResultStream;
+
+class Client {
+ public:
+  // Attaches to the pool; raises slate.Error when it does not exist.
+  explicit Client(const std::string& pool);
+
+  // The result document (a dict) once the request ends, or its id (a
+  // str) when not waiting. Raises slate.Error when the file is no
+  // request, no supervisor leads the pool, the request was abandoned, or
+  // the timeout passed (the request goes on). REQUIRES: the GIL held;
+  // released while waiting.
+  pybind11::object Submit(const SubmitOptions& o);
+
+  std::unique_ptr<ResultStream> Results(const std::string& request_id, double timeout_s);
+
+  // Detaches; later calls raise slate.Error.
+  void Close() { pool_.reset(); }
+  const std::string& name() const { return name_; }
+
+ private:
+  std::shared_ptr<Pool> Attached() const;
+  std::string name_;
+  std::shared_ptr<Pool> pool_;
+};
 
 // slate.results: a request's task items as they end, for a for loop. A
 // task done is given as its result lands (not for plans, whose lines may
@@ -34,7 +56,7 @@ pybind11::object Submit(const SubmitOptions& o);
 // "result" or "error"}, as in the document.
 class ResultStream {
  public:
-  ResultStream(const std::string& pool, const std::string& request_id, double timeout_s);
+  ResultStream(std::shared_ptr<Pool> pool, const std::string& request_id, double timeout_s);
   ~ResultStream();
   // The next item; raises StopIteration after the last, slate.Error past
   // the timeout or when the group stops.

@@ -39,22 +39,8 @@ PYBIND11_MODULE(_slate, m) {
            "the next attempt finds it in resume. Raises slate.Error when the pool refuses "
            "it: the task was taken back and claimed again, or has ended.");
 
-  m.def(
-      "submit",
-      [](const std::string& pool, const std::string& path, int priority, bool wait,
-         double timeout_s, const std::string& split) {
-        slate::python::SubmitOptions o;
-        o.pool = pool;
-        o.path = path;
-        o.priority = priority;
-        o.wait = wait;
-        o.timeout_s = timeout_s;
-        o.split = split;
-        return slate::python::Submit(o);
-      },
-      "pool"_a, "path"_a, "priority"_a = 0, "wait"_a = true, "timeout_s"_a = 0.0,
-      "split"_a = "jsonl",
-      R"doc(Submits the request in file `path` to the group running on `pool`, as
+  static const char* kSubmitDoc =
+      R"doc(Submits the request in file `path` to the group running on the pool, as
 `slate-launch submit` does: its lines run beside the group's other
 requests, by priority (-128..127, added to each line's).
 
@@ -63,25 +49,68 @@ With wait (the default), returns the result document (a dict: "request",
 larger than the pool's payload limit comes back as its request and
 summary. Without wait, returns the request's id. Raises slate.Error when
 the file is no request, no supervisor leads the pool, the group stops,
-or timeout_s passes (the request goes on).)doc");
-
-  py::class_<slate::python::ResultStream>(
-      m, "ResultStream", "A request's task items as they end (slate.results).")
-      .def("__iter__", [](py::object self) { return self; })
-      .def("__next__", &slate::python::ResultStream::Next);
-  m.def(
-      "results",
-      [](const std::string& pool, const std::string& request_id, double timeout_s) {
-        return std::make_unique<slate::python::ResultStream>(pool, request_id, timeout_s);
-      },
-      "pool"_a, "request_id"_a, "timeout_s"_a = 0.0,
+or timeout_s passes (the request goes on).)doc";
+  static const char* kResultsDoc =
       R"doc(Iterates over a request's task items as they end: each a dict with
 "index", "id", "task", "status", and "result" or "error", as in the result
 document. A task done is given as its result lands (for plans, whose
 lines may run again, at the end); every other item, and any not given
 yet, comes in input order once the request ends; then the iteration
 stops. Each item is given once. Raises slate.Error past timeout_s (0: no
-limit) or when the group stops.)doc");
+limit) or when the group stops.)doc";
+  static const std::string kOneCallSubmitDoc =
+      std::string(kSubmitDoc) + "\n\nA one-call client: slate.Client(pool).submit(...).";
+  auto options = [](const std::string& path, int priority, bool wait, double timeout_s,
+                    const std::string& split) {
+    slate::python::SubmitOptions o;
+    o.path = path;
+    o.priority = priority;
+    o.wait = wait;
+    o.timeout_s = timeout_s;
+    o.split = split;
+    return o;
+  };
+
+  py::class_<slate::python::ResultStream>(
+      m, "ResultStream", "A request's task items as they end (Client.results).")
+      .def("__iter__", [](py::object self) { return self; })
+      .def("__next__", &slate::python::ResultStream::Next);
+
+  py::class_<slate::python::Client>(
+      m, "Client",
+      "A client of the group running on a pool: it stays attached, so each submit costs "
+      "only its request. Client(pool) raises slate.Error when the pool does not exist.")
+      .def(py::init<const std::string&>(), "pool"_a)
+      .def_property_readonly("pool", &slate::python::Client::name)
+      .def(
+          "submit",
+          [options](slate::python::Client& c, const std::string& path, int priority, bool wait,
+                    double timeout_s, const std::string& split) {
+            return c.Submit(options(path, priority, wait, timeout_s, split));
+          },
+          "path"_a, "priority"_a = 0, "wait"_a = true, "timeout_s"_a = 0.0, "split"_a = "jsonl",
+          kSubmitDoc)
+      .def("results", &slate::python::Client::Results, "request_id"_a, "timeout_s"_a = 0.0,
+           kResultsDoc)
+      .def("close", &slate::python::Client::Close, "Detaches from the pool.")
+      .def("__enter__", [](py::object self) { return self; })
+      .def("__exit__", [](slate::python::Client& c, py::args) { c.Close(); });
+
+  m.def(
+      "submit",
+      [options](const std::string& pool, const std::string& path, int priority, bool wait,
+                double timeout_s, const std::string& split) {
+        return slate::python::Client(pool).Submit(options(path, priority, wait, timeout_s, split));
+      },
+      "pool"_a, "path"_a, "priority"_a = 0, "wait"_a = true, "timeout_s"_a = 0.0,
+      "split"_a = "jsonl",
+      kOneCallSubmitDoc.c_str());
+  m.def(
+      "results",
+      [](const std::string& pool, const std::string& request_id, double timeout_s) {
+        return slate::python::Client(pool).Results(request_id, timeout_s);
+      },
+      "pool"_a, "request_id"_a, "timeout_s"_a = 0.0, kResultsDoc);
 
   m.def(
       "serve",

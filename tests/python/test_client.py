@@ -1,4 +1,4 @@
-"""slate.submit: a client of a running group."""
+"""slate.Client, slate.submit and slate.results: clients of a running group."""
 import os
 import time
 
@@ -99,3 +99,35 @@ def test_the_leader_and_its_standby_are_seen_and_a_killed_leader_is_replaced(gro
     doc = slate.submit(group.pool, group.request("again.jsonl", [{"payload": 2}]))
     assert doc["summary"]["done"] == 1
     p.close()
+
+
+def test_a_client_stays_attached_across_requests_and_says_when_closed(group):
+    group.start("--handler", "echo")
+    with slate.Client(group.pool) as client:
+        assert client.pool == group.pool
+        # Many small requests, some in flight together: each gets its own results.
+        ids = [client.submit(group.request("a%d.jsonl" % n, [{"payload": {"n": n}}]), wait=False)
+               for n in range(20)]
+        for n in range(20, 60):
+            doc = client.submit(group.request("b%d.jsonl" % n, [{"payload": {"n": n}},
+                                                                {"payload": {"m": n}}]))
+            assert [t["result"] for t in doc["tasks"]] == [{"n": n}, {"m": n}]
+        for n, request_id in enumerate(ids):
+            items = list(client.results(request_id, timeout_s=30))
+            assert [i["result"] for i in items] == [{"n": n}]
+        stream = client.results(ids[0], timeout_s=30)
+    with pytest.raises(slate.Error, match="is closed"):
+        client.submit(group.request("late.jsonl", [{"payload": 1}]))
+    assert len(list(stream)) == 1, "a stream outlives the client it came from"
+    with pytest.raises(slate.Error, match="pool 'no-such-pool-"):
+        slate.Client("no-such-pool-" + str(os.getpid()))
+
+
+def test_a_client_of_a_stopped_group_is_told_so(group):
+    group.start("--handler", "echo")
+    client = slate.Client(group.pool)
+    assert client.submit(group.request("r.jsonl", [{"payload": 1}]))["summary"]["done"] == 1
+    launch("stop", "--pool", group.pool)
+    with pytest.raises(slate.Error, match="no supervisor leads"):
+        client.submit(group.request("r2.jsonl", [{"payload": 2}]))
+    client.close()
