@@ -64,6 +64,11 @@ class Handler {
  public:
   virtual ~Handler() = default;
   virtual Outcome Run(const TaskInput& input, RunControl& control) = 0;
+  // Called once, before the worker joins its pool: a handler that keeps a
+  // command alive starts it here, so its start-up overlaps the group's
+  // instead of delaying the first task. A failure here is not final: the
+  // first task tries again and fails with the reason.
+  virtual void Prepare() {}
 };
 
 struct HandlerOptions {

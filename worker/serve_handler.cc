@@ -39,6 +39,11 @@ class ServeHandler : public Handler {
       : argv_(std::move(argv)), options_(o) {}
   ~ServeHandler() override { Stop(options_.stop_grace_ms); }
 
+  void Prepare() override {
+    if (Status s = Start(); !s.ok())
+      spdlog::warn("serve: cannot start '{}' yet: {}", options_.exec_command, s.message());
+  }
+
   Outcome Run(const TaskInput& in, RunControl& control) override {
     if (!cmd_) {
       if (Status s = Start(); !s.ok()) return Outcome::Failure(s.message());
@@ -213,7 +218,7 @@ class ServeHandler : public Handler {
 
   std::vector<std::string> argv_;
   HandlerOptions options_;
-  std::unique_ptr<Served> cmd_;  // null until the first task, and after it ended
+  std::unique_ptr<Served> cmd_;  // null until Prepare or a task starts it, and after it ended
 };
 
 }  // namespace

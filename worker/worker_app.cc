@@ -236,6 +236,8 @@ int WorkerApp::Run() {
     validator = std::move(*made);
     config_.capabilities.push_back(kValidateCap);
   }
+  handler_->Prepare();
+  if (validator) validator->Prepare();
   auto pool = Pool::Open(config_.pool);
   if (!pool.ok()) {
     spdlog::error("cannot attach: {}", pool.status().message());
