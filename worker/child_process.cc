@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sched.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
@@ -15,12 +16,24 @@ extern char** environ;
 namespace slate::worker {
 namespace {
 
+// The child's stack until it execs (execvpe builds a shell's argv on it
+// for a script without a #! line, hence the room per argument).
+constexpr size_t kChildStackBytes = 64 * 1024;
+
 bool IsTaskVariable(const std::string& kv) {
   for (const char* name : {"SLATE_TASK_ID=", "SLATE_ATTEMPT=", "SLATE_REQUEST_ID=",
                            "SLATE_ITERATION=", "SLATE_META_FD=", "SLATE_RESUME="})
     if (kv.rfind(name, 0) == 0) return true;
   return false;
 }
+
+// What the child is given; built before the clone, read by the child.
+struct ChildArgs {
+  char** argv;
+  char** envp;
+  Pipes* pipes;
+  bool with_meta;
+};
 
 [[noreturn]] void Child(char** argv, char** envp, Pipes& p, bool with_meta) {
   setpgid(0, 0);
@@ -39,6 +52,26 @@ bool IsTaskVariable(const std::string& kv) {
   (void)!write(2, why, strlen(why));
   (void)!write(2, "\n", 1);
   _exit(127);
+}
+
+// The child's first code, on a stack of its own, in the parent's memory
+// until exec: every signal is blocked on entry. A handler would run the
+// worker's code on the worker's data, so every handled signal is set back
+// to its default before the command gets an empty mask (not the worker
+// thread's: a command must feel the SIGTERM of a cancel).
+int ChildMain(void* arg) {
+  auto* a = static_cast<ChildArgs*>(arg);
+  struct sigaction dfl {};
+  dfl.sa_handler = SIG_DFL;
+  for (int sig = 1; sig < NSIG; ++sig) {
+    struct sigaction now {};
+    if (sigaction(sig, nullptr, &now) != 0) continue;
+    if (now.sa_handler != SIG_IGN && now.sa_handler != SIG_DFL) sigaction(sig, &dfl, nullptr);
+  }
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
+  Child(a->argv, a->envp, *a->pipes, a->with_meta);  // never returns
 }
 
 }  // namespace
@@ -66,25 +99,25 @@ Result<pid_t> SpawnInGroup(const std::vector<std::string>& argv_words,
   argv.push_back(nullptr);
   if (!p.to.Open() || !p.out.Open() || !p.err.Open() || (with_meta && !p.meta.Open()))
     return Status{StatusCode::kIoError, std::string("cannot create pipes: ") + strerror(errno)};
-  // The worker's stop signals are caught by its handler, which a child
-  // keeps until exec: a SIGTERM (a preemption, a cancel) landing between
-  // fork and exec would run it and be lost, and the command would run
-  // on until the SIGKILL. So they are blocked across fork, and the child
-  // takes them back with their default action before it unblocks them.
-  sigset_t stops, before;
-  sigemptyset(&stops);
-  for (int sig : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&stops, sig);
-  pthread_sigmask(SIG_BLOCK, &stops, &before);
-  const pid_t pid = fork();
-  if (pid == 0) {
-    struct sigaction dfl {};
-    dfl.sa_handler = SIG_DFL;
-    for (int sig : {SIGTERM, SIGINT, SIGHUP}) sigaction(sig, &dfl, nullptr);
-    sigprocmask(SIG_SETMASK, &before, nullptr);
-    Child(argv.data(), envp.data(), p, with_meta);  // never returns
-  }
+  // The child shares the worker's memory until it execs (CLONE_VM |
+  // CLONE_VFORK, as posix_spawn does): no copy of the worker's page tables,
+  // which made a fork most of what a short command cost. This thread waits
+  // until the exec. Every signal is blocked across the clone: the worker's
+  // stop handlers must not run in the child (a SIGTERM landing before the
+  // exec would be lost, and the command would run on until the SIGKILL);
+  // the child sets them back to default, then unblocks.
+  ChildArgs args{argv.data(), envp.data(), &p, with_meta};
+  std::vector<char> stack(kChildStackBytes + argv.size() * sizeof(char*));
+  sigset_t all, before;
+  sigfillset(&all);
+  pthread_sigmask(SIG_BLOCK, &all, &before);
+  const pid_t pid = clone(ChildMain, stack.data() + stack.size(), CLONE_VM | CLONE_VFORK | SIGCHLD,
+                          &args);
+  const int clone_errno = errno;
   pthread_sigmask(SIG_SETMASK, &before, nullptr);
-  if (pid < 0) return Status{StatusCode::kIoError, std::string("cannot fork: ") + strerror(errno)};
+  if (pid < 0)
+    return Status{StatusCode::kIoError, std::string("cannot start a process: ") +
+                                            strerror(clone_errno)};
   setpgid(pid, pid);  // also here: no race with the child's own call
   p.to.Close(0);
   p.out.Close(1);

@@ -31,8 +31,9 @@ struct Pipes {
   Pipe to, out, err, meta;  // meta: open only when asked for
 };
 
-// Forks and execs argv (argv[0] searched in PATH) with the worker's
-// environment minus the per-task SLATE_* variables, plus `env`. On return
+// Starts argv (argv[0] searched in PATH) in a process group of its own,
+// with the worker's environment minus the per-task SLATE_* variables, plus
+// `env`; it dies with the thread that started it. On return
 // the parent's ends are open: p.to.fd[1], p.out.fd[0], p.err.fd[0] (and
 // p.meta.fd[0]). A command that cannot be run exits 127 with the reason on
 // its stderr.

@@ -304,6 +304,28 @@ TEST(ExecHandlerTest, ASigtermRightAfterTheForkStopsTheCommand) {
   EXPECT_FALSE(stop.load()) << "the worker itself was not asked to stop";
 }
 
+// The command shares the worker's memory until it execs: none of the
+// worker's handlers or blocked signals may carry over into it.
+TEST(ExecHandlerTest, TheCommandStartsWithNoHandlerAndNoBlockedSignal) {
+  InstallStopSignals();  // the worker's SIGTERM, SIGINT and SIGHUP handlers
+  sigset_t usr1, before;
+  sigemptyset(&usr1);
+  sigaddset(&usr1, SIGUSR1);
+  pthread_sigmask(SIG_BLOCK, &usr1, &before);  // blocked in the worker's thread
+  const Outcome out = RunWith(Exec("cat /proc/self/status"), "");  // cat catches nothing
+  pthread_sigmask(SIG_SETMASK, &before, nullptr);
+  ASSERT_TRUE(out.ok) << out.error;
+  const std::string text = out.result.get<std::string>();
+  EXPECT_NE(text.find("SigBlk:\t0000000000000000"), std::string::npos) << text;
+  EXPECT_NE(text.find("SigCgt:\t0000000000000000"), std::string::npos) << text;
+  // SIGTERM (bit 15) is not ignored either: it has its default action.
+  const auto ign = text.find("SigIgn:\t");
+  ASSERT_NE(ign, std::string::npos) << text;
+  const uint64_t ignored = std::stoull(text.substr(ign + 8, 16), nullptr, 16);
+  EXPECT_EQ(ignored & (1ull << (SIGTERM - 1)), 0u) << text;
+  EXPECT_EQ(ignored & (1ull << (SIGPIPE - 1)), 0u) << "the worker ignores SIGPIPE; the command must not";
+}
+
 TEST(ExecHandlerTest, OversizedOutputIsAClearFailure) {
   HandlerOptions o = Exec("yes slate");
   o.max_output_bytes = 10000;
