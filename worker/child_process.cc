@@ -16,6 +16,20 @@ extern char** environ;
 namespace slate::worker {
 namespace {
 
+// ThreadSanitizer takes a clone of shared memory for a fork and marks the
+// worker's own memory as forked (no thread may start after): its builds
+// fork, through the same child code.
+#if defined(__SANITIZE_THREAD__)
+#define SLATE_SPAWN_BY_FORK 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define SLATE_SPAWN_BY_FORK 1
+#endif
+#endif
+#ifndef SLATE_SPAWN_BY_FORK
+#define SLATE_SPAWN_BY_FORK 0
+#endif
+
 // The child's stack until it execs (execvpe builds a shell's argv on it
 // for a script without a #! line, hence the room per argument).
 constexpr size_t kChildStackBytes = 64 * 1024;
@@ -111,8 +125,13 @@ Result<pid_t> SpawnInGroup(const std::vector<std::string>& argv_words,
   sigset_t all, before;
   sigfillset(&all);
   pthread_sigmask(SIG_BLOCK, &all, &before);
+#if SLATE_SPAWN_BY_FORK
+  const pid_t pid = fork();
+  if (pid == 0) ChildMain(&args);  // never returns
+#else
   const pid_t pid = clone(ChildMain, stack.data() + stack.size(), CLONE_VM | CLONE_VFORK | SIGCHLD,
                           &args);
+#endif
   const int clone_errno = errno;
   pthread_sigmask(SIG_SETMASK, &before, nullptr);
   if (pid < 0)
