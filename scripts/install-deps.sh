@@ -13,6 +13,7 @@ PACKAGES=(
   python3 python3-dev pybind11-dev python3-pytest
   libncurses-dev tmux curl
   gdb  # the chaos suite prints the stacks of a stalled group
+  parallel  # scripts/measure_agents.py runs the sample agent under GNU parallel too
 )
 
 # --hardening: also what the sanitizer and fuzzing builds need (CI only).

@@ -9,6 +9,8 @@ twice on the same task: it only reads.
                        as JSON; exit status 1 with a message on stderr fails it.
   keywords.py --serve  (--serve) stays alive: a task a line on stdin, a result
                        a line on stdout, {"error": "..."} for a task it cannot do.
+  keywords:slate_task  (--python-worker, with examples/agents on PYTHONPATH) a
+                       Python worker's function: a task it cannot do raises.
 """
 import collections
 import json
@@ -74,6 +76,10 @@ def run(task):
     except OSError as e:
         raise TaskError(str(e)) from e
     raise TaskError(f"unknown op '{op}'")
+
+
+def slate_task(task):
+    return run(task.payload)
 
 
 def serve():

@@ -15,6 +15,11 @@ and a client::
     for item in slate.results("work", slate.submit("work", "more.jsonl", wait=False)):
         print(item["index"], item["status"])
 
+or, staying attached to the pool across requests::
+
+    with slate.Client("work") as client:
+        doc = client.submit("request.jsonl")
+
 The native part is slate._slate, built from this tree by CMake with
 pybind11; with the build at build/, PYTHONPATH=build/python finds it.
 """

@@ -19,8 +19,9 @@ TEST(BenchTest, ShortJsonRunReportsEveryRequiredField) {
   const auto r = RunCommand({"slate-bench", "--seconds", "3", "--json", "--tasks", "2000",
                              "--workers", "1,2", "--large", "4000", "--pool-prefix", "bt-json",
                              "--only", "throughput,latency,scaling,memory,job",
-                             "--job-input", input, "--job-exec",
-                             "python3 " + testing::SourceDir() + "/examples/agents/keywords.py"},
+                             "--job-input", input, "--job-serve",
+                             "python3 " + testing::SourceDir() +
+                                 "/examples/agents/keywords.py --serve"},
                             120000);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto j = nlohmann::json::parse(r.out);

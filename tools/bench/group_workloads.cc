@@ -87,11 +87,13 @@ int ParentOf(int pid) {
 JobShape MeasureJob(const JobOptions& o) {
   JobShape j;
   const std::string pool_name = BenchPoolName("job");
+  const std::string mode = o.exec.empty() ? "--serve" : "--exec";
+  const std::string& agent = o.exec.empty() ? o.serve : o.exec;
   const std::vector<std::string> args = {
       o.launcher, "run", "--pool", pool_name, "--keep", "--workers", std::to_string(o.workers),
-      "--split", "files", "--exec", o.exec, o.input};
-  j.command = "slate-launch run --workers " + std::to_string(o.workers) +
-              " --split files --exec \"" + o.exec + "\" " + o.input;
+      "--split", "files", mode, agent, o.input};
+  j.command = "slate-launch run --workers " + std::to_string(o.workers) + " --split files " +
+              mode + " \"" + agent + "\" " + o.input;
   const int64_t t0 = NowRealNs();
   j.exit_code = RunQuiet(args);
   const int64_t t3 = NowRealNs();

@@ -11,7 +11,8 @@ namespace slate::bench {
 struct JobOptions {
   std::string launcher;  // path to slate-launch
   std::string input;     // the sample request: a directory of documents
-  std::string exec;      // the agent command each task runs
+  std::string serve;     // the agent command each worker keeps alive (the main job's way)
+  std::string exec;      // else, when set: the agent command each task runs
   int workers = 4;
 };
 

@@ -97,8 +97,11 @@ int main(int argc, char** argv) {
        "workloads to run, comma-separated")
       ("job-input", po::value(&job.input)->default_value("examples/docs"),
        "the job workload's input directory")
-      ("job-exec", po::value(&job.exec)->default_value("python3 examples/agents/keywords.py"),
-       "the job workload's agent command")
+      ("job-serve",
+       po::value(&job.serve)->default_value("python3 examples/agents/keywords.py --serve"),
+       "the job workload's agent, kept alive by each worker (as the main job runs it)")
+      ("job-exec", po::value(&job.exec)->default_value(""),
+       "instead: an agent command each task runs")
       ("pool-prefix", po::value(&pool_prefix)->default_value("bench"),
        "pools are named <prefix>-<pid>-<workload>")
       ("log-level", po::value(&log_level)->default_value("warn"), "trace ... off");
