@@ -14,7 +14,7 @@
 #include "slate/pool.h"
 #include "slate/process_setup.h"
 #include "metrics.h"
-#include "metrics_server.h"
+#include "slate/http_server.h"
 
 namespace slate::coordinator {
 namespace {
@@ -269,14 +269,24 @@ class Watch {
 int CoordinatorApp::Run() {
   // A bad --metrics is a usage error, whatever state the pool is in.
   Metrics metrics;
-  std::unique_ptr<MetricsServer> server;
+  std::unique_ptr<http::Server> server;
   if (!config_.metrics.empty()) {
-    auto started = MetricsServer::Start(config_.metrics, [&metrics] { return metrics.Render(); });
+    auto started = http::Server::Start(
+        config_.metrics,
+        [&metrics](const http::Request& req) {
+          if (req.method != "GET" || req.path != "/metrics")
+            return http::Response::Text(404, "slate-coordinator serves /metrics only\n");
+          http::Response r = http::Response::Text(200, metrics.Render());
+          r.content_type = "text/plain; version=0.0.4";
+          return r;
+        },
+        "--metrics", 4);
     if (!started.ok()) {
       spdlog::error("{}", started.status().message());
       return 2;
     }
     server = std::move(*started);
+    spdlog::info("metrics on http://{}:{}/metrics", server->host(), server->port());
   }
   auto pool = Pool::Open(config_.pool);
   if (!pool.ok()) {
