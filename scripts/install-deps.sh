@@ -14,6 +14,7 @@ PACKAGES=(
   libncurses-dev tmux curl
   gdb  # the chaos suite prints the stacks of a stalled group
   parallel  # scripts/measure_agents.py runs the sample agent under GNU parallel too
+  chromium  # the dashboard's browser test (tests/tools/dashboard)
 )
 
 # --hardening: also what the sanitizer and fuzzing builds need (CI only).

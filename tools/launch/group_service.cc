@@ -1,7 +1,10 @@
 #include "group_service.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -47,6 +50,42 @@ int Fail(const std::string& message, int code = 1) {
 
 std::string StatePath(const std::string& pool) { return RuntimeDir(pool) + "/group.json"; }
 
+// The dashboard's files in the runtime folder: its address once it serves,
+// and its token (mode 0600).
+constexpr const char* kDashboardUrl = "dashboard.url";
+constexpr const char* kDashboardToken = "dashboard.token";
+
+// HOST:PORT with a port of its own: port 0 is replaced by a free one now,
+// so a restarted dashboard comes back at the same address.
+Result<std::string> FixedPort(const std::string& address) {
+  const auto colon = address.rfind(':');
+  const std::string host = colon == std::string::npos ? "127.0.0.1" : address.substr(0, colon);
+  const std::string port = colon == std::string::npos ? address : address.substr(colon + 1);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos ||
+      std::stoul(port) > 65535 || inet_pton(AF_INET, host.c_str(), &sa.sin_addr) != 1)
+    return Status{StatusCode::kInvalidArgument,
+                  "--dashboard '" + address + "' is not HOST:PORT (an IPv4 address, port 0-65535)"};
+  if (std::stoul(port) != 0) return host + ":" + port;
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  socklen_t len = sizeof sa;
+  if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0 ||
+      getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len) != 0) {
+    if (fd >= 0) close(fd);
+    return Status{StatusCode::kIoError, "--dashboard: no free port on " + host};
+  }
+  close(fd);
+  return host + ":" + std::to_string(ntohs(sa.sin_port));
+}
+
+std::string ReadLine(const std::string& path) {
+  std::ifstream in(path);
+  std::string line;
+  std::getline(in, line);
+  return line;
+}
+
 json LoadState(const std::string& pool) {
   std::ifstream in(StatePath(pool));
   if (!in) return nullptr;
@@ -65,7 +104,7 @@ void SaveState(const std::string& pool, const ProcessGroup& group, bool scalable
   for (size_t i = 0; i < group.size(); ++i) {
     const Member& m = group.member(i);
     if (m.retired && m.exited) continue;
-    members.push_back({{"name", m.name}, {"pid", m.pid}});
+    members.push_back({{"name", m.name}, {"pid", m.pid}, {"restarts", m.restarts}});
   }
   const json state = {{"pool", pool},
                       {"keeper_pid", getpid()},
@@ -91,6 +130,10 @@ class Keeper {
     fs::create_directories(dir + "/logs");
     bin_ = SelfDirectory();
     Start("coordinator", {bin_ + "/slate-coordinator"});
+    if (!o_.dashboard.empty())
+      Start("dashboard", {bin_ + "/slate-dashboard", "--listen", o_.dashboard, "--token-file",
+                          dir + "/" + kDashboardToken, "--state-file", StatePath(o_.pool),
+                          "--url-file", dir + "/" + kDashboardUrl});
     for (size_t g = 0; g < o_.groups.size(); ++g)
       for (uint32_t i = 0; i < o_.groups[g].count; ++i) AddWorker(g);
     // What every supervisor of the group, at any level, is told alike.
@@ -289,6 +332,11 @@ std::string RuntimeDir(const std::string& pool) {
 int StartService(const ServiceOptions& options) {
   auto resolved = ResolveService(options);
   if (!resolved.ok()) return Fail(resolved.status().message(), 2);
+  if (!resolved->dashboard.empty()) {
+    auto fixed = FixedPort(resolved->dashboard);
+    if (!fixed.ok()) return Fail(fixed.status().message(), 2);
+    resolved->dashboard = *fixed;
+  }
   const ServiceOptions& o = *resolved;
   if (KeeperAlive(LoadState(o.pool)))
     return Fail("a group is already running on pool '" + o.pool + "'", 2);
@@ -305,6 +353,8 @@ int StartService(const ServiceOptions& options) {
   fs::create_directories(dir + "/logs");
   fs::create_directories(dir + "/results");
   fs::remove(StatePath(o.pool));
+  fs::remove(dir + "/" + kDashboardUrl);  // a new group, a new token
+  fs::remove(dir + "/" + kDashboardToken);
   const pid_t keeper = fork();
   if (keeper < 0) return Fail("cannot fork the keeper");
   if (keeper == 0) {
@@ -328,9 +378,15 @@ int StartService(const ServiceOptions& options) {
   const auto until = std::chrono::steady_clock::now() + 15s;
   while (std::chrono::steady_clock::now() < until) {
     auto agents = (*pool)->ListAgents(10s);
-    if (KeeperAlive(LoadState(o.pool)) && agents.ok() && agents->size() >= o.workers + 1 + o.supervisors) {
+    const bool dashboard_up = o.dashboard.empty() || fs::exists(dir + "/" + kDashboardUrl);
+    if (KeeperAlive(LoadState(o.pool)) && agents.ok() &&
+        agents->size() >= o.workers + 1 + o.supervisors && dashboard_up) {
       std::printf("slate-launch: group '%s' started: keeper pid %d, %u workers; logs in %s/logs\n",
                   o.pool.c_str(), keeper, o.workers, dir.c_str());
+      if (!o.dashboard.empty())
+        std::printf("slate-launch: dashboard at %s#token=%s (token in %s/%s)\n",
+                    ReadLine(dir + "/" + kDashboardUrl).c_str(),
+                    ReadLine(dir + "/" + kDashboardToken).c_str(), dir.c_str(), kDashboardToken);
       return 0;
     }
     std::this_thread::sleep_for(50ms);
@@ -408,6 +464,9 @@ int ServiceStatus(const ServiceOptions& o) {
       (std::find(r.tags.begin(), r.tags.end(), "active") != r.tags.end() ? active : finished) += 1;
   auto st = (*pool)->Stats();
   if (st.ok() && agents.ok()) std::printf("%s\n", FormatLead(*st, *agents).c_str());
+  if (const std::string url = ReadLine(RuntimeDir(o.pool) + "/" + kDashboardUrl); !url.empty())
+    std::printf("DASHBOARD %s (token in %s/%s)\n", url.c_str(), RuntimeDir(o.pool).c_str(),
+                kDashboardToken);
   std::printf("requests: %zu active, %zu finished; tasks:", active, finished);
   // Every state with tasks in it; pending, running and done always.
   for (int s = 1; s < kTaskStateCount; ++s) {

@@ -40,6 +40,7 @@ struct ServiceOptions {
   uint32_t slots = 262144;
   bool group_mode = false;  // pool mode 0660 instead of 0600
   bool reserve = false;     // PoolOptions::reserve
+  std::string dashboard;    // start: serve slate-dashboard here ("" none)
   std::string log_level = "info";
   uint32_t max_restarts = 0;  // 0: back off (restarter.h); else strict
   uint32_t restart_window_s = 60;

@@ -85,7 +85,10 @@ int Service(const std::string& command, int argc, char** argv) {
          "backoff: a crash-looping member's first restart delay, doubling ...")
         ("restart-delay-max-ms", po::value(&o.restart_delay_max_ms)->default_value(10000),
          "... up to this")
-        ("member-log-level", po::value(&o.log_level)->default_value("info"), "members' log level");
+        ("member-log-level", po::value(&o.log_level)->default_value("info"), "members' log level")
+        ("dashboard", po::value(&o.dashboard)->implicit_value("127.0.0.1:0"),
+         "also serve the web dashboard, at HOST:PORT (default 127.0.0.1 and a free port); "
+         "start and status print its address, its token is in the runtime folder");
   } else if (command == "submit") {
     opts.add_options()
         ("split", po::value(&o.split)->default_value("jsonl"), "jsonl, lines or files")

@@ -1,0 +1,23 @@
+# Writes OUT, a C++ file holding each web asset as a string: the dashboard
+# carries its page in its binary (no file to find, nothing fetched).
+#   cmake -DOUT=file.cc -DWEB=dir -P embed_assets.cmake
+set(text "// Generated from tools/dashboard/web by embed_assets.cmake; do not edit.\n")
+string(APPEND text "#include \"dashboard_assets.h\"\n\nnamespace slate::dashboard {\n\n")
+foreach(name index.html app.js style.css)
+  if(name STREQUAL "index.html")
+    set(symbol kIndexHtml)
+  elseif(name STREQUAL "app.js")
+    set(symbol kAppJs)
+  else()
+    set(symbol kStyleCss)
+  endif()
+  file(READ "${WEB}/${name}" content)
+  string(FIND "${content}" ")slate\"" clash)
+  if(NOT clash EQUAL -1)
+    message(FATAL_ERROR "${name} holds the raw-string delimiter )slate\"")
+  endif()
+  string(APPEND text "const char* const ${symbol} = R\"slate(${content})slate\";\n\n")
+endforeach()
+string(APPEND text "}  // namespace slate::dashboard\n")
+file(WRITE "${OUT}.tmp" "${text}")
+file(COPY_FILE "${OUT}.tmp" "${OUT}" ONLY_IF_DIFFERENT)
