@@ -182,7 +182,20 @@ TEST_F(GroupTest, PoolLeftByAKilledGroupCanBeInspected) {
   const auto until = std::chrono::steady_clock::now() + 10s;
   while (ProcessesMentioning(pool).size() < 6 && std::chrono::steady_clock::now() < until)
     std::this_thread::sleep_for(20ms);
-  std::this_thread::sleep_for(500ms);
+  // Mid-run: every task posted (however slowly a loaded machine starts
+  // the supervisor), most still to run.
+  auto posted = [&] {
+    auto p = Pool::Open(pool, OpenMode::kReadOnly);
+    if (!p.ok()) return false;
+    auto st = (*p)->Stats();
+    uint64_t n = 0;
+    if (st.ok())
+      for (uint64_t c : st->tasks_by_state) n += c;
+    return n == 20;
+  };
+  while (!posted() && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(20ms);
+  std::this_thread::sleep_for(100ms);
   for (pid_t p : ProcessesMentioning(pool))
     if (p != launcher) kill(p, SIGKILL);
   kill(launcher, SIGKILL);

@@ -14,6 +14,7 @@
 
 #include "children.h"
 #include "slate/internal/spin_wait.h"
+#include "slate_workloads.h"
 
 namespace slate::bench {
 namespace {
@@ -173,7 +174,8 @@ std::vector<double> FutexPingPong(double seconds, uint64_t max_samples) {
   us.reserve(max_samples);
   const auto end = Clock::now() + std::chrono::duration<double>(seconds);
   uint32_t round = 1;
-  for (; us.size() < max_samples && Clock::now() < end; ++round) {
+  for (; us.size() < max_samples && (Clock::now() < end || us.size() < kMinLatencySamples);
+       ++round) {
     const auto t0 = Clock::now();
     SetValue(&sh->word, &sh->child_sleeping, 2 * round - 1);
     AwaitValue(&sh->word, &sh->parent_sleeping, 2 * round);

@@ -160,7 +160,10 @@ std::vector<double> SlateLatency(double seconds, uint64_t max_samples,
   std::vector<double> us;
   us.reserve(max_samples);
   const auto end = Clock::now() + std::chrono::duration<double>(seconds);
-  for (uint64_t i = 0; us.size() < max_samples && Clock::now() < end; ++i) {
+  // However slow the machine (a sanitizer build, a loaded host), the
+  // figures rest on kMinSamples round trips past the warm-up.
+  for (uint64_t i = 0;
+       us.size() < max_samples && (Clock::now() < end || us.size() < kMinLatencySamples); ++i) {
     const auto t0 = Clock::now();
     const TaskId id = Check(pool.PostTask(spec));
     for (;;) {

@@ -33,6 +33,10 @@ struct ThroughputRound {
 // workers, round-robin; first post to last result read.
 ThroughputRound SlateThroughput(int workers, uint64_t tasks, const ProtocolOptions& o);
 
+// Latency figures rest on at least this many round trips, past the time
+// given if need be (slate's, and the futex baseline's).
+inline constexpr uint64_t kMinLatencySamples = 200;
+
 // One worker, one task in flight: post, then wait for its result. Round
 // trips in microseconds, after a warm-up.
 std::vector<double> SlateLatency(double seconds, uint64_t max_samples,
