@@ -47,6 +47,46 @@ RecentEvent EventOf(const Entry& e) {
   return ev;
 }
 
+// A request of up to so many lines is counted straight from its tasks at
+// every snapshot, fresher than the coordinator's report (which also gives
+// its rate and ETA); a larger one by the report alone, once there is one.
+constexpr uint64_t kCountedTasks = 10000;
+
+// Counts a plain request's tasks by state (a plan's lines may have many
+// tasks each: its report counts them by line). False when they cannot be
+// read.
+bool CountTasks(Pool& pool, EntryId record, RequestProgress* p) {
+  Query q;
+  q.segments = {segments::kTasks};
+  q.all_tags = {"req:" + p->id};
+  q.after_id = record;  // a request's tasks come after its record
+  q.with_payload = false;
+  q.limit = 0;
+  auto found = pool.Find(q);
+  if (!found.ok()) return false;
+  std::vector<TaskId> ids;
+  for (const Entry& e : *found) ids.push_back(e.id);
+  auto infos = pool.GetTasks(ids);
+  if (!infos.ok()) return false;
+  p->pending = p->running = p->done = p->failed = p->dead_lettered = 0;
+  p->waiting = p->held = p->skipped = p->cancelled = p->checkpointed = 0;
+  for (const TaskInfo& t : *infos) {
+    switch (t.state) {
+      case TaskState::kPending: ++p->pending; break;
+      case TaskState::kRunning: ++p->running; break;
+      case TaskState::kDone: ++p->done; break;
+      case TaskState::kFailed: ++p->failed; break;
+      case TaskState::kDeadLettered: ++p->dead_lettered; break;
+      case TaskState::kWaiting: ++p->waiting; break;
+      case TaskState::kHeld: ++p->held; break;
+      case TaskState::kSkipped: ++p->skipped; break;
+      case TaskState::kCancelled: ++p->cancelled; break;
+    }
+    if (t.checkpointed && !IsFinal(t.state)) ++p->checkpointed;
+  }
+  return true;
+}
+
 }  // namespace
 
 Result<GroupSnapshot> TakeGroupSnapshot(Pool& pool, size_t recent_events) {
@@ -76,7 +116,9 @@ Result<GroupSnapshot> TakeGroupSnapshot(Pool& pool, size_t recent_events) {
     RequestProgress p;
     p.id = std::to_string(r.id);
     auto rj = PayloadToJson(r.payload);
+    bool plan = false;
     if (rj.ok() && rj->is_object()) {
+      plan = rj->contains("plan");
       p.source = rj->value("source", "");
       p.priority = rj->value("priority", 0);
       p.team = rj->value("team", "");
@@ -100,18 +142,8 @@ Result<GroupSnapshot> TakeGroupSnapshot(Pool& pool, size_t recent_events) {
         p.throughput_per_s = j->value("throughput_per_s", 0.0);
         if ((*j)["eta_s"].is_number()) p.eta_s = (*j)["eta_s"].get<double>();
       }
-    } else {  // no report yet: the pool-wide counts
-      const auto& t = snap.stats.tasks_by_state;
-      p.pending = t[static_cast<int>(TaskState::kPending)];
-      p.running = t[static_cast<int>(TaskState::kRunning)];
-      p.done = t[static_cast<int>(TaskState::kDone)];
-      p.failed = t[static_cast<int>(TaskState::kFailed)];
-      p.dead_lettered = t[static_cast<int>(TaskState::kDeadLettered)];
-      p.waiting = t[static_cast<int>(TaskState::kWaiting)];
-      p.held = t[static_cast<int>(TaskState::kHeld)];
-      p.skipped = t[static_cast<int>(TaskState::kSkipped)];
-      p.cancelled = t[static_cast<int>(TaskState::kCancelled)];
     }
+    if (!plan && (p.total <= kCountedTasks || prog.empty())) (void)CountTasks(pool, r.id, &p);
     snap.requests.push_back(std::move(p));
   }
   std::vector<Entry> recent = Latest(pool, segments::kErrors, {}, static_cast<uint32_t>(recent_events));
