@@ -11,5 +11,11 @@ cd "$(dirname "$0")/.."
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j2 --target slate-launch slate-supervisor slate-worker slate-coordinator \
   >/dev/null
-exec build/bin/slate-launch run --pool "example-$$" --workers 4 --split files \
-  --serve "python3 examples/agents/keywords.py --serve" "$@" examples/docs
+# Defaults the caller's own --pool, --workers or --serve replace.
+defaults=()
+given() { local a; for a in "${@:2}"; do [[ "$a" == "$1" || "$a" == "$1="* ]] && return 0; done; return 1; }
+given --pool "$@" || defaults+=(--pool "example-$$")
+given --workers "$@" || given -w "$@" || defaults+=(--workers 4)
+given --serve "$@" || given --exec "$@" || given --python-worker "$@" ||
+  defaults+=(--serve "python3 examples/agents/keywords.py --serve")
+exec build/bin/slate-launch run --split files "${defaults[@]}" "$@" examples/docs

@@ -115,6 +115,17 @@ TEST_F(DumpTest, EveryFilter) {
   EXPECT_EQ(Ids({"--order", "importance"}), (std::vector<EntryId>{a_, c_, b_}));
 }
 
+// A list the limit cut says so on stderr, with the count of every match.
+TEST_F(DumpTest, ACutListSaysHowManyMatched) {
+  const auto cut = RunCommand({"slate-dump", "--pool", pool, "-n", "2"});
+  EXPECT_EQ(cut.exit_code, 0);
+  EXPECT_EQ(cut.err, "slate-dump: showing 2 of 3 entries; -n 0 for all\n");
+  EXPECT_EQ(RunCommand({"slate-dump", "--pool", pool, "-n", "3"}).err, "");
+  EXPECT_EQ(RunCommand({"slate-dump", "--pool", pool, "-n", "0"}).err, "");
+  EXPECT_EQ(RunCommand({"slate-dump", "--pool", pool, "-n", "1", "--tag", "red"}).err,
+            "slate-dump: showing 1 of 2 entries; -n 0 for all\n");
+}
+
 TEST_F(DumpTest, StatsNameSegmentsTasksAndAgents) {
   (void)created_->RegisterAgent({"w1", {"cpu"}, 0});
   const auto r = Dump({"--stats"});

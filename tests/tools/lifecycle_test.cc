@@ -394,6 +394,30 @@ TEST_F(LifecycleTest, TwoGroupsSideBySide) {
       << "runtime folder left behind";
 }
 
+// A pool kept for inspection (run --keep) is removed by stop, which says
+// so; one a run still works in is not.
+TEST_F(LifecycleTest, StopRemovesAKeptPoolButNotOneARunIsUsing) {
+  ASSERT_EQ(Cmd(pool, {"run", "--keep", "--workers", "1", Request("k.jsonl", 3, 0)}).exit_code, 0);
+  ASSERT_TRUE(PoolExists(pool));
+  EXPECT_NE(Cmd(pool, {"status"}).err.find("the pool is still there"), std::string::npos);
+  const auto stop = Cmd(pool, {"stop"});
+  EXPECT_EQ(stop.exit_code, 0) << stop.err;
+  EXPECT_NE(stop.out.find("removed the pool"), std::string::npos) << stop.out;
+  EXPECT_FALSE(PoolExists(pool));
+  std::vector<json> slow(4, {{"payload", {{"ms", 3000}}}});
+  const pid_t run = StartCommand({"slate-launch", "run", "--pool", pool, "--workers", "1",
+                                  "--handler", "sleep", Jsonl("slow.jsonl", slow)});
+  ASSERT_TRUE(Eventually(
+      [&] { return PoolExists(pool) && ProcessesMentioning(pool).size() >= 3; }, 10s));
+  std::this_thread::sleep_for(300ms);  // its members registered
+  const auto refused = Cmd(pool, {"stop"});
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_NE(refused.err.find("is in use by"), std::string::npos) << refused.err;
+  EXPECT_TRUE(PoolExists(pool));
+  kill(run, SIGINT);
+  WaitCommand(run, 10000);
+}
+
 TEST_F(LifecycleTest, CommandsWithoutAGroupSayWhy) {
   EXPECT_EQ(Cmd(pool, {"status"}).exit_code, 1);
   const auto submit = Cmd(pool, {"submit", Request("z.jsonl", 1, 0)});

@@ -61,6 +61,15 @@ int ListCommand::Run(Pool& pool) {
   if (!first.ok()) return Fail(first.status());
   if (options_.format == Format::kTable) std::cout << EntryTableHeader() << "\n";
   Print(*first);
+  if (q.limit != 0 && first->size() == q.limit && !options_.follow) {
+    // Say so when the limit cut the list: a count of every match.
+    Query all = q;
+    all.limit = 0;
+    all.with_payload = false;
+    if (auto every = pool.Find(all); every.ok() && every->size() > first->size())
+      std::fprintf(stderr, "slate-dump: showing %zu of %zu entries; -n 0 for all\n",
+                   first->size(), every->size());
+  }
   if (!options_.follow) return 0;
   // Follow from the newest id seen (or the pool's newest), in id order.
   std::atomic<bool>& stop = InstallStopSignals();

@@ -329,6 +329,49 @@ std::string RuntimeDir(const std::string& pool) {
   return base + "/" + pool;
 }
 
+// What a pool with no keeper has left, for a message: the keeper's last
+// words, and the pool and runtime folder still there.
+std::string WhatWasLeft(const std::string& pool) {
+  std::string note;
+  std::ifstream log(RuntimeDir(pool) + "/logs/keeper.log");
+  std::string line, last;
+  while (std::getline(log, line))
+    if (!line.empty()) last = line;
+  if (!last.empty()) note += "; its keeper's last words: \"" + last + "\"";
+  if (Pool::Exists(pool))
+    note += "; the pool is still there (slate-launch stop --pool " + pool + " removes it)";
+  return note;
+}
+
+// stop with no keeper: a pool kept by --keep, or left by a group whose
+// keeper gave up or died, is removed with its runtime folder, unless a
+// live process still works in it (a run in progress).
+int RemoveLeftovers(const ServiceOptions& o) {
+  const std::string dir = RuntimeDir(o.pool);
+  const bool has_dir = fs::exists(dir);
+  if (!Pool::Exists(o.pool) && !has_dir)
+    return Fail("no group is running on pool '" + o.pool + "', and no pool of that name is left");
+  if (Pool::Exists(o.pool)) {
+    auto pool = Pool::Open(o.pool, OpenMode::kReadOnly);
+    if (pool.ok())
+      if (auto agents = (*pool)->ListAgents(5s); agents.ok())
+        for (const auto& a : *agents)
+          if (a.liveness != Liveness::kGone)
+            return Fail("pool '" + o.pool + "' is in use by " + a.name + " (pid " +
+                        std::to_string(a.pid) + "), not by a group slate-launch start began; "
+                        "stop that process instead");
+  }
+  const std::string why = WhatWasLeft(o.pool);
+  if (Pool::Exists(o.pool))
+    if (Status s = Pool::Remove(o.pool); !s.ok()) return Fail(s.message());
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+  std::printf("slate-launch: no group was running on pool '%s'%s; removed %s%s\n",
+              o.pool.c_str(), why.substr(0, why.find("; the pool is still there")).c_str(),
+              "the pool", has_dir ? (" and " + dir).c_str() : "");
+  return 0;
+}
+
 int StartService(const ServiceOptions& options) {
   auto resolved = ResolveService(options);
   if (!resolved.ok()) return Fail(resolved.status().message(), 2);
@@ -439,7 +482,8 @@ int SubmitToService(const ServiceOptions& o) {
 
 int ServiceStatus(const ServiceOptions& o) {
   const json state = LoadState(o.pool);
-  if (!KeeperAlive(state)) return Fail("no group is running on pool '" + o.pool + "'");
+  if (!KeeperAlive(state))
+    return Fail("no group is running on pool '" + o.pool + "'" + WhatWasLeft(o.pool));
   std::printf("group '%s': keeper pid %d, runtime folder %s\n", o.pool.c_str(),
               state["keeper_pid"].get<int>(), RuntimeDir(o.pool).c_str());
   auto pool = Pool::Open(o.pool, OpenMode::kReadOnly);
@@ -568,7 +612,7 @@ int ServiceLogs(const ServiceOptions& o) {
 
 int StopService(const ServiceOptions& o) {
   const json state = LoadState(o.pool);
-  if (!KeeperAlive(state)) return Fail("no group is running on pool '" + o.pool + "'");
+  if (!KeeperAlive(state)) return RemoveLeftovers(o);
   const pid_t keeper = state["keeper_pid"].get<int>();
   if (!SendControl(o.pool, {{"cmd", "stop"}, {"keep", o.keep}}).ok()) kill(keeper, SIGTERM);
   const auto until =

@@ -250,7 +250,8 @@ int Run(int argc, char** argv) {
       ("supervisor-arg", po::value(&o.supervisor_args)->composing(),
        "pass one more argument to slate-supervisor (repeatable)")
       ("output,o", po::value(&o.output), "also write the result JSON to this file")
-      ("keep", po::bool_switch(&o.keep), "keep the pool after the run, for slate-dump")
+      ("keep", po::bool_switch(&o.keep),
+       "keep the pool after the run, for slate-dump; slate-launch stop --pool P removes it")
       ("log-level", po::value(&o.log_level)->default_value("warn"),
        "log level of the group's members")
       ("input", po::value(&o.input), "request file or directory");
