@@ -1,12 +1,12 @@
 // slate-launch as a service: start, submit, status, scale, logs, stop; and
 // two groups side by side.
 #include <gtest/gtest.h>
-
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
-
 #include <filesystem>
+#include <fstream>
 #include <optional>
 #include <thread>
 
@@ -416,6 +416,44 @@ TEST_F(LifecycleTest, StopRemovesAKeptPoolButNotOneARunIsUsing) {
   EXPECT_TRUE(PoolExists(pool));
   kill(run, SIGINT);
   WaitCommand(run, 10000);
+}
+
+// start takes the tuning run takes, and hands it to the members.
+TEST_F(LifecycleTest, StartPassesLeasesHangsMetricsAndSupervisorArgsOn) {
+  const auto started = Cmd(pool, {"start", "--workers", "1", "--lease-ms", "20000",
+                                  "--hung-after-ms", "4000", "--metrics", "0", "--log-level",
+                                  "debug", "--supervisor-arg", "--no-worker-timeout-ms=20000"});
+  ASSERT_EQ(started.exit_code, 0) << started.err;
+  std::string all;
+  for (pid_t p : ProcessesMentioning(pool)) {
+    std::ifstream in("/proc/" + std::to_string(p) + "/cmdline");
+    std::string cmd((std::istreambuf_iterator<char>(in)), {});
+    std::replace(cmd.begin(), cmd.end(), '\0', ' ');
+    all += cmd + "\n";
+  }
+  EXPECT_NE(all.find("slate-worker --pool " + pool + " --log-level debug"), std::string::npos) << all;
+  EXPECT_NE(all.find("--lease-ms 20000"), std::string::npos) << all;
+  EXPECT_NE(all.find("slate-coordinator --pool " + pool + " --log-level debug --hung-after-ms 4000 "
+                     "--metrics 0"), std::string::npos) << all;
+  EXPECT_NE(all.find("--no-worker-timeout-ms=20000"), std::string::npos) << all;
+  ASSERT_EQ(Cmd(pool, {"stop"}).exit_code, 0);
+}
+
+// A group whose supervisor cannot start says why at once, in the
+// supervisor's own words, instead of waiting out its 15 s.
+TEST_F(LifecycleTest, AStartThatCrashLoopsSaysWhy) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto started =
+      Cmd(pool, {"start", "--workers", "1", "--supervisor-arg", "--no-such-option"});
+  EXPECT_EQ(started.exit_code, 1);
+  EXPECT_NE(started.err.find("the group stopped as it started"), std::string::npos) << started.err;
+  EXPECT_NE(started.err.find("unrecognised option '--no-such-option'"), std::string::npos)
+      << started.err;
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 14s);
+  const auto stop = Cmd(pool, {"stop"});
+  EXPECT_EQ(stop.exit_code, 0);
+  EXPECT_NE(stop.out.find("every supervisor has crashed"), std::string::npos) << stop.out;
+  EXPECT_FALSE(PoolExists(pool));
 }
 
 TEST_F(LifecycleTest, CommandsWithoutAGroupSayWhy) {

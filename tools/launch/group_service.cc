@@ -129,7 +129,10 @@ class Keeper {
     const std::string dir = RuntimeDir(o_.pool);
     fs::create_directories(dir + "/logs");
     bin_ = SelfDirectory();
-    Start("coordinator", {bin_ + "/slate-coordinator"});
+    std::vector<std::string> coordinator = {bin_ + "/slate-coordinator", "--hung-after-ms",
+                                            std::to_string(o_.hung_after_ms)};
+    if (!o_.metrics.empty()) coordinator.insert(coordinator.end(), {"--metrics", o_.metrics});
+    Start("coordinator", coordinator);
     if (!o_.dashboard.empty())
       Start("dashboard", {bin_ + "/slate-dashboard", "--listen", o_.dashboard, "--token-file",
                           dir + "/" + kDashboardToken, "--state-file", StatePath(o_.pool),
@@ -140,10 +143,12 @@ class Keeper {
     const std::vector<std::string> tuning = {
         "--policy", o_.policy, "--max-retries", std::to_string(o_.max_retries),
         "--max-pending", std::to_string(o_.max_pending), "--preempt-margin",
-        std::to_string(o_.preempt_margin), "--age-ms", std::to_string(o_.age_ms)};
+        std::to_string(o_.preempt_margin), "--age-ms", std::to_string(o_.age_ms),
+        "--hung-after-ms", std::to_string(o_.hung_after_ms)};
     std::vector<std::string> sup = {bin_ + "/slate-supervisor", "--serve"};
     sup.insert(sup.end(), tuning.begin(), tuning.end());
     sup.insert(sup.end(), {"--lead-lease-ms", std::to_string(o_.lead_lease_ms)});
+    sup.insert(sup.end(), o_.supervisor_args.begin(), o_.supervisor_args.end());
     if (o_.supervisors > 1) sup.push_back("--standby");  // one leads, the others wait
     for (uint32_t i = 0; i < o_.supervisors; ++i)
       Start(o_.supervisors == 1 ? "supervisor" : "supervisor-" + std::to_string(i + 1), sup);
@@ -153,7 +158,7 @@ class Keeper {
         for (uint32_t i = 0; i < g.count; ++i) {
           const std::string name = t.team + "-worker-" + std::to_string(++worker_seq_);
           auto argv = WorkerArgv(bin_, name, g.flags, g.capabilities);
-          argv.insert(argv.end(), {"--team", t.team});
+          argv.insert(argv.end(), {"--team", t.team, "--lease-ms", std::to_string(o_.lease_ms)});
           Start(name, argv);
         }
     }
@@ -186,7 +191,9 @@ class Keeper {
   // A worker of group g of o_.groups.
   void AddWorker(size_t g = 0) {
     const std::string name = "worker-" + std::to_string(++worker_seq_);
-    Start(name, WorkerArgv(bin_, name, o_.groups[g].flags, o_.groups[g].capabilities));
+    auto argv = WorkerArgv(bin_, name, o_.groups[g].flags, o_.groups[g].capabilities);
+    argv.insert(argv.end(), {"--lease-ms", std::to_string(o_.lease_ms)});
+    Start(name, argv);
   }
 
   std::vector<size_t> ActiveWorkers() const {
@@ -331,13 +338,33 @@ std::string RuntimeDir(const std::string& pool) {
 
 // What a pool with no keeper has left, for a message: the keeper's last
 // words, and the pool and runtime folder still there.
-std::string WhatWasLeft(const std::string& pool) {
-  std::string note;
+std::string KeeperLastWords(const std::string& pool) {
   std::ifstream log(RuntimeDir(pool) + "/logs/keeper.log");
-  std::string line, last;
-  while (std::getline(log, line))
-    if (!line.empty()) last = line;
-  if (!last.empty()) note += "; its keeper's last words: \"" + last + "\"";
+  std::string line, last, reason;
+  while (std::getline(log, line)) {
+    if (line.empty()) continue;
+    last = line;
+    // The line that says why it stopped, rather than that it did.
+    if (line.find("stopping the group") != std::string::npos && line != "keeper: stopping the group")
+      reason = line;
+  }
+  const std::string& said = reason.empty() ? last : reason;
+  if (said.empty()) return "";
+  std::string out = "; its keeper's last words: \"" + said + "\"";
+  // "keeper: supervisor (pid 7) exit 2; ...": that member's own last line.
+  if (const auto pid = said.find(" (pid "); reason == said && pid != std::string::npos) {
+    const std::string member = said.substr(8, pid - 8);
+    std::ifstream member_log(RuntimeDir(pool) + "/logs/" + member + ".log");
+    std::string member_last;
+    while (std::getline(member_log, line))
+      if (!line.empty()) member_last = line;
+    if (!member_last.empty()) out += "; " + member + "'s: \"" + member_last + "\"";
+  }
+  return out;
+}
+
+std::string WhatWasLeft(const std::string& pool) {
+  std::string note = KeeperLastWords(pool);
   if (Pool::Exists(pool))
     note += "; the pool is still there (slate-launch stop --pool " + pool + " removes it)";
   return note;
@@ -432,10 +459,14 @@ int StartService(const ServiceOptions& options) {
                     ReadLine(dir + "/" + kDashboardToken).c_str(), dir.c_str(), kDashboardToken);
       return 0;
     }
+    if (waitpid(keeper, nullptr, WNOHANG) == keeper)  // it gave up (a member crash-looped)
+      return Fail("the group stopped as it started" + KeeperLastWords(o.pool) + "; see " + dir +
+                  "/logs");
     std::this_thread::sleep_for(50ms);
   }
   kill(keeper, SIGTERM);
-  return Fail("the group did not come up within 15 s; see " + dir + "/logs");
+  return Fail("the group did not come up within 15 s" + KeeperLastWords(o.pool) + "; see " + dir +
+              "/logs");
 }
 
 int SubmitToService(const ServiceOptions& o) {

@@ -46,6 +46,10 @@ struct ServiceOptions {
   uint32_t restart_window_s = 60;
   uint32_t restart_delay_ms = 100;       // backoff: the first delay, doubling ...
   uint32_t restart_delay_max_ms = 10000;  // ... up to this
+  uint32_t lease_ms = 30000;        // workers' claim lease
+  uint32_t hung_after_ms = 5000;    // heartbeat age of a hung worker
+  std::vector<std::string> supervisor_args;  // passed through verbatim
+  std::string metrics;              // the coordinator's --metrics ("" none)
   // submit
   std::string input;
   std::string split = "jsonl";

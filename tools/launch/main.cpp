@@ -85,7 +85,17 @@ int Service(const std::string& command, int argc, char** argv) {
          "backoff: a crash-looping member's first restart delay, doubling ...")
         ("restart-delay-max-ms", po::value(&o.restart_delay_max_ms)->default_value(10000),
          "... up to this")
-        ("member-log-level", po::value(&o.log_level)->default_value("info"), "members' log level")
+        ("lease-ms", po::value(&o.lease_ms)->default_value(30000),
+         "workers' claim lease: a task held longer without renewal is reassigned")
+        ("hung-after-ms", po::value(&o.hung_after_ms)->default_value(5000),
+         "a worker whose heartbeat is older is hung: its tasks are reassigned")
+        ("supervisor-arg", po::value(&o.supervisor_args)->composing(),
+         "pass one more argument to slate-supervisor (repeatable)")
+        ("metrics", po::value(&o.metrics),
+         "the coordinator serves Prometheus metrics at http://HOST:PORT/metrics (PORT alone: "
+         "127.0.0.1)")
+        ("log-level", po::value(&o.log_level)->default_value("info"),
+         "log level of the group's members (their logs: slate-launch logs)")
         ("dashboard", po::value(&o.dashboard)->implicit_value("127.0.0.1:0"),
          "also serve the web dashboard, at HOST:PORT (default 127.0.0.1 and a free port); "
          "start and status print its address, its token is in the runtime folder");
