@@ -189,11 +189,14 @@ json DashboardApp::Members() const {
 // browser sends one): a page of another site, even one whose name was
 // rebound to 127.0.0.1, is refused.
 bool DashboardApp::SameOrigin(const http::Request& req) const {
-  if (!server_) return true;
-  const std::string port = std::to_string(server_->port());
+  // From the request and the configuration alone: requests are served
+  // before Start has stored the server.
+  const std::string port = std::to_string(req.local_port);
   const std::string host = req.Header("host");
-  const bool any_host = server_->host() == "0.0.0.0" || server_->host() == "::";
-  const bool host_ok = any_host || host == server_->host() + ":" + port ||
+  const auto colon = cfg_.listen.rfind(':');
+  const std::string bound = colon == std::string::npos ? "127.0.0.1" : cfg_.listen.substr(0, colon);
+  const bool any_host = bound == "0.0.0.0" || bound == "::";
+  const bool host_ok = any_host || host == bound + ":" + port ||
                        host == "localhost:" + port || host == "127.0.0.1:" + port ||
                        host == "[::1]:" + port;
   if (!host_ok) return false;

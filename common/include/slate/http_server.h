@@ -24,6 +24,7 @@ struct Request {
   std::map<std::string, std::string> query;    // decoded; a repeated key keeps its last value
   std::map<std::string, std::string> headers;  // names in lower case
   std::string body;
+  uint16_t local_port = 0;  // the port the connection came in on
   std::string Header(const std::string& lower_name) const {
     auto it = headers.find(lower_name);
     return it == headers.end() ? "" : it->second;

@@ -132,7 +132,9 @@ struct Server::State {
     const auto& req = parser.get();
     Response out;
     try {
-      out = handler(Parse(req));
+      Request parsed = Parse(req);
+      parsed.local_port = socket.local_endpoint(ec).port();
+      out = handler(parsed);
     } catch (const std::exception& e) {
       out = Response::Text(500, std::string("internal error: ") + e.what() + "\n");
     }
