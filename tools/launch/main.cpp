@@ -24,7 +24,46 @@ constexpr const char* kUsage =
     "  review         tasks held for a person: list, accept, retry or reject them\n"
     "  logs [MEMBER]  the members' logs (-f to follow)\n"
     "  stop           stop a running group (graceful, then SIGKILL); removes its pool\n\n"
+    "slate-dashboard serves a web page over a group (start --dashboard starts one).\n"
     "'slate-launch <command> --help' describes a command.\n";
+
+// What each service command does, for its --help.
+std::string Describe(const std::string& command) {
+  if (command == "start")
+    return "Starts a group as a service on a new pool: a coordinator, the workers and the\n"
+           "supervisor(s), kept by a keeper process that restarts what crashes. Requests\n"
+           "are then added with submit; stop ends the group. Exit status: 0 started,\n"
+           "2 bad options or a group already on the pool, 1 the group did not come up.\n";
+  if (command == "submit")
+    return "Adds a request to the group running on the pool. It runs beside the group's\n"
+           "other requests, most urgent first. Waits for it and prints its result document\n"
+           "(JSON; exit status 0 all done, 3 some tasks did not succeed, 5 the request\n"
+           "failed), or with --no-wait prints its id at once.\n";
+  if (command == "status")
+    return "Shows a running group: its members and their state, the lead, the dashboard's\n"
+           "address, and its requests and tasks by state. Exit status 1 when no group runs\n"
+           "on the pool (and says what was left of one).\n";
+  if (command == "scale")
+    return "Grows or shrinks the group's workers to N. New workers start at once; leaving\n"
+           "ones finish their task in hand first and hand their queue back.\n";
+  if (command == "cancel")
+    return "Ends a request's unfinished tasks (--request) or one task (--task) as\n"
+           "cancelled. A running task's worker stops it within a heartbeat; what depends\n"
+           "on a cancelled task is skipped.\n";
+  if (command == "review")
+    return "The tasks held for a person (a line's on_exhausted review): list shows each\n"
+           "with its history; accept gives it a result, retry runs it again (with\n"
+           "--feedback, one more round), reject dead-letters it.\n";
+  if (command == "logs")
+    return "Prints the members' logs (the runtime folder's logs/), or one member's;\n"
+           "-f follows them as they grow.\n";
+  if (command == "stop")
+    return "Stops the group: members get SIGTERM (a worker may finish the task in hand),\n"
+           "then SIGKILL after --timeout-ms. Requests still running end with it: the pool\n"
+           "and the runtime folder are removed unless --keep. On a pool with no group (one\n"
+           "kept by run --keep, or left by a group that gave up), removes what is left.\n";
+  return "";
+}
 
 // Options of the service commands; each command takes the ones it needs.
 int Service(const std::string& command, int argc, char** argv) {
@@ -33,7 +72,8 @@ int Service(const std::string& command, int argc, char** argv) {
                                (command == "submit" ? " INPUT" : command == "scale" ? " N" :
                                 command == "logs" ? " [MEMBER]" :
                                 command == "review" ? " [list | accept ID | retry ID | reject ID]"
-                                                    : "") + "\n\nOptions");
+                                                    : "") + "\n\n" + Describe(command) +
+                               "\nOptions");
   opts.add_options()("help,h", "show this help")(
       "pool", po::value(&o.pool)->default_value(slate::DefaultPoolName()),
       "pool name (default: $SLATE_POOL, else slate)");

@@ -60,7 +60,11 @@ int MonitorApp::Run() {
     std::cout << JsonText(SnapshotToJson(*snap), 2) << "\n";
     return 0;
   }
-  for (const auto& line : RenderScreen(*snap, std::vector<double>(60, 0.0), {80, 1000, false, false}))
+  // One look has no history of its own: the rate is the requests' own, as
+  // the coordinator last reported it.
+  double rate = 0;
+  for (const auto& r : snap->requests) rate += r.throughput_per_s;
+  for (const auto& line : RenderScreen(*snap, {rate}, {80, 1000, false, false}))
     std::cout << line << "\n";
   return 0;
 }
