@@ -7,7 +7,8 @@ page on it, that is its event stream read as it comes and the tasks page
 fetched every second (what a browser showing the tasks page does). Each
 time, one request of N echo tasks on 2 workers is submitted with
 slate.Client and timed to its result. Reported: the median wall of each
-way and their ratio.
+way, their ratio, and the CPU the dashboard itself used per second of the
+run (its /proc stat), which is what it takes from the group.
 Usage: scripts/measure_dashboard.py [--rounds R] [--tasks N]
 """
 import argparse
@@ -61,6 +62,18 @@ class LivePage:
         self.stop.set()
 
 
+def cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def dashboard_pid(pool):
+    out = subprocess.run(["pgrep", "-f", f"slate-dashboard --pool {pool} "],
+                         capture_output=True, text=True).stdout.split()
+    return int(out[0]) if out else None
+
+
 def one_run(path, tasks, dashboard):
     pool = f"measure-dash-{os.getpid()}"
     args = [LAUNCH, "start", "--pool", pool, "--workers", "2", "--handler", "echo"]
@@ -74,16 +87,19 @@ def one_run(path, tasks, dashboard):
         if dashboard:
             url = re.search(r"dashboard at (http://\S+?)#", r.stdout).group(1)
             page = LivePage(url)
-            time.sleep(1.5)  # the page open and streaming before the work starts
+        time.sleep(1.5)  # settled (and the page open and streaming) before the work starts
+        pid = dashboard_pid(pool) if dashboard else None
+        cpu0 = cpu_seconds(pid) if pid else 0
         with slate.Client(pool) as client:
             t0 = time.monotonic()
             doc = client.submit(path)
             wall = time.monotonic() - t0
+        cpu = (cpu_seconds(pid) - cpu0) / wall if pid else 0
         if doc["summary"]["done"] != tasks:
             sys.exit(f"measure_dashboard: {doc['summary']}")
         if page and (page.events < 1 or page.fetches < 1):
             sys.exit("measure_dashboard: the page saw no event or fetched nothing")
-        return wall, (page.events if page else 0)
+        return wall, (page.events if page else 0), cpu
     finally:
         if page:
             page.close()
@@ -100,13 +116,14 @@ def main():
         with open(path, "w") as f:
             f.write("".join(json.dumps({"payload": {"n": i}}) + "\n" for i in range(a.tasks)))
         walls = {False: [], True: []}
-        events = []
+        events, cpus = [], []
         for r in range(a.rounds):
             for dashboard in ((False, True) if r % 2 == 0 else (True, False)):
-                wall, n = one_run(path, a.tasks, dashboard)
+                wall, n, cpu = one_run(path, a.tasks, dashboard)
                 walls[dashboard].append(wall)
                 if dashboard:
                     events.append(n)
+                    cpus.append(cpu)
                 print(f"round {r + 1}: {'with' if dashboard else 'without'} the dashboard "
                       f"{wall:.2f} s", file=sys.stderr)
     plain, watched = statistics.median(walls[False]), statistics.median(walls[True])
@@ -117,6 +134,8 @@ def main():
           f"range {min(walls[True]):.2f}-{max(walls[True]):.2f}; "
           f"{statistics.median(events)} events a run")
     print(f"  throughput with / without    {plain / watched:.3f} (aim: at least 0.95)")
+    print(f"  the dashboard's own CPU      {statistics.median(cpus) * 100:.1f} % of one core "
+          f"while the request ran (range {min(cpus) * 100:.1f}-{max(cpus) * 100:.1f})")
 
 
 if __name__ == "__main__":

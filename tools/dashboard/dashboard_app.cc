@@ -136,7 +136,9 @@ Status DashboardApp::Start() {
   auto pool = Pool::Open(cfg_.pool, OpenMode::kReadOnly);
   if (!pool.ok()) return pool.status();
   reader_ = std::move(*pool);
-  reader_->SetSnapshotMaxAge(milliseconds(std::max<uint32_t>(cfg_.refresh_ms / 2, 50)));
+  // One private copy of the region a refresh, whatever the pages ask: each
+  // copy of a pool that changes as it is read may take several tries.
+  reader_->SetSnapshotMaxAge(milliseconds(cfg_.refresh_ms));
   Sample();
   sampler_ = std::thread([this] {
     while (!stopping_.load()) {
