@@ -4,10 +4,42 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
+#include <cstring>
 
+#include "exec_handler.h"
 #include "handler.h"
 
 namespace slate::launch {
+namespace {
+
+// A command's program can be run: a path that is executable, or a name
+// found executable in PATH. Without --shell only (a shell line's program
+// is the shell's to find).
+Status CheckProgram(const std::string& flag, const std::string& line) {
+  auto words = worker::SplitCommandLine(line);
+  if (!words.ok() || words->empty()) return Status::Ok();  // MakeHandler says why
+  const std::string& program = words->front();
+  if (program.find('/') != std::string::npos) {
+    if (access(program.c_str(), X_OK) == 0) return Status::Ok();
+    return {StatusCode::kInvalidArgument,
+            flag + ": cannot run '" + program + "': " + std::strerror(errno)};
+  }
+  const char* path = std::getenv("PATH");
+  std::string dirs = path ? path : "/usr/local/bin:/usr/bin:/bin";
+  size_t start = 0;
+  while (start <= dirs.size()) {
+    size_t end = dirs.find(':', start);
+    if (end == std::string::npos) end = dirs.size();
+    const std::string dir = end > start ? dirs.substr(start, end - start) : ".";
+    if (access((dir + "/" + program).c_str(), X_OK) == 0) return Status::Ok();
+    start = end + 1;
+  }
+  return {StatusCode::kInvalidArgument,
+          flag + ": no program '" + program + "' in PATH (" + dirs + ")"};
+}
+
+}  // namespace
 
 Status CheckWorkerFlags(const WorkerFlags& f) {
   if (!f.python.empty()) {
@@ -29,7 +61,12 @@ Status CheckWorkerFlags(const WorkerFlags& f) {
   h.exec_command = !f.serve.empty() ? f.serve : f.exec;
   h.exec_shell = f.shell;
   if (auto made = worker::MakeHandler(h); !made.ok()) return made.status();
+  if (!f.shell && !h.exec_command.empty())
+    if (Status s = CheckProgram(f.serve.empty() ? "--exec" : "--serve", h.exec_command); !s.ok())
+      return s;
   if (f.validate.empty()) return Status::Ok();
+  if (!f.shell)
+    if (Status s = CheckProgram("--validate", f.validate); !s.ok()) return s;
   h.name = "exec";
   h.exec_command = f.validate;
   if (auto made = worker::MakeHandler(h); !made.ok())
