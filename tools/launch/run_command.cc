@@ -26,6 +26,10 @@
 namespace slate::launch {
 namespace {
 
+// Slots a run needs beyond two a task: the request and final records,
+// members, progress reports, errors and conflicts.
+constexpr uint64_t kSlotsBesideTasks = 256;
+
 int Usage(const std::string& message) {
   std::fprintf(stderr, "slate-launch: %s\n", message.c_str());
   return 2;
@@ -184,6 +188,13 @@ int Supervise(ProcessGroup& group, size_t first_sup, uint32_t supervisors, size_
 int RunGroup(const RunOptions& o) {
   auto tasks = Validate(o);
   if (!tasks.ok()) return Usage(tasks.status().message());
+  // Each task and its result are kept until the request is reported: a
+  // pool with fewer slots stalls, with nothing left to evict.
+  if (const uint64_t needed = *tasks * 2 + kSlotsBesideTasks; o.slots != 0 && o.slots < needed)
+    return Usage("--slots " + std::to_string(o.slots) + " is too few for " +
+                 std::to_string(*tasks) + " tasks: each task and its result are kept until the "
+                 "request ends, so it needs at least " + std::to_string(needed) +
+                 " (leave --slots out to size the pool from the request)");
   struct sigaction sa {};
   sa.sa_handler = OnSignal;
   sigemptyset(&sa.sa_mask);
