@@ -456,6 +456,28 @@ TEST_F(LifecycleTest, AStartThatCrashLoopsSaysWhy) {
   EXPECT_FALSE(PoolExists(pool));
 }
 
+// stop --drain lets the running requests finish; a plain stop would end
+// them with the group.
+TEST_F(LifecycleTest, StopDrainLetsTheRunningRequestsFinish) {
+  ASSERT_EQ(Cmd(pool, {"start", "--workers", "1", "--handler", "sleep"}).exit_code, 0);
+  std::vector<json> slow(4, {{"payload", {{"ms", 400}}}});
+  const std::string out = WriteTempFile("drained.json", "");
+  const pid_t submit =
+      StartCommandToFile({"slate-launch", "submit", "--pool", pool, Jsonl("slow.jsonl", slow)}, out);
+  ASSERT_TRUE(Eventually([&] { return Cmd(pool, {"status"}).out.find("requests: 1 active") !=
+                                      std::string::npos; }, 10s));
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto stop = Cmd(pool, {"stop", "--drain"});
+  EXPECT_EQ(stop.exit_code, 0) << stop.err;
+  EXPECT_NE(stop.err.find("waiting for 1 request(s) to finish"), std::string::npos) << stop.err;
+  EXPECT_GT(std::chrono::steady_clock::now() - t0, 500ms) << "stop did not wait";
+  EXPECT_EQ(WaitCommand(submit, 10000), 0);
+  std::ifstream in(out);
+  const json doc = json::parse(in);
+  EXPECT_EQ(doc["summary"]["done"], 4) << doc.dump();
+  EXPECT_FALSE(PoolExists(pool));
+}
+
 TEST_F(LifecycleTest, CommandsWithoutAGroupSayWhy) {
   EXPECT_EQ(Cmd(pool, {"status"}).exit_code, 1);
   const auto submit = Cmd(pool, {"submit", Request("z.jsonl", 1, 0)});

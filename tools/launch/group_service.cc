@@ -641,9 +641,45 @@ int ServiceLogs(const ServiceOptions& o) {
   return 0;
 }
 
+// stop --drain: waits until no request is active. False when interrupted
+// (the group is left running) or the pool cannot be read.
+bool Drain(const ServiceOptions& o, const json& state) {
+  auto pool = Pool::Open(o.pool, OpenMode::kReadOnly);
+  if (!pool.ok()) {
+    Fail(pool.status().message());
+    return false;
+  }
+  std::atomic<bool>& stop = InstallStopSignals();
+  size_t said = SIZE_MAX;
+  while (!stop.load() && KeeperAlive(state)) {
+    Query q;
+    q.segments = {supervisor::kRequestsSegment};
+    q.all_tags = {"active"};
+    q.limit = 0;
+    q.with_payload = false;
+    auto active = (*pool)->Find(q);
+    if (!active.ok()) {
+      Fail(active.status().message());
+      return false;
+    }
+    if (active->empty()) return true;
+    if (active->size() != said)
+      std::fprintf(stderr, "slate-launch: waiting for %zu request(s) to finish (Ctrl-C: stop "
+                           "waiting, leave the group running)\n", active->size());
+    said = active->size();
+    std::this_thread::sleep_for(200ms);
+  }
+  if (stop.load()) {
+    std::fprintf(stderr, "slate-launch: stop --drain interrupted; the group goes on\n");
+    return false;
+  }
+  return true;  // the keeper went meanwhile: nothing is left to drain
+}
+
 int StopService(const ServiceOptions& o) {
   const json state = LoadState(o.pool);
   if (!KeeperAlive(state)) return RemoveLeftovers(o);
+  if (o.drain && !Drain(o, state)) return 1;
   const pid_t keeper = state["keeper_pid"].get<int>();
   if (!SendControl(o.pool, {{"cmd", "stop"}, {"keep", o.keep}}).ok()) kill(keeper, SIGTERM);
   const auto until =

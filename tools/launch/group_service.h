@@ -67,6 +67,7 @@ struct ServiceOptions {
   bool json = false;        // list as JSON
   // stop
   bool keep = false;
+  bool drain = false;  // wait for the running requests to finish first
   uint32_t timeout_ms = 10000;
   // logs
   std::string member;

@@ -59,9 +59,11 @@ std::string Describe(const std::string& command) {
            "-f follows them as they grow.\n";
   if (command == "stop")
     return "Stops the group: members get SIGTERM (a worker may finish the task in hand),\n"
-           "then SIGKILL after --timeout-ms. Requests still running end with it: the pool\n"
-           "and the runtime folder are removed unless --keep. On a pool with no group (one\n"
-           "kept by run --keep, or left by a group that gave up), removes what is left.\n";
+           "then SIGKILL after --timeout-ms. Requests still running end with it, unless\n"
+           "--drain: then stop first waits until every request submitted has finished\n"
+           "(Ctrl-C gives up the wait and leaves the group running). The pool and the\n"
+           "runtime folder are removed unless --keep. On a pool with no group (one kept by\n"
+           "run --keep, or left by a group that gave up), removes what is left.\n";
   return "";
 }
 
@@ -174,6 +176,8 @@ int Service(const std::string& command, int argc, char** argv) {
     pos.add("action", 1).add("task", 1);
   } else if (command == "stop") {
     opts.add_options()("keep", po::bool_switch(&o.keep), "keep the pool for inspection")(
+        "drain", po::bool_switch(&o.drain),
+        "first wait for every running request to finish (requests submitted meanwhile too)")(
         "timeout-ms", po::value(&o.timeout_ms)->default_value(10000),
         "grace before members are killed");
   }
