@@ -195,7 +195,7 @@ TEST_F(LifecycleTest, AServiceStartedFromATreeShowsEachTeamUnderItsParent) {
                   "children": [{"capability": "db", "workers": [{"handler": "sleep"}]}]}]})");
   ASSERT_EQ(Cmd(pool, {"start", "--group", file}).exit_code, 0);
   const json sub = {{"subtasks",
-                     {{{"id", "slow"}, {"payload", {{"ms", 1500}}}},
+                     {{{"id", "slow"}, {"payload", {{"ms", 4000}}}},
                       {{"id", "down"},
                        {"requires", "db"},
                        {"payload", {{"subtasks", {{{"payload", {{"ms", 10}}}}}}}}}}}};
@@ -236,7 +236,9 @@ TEST_F(LifecycleTest, AServiceStartedFromATreeShowsEachTeamUnderItsParent) {
 // once the request that had begun is done.
 TEST_F(LifecycleTest, AnUrgentRequestStartsBeforeAnEarlierOne) {
   ASSERT_EQ(Cmd(pool, {"start", "--workers", "1", "--handler", "sleep"}).exit_code, 0);
-  std::vector<json> slow(4, {{"payload", {{"ms", 150}}}});
+  // Long enough for the two submits after it to arrive while it runs, on
+  // a sanitizer build and a loaded machine too.
+  std::vector<json> slow(4, {{"payload", {{"ms", 500}}}});
   ASSERT_EQ(Cmd(pool, {"submit", "--no-wait", Jsonl("slow.jsonl", slow)}).exit_code, 0);
   const auto low = Cmd(pool, {"submit", "--no-wait", Request("low.jsonl", 2, 0)});
   const auto high =
