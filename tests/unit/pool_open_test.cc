@@ -6,7 +6,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstring>
+#include <thread>
 
 #include "slate/internal/layout.h"
 #include "slate/pool.h"
@@ -213,6 +215,42 @@ TEST(PoolOpenTest, ReadOnlyAttachmentReadsButNeverWrites) {
   auto stats = (*ro)->Stats();
   ASSERT_TRUE(stats.ok());
   EXPECT_EQ(stats->entries, 1u);
+}
+
+// A viewer of a pool that changes faster than it can copy it consistently
+// shows its last consistent copy rather than failing (the busy group under
+// a monitor or a dashboard), and sees the new state once it settles.
+TEST(PoolOpenTest, AReadOnlyViewerOfABusyPoolShowsItsLastCopyInsteadOfFailing) {
+  PoolOptions o = testing::SmallOptions("busy");
+  o.slot_capacity = 1 << 16;
+  o.data_bytes = 64ull << 20;
+  ScopedPool sut(o);
+  // Enough data that a copy takes long against a writer that never pauses.
+  for (int i = 0; i < 2000; ++i) {
+    NewEntry e = testing::MakeEntry("bulk", {}, 0.5f, "t", std::string(4 << 10, static_cast<char>('a' + i % 26)));
+    auto id = sut->Write(e);
+    ASSERT_TRUE(id.ok()) << id.status().ToString();
+  }
+  auto ro = Pool::Open(sut.name(), OpenMode::kReadOnly);
+  ASSERT_TRUE(ro.ok());
+  (*ro)->SetSnapshotMaxAge(std::chrono::milliseconds(0));
+  ASSERT_TRUE((*ro)->Stats().ok());  // a first consistent copy
+  std::atomic<bool> stop{false};
+  std::thread writer([&] {
+    NewEntry e = testing::MakeEntry("churn");
+    while (!stop.load()) {
+      auto id = sut->Write(e);
+      if (id.ok()) (void)sut->Erase(*id);
+    }
+  });
+  int failures = 0;
+  for (int i = 0; i < 5; ++i) failures += !(*ro)->Stats().ok();
+  stop = true;
+  writer.join();
+  EXPECT_EQ(failures, 0) << "a busy pool made its viewer fail";
+  auto settled = (*ro)->Stats();
+  ASSERT_TRUE(settled.ok());
+  EXPECT_EQ(settled->entries, 2000u) << "once still, the viewer sees the pool as it is";
 }
 
 // A large pool costs memory for what it has used, from creation on, and a

@@ -331,19 +331,22 @@ Result<std::shared_ptr<Pool::Impl::Snapshot>> Pool::Impl::CurrentSnapshot() cons
   std::lock_guard<std::mutex> lock(snapshot_mu_);
   const int64_t now = NowMonoNs();
   if (cached_ && now - cached_at_ns_ <= snapshot_max_age_ns_) return cached_;
-  auto snap = TakeSnapshot();
+  auto snap =
+      TakeSnapshot(cached_ ? internal::kStaleFallbackAttempts : internal::kSnapshotAttempts);
+  if (!snap.ok() && snap.status().code() == StatusCode::kTimedOut && cached_)
+    return cached_;  // stale, and tried again at the next read
   if (!snap.ok()) return snap.status();
   cached_ = std::move(*snap);
   cached_at_ns_ = now;
   return cached_;
 }
 
-Result<std::unique_ptr<Pool::Impl::Snapshot>> Pool::Impl::TakeSnapshot() const {
+Result<std::unique_ptr<Pool::Impl::Snapshot>> Pool::Impl::TakeSnapshot(int attempts) const {
   if (Status s = map_->CheckSize(name_); !s.ok()) return s;
   auto snap = std::make_unique<Snapshot>(Snapshot{ZeroBuffer(map_->size()), region_, false});
   const Header& live = region_.header();
   const int settle = g_snapshot_settle_attempts.load(std::memory_order_relaxed);
-  for (int attempt = 0; attempt < 200; ++attempt) {
+  for (int attempt = 0; attempt < attempts; ++attempt) {
     const uint64_t before = live.change_seq.load(std::memory_order_acquire);
     if (Status s = map_->CopyTo(snap->bytes.data()); !s.ok()) return PoolError(name_, s.code(), s.message());
     std::atomic_thread_fence(std::memory_order_acquire);

@@ -28,6 +28,11 @@ namespace slate::internal {
 // taken for dead and the snapshot shows its transaction rolled back. The
 // region fuzzer lowers it so that every odd image is not 20 ms.
 extern std::atomic<int> g_snapshot_settle_attempts;
+// Tries a snapshot takes before it gives up on a pool that keeps changing
+// (kTimedOut); with an earlier snapshot to show instead, fewer, but more
+// than the settle attempts, so a dead holder is still seen as one.
+inline constexpr int kSnapshotAttempts = 200;
+inline constexpr int kStaleFallbackAttempts = 25;
 const char* BuiltinSegmentName(uint32_t row);
 
 // True when the pool must keep this entry: an unfinished task, a task result
@@ -150,10 +155,14 @@ class Pool::Impl {
   Impl(std::string name, std::unique_ptr<internal::ShmMapping> map,
        const internal::Geometry& geo);
 
-  Result<std::unique_ptr<Snapshot>> TakeSnapshot() const;
+  // kTimedOut after `attempts` copies that each saw the pool change.
+  Result<std::unique_ptr<Snapshot>> TakeSnapshot(int attempts = internal::kSnapshotAttempts) const;
   // TakeSnapshot, then rolled back and rebuilt in private.
   Result<std::unique_ptr<Snapshot>> RepairedSnapshot() const;
-  // TakeSnapshot, or the cached one if young enough.
+  // TakeSnapshot, or the cached one if young enough. A pool that changes
+  // too fast for a consistent copy within a few tries shows its last one
+  // instead (a busy group under a monitor or a dashboard); kTimedOut only
+  // when there is none.
   Result<std::shared_ptr<Snapshot>> CurrentSnapshot() const;
   // Runs fn over a consistent view: the live region under the lock, or a
   // snapshot when read-only.
