@@ -69,12 +69,6 @@ std::optional<RequestRecord> FromEntry(const Entry& e) {
   }
 }
 
-std::optional<std::string> TagValue(const Entry& e, const std::string& prefix) {
-  for (const auto& t : e.tags)
-    if (t.rfind(prefix, 0) == 0) return t.substr(prefix.size());
-  return std::nullopt;
-}
-
 }  // namespace
 
 std::string TeamOf(const Entry& e) { return TagValue(e, kTeamTag).value_or(""); }

@@ -92,15 +92,13 @@ Status GroupRun::Admit(RequestRecord req) {
   return Status::Ok();
 }
 
-Status GroupRun::AdmitSubmitted() {
-  auto stats = pool_.Stats();
-  if (!stats.ok()) return stats.status();
+Status GroupRun::AdmitSubmitted(const PoolStats& stats) {
   auto active = FindActiveRequests(pool_, cfg_.team, requests_floor_);
   if (!active.ok()) return active.status();
   // A record is active from its creation until it ends, so every active
   // record older than the oldest seen now was seen: the next look starts
   // there (or past every id now given out, when none is active).
-  EntryId floor = stats->next_id - 1;
+  EntryId floor = stats.next_id - 1;  // read before the look above
   for (const RequestRecord& req : *active) floor = std::min(floor, req.entry_id - 1);
   requests_floor_ = std::max(requests_floor_, floor);
   for (RequestRecord& req : *active) {
@@ -137,7 +135,7 @@ int GroupRun::Run(const std::atomic<bool>& stop) {
     if (const int64_t now = NowMonoNs(); serve_) {
       const auto mark = RequestsMark(*stats);
       if (mark != requests_mark_ || now - looked_ns_ >= kLookNs) {
-        if (Status s = AdmitSubmitted(); !s.ok()) return Fatal(s);
+        if (Status s = AdmitSubmitted(*stats); !s.ok()) return Fatal(s);
         requests_mark_ = mark;
         looked_ns_ = now;
       }

@@ -63,7 +63,8 @@ class GroupRun {
 
   void WaitForWorkers(const std::atomic<bool>& stop);
   // Serve: posts and admits the requests submitted since the last look.
-  Status AdmitSubmitted();
+  // `stats`: read before it looks (its next_id bounds what it can miss).
+  Status AdmitSubmitted(const PoolStats& stats);
   EntryId requests_floor_ = 0;  // every request record up to it was looked at
   Status Tick();
   Status RenewLead();

@@ -195,8 +195,8 @@ bool DashboardApp::SameOrigin(const http::Request& req) const {
   // before Start has stored the server.
   const std::string port = std::to_string(req.local_port);
   const std::string host = req.Header("host");
-  const auto colon = cfg_.listen.rfind(':');
-  const std::string bound = colon == std::string::npos ? "127.0.0.1" : cfg_.listen.substr(0, colon);
+  auto listen = http::ParseAddress(cfg_.listen, "--listen");  // checked when it was bound
+  const std::string bound = listen.ok() ? listen->host : "127.0.0.1";
   const bool any_host = bound == "0.0.0.0" || bound == "::";
   const bool host_ok = any_host || host == bound + ":" + port ||
                        host == "localhost:" + port || host == "127.0.0.1:" + port ||

@@ -18,12 +18,6 @@ constexpr uint64_t kMaxPerPage = 500;
 // many of them.
 constexpr size_t kDependentsScan = 20000;
 
-std::string TagValue(const Entry& e, const std::string& prefix) {
-  for (const auto& t : e.tags)
-    if (t.rfind(prefix, 0) == 0) return t.substr(prefix.size());
-  return "";
-}
-
 double Seconds(int64_t ns) { return static_cast<double>(ns) / 1e9; }
 
 json PayloadJson(const std::vector<uint8_t>& payload) {
@@ -70,12 +64,12 @@ Result<json> RecordPage(Pool& pool, const std::string& segment, const std::strin
   for (uint64_t k = (page - 1) * per_page; k < total && items.size() < per_page; ++k) {
     const Entry& e = (*found)[total - 1 - k];
     const json rec = PayloadJson(e.payload);
+    const auto task = TagValue(e, "task:");
     items.push_back({{"id", e.id},
                      {"at", Seconds(e.created_ns)},
                      {"tags", e.tags},
                      {"author", e.author},
-                     {"task", TagValue(e, "task:").empty() ? json(nullptr)
-                                                           : json(std::stoull(TagValue(e, "task:")))},
+                     {"task", task ? json(std::strtoull(task->c_str(), nullptr, 10)) : json(nullptr)},
                      {"record", Preview(rec)}});
   }
   return json{{"total", total}, {"page", page}, {"per_page", per_page}, {"items", items}};
@@ -227,9 +221,9 @@ Result<json> Tasks(Pool& pool, const TaskQuery& q) {
     const Row& r = rows[k];
     items.push_back({{"id", r.e->id},
                      {"state", TaskStateName(r.t->state)},
-                     {"request", TagValue(*r.e, "req:")},
-                     {"index", TagValue(*r.e, "i:")},
-                     {"line_id", TagValue(*r.e, "id:")},
+                     {"request", TagValue(*r.e, "req:").value_or("")},
+                     {"index", TagValue(*r.e, "i:").value_or("")},
+                     {"line_id", TagValue(*r.e, "id:").value_or("")},
                      {"worker", r.worker},
                      {"attempts", r.t->attempts},
                      {"priority", r.t->priority},
@@ -253,9 +247,9 @@ Result<json> TaskDetail(Pool& pool, TaskId id) {
   const TaskInfo& t = *info;
   json doc = {{"id", id},
               {"state", TaskStateName(t.state)},
-              {"request", TagValue(*entry, "req:")},
-              {"index", TagValue(*entry, "i:")},
-              {"line_id", TagValue(*entry, "id:")},
+              {"request", TagValue(*entry, "req:").value_or("")},
+              {"index", TagValue(*entry, "i:").value_or("")},
+              {"line_id", TagValue(*entry, "id:").value_or("")},
               {"tags", entry->tags},
               {"priority", t.priority},
               {"requires", t.requires_cap},
@@ -295,15 +289,16 @@ Result<json> TaskDetail(Pool& pool, TaskId id) {
   for (uint32_t line : stub->after) deps.push_back({{"line", line}});
   for (EntryId result : stub->deps)
     if (auto r = pool.Read(result); r.ok())
-      deps.push_back({{"task", r->task_id}, {"line", TagValue(*r, "i:")}, {"result", result}});
+      deps.push_back(
+          {{"task", r->task_id}, {"line", TagValue(*r, "i:").value_or("")}, {"result", result}});
   doc["dependencies"] = deps;
   // Its dependents: the request's tasks whose stub names its line or one
   // of its results.
-  const std::string index = TagValue(*entry, "i:");
+  const std::string index = TagValue(*entry, "i:").value_or("");
   json dependents = json::array();
   Query q;
   q.segments = {segments::kTasks};
-  q.all_tags = {"req:" + TagValue(*entry, "req:"), kPlanTag};
+  q.all_tags = {"req:" + TagValue(*entry, "req:").value_or(""), kPlanTag};
   q.limit = kDependentsScan;
   if (auto others = pool.Find(q); others.ok() && !index.empty()) {
     const uint32_t line = static_cast<uint32_t>(std::stoul(index));
@@ -313,7 +308,7 @@ Result<json> TaskDetail(Pool& pool, TaskId id) {
       bool depends = std::find(os->after.begin(), os->after.end(), line) != os->after.end();
       if (!depends && t.result_id)
         depends = std::find(os->deps.begin(), os->deps.end(), t.result_id) != os->deps.end();
-      if (depends) dependents.push_back({{"task", o.id}, {"line", TagValue(o, "i:")}});
+      if (depends) dependents.push_back({{"task", o.id}, {"line", TagValue(o, "i:").value_or("")}});
     }
     doc["dependents_scanned"] = others->size();
   }

@@ -29,6 +29,7 @@
 #include "slate/clock.h"
 #include "slate/dump.h"
 #include "slate/group_snapshot.h"
+#include "slate/http_server.h"
 #include "slate/internal/process_info.h"
 #include "slate/json_payload.h"
 #include "slate/process_setup.h"
@@ -58,16 +59,15 @@ constexpr const char* kDashboardToken = "dashboard.token";
 // HOST:PORT with a port of its own: port 0 is replaced by a free one now,
 // so a restarted dashboard comes back at the same address.
 Result<std::string> FixedPort(const std::string& address) {
-  const auto colon = address.rfind(':');
-  const std::string host = colon == std::string::npos ? "127.0.0.1" : address.substr(0, colon);
-  const std::string port = colon == std::string::npos ? address : address.substr(colon + 1);
+  auto parsed = http::ParseAddress(address, "--dashboard");
+  if (!parsed.ok()) return parsed.status();
+  const std::string& host = parsed->host;
   sockaddr_in sa{};
   sa.sin_family = AF_INET;
-  if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos ||
-      std::stoul(port) > 65535 || inet_pton(AF_INET, host.c_str(), &sa.sin_addr) != 1)
+  if (inet_pton(AF_INET, host.c_str(), &sa.sin_addr) != 1)
     return Status{StatusCode::kInvalidArgument,
-                  "--dashboard '" + address + "' is not HOST:PORT (an IPv4 address, port 0-65535)"};
-  if (std::stoul(port) != 0) return host + ":" + port;
+                  "--dashboard '" + address + "': '" + host + "' is not an IPv4 address"};
+  if (parsed->port != 0) return host + ":" + std::to_string(parsed->port);
   const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   socklen_t len = sizeof sa;
   if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0 ||

@@ -13,12 +13,6 @@ namespace {
 
 using nlohmann::json;
 
-std::string TagValue(const Entry& e, const std::string& prefix) {
-  for (const auto& t : e.tags)
-    if (t.rfind(prefix, 0) == 0) return t.substr(prefix.size());
-  return "";
-}
-
 bool IsNumber(const std::string& s) {
   return !s.empty() && s.find_first_not_of("0123456789") == std::string::npos;
 }
@@ -42,9 +36,7 @@ Result<Cancelled> EndAll(Pool& pool, const std::vector<TaskId>& ids, const std::
 }  // namespace
 
 Result<Cancelled> CancelRequest(Pool& pool, const std::string& request, const std::string& who) {
-  const EntryId record = supervisor::RecordIdOf(request);
-  auto req = record ? supervisor::LoadRequest(pool, record) : Result<supervisor::RequestRecord>(
-                                                                  Status{StatusCode::kNotFound, ""});
+  auto req = supervisor::LoadRequest(pool, supervisor::RecordIdOf(request));
   if (!req.ok())
     return Status{StatusCode::kNotFound, "no request " + request + " in pool '" + pool.name() + "'"};
   // First the record: the supervisor starts nothing new for the request
@@ -105,7 +97,7 @@ Result<std::vector<Entry>> HeldTasks(Pool& pool) {
   if (!records.ok()) return records.status();
   std::vector<TaskId> ids;
   for (const Entry& r : *records) {
-    const std::string t = TagValue(r, "task:");
+    const std::string t = TagValue(r, "task:").value_or("");
     if (!t.empty()) ids.push_back(std::strtoull(t.c_str(), nullptr, 10));
   }
   std::sort(ids.begin(), ids.end());
@@ -152,9 +144,9 @@ std::vector<json> TaskRecords(Pool& pool, TaskId id) {
 json DescribeHeld(Pool& pool, const Entry& e) {
   auto info = pool.GetTask(e.id);
   json d = {{"task", e.id},
-            {"request", TagValue(e, "req:")},
-            {"index", std::strtoull(TagValue(e, "i:").c_str(), nullptr, 10)},
-            {"id", TagValue(e, "id:").empty() ? json(nullptr) : json(TagValue(e, "id:"))},
+            {"request", TagValue(e, "req:").value_or("")},
+            {"index", std::strtoull(TagValue(e, "i:").value_or("").c_str(), nullptr, 10)},
+            {"id", TagValue(e, "id:") ? json(*TagValue(e, "id:")) : json(nullptr)},
             {"attempts", info.ok() ? info->attempts : 0}};
   json errors = json::array();
   for (const json& r : TaskRecords(pool, e.id)) {

@@ -48,6 +48,14 @@ struct Entry {
   EntryId task_id = 0;     // a task result: the task it completed
 };
 
+// The value of the entry's first tag that starts with prefix ("req:" gives
+// "12" of "req:12"), or nothing when no tag does.
+inline std::optional<std::string> TagValue(const Entry& e, const std::string& prefix) {
+  for (const auto& t : e.tags)
+    if (t.rfind(prefix, 0) == 0) return t.substr(prefix.size());
+  return std::nullopt;
+}
+
 // Fields left empty are kept.
 struct EntryUpdate {
   std::optional<float> importance;

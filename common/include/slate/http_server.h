@@ -72,6 +72,14 @@ class Server {
   std::string host_;
 };
 
+struct Address {
+  std::string host;  // as given: an IP address, checked when bound
+  uint16_t port = 0;
+};
+// "HOST:PORT", or "PORT" alone for 127.0.0.1:PORT; kInvalidArgument, naming
+// `option`, for anything else.
+Result<Address> ParseAddress(const std::string& address, const std::string& option);
+
 // Percent-decoding of a URL component ('+' is a space in a query).
 std::string UrlDecode(const std::string& text, bool plus_is_space);
 

@@ -196,23 +196,30 @@ struct Server::State {
   }
 };
 
-Result<std::unique_ptr<Server>> Server::Start(const std::string& address, Handler handler,
-                                              const std::string& option, size_t max_connections) {
-  std::string host = "127.0.0.1";
+Result<Address> ParseAddress(const std::string& address, const std::string& option) {
+  Address a{"127.0.0.1", 0};
   std::string port_text = address;
   if (const auto colon = address.rfind(':'); colon != std::string::npos) {
-    host = address.substr(0, colon);
+    a.host = address.substr(0, colon);
     port_text = address.substr(colon + 1);
   }
-  unsigned long port = 0;
   try {
     size_t used = 0;
-    port = std::stoul(port_text, &used);
+    const unsigned long port = std::stoul(port_text, &used);
     if (used != port_text.size() || port > 65535) throw std::out_of_range("port");
+    a.port = static_cast<uint16_t>(port);
   } catch (const std::exception&) {
     return Status{StatusCode::kInvalidArgument,
                   option + " '" + address + "' is not HOST:PORT (port 0-65535)"};
   }
+  return a;
+}
+
+Result<std::unique_ptr<Server>> Server::Start(const std::string& address, Handler handler,
+                                              const std::string& option, size_t max_connections) {
+  auto parsed = ParseAddress(address, option);
+  if (!parsed.ok()) return parsed.status();
+  const std::string& host = parsed->host;
   std::unique_ptr<Server> server(new Server());
   server->state_ = std::make_shared<State>();
   State& st = *server->state_;
@@ -221,7 +228,7 @@ Result<std::unique_ptr<Server>> Server::Start(const std::string& address, Handle
   boost::system::error_code ec;
   const auto ip = asio::ip::make_address(host, ec);
   if (ec) return Status{StatusCode::kInvalidArgument, option + " host '" + host + "' is not an IP address"};
-  const tcp::endpoint endpoint(ip, static_cast<uint16_t>(port));
+  const tcp::endpoint endpoint(ip, parsed->port);
   st.acceptor.open(endpoint.protocol(), ec);
   if (!ec) st.acceptor.set_option(asio::socket_base::reuse_address(true), ec);
   if (!ec) st.acceptor.bind(endpoint, ec);
