@@ -421,8 +421,9 @@ TEST_F(LifecycleTest, StopRemovesAKeptPoolButNotOneARunIsUsing) {
 }
 
 // start takes the tuning run takes, and hands it to the members.
-TEST_F(LifecycleTest, StartPassesLeasesHangsMetricsAndSupervisorArgsOn) {
-  const auto started = Cmd(pool, {"start", "--workers", "1", "--lease-ms", "20000",
+TEST_F(LifecycleTest, StartPassesWorkerGroupsLeasesHangsMetricsAndSupervisorArgsOn) {
+  const auto started = Cmd(pool, {"start", "--workers", "1", "--worker-group", "1:hash",
+                                  "--lease-ms", "20000",
                                   "--hung-after-ms", "4000", "--metrics", "0", "--log-level",
                                   "debug", "--supervisor-arg", "--no-worker-timeout-ms=20000"});
   ASSERT_EQ(started.exit_code, 0) << started.err;
@@ -438,7 +439,19 @@ TEST_F(LifecycleTest, StartPassesLeasesHangsMetricsAndSupervisorArgsOn) {
   EXPECT_NE(all.find("slate-coordinator --pool " + pool + " --log-level debug --hung-after-ms 4000 "
                      "--metrics 0"), std::string::npos) << all;
   EXPECT_NE(all.find("--no-worker-timeout-ms=20000"), std::string::npos) << all;
+  const auto served = Cmd(pool, {"submit", Jsonl("hash.jsonl", {
+                                                     {{"payload", "abc"}, {"requires", "hash"}},
+                                                     {{"payload", "def"}, {"requires", "hash"}},
+                                                 })});
+  ASSERT_EQ(served.exit_code, 0) << served.err;
+  const json doc = json::parse(served.out);
+  for (const auto& t : doc["tasks"]) EXPECT_EQ(t["worker"], "worker-2") << t;
   ASSERT_EQ(Cmd(pool, {"stop"}).exit_code, 0);
+  for (const char* bad : {"x:hash", ":hash", "-1:hash"}) {
+    const auto refused = Cmd(pool, {"start", "--worker-group", bad});
+    EXPECT_EQ(refused.exit_code, 2) << bad;
+    EXPECT_NE(refused.err.find("is not N:cap1,cap2"), std::string::npos) << refused.err;
+  }
 }
 
 // A group whose supervisor cannot start says why at once, in the

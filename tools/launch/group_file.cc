@@ -299,4 +299,36 @@ Result<SupervisorNode> ReadGroupFile(const std::string& path) {
   return ParseGroupFile(path, text);
 }
 
+Result<std::vector<WorkerGroupSpec>> WorkerGroupsFromFlags(
+    uint32_t workers, const std::vector<std::string>& capabilities,
+    const std::vector<std::string>& worker_specs, const WorkerFlags& flags) {
+  std::vector<WorkerGroupSpec> groups;
+  if (workers > 0) groups.push_back({workers, capabilities, flags});
+  for (const auto& spec : worker_specs) {
+    const auto colon = spec.find(':');
+    WorkerGroupSpec g{0, {}, flags};
+    const std::string count = spec.substr(0, colon);
+    if (count.empty() || count.find_first_not_of("0123456789") != std::string::npos ||
+        count.size() > 3)
+      return Status{StatusCode::kInvalidArgument,
+                    "--worker-group '" + spec + "' is not N:cap1,cap2"};
+    g.count = static_cast<uint32_t>(std::stoul(count));
+    if (colon != std::string::npos) {
+      const std::string caps = spec.substr(colon + 1);
+      size_t pos = 0;
+      while (pos <= caps.size()) {
+        const size_t comma = std::min(caps.find(',', pos), caps.size());
+        if (comma > pos) g.capabilities.push_back(caps.substr(pos, comma - pos));
+        pos = comma + 1;
+      }
+    }
+    groups.push_back(std::move(g));
+  }
+  uint32_t total = 0;
+  for (const auto& g : groups) total += g.count;
+  if (total == 0 || total > 512)
+    return Status{StatusCode::kInvalidArgument, "the group needs 1 to 512 workers"};
+  return groups;
+}
+
 }  // namespace slate::launch

@@ -36,6 +36,13 @@ struct WorkerGroupSpec {
   WorkerFlags flags;  // handler, exec, shell, validate, python
 };
 
+// The workers as flags describe them (run and start): `workers` with
+// `capabilities`, plus one group for each "N:cap1,cap2" of --worker-group,
+// all with `flags`. 1 to 512 workers in all.
+Result<std::vector<WorkerGroupSpec>> WorkerGroupsFromFlags(
+    uint32_t workers, const std::vector<std::string>& capabilities,
+    const std::vector<std::string>& worker_specs, const WorkerFlags& flags);
+
 // One supervisor of the tree with what it leads: the top one, or a
 // sub-supervisor (a child) that takes its parent's tasks that require
 // `capability`.

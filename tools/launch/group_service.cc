@@ -306,9 +306,9 @@ Result<ServiceOptions> ResolveService(const ServiceOptions& o) {
     for (auto& t : r.teams)
       for (auto& g : t.workers) g.flags.preempt_grace_ms = o.worker.preempt_grace_ms;
   } else {
-    if (o.workers == 0 || o.workers > 512)
-      return Status{StatusCode::kInvalidArgument, "the group needs 1 to 512 workers"};
-    r.groups = {{o.workers, o.capabilities, o.worker}};
+    auto workers = WorkerGroupsFromFlags(o.workers, o.capabilities, o.worker_specs, o.worker);
+    if (!workers.ok()) return workers.status();
+    r.groups = std::move(*workers);
   }
   r.workers = 0;
   std::vector<const WorkerGroupSpec*> groups;

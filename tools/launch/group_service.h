@@ -31,7 +31,8 @@ struct ServiceOptions {
   uint32_t supervisors = 1;       // one leads, the others stand by
   uint32_t lead_lease_ms = 5000;  // slate-supervisor --lead-lease-ms
   WorkerFlags worker;  // handler, exec, shell, validate
-  std::vector<std::string> capabilities;
+  std::vector<std::string> capabilities;  // given to the --workers workers
+  std::vector<std::string> worker_specs;  // "N:cap1,cap2" worker groups
   std::string policy = "round-robin";
   uint32_t max_retries = 2;
   uint32_t max_pending = 2;

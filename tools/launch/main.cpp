@@ -85,15 +85,18 @@ int Service(const std::string& command, int argc, char** argv) {
     opts.add_options()
         ("group", po::value(&o.group_file),
          "FILE (JSON, or TOML if named .toml): the supervisors and the groups of workers, "
-         "each with its own handler, in place of --workers, --capability, --handler, --exec, "
-         "--python-worker, --shell, --validate and --supervisors")
+         "each with its own handler, in place of --workers, --worker-group, --capability, "
+         "--handler, --exec, --serve, --python-worker, --shell, --validate and --supervisors")
         ("workers,w", po::value(&o.workers)->default_value(4), "workers to start")
         ("supervisors", po::value(&o.supervisors)->default_value(1),
          "supervisors to start, 1 to 3: one leads, the others stand by and take over when it "
          "dies or its lease runs out")
         ("lead-lease-ms", po::value(&o.lead_lease_ms)->default_value(5000),
          "the leader's lease: a stopped or hung leader is replaced after this long")
-        ("capability,c", po::value(&o.capabilities)->composing(), "a worker capability (repeatable)")
+        ("worker-group", po::value(&o.worker_specs)->composing(),
+         "N:cap1,cap2 -- N more workers with these capabilities (repeatable)")
+        ("capability,c", po::value(&o.capabilities)->composing(),
+         "a capability of the --workers workers (repeatable)")
         ("handler", po::value(&o.worker.handler)->default_value("echo"), "built-in handler")
         ("exec", po::value(&o.worker.exec), "command each task runs")
         ("serve", po::value(&o.worker.serve),
@@ -197,8 +200,8 @@ int Service(const std::string& command, int argc, char** argv) {
                                      {{"supervisors", 1, 3}, {"lead-lease-ms", 100, 3'600'000}}))
       return *rc;
     if (!o.group_file.empty())
-      for (const char* flag : {"workers", "capability", "handler", "exec", "serve",
-                               "python-worker", "shell", "validate", "supervisors"})
+      for (const char* flag : {"workers", "worker-group", "capability", "handler", "exec",
+                               "serve", "python-worker", "shell", "validate", "supervisors"})
         if (vm.count(flag) && !vm[flag].defaulted()) {
           std::cerr << "slate-launch start: --group " << o.group_file
                     << " describes the workers and supervisors; drop --" << flag << "\n";
@@ -237,8 +240,8 @@ int Run(int argc, char** argv) {
       ("group", po::value(&o.group_file),
        "FILE (JSON, or TOML if named .toml): the supervisors and the groups of workers, each "
        "with its own handler, in place of --workers, --worker-group, --capability, --handler, "
-       "--exec, --python-worker, --shell, --validate and --supervisors (README: Describing a "
-       "group in a file)")
+       "--exec, --serve, --python-worker, --shell, --validate and --supervisors (README: "
+       "Describing a group in a file)")
       ("workers,w", po::value(&o.workers)->default_value(4), "workers to start")
       ("supervisors", po::value(&o.supervisors)->default_value(1),
        "supervisors to start, 1 to 3: one leads, the others stand by and take over when it "

@@ -67,31 +67,9 @@ Result<GroupPlan> PlanGroup(const RunOptions& o) {
   GroupPlan plan;
   plan.supervisors = o.supervisors;
   plan.validate = !o.worker.validate.empty();
-  if (o.workers > 0) plan.workers.push_back({o.workers, o.capabilities, o.worker});
-  for (const auto& spec : o.worker_specs) {
-    const auto colon = spec.find(':');
-    WorkerGroupSpec g{0, {}, o.worker};
-    try {
-      g.count = static_cast<uint32_t>(std::stoul(spec.substr(0, colon)));
-    } catch (const std::exception&) {
-      return Status{StatusCode::kInvalidArgument,
-                    "--worker-group '" + spec + "' is not N:cap1,cap2"};
-    }
-    if (colon != std::string::npos) {
-      std::string caps = spec.substr(colon + 1);
-      size_t pos = 0;
-      while (pos <= caps.size()) {
-        const size_t comma = std::min(caps.find(',', pos), caps.size());
-        if (comma > pos) g.capabilities.push_back(caps.substr(pos, comma - pos));
-        pos = comma + 1;
-      }
-    }
-    plan.workers.push_back(std::move(g));
-  }
-  uint32_t total = 0;
-  for (const auto& g : plan.workers) total += g.count;
-  if (total == 0 || total > 512)
-    return Status{StatusCode::kInvalidArgument, "the group needs 1 to 512 workers"};
+  auto workers = WorkerGroupsFromFlags(o.workers, o.capabilities, o.worker_specs, o.worker);
+  if (!workers.ok()) return workers.status();
+  plan.workers = std::move(*workers);
   return plan;
 }
 
