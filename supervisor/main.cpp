@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
   slate::supervisor::SupervisorConfig cfg;
   slate::supervisor::PlanFlags plan;
   std::string log_level;
+  bool no_fail_fast = false;
   po::options_description opts(
       "Usage: slate-supervisor [options] [INPUT]\n\n"
       "Decomposes INPUT into tasks, delegates them to the pool's live workers,\n"
@@ -26,8 +27,9 @@ int main(int argc, char** argv) {
       "as a sub-request over the workers of team TEAM (slate-worker --team),\n"
       "and completes the task with the sub-request's results.\n\n"
       "Exit status: 0 all tasks done, 3 some dead-lettered, skipped, cancelled\n"
-      "or lost, 5 the request failed (on-exhausted fail-request), 2 bad input\n"
-      "or usage, 1 internal error or the lead lost.\n\nOptions");
+      "or lost, 5 the request failed (on-exhausted fail-request, or every\n"
+      "worker failed its tasks the same way), 2 bad input or usage, 1 internal\n"
+      "error or the lead lost.\n\nOptions");
   opts.add_options()
       ("help,h", "show this help")
       ("pool", po::value(&cfg.pool)->default_value(slate::DefaultPoolName()),
@@ -66,6 +68,10 @@ int main(int argc, char** argv) {
        "consecutive failures that take a worker out of rotation (0: never)")
       ("breaker-cooldown-ms", po::value(&cfg.breaker_cooldown_ms)->default_value(5000),
        "how long it stays out before probation")
+      ("no-fail-fast", po::bool_switch(&no_fail_fast),
+       "retry each task to the end even when every worker has failed two or more of a "
+       "request's tasks with the same error and none succeeded (by default the request then "
+       "stops with that error, exit 5)")
       ("seed", po::value(&cfg.seed)->default_value(0), "backoff jitter seed (0: clock)")
       ("preempt-margin", po::value(&cfg.preempt_margin)->default_value(1),
        "a task no worker has room for preempts the least urgent running task if that one's "
@@ -117,6 +123,7 @@ int main(int argc, char** argv) {
     return *rc;
   if (auto rc = slate::supervisor::FinishPlanFlags("slate-supervisor", vm, &plan)) return *rc;
   cfg.plan = plan.options;
+  cfg.fail_fast = !no_fail_fast;
   if (auto s = slate::SetUpLogging("slate-supervisor", log_level); !s.ok()) {
     std::cerr << "slate-supervisor: " << s.message() << "\n";
     return slate::supervisor::kExitUsage;

@@ -38,6 +38,7 @@ struct SupervisorConfig {
   uint32_t heartbeat_ms = 200;
   uint32_t hung_after_ms = 5000;       // heartbeat age of a hung worker
   uint32_t breaker_failures = 3;       // consecutive failures that open it
+  bool fail_fast = true;  // a request every worker fails the same way stops
   uint32_t breaker_cooldown_ms = 5000;
   uint64_t seed = 0;                   // backoff jitter; 0: from the clock
   PlanOptions plan;                    // how a request it reads runs

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "slate/clock.h"
 #include "slate/json_payload.h"
 
@@ -145,15 +147,21 @@ bool WorkerHealth::UpdateBreaker(const AgentInfo& a, WorkerView* view) {
 
 std::vector<WorkerView> WorkerHealth::Rotation() {
   std::vector<WorkerView> out;
+  resting_.clear();
   auto agents = pool_.ListAgents(std::chrono::milliseconds(cfg_.hung_after_ms));
   if (!agents.ok()) return out;
   for (const auto& a : *agents) {
     if (!TakesTasks(a.role) || a.liveness != Liveness::kAlive || a.team != cfg_.team) continue;
     WorkerView v{a.ref, a.name, a.capabilities, a.pending + a.running};
     v.only_required = a.role == AgentRole::kSubSupervisor;
-    if (UpdateBreaker(a, &v)) out.push_back(std::move(v));
+    (UpdateBreaker(a, &v) ? out : resting_).push_back(std::move(v));
   }
   return out;
+}
+
+bool WorkerHealth::AnyResting(const std::string& cap) const {
+  return std::any_of(resting_.begin(), resting_.end(),
+                     [&](const WorkerView& w) { return HasCapability(w, cap); });
 }
 
 }  // namespace slate::supervisor

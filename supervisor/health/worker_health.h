@@ -39,6 +39,11 @@ class WorkerHealth {
   Status Sweep();
   // The workers that may get tasks now, with their loads and limits.
   std::vector<WorkerView> Rotation();
+  // Whether a live worker the circuit breaker keeps out of rotation (as of
+  // the last Rotation()) could take a task requiring `cap`: such a task
+  // waits for it, and is not one that no worker can take.
+  bool AnyResting(const std::string& cap) const;
+  size_t resting() const { return resting_.size(); }
 
  private:
   struct Breaker {
@@ -56,6 +61,7 @@ class WorkerHealth {
   AgentRef me_;
   std::set<std::string> hung_;  // "name/generation" currently known hung
   std::map<std::string, Breaker> breakers_;  // by "name/generation"
+  std::vector<WorkerView> resting_;  // out of rotation at the last Rotation()
 };
 
 }  // namespace slate::supervisor

@@ -35,13 +35,25 @@ Status Exhaustion::Apply(TaskId task, const std::string& reason) {
 }
 
 Status Exhaustion::FailRequest(TaskId cause, const std::string& reason) {
+  spdlog::error("request {} fails: task {} is exhausted: {}", req_.id, cause, reason);
+  return Stop(cause, reason + "; on_exhausted fail-request: the request stops", false);
+}
+
+Status Exhaustion::FailFast(TaskId cause, const std::string& reason) {
+  spdlog::error("request {} fails fast: {}", req_.id, reason);
+  return Stop(cause, reason, true);
+}
+
+// The record first, then the cause's dead letter and the cancels, each
+// safe to repeat: Resume() does the rest for a successor.
+Status Exhaustion::Stop(TaskId cause, const std::string& why, bool fast) {
   if (req_.failed_by == 0) {
     req_.failed_by = cause;
+    req_.failed_why = why;
+    req_.failed_fast = fast;
     if (Status s = SaveRequest(pool_, req_); !s.ok()) return s;
   }
-  spdlog::error("request {} fails: task {} is exhausted: {}", req_.id, cause, reason);
-  auto dl = pool_.DeadLetter(cause, reason + "; on_exhausted fail-request: the request stops");
-  if (!dl.ok() && !MovedOn(dl.status())) return dl.status();
+  internal::MaybeCrash("supervisor", "fail_request");
   return Resume();
 }
 
@@ -51,9 +63,15 @@ Status Exhaustion::Resume() {
   if (auto e = pool_.Read(req_.failed_by); e.ok())
     for (const auto& t : e->tags)
       if (t.rfind("id:", 0) == 0) cause = "line '" + t.substr(3) + "' (" + cause + ")";
-  const std::string why = req_.failed_by != 0
-                              ? "the request failed: " + cause + " ran out of retries or iterations"
-                              : "the request was cancelled";
+  const std::string why =
+      req_.failed_by == 0 ? "the request was cancelled"
+      : req_.failed_fast
+          ? "the request failed fast: every worker failed its tasks as it failed " + cause
+          : "the request failed: " + cause + " ran out of retries or iterations";
+  if (req_.failed_by != 0) {
+    auto dl = pool_.DeadLetter(req_.failed_by, req_.failed_why.empty() ? why : req_.failed_why);
+    if (!dl.ok() && !MovedOn(dl.status())) return dl.status();
+  }
   auto ids = TaskIdsOf(pool_, req_.id);
   if (!ids.ok()) return ids.status();
   for (TaskId id : *ids) {
@@ -70,6 +88,8 @@ bool Exhaustion::Stopped() {
   auto now = LoadRequest(pool_, req_.entry_id);
   if (now.ok()) {
     req_.failed_by = now->failed_by;
+    req_.failed_why = now->failed_why;
+    req_.failed_fast = now->failed_fast;
     req_.cancelled = now->cancelled;
   }
   return req_.failed_by != 0 || req_.cancelled;

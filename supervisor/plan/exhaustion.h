@@ -25,6 +25,10 @@ class Exhaustion {
 
   // REQUIRES: the task is failed, pending or waiting.
   Status Apply(TaskId task, const std::string& reason);
+  // Fail fast (same_failure_watch.h): the request stops as fail-request
+  // stops it, whatever its on_exhausted; `cause` is dead-lettered with
+  // `reason`. REQUIRES: cause is failed.
+  Status FailFast(TaskId cause, const std::string& reason);
   // Cancels what is left of a request that failed or was cancelled.
   Status Resume();
   // True when the request was failed or cancelled: nothing new may start.
@@ -33,6 +37,7 @@ class Exhaustion {
 
  private:
   Status FailRequest(TaskId cause, const std::string& reason);
+  Status Stop(TaskId cause, const std::string& why, bool fast);
 
   Pool& pool_;
   RequestRecord& req_;

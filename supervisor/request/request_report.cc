@@ -188,17 +188,20 @@ int ReportRequest(Pool& pool, const RequestRecord& req, const std::string& defau
                static_cast<unsigned long long>(s["retries"].get<uint64_t>()),
                static_cast<unsigned long long>(s["workers"].get<uint64_t>()),
                static_cast<double>(wall_ns) / 1e9, PeakRssMiB());
+  // The failed_by task is reported below, once.
+  const uint64_t failed_task =
+      s.contains("failed_by") ? s["failed_by"]["task"].get<uint64_t>() : 0;
   for (const auto& d : s["dead_lettered_tasks"])
-    std::fprintf(stderr, "slate: dead-lettered: task %s%s: %s\n",
-                 DumpJson(d["index"]).c_str(),
-                 d["id"].is_null() ? "" : (" (" + d["id"].get<std::string>() + ")").c_str(),
-                 d["error"].get<std::string>().c_str());
+    if (d["task"].get<uint64_t>() != failed_task)
+      std::fprintf(stderr, "slate: dead-lettered: task %s%s: %s\n", DumpJson(d["index"]).c_str(),
+                   d["id"].is_null() ? "" : (" (" + d["id"].get<std::string>() + ")").c_str(),
+                   d["error"].get<std::string>().c_str());
   for (const auto& d : s["lost_tasks"])
     std::fprintf(stderr, "slate: lost: task %s%s: %s\n", DumpJson(d["index"]).c_str(),
                  d["id"].is_null() ? "" : (" (" + d["id"].get<std::string>() + ")").c_str(),
                  d["error"].get<std::string>().c_str());
   if (s.contains("failed_by"))
-    std::fprintf(stderr, "slate: the request failed: task %s%s ran out: %s\n",
+    std::fprintf(stderr, "slate: the request failed at task %s%s: %s\n",
                  DumpJson(s["failed_by"]["index"]).c_str(),
                  s["failed_by"]["id"].is_null()
                      ? ""

@@ -35,6 +35,18 @@ void RequestState::TakePlanPosts() {
   for (TaskId id : plan_->TakePosted()) ids_.push_back(id);
 }
 
+Result<bool> RequestState::AnyDone() {
+  constexpr size_t kBatch = 64;
+  for (size_t at = 0; at < ids_.size(); at += kBatch) {
+    const std::span<const TaskId> batch(ids_.data() + at, std::min(kBatch, ids_.size() - at));
+    auto infos = pool_.GetTasks(batch);
+    if (!infos.ok()) return infos.status();
+    for (const TaskInfo& t : *infos)
+      if (t.state == TaskState::kDone) return true;
+  }
+  return false;
+}
+
 bool RequestState::Owns(TaskId id) const {
   return std::binary_search(ids_.begin(), ids_.end(), id);
 }

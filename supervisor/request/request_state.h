@@ -11,6 +11,7 @@
 #include <optional>
 #include <vector>
 
+#include "health/same_failure_watch.h"
 #include "plan/exhaustion.h"
 #include "plan/plan_run.h"
 #include "request/request_store.h"
@@ -45,6 +46,10 @@ class RequestState {
   TaskId first_task() const { return ids_.empty() ? 0 : ids_.front(); }
   const RequestRecord& record() const { return req_; }
   Exhaustion& exhaustion() { return exhaustion_; }
+  SameFailureWatch& same_failures() { return same_failures_; }
+  // Whether a task of the request is done. Reads each task until one is:
+  // asked once, when the request may be failing fast.
+  Result<bool> AnyDone();
 
  private:
   void TakePlanPosts();
@@ -52,6 +57,7 @@ class RequestState {
   Pool& pool_;
   RequestRecord req_;
   Exhaustion exhaustion_{pool_, req_};
+  SameFailureWatch same_failures_;
   std::optional<PlanRun> plan_;
   std::vector<TaskId> ids_;  // ascending
   size_t final_ = 0;         // ids_[0, final_) are final

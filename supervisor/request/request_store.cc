@@ -24,6 +24,8 @@ json RecordJson(const RequestRecord& r) {
                  {"max_iterations", r.options.max_iterations}};
   j["on_exhausted"] = OnExhaustedName(r.options.on_exhausted);
   if (r.failed_by) j["failed_by"] = r.failed_by;
+  if (!r.failed_why.empty()) j["failed_why"] = r.failed_why;
+  if (r.failed_fast) j["failed_fast"] = true;
   if (r.cancelled) j["cancelled"] = true;
   if (r.priority != 0) j["priority"] = r.priority;
   if (!r.team.empty()) j["team"] = r.team;
@@ -59,6 +61,8 @@ std::optional<RequestRecord> FromEntry(const Entry& e) {
       r.options.on_exhausted = *policy;
     }
     r.failed_by = j->value("failed_by", TaskId{0});
+    r.failed_why = j->value("failed_why", "");
+    r.failed_fast = j->value("failed_fast", false);
     r.cancelled = j->value("cancelled", false);
     r.priority = std::clamp(j->value("priority", 0), -128, 127);
     r.team = j->value("team", "");

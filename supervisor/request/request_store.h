@@ -38,6 +38,9 @@ struct RequestRecord {
   bool plan = false;   // its tasks carry stubs (plan_run.h)
   PlanOptions options;
   TaskId failed_by = 0;    // the task whose exhaustion failed the request
+  std::string failed_why;  // failed_by's dead letter reason
+  bool failed_fast = false;  // failed_by failed as every worker failed the
+                             // request's tasks (same_failure_watch.h)
   bool cancelled = false;  // by an operator: nothing new is started
   int priority = 0;        // added to each line's (submit --priority)
   // A sub-request of a supervision tree: run by `team`'s supervisor for

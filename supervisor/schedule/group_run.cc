@@ -199,12 +199,14 @@ int GroupRun::Finish(RequestState* r) {
   return rc;
 }
 
+// Waits for the workers to register; those the circuit breaker rests
+// (a replacement supervisor finds them so) have registered.
 void GroupRun::WaitForWorkers(const std::atomic<bool>& stop) {
   if (cfg_.wait_workers == 0) return;
   const int64_t until = NowMonoNs() + int64_t{cfg_.wait_workers_ms} * 1'000'000;
   while (!stop.load() && NowMonoNs() < until) {
     (void)pool_.Heartbeat(me_);
-    if (health_.Rotation().size() >= cfg_.wait_workers) return;
+    if (health_.Rotation().size() + health_.resting() >= cfg_.wait_workers) return;
     auto stats = pool_.Stats();
     if (!stats.ok()) return;  // the run's first look meets the same error
     Query q;
@@ -267,6 +269,14 @@ Status GroupRun::HandleFailures() {
     if (!OwnerOf(id) && !OfMyTeam(id)) continue;  // another team's supervisor retries it
     auto t = pool_.GetTask(id);
     if (!t.ok() || t->state != TaskState::kFailed || retry_at_.count(id)) continue;
+    RequestState* owner = OwnerOf(id);
+    if (cfg_.fail_fast && owner != nullptr &&
+        owner->same_failures().Note(id, t->attempts, rec->value("agent", ""),
+                                    rec->value("error", ""))) {
+      auto stopped = FailFast(*owner, *t);
+      if (!stopped.ok()) return stopped.status();
+      if (*stopped) continue;
+    }
     if (t->attempts <= t->max_retries) {
       retry_at_[id] = NowMonoNs() + BackoffNs(t->attempts);
       continue;
@@ -276,6 +286,36 @@ Status GroupRun::HandleFailures() {
     if (Status s = Exhausted(id, reason); !s.ok()) return s;
   }
   return Status::Ok();
+}
+
+// Stops the request if every live worker that can take `failed` has
+// failed its tasks the same way and none of them succeeded
+// (same_failure_watch.h). True when it stopped it.
+Result<bool> GroupRun::FailFast(RequestState& req, const TaskInfo& failed) {
+  SameFailureWatch& watch = req.same_failures();
+  auto agents = pool_.ListAgents(milliseconds(cfg_.hung_after_ms));
+  if (!agents.ok()) return agents.status();
+  std::set<std::string> able;
+  for (const AgentInfo& a : *agents)
+    if (a.role == AgentRole::kWorker && a.team == cfg_.team && a.liveness == Liveness::kAlive &&
+        (failed.requires_cap.empty() ||
+         std::find(a.capabilities.begin(), a.capabilities.end(), failed.requires_cap) !=
+             a.capabilities.end()))
+      able.insert(a.name);
+  if (!watch.Convinced(able)) return false;
+  auto done = req.AnyDone();
+  if (!done.ok()) return done.status();
+  if (*done) {
+    watch.Disarm();
+    return false;
+  }
+  const std::string reason =
+      "every worker (" + std::to_string(able.size()) +
+      ") failed the request's tasks the same way (" + std::to_string(watch.tasks()) +
+      " tasks failed, none succeeded): " + watch.error() +
+      "; the request stops (--no-fail-fast retries each task to the end)";
+  if (Status s = req.exhaustion().FailFast(failed.id, reason); !s.ok()) return s;
+  return true;
 }
 
 // A task out of retries: a validation is dead-lettered (its line then runs
@@ -502,7 +542,7 @@ Result<bool> GroupRun::PlaceOne(const Ranked& r, int64_t urgency,
     }
     return s.ok() || MovedOn(s) ? Result<bool>(s.ok()) : Result<bool>(s);
   }
-  if (choice.any_capable) {
+  if (choice.any_capable || health_.AnyResting(t.requires_cap)) {
     waiting_since_.erase(id);
     return false;
   }

@@ -70,6 +70,7 @@ class GroupRun {
   Status RenewLead();
   Status HandleFailures();
   Status Exhausted(TaskId id, const std::string& reason);
+  Result<bool> FailFast(RequestState& req, const TaskInfo& failed);
   Status RetryDue();
   std::chrono::milliseconds NextWake() const;
   int64_t BackoffNs(uint32_t attempts);

@@ -112,6 +112,90 @@ TEST_F(FaultsTest, TheGroupStopsOnlyWhenEveryWorkerKeepsCrashing) {
       << r.err;
 }
 
+// A command that fails every task the same way, but for the payload "ok".
+const char* kBroken = "read p; [ \"$p\" = ok ] && echo ok && exit 0; echo broken >&2; exit 3";
+
+// Every worker fails the request's tasks the same way: it stops at once
+// with that error instead of retrying each task through the breakers'
+// cool-downs.
+TEST_F(FaultsTest, ARequestEveryWorkerFailsTheSameWayStopsWithThatError) {
+  json out;
+  const auto r = Launch({"--workers", "2", "--shell", "--exec", kBroken,
+                         Jsonl("broken.jsonl", std::vector<json>(20, {{"payload", "x"}}))},
+                        &out);
+  ASSERT_EQ(r.exit_code, 5) << r.err;
+  const json& s = out["summary"];
+  EXPECT_EQ(s["done"], 0);
+  EXPECT_EQ(s["dead_lettered"], 1);
+  EXPECT_EQ(s["cancelled"], 19);
+  const std::string why = s["failed_by"]["error"];
+  EXPECT_NE(why.find("every worker (2) failed the request's tasks the same way"),
+            std::string::npos) << why;
+  EXPECT_NE(why.find("exit code 3; stderr: broken"), std::string::npos) << why;
+  EXPECT_NE(r.err.find("slate: the request failed at task"), std::string::npos) << r.err;
+  int attempts = 0;
+  for (const auto& t : out["tasks"]) attempts += t["attempts"].get<int>();
+  EXPECT_LE(attempts, 10) << "at most what two workers take before their breakers open";
+}
+
+// A supervisor killed after it decided is replaced by one that finishes
+// stopping the request from its record: the same failure, nothing left.
+TEST_F(FaultsTest, ASupervisorKilledAsItFailsARequestFastIsReplacedAndFinishesIt) {
+  setenv("SLATE_CRASH_POINT", "supervisor.fail_request", 1);
+  json out;
+  const auto r = Launch({"--workers", "2", "--lead-lease-ms", "500", "--shell", "--exec", kBroken,
+                         Jsonl("broken.jsonl", std::vector<json>(8, {{"payload", "x"}}))},
+                        &out);
+  unsetenv("SLATE_CRASH_POINT");
+  ASSERT_EQ(r.exit_code, 5) << r.err;
+  EXPECT_NE(r.err.find("supervisor (pid"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("killed by signal 9"), std::string::npos) << r.err;
+  const json& s = out["summary"];
+  EXPECT_EQ(s["dead_lettered"], 1);
+  EXPECT_EQ(s["cancelled"], 7);
+  EXPECT_NE(s["failed_by"]["error"].get<std::string>().find("every worker (2) failed"),
+            std::string::npos) << s.dump();
+  for (const auto& t : out["tasks"]) {
+    if (t["status"] != "cancelled") continue;
+    EXPECT_NE(t["error"].get<std::string>().find("the request failed fast"), std::string::npos)
+        << t.dump();
+  }
+}
+
+// A success shows the command works: the failures are the tasks' own.
+TEST_F(FaultsTest, ARequestWithASuccessIsNotFailedFast) {
+  std::vector<json> tasks(6, {{"payload", "x"}});
+  tasks[0]["payload"] = "ok";
+  json out;
+  const auto r = Launch({"--workers", "2", "--max-retries", "0", "--shell", "--exec", kBroken,
+                         Jsonl("mixed.jsonl", tasks)},
+                        &out);
+  ASSERT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_EQ(out["summary"]["done"], 1);
+  EXPECT_EQ(out["summary"]["dead_lettered"], 5);
+  EXPECT_FALSE(out["summary"].contains("failed_by")) << out["summary"].dump();
+}
+
+// --no-fail-fast retries each task to the end; workers the breaker keeps
+// out of rotation meanwhile are resting, not missing: no task waits out
+// --no-worker-timeout-ms as if no worker could take it.
+TEST_F(FaultsTest, WithoutFailFastEachTaskRunsOutItsRetriesOnRestingWorkers) {
+  json out;
+  const auto r = Launch({"--workers", "2", "--max-retries", "1", "--no-fail-fast",
+                         "--no-worker-timeout-ms", "300",
+                         "--supervisor-arg=--breaker-cooldown-ms=1000", "--shell", "--exec",
+                         kBroken, Jsonl("broken.jsonl", std::vector<json>(6, {{"payload", "x"}}))},
+                        &out);
+  ASSERT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_NE(r.err.find("out of rotation for 1000 ms"), std::string::npos) << r.err;
+  EXPECT_FALSE(out["summary"].contains("failed_by"));
+  for (const auto& t : out["tasks"]) {
+    EXPECT_EQ(t["status"], "dead_lettered");
+    EXPECT_EQ(t["attempts"], 2) << t.dump();
+    EXPECT_EQ(t["error"], "failed 2 attempt(s); last error: exit code 3; stderr: broken");
+  }
+}
+
 TEST_F(FaultsTest, TaskPastItsTimeoutIsKilledAndCountedAsAFailedAttempt) {
   const auto start = std::chrono::steady_clock::now();
   json out;

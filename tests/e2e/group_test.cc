@@ -282,8 +282,8 @@ handler = "sleep"
 TEST_F(GroupTest, FailingExecIsRetriedThenDeadLetteredWithExit3) {
   std::vector<json> tasks = {{{"payload", "x"}}, {{"payload", "y"}}};
   json out;
-  const auto r = Launch({"--workers", "2", "--max-retries", "1", "--shell", "--exec",
-                         "echo broken >&2; exit 3", Jsonl("fail.jsonl", tasks)},
+  const auto r = Launch({"--workers", "2", "--max-retries", "1", "--no-fail-fast", "--shell",
+                         "--exec", "echo broken >&2; exit 3", Jsonl("fail.jsonl", tasks)},
                         &out);
   EXPECT_EQ(r.exit_code, 3) << r.err;
   for (const auto& t : out["tasks"]) {

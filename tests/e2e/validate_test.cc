@@ -223,7 +223,8 @@ print(json.dumps(env["payload"]))
   EXPECT_EQ(t["slow"]["status"], "cancelled");
   EXPECT_EQ(t["next"]["status"], "cancelled");
   EXPECT_EQ(out["summary"]["failed_by"]["id"], "boom");
-  EXPECT_NE(r.err.find("the request failed: task 1 (boom) ran out"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("the request failed at task 1 (boom): failed 2 attempt(s)"),
+            std::string::npos) << r.err;
   EXPECT_EQ(ReadFile(marker), "stopped") << "the running task was not stopped";
 }
 

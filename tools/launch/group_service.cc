@@ -140,11 +140,12 @@ class Keeper {
     for (size_t g = 0; g < o_.groups.size(); ++g)
       for (uint32_t i = 0; i < o_.groups[g].count; ++i) AddWorker(g);
     // What every supervisor of the group, at any level, is told alike.
-    const std::vector<std::string> tuning = {
+    std::vector<std::string> tuning = {
         "--policy", o_.policy, "--max-retries", std::to_string(o_.max_retries),
         "--max-pending", std::to_string(o_.max_pending), "--preempt-margin",
         std::to_string(o_.preempt_margin), "--age-ms", std::to_string(o_.age_ms),
         "--hung-after-ms", std::to_string(o_.hung_after_ms)};
+    if (o_.no_fail_fast) tuning.push_back("--no-fail-fast");
     std::vector<std::string> sup = {bin_ + "/slate-supervisor", "--serve"};
     sup.insert(sup.end(), tuning.begin(), tuning.end());
     sup.insert(sup.end(), {"--lead-lease-ms", std::to_string(o_.lead_lease_ms)});

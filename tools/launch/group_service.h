@@ -37,6 +37,7 @@ struct ServiceOptions {
   uint32_t max_retries = 2;
   uint32_t max_pending = 2;
   uint32_t preempt_margin = 1;  // slate-supervisor --preempt-margin
+  bool no_fail_fast = false;    // slate-supervisor --no-fail-fast
   uint32_t age_ms = 1000;       // slate-supervisor --age-ms
   uint32_t slots = 262144;
   bool group_mode = false;  // pool mode 0660 instead of 0600

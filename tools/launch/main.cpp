@@ -109,6 +109,9 @@ int Service(const std::string& command, int argc, char** argv) {
          "command that validates plan results (for requests submitted with --validate)")
         ("preempt-grace-ms", po::value(&o.worker.preempt_grace_ms)->default_value(1000),
          "a preempted exec task's process group gets SIGTERM, then SIGKILL after this")
+        ("no-fail-fast", po::bool_switch(&o.no_fail_fast),
+         "retry every task to the end even when every worker fails a request's tasks the same "
+         "way (by default the request then stops with that error, exit 5)")
         ("preempt-margin", po::value(&o.preempt_margin)->default_value(1),
          "urgent work preempts a running task lower by at least this much (0: never)")
         ("age-ms", po::value(&o.age_ms)->default_value(1000),
@@ -231,8 +234,9 @@ int Run(int argc, char** argv) {
       "processes, runs INPUT as one request, prints the aggregated result (JSON)\n"
       "on stdout, then stops the group and removes the pool. Ctrl-C stops\n"
       "everything. Exit status: 0 all done, 3 some tasks dead-lettered, skipped,\n"
-      "cancelled or lost, 5 the request failed (--on-exhausted fail-request),\n"
-      "2 bad input or usage (nothing started), 1 failure, 130 interrupted.\n\nOptions");
+      "cancelled or lost, 5 the request failed (--on-exhausted fail-request, or\n"
+      "every worker failed its tasks the same way: see --no-fail-fast), 2 bad\n"
+      "input or usage (nothing started), 1 failure, 130 interrupted.\n\nOptions");
   opts.add_options()
       ("help,h", "show this help")
       ("pool", po::value(&o.pool)->default_value(slate::DefaultPoolName()),
@@ -295,6 +299,9 @@ int Run(int argc, char** argv) {
        "workers' claim lease: a task held longer without renewal is reassigned")
       ("hung-after-ms", po::value(&o.hung_after_ms)->default_value(5000),
        "a worker whose heartbeat is older is hung: its tasks are reassigned")
+      ("no-fail-fast", po::bool_switch(&o.no_fail_fast),
+       "retry every task to the end even when every worker fails the request's tasks the same "
+       "way (by default the request then stops with that error, exit 5)")
       ("preempt-margin", po::value(&o.preempt_margin)->default_value(1),
        "a task no worker has room for stops the least urgent running task if its priority "
        "is lower by at least this much; that task runs again later (0: never preempt)")

@@ -231,14 +231,15 @@ int RunGroup(const RunOptions& o) {
     // A tree's sub-supervisors, each with its team: the top level waits for
     // its own workers and for the sub-supervisors of its children.
     uint32_t top_members = n;
+    std::vector<std::string> tuning = {
+        "--policy", o.policy, "--max-retries", std::to_string(o.max_retries), "--max-pending",
+        std::to_string(o.max_pending), "--no-worker-timeout-ms",
+        std::to_string(o.no_worker_timeout_ms), "--hung-after-ms",
+        std::to_string(o.hung_after_ms), "--preempt-margin", std::to_string(o.preempt_margin),
+        "--age-ms", std::to_string(o.age_ms)};
+    if (o.no_fail_fast) tuning.push_back("--no-fail-fast");
     for (const TeamSpec& t : plan.teams) {
-      std::vector<std::string> argv = TeamSupervisorArgv(
-          bin, t,
-          {"--policy", o.policy, "--max-retries", std::to_string(o.max_retries), "--max-pending",
-           std::to_string(o.max_pending), "--no-worker-timeout-ms",
-           std::to_string(o.no_worker_timeout_ms), "--hung-after-ms",
-           std::to_string(o.hung_after_ms), "--preempt-margin", std::to_string(o.preempt_margin),
-           "--age-ms", std::to_string(o.age_ms)});
+      std::vector<std::string> argv = TeamSupervisorArgv(bin, t, tuning);
       // Its sub-requests' documents go to the pool and up to its parent,
       // not to the run's output.
       started = started && group.Start("sub-supervisor-" + t.team, with(argv), {}, true).ok();
@@ -246,21 +247,13 @@ int RunGroup(const RunOptions& o) {
       start_workers(t.workers, t.team);
     }
     std::vector<std::string> sup = {bin + "/slate-supervisor", "--input", o.input,
-                                    "--split", o.split, "--policy", o.policy,
-                                    "--max-retries", std::to_string(o.max_retries),
-                                    "--max-pending", std::to_string(o.max_pending),
-                                    "--wait-workers", std::to_string(top_members),
-                                    "--no-worker-timeout-ms",
-                                    std::to_string(o.no_worker_timeout_ms),
-                                    "--hung-after-ms", std::to_string(o.hung_after_ms),
-                                    "--preempt-margin", std::to_string(o.preempt_margin),
-                                    "--age-ms", std::to_string(o.age_ms),
-                                    "--context-bytes",
-                                    std::to_string(o.plan.options.context_bytes),
-                                    "--max-iterations",
-                                    std::to_string(o.plan.options.max_iterations),
-                                    "--on-exhausted", o.plan.on_exhausted,
-                                    "--lead-lease-ms", std::to_string(o.lead_lease_ms)};
+                                    "--split", o.split,
+                                    "--wait-workers", std::to_string(top_members)};
+    sup.insert(sup.end(), tuning.begin(), tuning.end());
+    sup.insert(sup.end(), {"--context-bytes", std::to_string(o.plan.options.context_bytes),
+                           "--max-iterations", std::to_string(o.plan.options.max_iterations),
+                           "--on-exhausted", o.plan.on_exhausted, "--lead-lease-ms",
+                           std::to_string(o.lead_lease_ms)});
     if (plan.validate) sup.push_back("--validate");
     // The result travels through a file written atomically by whichever
     // supervisor finishes; a supervisor killed mid-print cannot garble it.

@@ -39,6 +39,7 @@ struct RunOptions {
   uint32_t lease_ms = 30000;        // workers' claim lease
   uint32_t hung_after_ms = 5000;    // heartbeat age of a hung worker
   uint32_t preempt_margin = 1;      // 0: never preempt
+  bool no_fail_fast = false;        // slate-supervisor --no-fail-fast
   uint32_t age_ms = 1000;           // aging (slate-supervisor --age-ms); 0: off
   supervisor::PlanFlags plan;  // context bytes, iterations, on exhausted
   std::vector<std::string> supervisor_args;  // passed through verbatim
