@@ -109,9 +109,14 @@ struct ResultStream::State {
   std::string id;
   int64_t until = INT64_MAX;
   std::optional<EntryCursor> results;  // once the tasks are known
-  // The request's tasks: task id -> (input index, line id); empty until
-  // it is posted, and for plans (their items come with the document).
-  std::map<TaskId, std::pair<uint64_t, std::optional<std::string>>> tasks;
+  // The request's tasks by id; empty until it is posted, and for plans
+  // (their items come with the document).
+  struct Line {
+    uint64_t index = 0;
+    std::optional<std::string> id;
+    int64_t posted_ns = 0;
+  };
+  std::map<TaskId, Line> tasks;
   std::set<uint64_t> given;  // input indexes
   std::deque<nlohmann::json> ready;
   bool ended = false;
@@ -123,7 +128,7 @@ struct ResultStream::State {
     if (!rec.ok() || !rec->posted || rec->plan) return;
     auto list = supervisor::RequestTasks(*pool, *rec, false);
     if (!list.ok()) return;
-    for (const auto& t : *list) tasks[t.entry.id] = {t.index, t.user_id};
+    for (const auto& t : *list) tasks[t.entry.id] = {t.index, t.user_id, t.entry.created_ns};
     Query q;
     q.segments = {segments::kResults};
     q.limit = 0;
@@ -139,8 +144,8 @@ struct ResultStream::State {
           if (!given.count(item.value("index", uint64_t{0}))) {
             nlohmann::json out = {{"index", item["index"]}, {"id", item["id"]},
                                   {"task", item["task"]}, {"status", item["status"]}};
-            if (item.contains("result")) out["result"] = item["result"];
-            if (item.contains("error")) out["error"] = item["error"];
+            for (const char* k : {"result", "error", "worker", "ms", "queued_ms", "run_ms"})
+              if (item.contains(k)) out[k] = item[k];
             ready.push_back(std::move(out));
           }
       ended = true;
@@ -153,14 +158,24 @@ struct ResultStream::State {
     bool any = false;
     for (const Entry& e : *found) {
       auto it = tasks.find(e.task_id);
-      if (it == tasks.end() || given.count(it->second.first)) continue;
+      if (it == tasks.end() || given.count(it->second.index)) continue;
+      const Line& line = it->second;
       auto payload = PayloadToJson(e.payload);
-      ready.push_back({{"index", it->second.first},
-                       {"id", it->second.second ? nlohmann::json(*it->second.second) : nullptr},
-                       {"task", e.task_id},
-                       {"status", "done"},
-                       {"result", payload.ok() ? *payload : nlohmann::json(nullptr)}});
-      given.insert(it->second.first);
+      nlohmann::json item = {{"index", line.index},
+                             {"id", line.id ? nlohmann::json(*line.id) : nullptr},
+                             {"task", e.task_id},
+                             {"status", "done"},
+                             {"result", payload.ok() ? *payload : nlohmann::json(nullptr)},
+                             {"worker", e.author}};
+      // As the document has them (aggregate.cc).
+      const int64_t total_ns = e.created_ns - line.posted_ns;
+      item["ms"] = static_cast<double>(total_ns) / 1e6;
+      if (e.run_ns > 0 && e.run_ns <= total_ns) {
+        item["queued_ms"] = static_cast<double>(total_ns - e.run_ns) / 1e6;
+        item["run_ms"] = static_cast<double>(e.run_ns) / 1e6;
+      }
+      ready.push_back(std::move(item));
+      given.insert(line.index);
       any = true;
     }
     return any;

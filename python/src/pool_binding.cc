@@ -49,6 +49,7 @@ py::dict EntryDict(const Entry& e) {
   d["updated_ns"] = e.updated_ns;
   d["payload"] = FromPayload(e.payload);
   d["task_id"] = e.task_id;
+  d["run_ns"] = e.run_ns;
   return d;
 }
 
@@ -173,7 +174,8 @@ void BindPool(py::module_& m) {
       .def(
           "read", [](PyPool& self, EntryId id) { return EntryDict(Take(UNLOCKED(self.p().Read(id)))); },
           "id"_a, "The entry as a dict (id, segment, tags, importance, author, created_ns, "
-                  "updated_ns, payload, task_id).")
+                  "updated_ns, payload, task_id, and for a task's result run_ns: its claim's run, 0 "
+                  "if unknown).")
       .def(
           "update",
           [](PyPool& self, EntryId id, std::optional<py::object> payload,

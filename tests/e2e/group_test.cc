@@ -295,6 +295,23 @@ TEST_F(GroupTest, FailingExecIsRetriedThenDeadLetteredWithExit3) {
   EXPECT_NE(r.err.find("2 dead-lettered"), std::string::npos) << r.err;
 }
 
+// A result's time splits at the claim that succeeded: queued behind other
+// tasks, then run.
+TEST_F(GroupTest, EachResultSaysHowLongItQueuedAndRan) {
+  json out;
+  const auto r = Launch({"--workers", "1", "--max-pending", "1", "--handler", "sleep",
+                         Jsonl("queue.jsonl", std::vector<json>(3, {{"payload", {{"ms", 200}}}}))},
+                        &out);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (int i = 0; i < 3; ++i) {
+    const json& t = out["tasks"][i];
+    EXPECT_GE(t["run_ms"].get<double>(), 200) << t.dump();
+    EXPECT_NEAR(t["queued_ms"].get<double>() + t["run_ms"].get<double>(), t["ms"].get<double>(),
+                0.01);
+    EXPECT_GE(t["queued_ms"].get<double>(), 200.0 * i) << "behind the " << i << " before it";
+  }
+}
+
 TEST_F(GroupTest, BadInputIsRefusedBeforeAnythingStarts) {
   struct Case {
     std::string what;

@@ -64,6 +64,11 @@ def test_results_come_as_tasks_end_each_once_then_stop(group):
         seen.append(item)
     total = time.monotonic() - started
     assert sorted(i["index"] for i in seen) == list(range(6)), "each item once"
+    for i in seen:  # one worker, one task at a time: all but the first queue
+        assert i["worker"] == "worker-1"
+        assert i["run_ms"] >= 50 * (i["index"] + 1)
+        assert i["queued_ms"] + i["run_ms"] == pytest.approx(i["ms"], abs=0.01)
+    assert max(i["queued_ms"] for i in seen) >= 50 * sum(range(1, 6))
     assert all(i["status"] == "done" for i in seen)
     assert {i["index"]: i["result"]["slept_ms"] for i in seen} == {n: 50 * (n + 1) for n in range(6)}
     assert first_at < total / 2, "the first result waited for the whole request"

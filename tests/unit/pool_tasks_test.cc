@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "slate/clock.h"
+#include "slate/internal/layout.h"
 #include "slate/pool.h"
 #include "util/raw_view.h"
 #include "util/test_pool.h"
@@ -103,6 +104,34 @@ TEST_F(PoolTasksTest, CompleteRecordsExactlyOneResult) {
   EXPECT_FALSE(sut->Read(*res)->live);
   auto agents = sut->ListAgents(10s);
   EXPECT_EQ(agents->at(0).done, 1u);
+}
+
+TEST_F(PoolTasksTest, AResultKeepsItsClaimsRunTime) {
+  const TaskId id = Post(w1);
+  const Claim c = MustClaim(w1);
+  std::this_thread::sleep_for(20ms);
+  auto res = sut->Complete(id, c.task.epoch, Res("answer"));
+  ASSERT_TRUE(res.ok());
+  const Entry r = *sut->Read(*res);
+  const Entry task = *sut->Read(id);
+  EXPECT_GE(r.run_ns, 20'000'000);
+  EXPECT_LE(r.run_ns, r.created_ns - task.created_ns) << "within posting to result";
+  NewEntry e = MakeEntry("results", {}, 0.5f, "w1");
+  EXPECT_EQ(sut->Read(*sut->Write(e))->run_ns, 0) << "no claim, no run time";
+}
+
+TEST(RunTimeTest, MicrosecondsThenMillisecondsThenSaturated) {
+  using internal::DecodeRun;
+  using internal::EncodeRun;
+  EXPECT_EQ(DecodeRun(0), 0) << "unknown";
+  EXPECT_EQ(DecodeRun(EncodeRun(0)), 1000) << "a run is at least 1 us";
+  EXPECT_EQ(DecodeRun(EncodeRun(1'234'567)), 1'234'000);
+  const int64_t half_hour = int64_t{30} * 60 * 1'000'000'000;
+  EXPECT_EQ(DecodeRun(EncodeRun(half_hour + 1'999)), half_hour + 1'000);
+  const int64_t hour = 2 * half_hour;
+  EXPECT_EQ(DecodeRun(EncodeRun(hour + 999'999)), hour) << "to the ms past 35 min";
+  const int64_t month = int64_t{30} * 24 * 3600 * 1'000'000'000;
+  EXPECT_EQ(DecodeRun(EncodeRun(month)), int64_t{(1u << 31) - 1} * 1'000'000);
 }
 
 TEST_F(PoolTasksTest, StaleEpochIsRefusedAndRecordedAsConflict) {

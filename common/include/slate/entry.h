@@ -46,6 +46,8 @@ struct Entry {
   std::vector<uint8_t> payload;
   bool live = false;       // true while the pool refuses to evict it
   EntryId task_id = 0;     // a task result: the task it completed
+  int64_t run_ns = 0;      // a task result: its claim's run, claim to result
+                           // (to 1 us below 35 min); 0: unknown
 };
 
 // The value of the entry's first tag that starts with prefix ("req:" gives

@@ -94,6 +94,7 @@ ojson EntryToJson(const Entry& e) {
              {"updated", FormatTime(e.updated_ns)},
              {"live", e.live}};
   if (e.task_id != 0) j["task_id"] = e.task_id;
+  if (e.run_ns != 0) j["run_ms"] = static_cast<double>(e.run_ns) / 1e6;
   j["payload"] = PayloadJson(e.payload);
   return j;
 }

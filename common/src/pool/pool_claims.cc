@@ -290,6 +290,8 @@ Result<EntryId> CompleteLocked(Pool::Impl& im, const Completion& c, AgentRef by,
   const uint32_t res = im.InsertSlot(txn, spec, now);
   r.slot(res).kind.result.task_id = c.id;
   r.slot(res).kind.result.epoch = c.epoch;
+  // A running task's updated_ns is its claim's start (ClaimLocked).
+  r.slot(res).kind.result.run = EncodeRun(r.slot(res).created_ns - task.updated_ns);
   im.LinkSlot(res);
   txn.Point("after_result");
   const auto checkpoint = im.DropCheckpointLocked(txn, *slot);

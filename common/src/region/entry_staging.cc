@@ -122,6 +122,7 @@ bool StagedEntries::StageCopy(const Region& r, uint32_t slot, const Slot& s,
   e.author_row_name = author_row_name;
   e.id = s.id;
   e.task_id = segment == kSegResults ? s.kind.result.task_id : 0;
+  e.run_ns = segment == kSegResults ? DecodeRun(s.kind.result.run) : 0;
   e.created_ns = s.created_ns;
   e.updated_ns = s.updated_ns;
   e.importance = s.importance;
@@ -223,6 +224,7 @@ void StagedEntries::Materialize(size_t i, const Region& r, Entry* out,
   out->updated_ns = e.updated_ns;
   out->live = e.live;
   out->task_id = e.task_id;
+  out->run_ns = e.run_ns;
   if (e.with_payload)
     out->payload.assign(data + e.prefix_bytes, data + e.data_bytes);
   else

@@ -26,6 +26,7 @@ namespace slate::internal {
 struct StagedEntry {
   EntryId id = 0;
   EntryId task_id = 0;
+  int64_t run_ns = 0;
   int64_t created_ns = 0;
   int64_t updated_ns = 0;
   float importance = 0;

@@ -128,8 +128,23 @@ static_assert(sizeof(TaskFields) == 36);
 struct ResultFields {
   uint64_t task_id;  // the task it completed, 0: a free-standing result
   uint32_t epoch;    // the claim that produced it
-  uint32_t reserved;
+  uint32_t run;      // that claim's run, claim to result (EncodeRun); 0: unknown
 };
+
+// A run time in 32 bits: microseconds below 2^31 (35 minutes), else
+// milliseconds with the top bit set (24 days, then saturated). 0 is
+// "unknown" (a person's result, a checkpoint, a pool that did not keep
+// it), so a run is at least 1 us.
+inline constexpr uint32_t kRunInMs = 1u << 31;
+inline constexpr uint32_t EncodeRun(int64_t ns) {
+  const int64_t us = ns / 1000 < 1 ? 1 : ns / 1000;
+  if (us < int64_t{kRunInMs}) return static_cast<uint32_t>(us);
+  const int64_t ms = us / 1000;
+  return kRunInMs | static_cast<uint32_t>(ms < int64_t{kRunInMs} ? ms : kRunInMs - 1);
+}
+inline constexpr int64_t DecodeRun(uint32_t run) {
+  return (run & kRunInMs) ? int64_t{run & ~kRunInMs} * 1'000'000 : int64_t{run} * 1000;
+}
 
 // One entry. The slot is the authoritative record of its entry. Its data,
 // data_bytes bytes of
