@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <vector>
 
 #include <boost/interprocess/exceptions.hpp>
@@ -22,12 +23,33 @@ namespace {
 
 std::string Quote(const std::string& pool) { return "pool '" + pool + "'"; }
 
+// "no such pool", naming the pools this user can see: a newcomer's pool is
+// often just named otherwise ($SLATE_POOL, a --pool given to start).
+Status NoSuchPool(const std::string& pool) {
+  std::vector<std::string> pools;
+  std::error_code ec;
+  const std::string prefix = ShmNameFor("");
+  for (const auto& e : std::filesystem::directory_iterator("/dev/shm", ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.rfind(prefix, 0) == 0 && access(e.path().c_str(), R_OK) == 0)
+      pools.push_back(name.substr(prefix.size()));
+  }
+  std::sort(pools.begin(), pools.end());
+  std::string seen;
+  for (size_t i = 0; i < pools.size() && i < 8; ++i) seen += (i ? ", " : "") + pools[i];
+  if (pools.size() > 8) seen += ", ...";
+  return {StatusCode::kNotFound,
+          Quote(pool) + ": no such pool (" +
+              (pools.empty() ? std::string("none on this host") : "this host has: " + seen) +
+              ")"};
+}
+
 Status FromBoost(const std::string& pool, const char* doing,
                  const bip::interprocess_exception& e) {
   const std::string what = Quote(pool) + ": " + doing + ": " + e.what();
   switch (e.get_error_code()) {
     case bip::not_found_error:
-      return {StatusCode::kNotFound, Quote(pool) + ": no such pool"};
+      return NoSuchPool(pool);
     case bip::already_exists_error:
       return {StatusCode::kAlreadyExists, Quote(pool) + ": already exists"};
     case bip::security_error:
@@ -209,7 +231,7 @@ void ShmMapping::Prefault(uint64_t offset, uint64_t bytes) const {
 Status ShmMapping::Unlink(const std::string& pool) {
   const std::string name = ShmNameFor(pool);
   if (!bip::shared_memory_object::remove(name.c_str()))
-    return {StatusCode::kNotFound, Quote(pool) + ": no such pool"};
+    return NoSuchPool(pool);
   return Status::Ok();
 }
 
