@@ -120,7 +120,7 @@ TEST_F(GroupTest, AKilledSubSupervisorIsReplacedAndNothingDoneRunsAgain) {
   for (const auto& [x, n] : runs) EXPECT_EQ(n, 1) << "subtask " << x << " ran " << n << " times";
 }
 
-// examples/tree runs as the README says (its commands made absolute: the
+// examples/tree runs as docs/REQUESTS.md says (its commands made absolute: the
 // file names them from the repository's root).
 TEST_F(GroupTest, TheExampleTreeBuildsEveryPartOfEachFeature) {
   std::string file = ReadFile(SourceDir() + "/examples/tree/tree.toml");

@@ -228,9 +228,9 @@ print(json.dumps(env["payload"]))
   EXPECT_EQ(ReadFile(marker), "stopped") << "the running task was not stopped";
 }
 
-// The example the README shows: keyword extraction per document, merges per
+// The example docs/REQUESTS.md shows: keyword extraction per document, merges per
 // topic, a report that the validator sends back once for its overview.
-TEST_F(ValidateTest, TheExamplePlanRunsAsTheReadmeSays) {
+TEST_F(ValidateTest, TheExamplePlanRunsAsTheDocsSay) {
   const std::string ex = SourceDir() + "/examples";
   json out;
   const auto r = Launch({"--exec", "python3 " + ex + "/agents/plan_agent.py", "--validate",

@@ -244,8 +244,8 @@ int Run(int argc, char** argv) {
       ("group", po::value(&o.group_file),
        "FILE (JSON, or TOML if named .toml): the supervisors and the groups of workers, each "
        "with its own handler, in place of --workers, --worker-group, --capability, --handler, "
-       "--exec, --serve, --python-worker, --shell, --validate and --supervisors (README: "
-       "Describing a group in a file)")
+       "--exec, --serve, --python-worker, --shell, --validate and --supervisors "
+       "(docs/COMMANDS.md: Describing a group in a file)")
       ("workers,w", po::value(&o.workers)->default_value(4), "workers to start")
       ("supervisors", po::value(&o.supervisors)->default_value(1),
        "supervisors to start, 1 to 3: one leads, the others stand by and take over when it "
@@ -262,8 +262,8 @@ int Run(int argc, char** argv) {
        "command each task runs (payload on stdin; a plan's envelope for plans)")
       ("serve", po::value(&o.worker.serve),
        "command each worker starts once and keeps alive across tasks: the payload as one "
-       "JSON line on its stdin, the result as one JSON line on its stdout (README: Long-lived "
-       "commands)")
+       "JSON line on its stdin, the result as one JSON line on its stdout "
+       "(docs/COMMANDS.md: Long-lived commands)")
       ("python-worker", po::value(&o.worker.python),
        "MODULE:FUNCTION: the workers are Python processes serving this function "
        "(slate.serve; MODULE is imported from the current folder or PYTHONPATH)")
