@@ -81,6 +81,31 @@ TEST(BenchTest, LockProfileSplitsTheLockByOperation) {
   EXPECT_FALSE(nlohmann::json::parse(plain.out)["throughput"][0].contains("lock"));
 }
 
+// --peers times Python's multiprocessing.Pool over the same tasks, in the
+// same run, beside each worker count.
+TEST(BenchTest, PeersAddThePythonPoolToEachWorkerCount) {
+  const auto r = RunCommand({"slate-bench", "--seconds", "2", "--json", "--tasks", "2000",
+                             "--workers", "1,2", "--only", "throughput", "--peers",
+                             "--pool-prefix", "bt-peers"},
+                            60000);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j["throughput"].size(), 2u);
+  for (const auto& row : j["throughput"]) {
+    ASSERT_TRUE(row.contains("python_pool_tasks_per_s")) << row.dump();
+    EXPECT_GT(row["python_pool_tasks_per_s"].get<double>(), 0);
+    EXPECT_NEAR(row["python_pool_ratio"].get<double>(),
+                row["tasks_per_s"].get<double>() / row["python_pool_tasks_per_s"].get<double>(),
+                1e-6);
+  }
+  const auto table = RunCommand({"slate-bench", "--seconds", "2", "--tasks", "2000", "--workers",
+                                 "1", "--only", "throughput", "--peers", "--pool-prefix",
+                                 "bt-peers"},
+                                60000);
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_NE(table.out.find("Python Pool/s"), std::string::npos) << table.out;
+}
+
 TEST(BenchTest, IdleWorkloadMeasuresAGroupAndStopsIt) {
   const auto r = RunCommand({"slate-bench", "--seconds", "5", "--json", "--only", "idle",
                              "--pool-prefix", "bt-idle"},

@@ -47,6 +47,11 @@ nlohmann::ordered_json ToJson(const Report& r) {
                                {"tasks_per_s", t.tasks_per_s},
                                {"baseline_tasks_per_s", t.baseline_tasks_per_s},
                                {"ratio", Ratio(t.tasks_per_s, t.baseline_tasks_per_s)}});
+    if (t.python_pool_tasks_per_s) {
+      j["throughput"].back()["python_pool_tasks_per_s"] = *t.python_pool_tasks_per_s;
+      j["throughput"].back()["python_pool_ratio"] =
+          Ratio(t.tasks_per_s, *t.python_pool_tasks_per_s);
+    }
     if (t.lock) {
       nlohmann::ordered_json hold, batch;
       for (auto u : kUses) {
@@ -113,12 +118,23 @@ std::string ToTable(const Report& r) {
   if (!r.throughput.empty()) {
     line("");
     line("throughput: no-op tasks, 64-byte payloads and results, end to end");
-    line(fmt::format("  {:>7} {:>9} {:>6} {:>14} {:>16} {:>7}", "workers", "tasks",
-                     "rounds", "slate tasks/s", "ring items/s", "ratio"));
-    for (const auto& t : r.throughput)
-      line(fmt::format("  {:>7} {:>9} {:>6} {:>14.0f} {:>16.0f} {:>7.2f}", t.workers,
+    const bool peers = std::any_of(r.throughput.begin(), r.throughput.end(),
+                                   [](auto& t) { return t.python_pool_tasks_per_s; });
+    line(fmt::format("  {:>7} {:>9} {:>6} {:>14} {:>16} {:>7}{}", "workers", "tasks",
+                     "rounds", "slate tasks/s", "ring items/s", "ratio",
+                     peers ? fmt::format(" {:>16} {:>7}", "Python Pool/s", "ratio") : ""));
+    for (const auto& t : r.throughput) {
+      std::string peer;
+      if (t.python_pool_tasks_per_s)
+        peer = fmt::format(" {:>16.0f} {:>7.2f}", *t.python_pool_tasks_per_s,
+                           Ratio(t.tasks_per_s, *t.python_pool_tasks_per_s));
+      line(fmt::format("  {:>7} {:>9} {:>6} {:>14.0f} {:>16.0f} {:>7.2f}{}", t.workers,
                        t.tasks, t.rounds, t.tasks_per_s, t.baseline_tasks_per_s,
-                       Ratio(t.tasks_per_s, t.baseline_tasks_per_s)));
+                       Ratio(t.tasks_per_s, t.baseline_tasks_per_s), peer));
+    }
+    if (peers)
+      line("  (Python Pool: multiprocessing.Pool(workers).map of a no-op, chunks of 100; "
+           "ratio: slate / it)");
     if (std::any_of(r.throughput.begin(), r.throughput.end(), [](auto& t) { return t.lock; })) {
       line("");
       line("pool lock per task, all processes (us held, by operation; us waited)");

@@ -30,6 +30,7 @@ struct ThroughputRow {
   double tasks_per_s = 0;        // median over rounds
   double baseline_tasks_per_s = 0;
   std::optional<LockFigures> lock;
+  std::optional<double> python_pool_tasks_per_s;  // --peers, when python3 ran
 };
 
 struct LatencyFigures {

@@ -16,6 +16,7 @@
 #include "bench_report.h"
 #include "group_workloads.h"
 #include "bench_pool.h"
+#include "peers.h"
 #include "pool_scaling.h"
 #include "slate/cli.h"
 #include "slate/pool_options.h"
@@ -66,11 +67,13 @@ int main(int argc, char** argv) {
   std::string workers_list, only, log_level, pool_prefix;
   slate::bench::ProtocolOptions proto;
   slate::bench::JobOptions job;
+  bool peers = false;
   po::options_description opts(
       "Usage: slate-bench [options]\n\n"
       "Measures slate with real processes over a real pool, and in the same run\n"
       "the floor it is compared with: a robust-mutex shared-memory ring\n"
-      "(throughput) and a futex ping-pong (latency). Workloads: throughput,\n"
+      "(throughput) and a futex ping-pong (latency); with --peers, also\n"
+      "Python's multiprocessing.Pool (throughput). Workloads: throughput,\n"
       "latency, scaling (1k versus 1M resident entries), memory (bytes per\n"
       "entry), job (the sample run's phases) and idle (CPU of an idle group).\n"
       "Prints a table, or one JSON object with --json.\n"
@@ -88,6 +91,9 @@ int main(int argc, char** argv) {
        "tasks a worker claims and completes per lock hold (1: one at a time)")
       ("post-batch", po::value(&proto.post_batch)->default_value(256),
        "tasks the producer posts per lock hold")
+      ("peers", po::bool_switch(&peers),
+       "throughput: also time Python's multiprocessing.Pool mapping a no-op over the same "
+       "tasks, chunks of 100, in the same run (skipped without python3)")
       ("lock-profile", po::bool_switch(&proto.lock_profile),
        "throughput: also report how long the pool lock is held and waited "
        "for per task, by operation, over all processes")
@@ -179,7 +185,18 @@ int main(int argc, char** argv) {
                        (1.0 + 1.0 / static_cast<double>(slate_rates.size())) <
                    per_count);
       report.throughput.push_back({w, tasks, static_cast<int>(slate_rates.size()),
-                                   Median(slate_rates), Median(ring_rates), std::nullopt});
+                                   Median(slate_rates), Median(ring_rates), std::nullopt,
+                                   std::nullopt});
+      if (peers) {
+        // Its own rounds, after slate's: one is enough beside a median of
+        // five, since Python's own start is outside its clock.
+        const std::string python = slate::bench::PythonForPeers();
+        if (python.empty())
+          report.notes.push_back("--peers: no python3 found; the Python Pool was skipped");
+        else
+          report.throughput.back().python_pool_tasks_per_s =
+              slate::bench::PythonPoolThroughput(python, w, tasks);
+      }
       if (proto.lock_profile)
         report.throughput.back().lock = slate::bench::LockFiguresOf(
             lock, lock_seconds, tasks * slate_rates.size());
