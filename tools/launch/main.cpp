@@ -181,7 +181,8 @@ int Service(const std::string& command, int argc, char** argv) {
         ("json", po::bool_switch(&o.json), "list: print the held tasks as JSON");
     pos.add("action", 1).add("task", 1);
   } else if (command == "stop") {
-    opts.add_options()("keep", po::bool_switch(&o.keep), "keep the pool and logs for inspection; a later stop removes them")(
+    opts.add_options()("keep", po::bool_switch(&o.keep),
+                       "keep the pool and logs for inspection; a later stop removes them")(
         "drain", po::bool_switch(&o.drain),
         "first wait for every running request to finish (requests submitted meanwhile too)")(
         "timeout-ms", po::value(&o.timeout_ms)->default_value(10000),
