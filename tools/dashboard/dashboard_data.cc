@@ -271,8 +271,16 @@ Result<json> TaskDetail(Pool& pool, TaskId id) {
   if (auto s = DecodePlanTask(entry->payload); s.ok()) stub = *s;
   doc["payload"] = Preview(stub ? stub->payload : PayloadJson(entry->payload));
   if (t.state == TaskState::kDone && t.result_id != 0)
-    if (auto result = pool.Read(t.result_id); result.ok())
+    if (auto result = pool.Read(t.result_id); result.ok()) {
       doc["result"] = Preview(PayloadJson(result->payload));
+      // As the result document splits it (REQUESTS.md).
+      const int64_t total_ns = result->created_ns - entry->created_ns;
+      doc["ms"] = static_cast<double>(total_ns) / 1e6;
+      if (result->run_ns > 0 && result->run_ns <= total_ns) {
+        doc["queued_ms"] = static_cast<double>(total_ns - result->run_ns) / 1e6;
+        doc["run_ms"] = static_cast<double>(result->run_ns) / 1e6;
+      }
+    }
   if (!stub) return doc;
   doc["plan"] = true;
   doc["iteration"] = stub->iteration;

@@ -76,6 +76,8 @@ def test_the_overview_follows_a_run_and_a_cancel_works_end_to_end(dashboard, bro
     browser.wait_for("location.hash.startsWith('#/task/') && document.getElementById('task-facts')",
                      what="a task's page")
     assert "done" in browser.evaluate("document.querySelector('h1').textContent")
+    took = browser.evaluate("document.getElementById('task-took').textContent")
+    assert "ms queued" in took and "ms running" in took, took
 
     # A task with a history: two failed attempts, then dead-lettered.
     bad = dashboard.request("bad.jsonl", [{"payload": {"ms": "not a number"}, "max_retries": 1}])

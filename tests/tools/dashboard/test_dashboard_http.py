@@ -1,6 +1,7 @@
 """The dashboard's HTTP API against a real group: every endpoint, what it
 refuses (no token, another origin, bad parameters) and its actions."""
 import json
+import pytest
 import socket
 import time
 
@@ -34,6 +35,7 @@ def test_every_page_and_endpoint_answers(dashboard):
     one = dashboard.get(f"/api/tasks/{newest['id']}")
     assert one["state"] == "done" and json.loads(one["payload"]["text"]) == {"ms": 20}
     assert json.loads(one["result"]["text"]) == {"slept_ms": 20}
+    assert one["run_ms"] >= 20 and one["queued_ms"] + one["run_ms"] == pytest.approx(one["ms"])
     assert dashboard.get("/api/dead-letters")["total"] == 0
     assert dashboard.get("/api/conflicts")["page"] == 1
     assert dashboard.get("/api/held") == {"items": []}

@@ -261,6 +261,8 @@ async function renderTask(id) {
       <dt>requires</dt><dd>${esc(t.requires) || "-"}</dd>
       <dt>timeout</dt><dd>${t.timeout_ms ? t.timeout_ms + " ms" : "none"}</dd>
       <dt>posted</dt><dd>${when(t.created)}</dd>
+      ${t.ms !== undefined ? `<dt>took</dt><dd id="task-took">${t.run_ms !== undefined
+        ? `${t.queued_ms.toFixed(1)} ms queued, ${t.run_ms.toFixed(1)} ms running` : `${t.ms.toFixed(1)} ms`}</dd>` : ""}
       <dt>tags</dt><dd>${esc(t.tags.join(", "))}</dd>
       ${t.plan ? `<dt>iteration</dt><dd>${t.iteration}</dd>` : ""}
     </dl>
