@@ -167,12 +167,11 @@ struct ResultStream::State {
                              {"status", "done"},
                              {"result", payload.ok() ? *payload : nlohmann::json(nullptr)},
                              {"worker", e.author}};
-      // As the document has them (aggregate.cc).
-      const int64_t total_ns = e.created_ns - line.posted_ns;
-      item["ms"] = static_cast<double>(total_ns) / 1e6;
-      if (e.run_ns > 0 && e.run_ns <= total_ns) {
-        item["queued_ms"] = static_cast<double>(total_ns - e.run_ns) / 1e6;
-        item["run_ms"] = static_cast<double>(e.run_ns) / 1e6;
+      const ResultTimes took = TimesOf(e, line.posted_ns);
+      item["ms"] = took.ms;
+      if (took.run_ms) {
+        item["queued_ms"] = *took.queued_ms;
+        item["run_ms"] = *took.run_ms;
       }
       ready.push_back(std::move(item));
       given.insert(line.index);

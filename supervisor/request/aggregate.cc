@@ -279,13 +279,11 @@ Result<Aggregate> WriteAggregate(Pool& pool, const RequestRecord& req, int64_t w
       }
       item["result"] = PayloadOrNote(res->payload);
       item["worker"] = res->author;
-      // ms: posting to result; queued_ms + run_ms split it at the claim
-      // that succeeded (earlier attempts and backoff count as queued).
-      const int64_t total_ns = res->created_ns - t.created_ns;
-      item["ms"] = static_cast<double>(total_ns) / 1e6;
-      if (res->run_ns > 0 && res->run_ns <= total_ns) {
-        item["queued_ms"] = static_cast<double>(total_ns - res->run_ns) / 1e6;
-        item["run_ms"] = static_cast<double>(res->run_ns) / 1e6;
+      const ResultTimes took = TimesOf(*res, t.created_ns);
+      item["ms"] = took.ms;
+      if (took.run_ms) {
+        item["queued_ms"] = *took.queued_ms;
+        item["run_ms"] = *took.run_ms;
       }
       workers.insert(res->author);
       agg.results.push_back(res->id);

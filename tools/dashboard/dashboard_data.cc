@@ -273,12 +273,11 @@ Result<json> TaskDetail(Pool& pool, TaskId id) {
   if (t.state == TaskState::kDone && t.result_id != 0)
     if (auto result = pool.Read(t.result_id); result.ok()) {
       doc["result"] = Preview(PayloadJson(result->payload));
-      // As the result document splits it (REQUESTS.md).
-      const int64_t total_ns = result->created_ns - entry->created_ns;
-      doc["ms"] = static_cast<double>(total_ns) / 1e6;
-      if (result->run_ns > 0 && result->run_ns <= total_ns) {
-        doc["queued_ms"] = static_cast<double>(total_ns - result->run_ns) / 1e6;
-        doc["run_ms"] = static_cast<double>(result->run_ns) / 1e6;
+      const ResultTimes took = TimesOf(*result, entry->created_ns);
+      doc["ms"] = took.ms;
+      if (took.run_ms) {
+        doc["queued_ms"] = *took.queued_ms;
+        doc["run_ms"] = *took.run_ms;
       }
     }
   if (!stub) return doc;

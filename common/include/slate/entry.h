@@ -58,6 +58,24 @@ inline std::optional<std::string> TagValue(const Entry& e, const std::string& pr
   return std::nullopt;
 }
 
+// A task's result's times, as the result document gives them: `ms` from
+// the task's posting to its result, split at the claim that succeeded into
+// queued (waiting, earlier attempts, backoff) and run; no split when the
+// run time is unknown.
+struct ResultTimes {
+  double ms = 0;
+  std::optional<double> queued_ms, run_ms;
+};
+inline ResultTimes TimesOf(const Entry& result, int64_t posted_ns) {
+  const int64_t total_ns = result.created_ns - posted_ns;
+  ResultTimes t{static_cast<double>(total_ns) / 1e6, std::nullopt, std::nullopt};
+  if (result.run_ns > 0 && result.run_ns <= total_ns) {
+    t.queued_ms = static_cast<double>(total_ns - result.run_ns) / 1e6;
+    t.run_ms = static_cast<double>(result.run_ns) / 1e6;
+  }
+  return t;
+}
+
 // Fields left empty are kept.
 struct EntryUpdate {
   std::optional<float> importance;
