@@ -299,6 +299,20 @@ Result<SupervisorNode> ReadGroupFile(const std::string& path) {
   return ParseGroupFile(path, text);
 }
 
+Status CheckSupervisorArgs(const std::vector<std::string>& args,
+                           const std::vector<std::string>& set_by_launch) {
+  for (const std::string& a : args) {
+    if (a.rfind("--", 0) != 0) continue;
+    const std::string name = a.substr(2, a.find('=') == std::string::npos ? std::string::npos
+                                                                          : a.find('=') - 2);
+    if (std::find(set_by_launch.begin(), set_by_launch.end(), name) != set_by_launch.end())
+      return Status{StatusCode::kInvalidArgument,
+                    "--supervisor-arg '" + a + "': slate-launch passes --" + name +
+                        " to slate-supervisor itself (give it to slate-launch, if it has it)"};
+  }
+  return Status::Ok();
+}
+
 Result<std::vector<WorkerGroupSpec>> WorkerGroupsFromFlags(
     uint32_t workers, const std::vector<std::string>& capabilities,
     const std::vector<std::string>& worker_specs, const WorkerFlags& flags) {

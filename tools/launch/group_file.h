@@ -77,6 +77,12 @@ struct TeamSpec {
   std::vector<WorkerGroupSpec> workers;
   std::string path;  // "children[0].children[1]": where the file has it
 };
+// --supervisor-arg must not repeat a flag the launcher passes itself
+// (`set_by_launch`, names without dashes): slate-supervisor would refuse
+// it only once the group is up.
+Status CheckSupervisorArgs(const std::vector<std::string>& args,
+                           const std::vector<std::string>& set_by_launch);
+
 // Every sub-supervisor of the tree, parents before their children.
 std::vector<TeamSpec> Teams(const SupervisorNode& top);
 

@@ -296,6 +296,13 @@ Status SendControl(const std::string& pool, const json& cmd) {
 Result<ServiceOptions> ResolveService(const ServiceOptions& o) {
   std::string why;
   if (!IsValidPoolName(o.pool, &why)) return Status{StatusCode::kInvalidArgument, why};
+  if (Status s = CheckSupervisorArgs(
+          o.supervisor_args,
+          {"pool", "log-level", "serve", "policy", "max-retries", "max-pending",
+           "preempt-margin", "age-ms", "hung-after-ms", "no-fail-fast", "lead-lease-ms",
+           "standby"});
+      !s.ok())
+    return s;
   ServiceOptions r = o;
   if (!o.group_file.empty()) {
     auto tree = ReadGroupFile(o.group_file);

@@ -82,6 +82,14 @@ Result<size_t> Validate(const RunOptions& o) {
   if (auto p = supervisor::ParsePolicy(o.policy); !p.ok()) return p.status();
   auto plan = PlanGroup(o);
   if (!plan.ok()) return plan.status();
+  if (Status s = CheckSupervisorArgs(
+          o.supervisor_args,
+          {"pool", "log-level", "input", "split", "wait-workers", "policy", "max-retries",
+           "max-pending", "no-worker-timeout-ms", "hung-after-ms", "preempt-margin", "age-ms",
+           "no-fail-fast", "context-bytes", "max-iterations", "on-exhausted", "lead-lease-ms",
+           "validate", "output", "standby", "replacing"});
+      !s.ok())
+    return s;
   std::vector<const WorkerGroupSpec*> groups;
   for (const auto& g : plan->workers) groups.push_back(&g);
   for (const auto& t : plan->teams)
