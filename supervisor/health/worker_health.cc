@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <utility>
 
 #include "slate/clock.h"
 #include "slate/json_payload.h"
@@ -157,6 +158,15 @@ std::vector<WorkerView> WorkerHealth::Rotation() {
     (UpdateBreaker(a, &v) ? out : resting_).push_back(std::move(v));
   }
   return out;
+}
+
+std::set<std::string> WorkerHealth::Able(const std::string& cap) {
+  std::set<std::string> names;
+  const std::vector<WorkerView> rotation = Rotation();  // refreshes resting_ too
+  for (const std::vector<WorkerView>* views : {&rotation, &std::as_const(resting_)})
+    for (const WorkerView& w : *views)
+      if (HasCapability(w, cap)) names.insert(w.name);
+  return names;
 }
 
 bool WorkerHealth::AnyResting(const std::string& cap) const {

@@ -44,6 +44,10 @@ class WorkerHealth {
   // waits for it, and is not one that no worker can take.
   bool AnyResting(const std::string& cap) const;
   size_t resting() const { return resting_.size(); }
+  // The names of the live workers that could take a task requiring `cap`,
+  // in rotation or resting: the workers delegation counts. Refreshes the
+  // rotation.
+  std::set<std::string> Able(const std::string& cap);
 
  private:
   struct Breaker {

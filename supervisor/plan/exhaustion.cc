@@ -61,8 +61,7 @@ Status Exhaustion::Resume() {
   if (req_.failed_by == 0 && !req_.cancelled) return Status::Ok();
   std::string cause = "task " + std::to_string(req_.failed_by);
   if (auto e = pool_.Read(req_.failed_by); e.ok())
-    for (const auto& t : e->tags)
-      if (t.rfind("id:", 0) == 0) cause = "line '" + t.substr(3) + "' (" + cause + ")";
+    if (auto line = TagValue(*e, "id:")) cause = "line '" + *line + "' (" + cause + ")";
   const std::string why =
       req_.failed_by == 0 ? "the request was cancelled"
       : req_.failed_fast

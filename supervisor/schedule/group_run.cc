@@ -266,10 +266,10 @@ Status GroupRun::HandleFailures() {
     auto rec = PayloadToJson(e.payload);
     if (!rec.ok() || !rec->is_object() || !rec->contains("task")) continue;
     const TaskId id = (*rec)["task"].get<TaskId>();
-    if (!OwnerOf(id) && !OfMyTeam(id)) continue;  // another team's supervisor retries it
+    RequestState* owner = OwnerOf(id);
+    if (!owner && !OfMyTeam(id)) continue;  // another team's supervisor retries it
     auto t = pool_.GetTask(id);
     if (!t.ok() || t->state != TaskState::kFailed || retry_at_.count(id)) continue;
-    RequestState* owner = OwnerOf(id);
     if (cfg_.fail_fast && owner != nullptr &&
         owner->same_failures().Note(id, t->attempts, rec->value("agent", ""),
                                     rec->value("error", ""))) {
@@ -293,15 +293,7 @@ Status GroupRun::HandleFailures() {
 // (same_failure_watch.h). True when it stopped it.
 Result<bool> GroupRun::FailFast(RequestState& req, const TaskInfo& failed) {
   SameFailureWatch& watch = req.same_failures();
-  auto agents = pool_.ListAgents(milliseconds(cfg_.hung_after_ms));
-  if (!agents.ok()) return agents.status();
-  std::set<std::string> able;
-  for (const AgentInfo& a : *agents)
-    if (a.role == AgentRole::kWorker && a.team == cfg_.team && a.liveness == Liveness::kAlive &&
-        (failed.requires_cap.empty() ||
-         std::find(a.capabilities.begin(), a.capabilities.end(), failed.requires_cap) !=
-             a.capabilities.end()))
-      able.insert(a.name);
+  const std::set<std::string> able = health_.Able(failed.requires_cap);
   if (!watch.Convinced(able)) return false;
   auto done = req.AnyDone();
   if (!done.ok()) return done.status();

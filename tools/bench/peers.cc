@@ -8,6 +8,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "slate/process_setup.h"
+
 namespace slate::bench {
 namespace {
 
@@ -31,17 +33,8 @@ if __name__ == "__main__":
 }  // namespace
 
 std::string PythonForPeers() {
-  if (access("/usr/bin/python3", X_OK) == 0) return "/usr/bin/python3";
-  const char* path = getenv("PATH");
-  std::string dirs = path != nullptr ? path : "";
-  size_t at = 0;
-  while (at <= dirs.size()) {
-    const size_t colon = std::min(dirs.find(':', at), dirs.size());
-    const std::string candidate = dirs.substr(at, colon - at) + "/python3";
-    if (colon > at && access(candidate.c_str(), X_OK) == 0) return candidate;
-    at = colon + 1;
-  }
-  return "";
+  const std::string system = FindProgram("/usr/bin/python3");
+  return system.empty() ? FindProgram("python3") : system;
 }
 
 std::optional<double> PythonPoolThroughput(const std::string& python, int workers,

@@ -303,8 +303,7 @@ Status CheckSupervisorArgs(const std::vector<std::string>& args,
                            const std::vector<std::string>& set_by_launch) {
   for (const std::string& a : args) {
     if (a.rfind("--", 0) != 0) continue;
-    const std::string name = a.substr(2, a.find('=') == std::string::npos ? std::string::npos
-                                                                          : a.find('=') - 2);
+    const std::string name = a.substr(2, a.find('=') - 2);  // to '=', or the end
     if (std::find(set_by_launch.begin(), set_by_launch.end(), name) != set_by_launch.end())
       return Status{StatusCode::kInvalidArgument,
                     "--supervisor-arg '" + a + "': slate-launch passes --" + name +

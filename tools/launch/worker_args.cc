@@ -9,6 +9,7 @@
 
 #include "exec_handler.h"
 #include "handler.h"
+#include "slate/process_setup.h"
 
 namespace slate::launch {
 namespace {
@@ -20,23 +21,13 @@ Status CheckProgram(const std::string& flag, const std::string& line) {
   auto words = worker::SplitCommandLine(line);
   if (!words.ok() || words->empty()) return Status::Ok();  // MakeHandler says why
   const std::string& program = words->front();
-  if (program.find('/') != std::string::npos) {
-    if (access(program.c_str(), X_OK) == 0) return Status::Ok();
+  if (!FindProgram(program).empty()) return Status::Ok();
+  if (program.find('/') != std::string::npos)
     return {StatusCode::kInvalidArgument,
             flag + ": cannot run '" + program + "': " + std::strerror(errno)};
-  }
   const char* path = std::getenv("PATH");
-  std::string dirs = path ? path : "/usr/local/bin:/usr/bin:/bin";
-  size_t start = 0;
-  while (start <= dirs.size()) {
-    size_t end = dirs.find(':', start);
-    if (end == std::string::npos) end = dirs.size();
-    const std::string dir = end > start ? dirs.substr(start, end - start) : ".";
-    if (access((dir + "/" + program).c_str(), X_OK) == 0) return Status::Ok();
-    start = end + 1;
-  }
-  return {StatusCode::kInvalidArgument,
-          flag + ": no program '" + program + "' in PATH (" + dirs + ")"};
+  return {StatusCode::kInvalidArgument, flag + ": no program '" + program + "' in PATH (" +
+                                            (path ? path : "/usr/local/bin:/usr/bin:/bin") + ")"};
 }
 
 }  // namespace
