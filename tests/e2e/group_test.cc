@@ -350,10 +350,20 @@ TEST_F(GroupTest, SigintStopsEverythingAndLeavesNothing) {
   for (int i = 0; i < 8; ++i) tasks.push_back({{"payload", {{"ms", 20000}}}});
   const pid_t launcher = StartCommand({"slate-launch", "run", "--pool", pool, "--workers", "2",
                                        "--handler", "sleep", Jsonl("long.jsonl", tasks)});
-  const auto until = std::chrono::steady_clock::now() + 10s;
-  while (ProcessesMentioning(pool).size() < 5 && std::chrono::steady_clock::now() < until)
+  // Every member running its own program (a child between fork and exec
+  // still shows the launcher's command line, so counting mentions misleads).
+  const auto members_up = [&] {
+    return MembersRunning(pool, "slate-coordinator").size() == 1 &&
+           MembersRunning(pool, "slate-worker").size() == 2 &&
+           MembersRunning(pool, "slate-supervisor").size() == 1;
+  };
+  const auto until = std::chrono::steady_clock::now() + 30s;
+  while (!members_up() && std::chrono::steady_clock::now() < until)
     std::this_thread::sleep_for(20ms);
-  ASSERT_GE(ProcessesMentioning(pool).size(), 5u);  // launcher, coordinator, 2 workers, supervisor
+  if (!members_up()) kill(launcher, SIGKILL);
+  ASSERT_TRUE(members_up()) << "coordinator " << MembersRunning(pool, "slate-coordinator").size()
+                            << ", workers " << MembersRunning(pool, "slate-worker").size()
+                            << ", supervisors " << MembersRunning(pool, "slate-supervisor").size();
   std::this_thread::sleep_for(300ms);  // tasks running
   const auto start = std::chrono::steady_clock::now();
   kill(launcher, SIGINT);
