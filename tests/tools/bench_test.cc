@@ -29,6 +29,7 @@ TEST(BenchTest, ShortJsonRunReportsEveryRequiredField) {
   for (const auto& t : j["throughput"]) {
     EXPECT_GT(t["tasks_per_s"].get<double>(), 0);
     EXPECT_GT(t["baseline_tasks_per_s"].get<double>(), 0);
+    EXPECT_GT(t["futex_rings_tasks_per_s"].get<double>(), 0);
   }
   EXPECT_EQ(j["throughput"][1]["workers"], 2);
   const auto& l = j["latency"];

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <climits>
 #include <cstring>
+#include <ctime>
 #include <random>
 #include <stdexcept>
 
@@ -108,12 +109,143 @@ void AwaitValue(std::atomic<uint32_t>* w, std::atomic<uint32_t>* sleeping, uint3
   sleeping->store(0, std::memory_order_relaxed);
 }
 
+// Waits until *w != seen or *stop is set: a bounded spin, then FUTEX_WAIT.
+void AwaitValueChange(std::atomic<uint32_t>* w, std::atomic<uint32_t>* sleeping, uint32_t seen,
+                      const std::atomic<uint32_t>* stop) {
+  auto changed = [&] {
+    return w->load(std::memory_order_acquire) != seen ||
+           (stop != nullptr && stop->load(std::memory_order_acquire) != 0);
+  };
+  if (internal::SpinUntil(changed)) return;
+  for (;;) {
+    sleeping->store(1, std::memory_order_seq_cst);
+    if (changed()) break;
+    // Timed: a stop set between the check and the wait wakes nobody.
+    timespec ten_ms{0, 10'000'000};
+    syscall(SYS_futex, reinterpret_cast<uint32_t*>(w), FUTEX_WAIT, seen, &ten_ms, nullptr, 0);
+  }
+  sleeping->store(0, std::memory_order_relaxed);
+}
+
 void SetValue(std::atomic<uint32_t>* w, std::atomic<uint32_t>* sleeping, uint32_t v) {
   w->store(v, std::memory_order_seq_cst);
   if (sleeping->load(std::memory_order_seq_cst) != 0) Futex(w, FUTEX_WAKE, INT_MAX);
 }
 
+// A single-producer single-consumer ring of `capacity` (a power of two)
+// items. Positions count pushes and pops and wrap at 2^32; each is written
+// by one side only. The consumer sleeps on `tail` when it is empty.
+struct SpscRing {
+  alignas(64) std::atomic<uint32_t> tail;  // written by the producer
+  alignas(64) std::atomic<uint32_t> consumer_sleeping;
+  alignas(64) std::atomic<uint32_t> head;  // written by the consumer
+  uint32_t mask;
+  Item items[1];  // mask + 1 of them
+
+  static size_t BytesFor(uint32_t capacity) {
+    return sizeof(SpscRing) + (capacity - 1) * sizeof(Item);
+  }
+  void Init(uint32_t capacity) {
+    tail.store(0);
+    consumer_sleeping.store(0);
+    head.store(0);
+    mask = capacity - 1;
+  }
+};
+
 }  // namespace
+
+double FutexRingsThroughput(int workers, uint64_t items, uint64_t seed) {
+  constexpr uint32_t kBatch = 64;
+  // Small rings that stay in cache: the producer keeps at most kCapacity
+  // tasks and replies outstanding per worker, so neither ring overflows.
+  constexpr uint32_t kCapacity = 4096;
+  const size_t ring_bytes = (SpscRing::BytesFor(kCapacity) + 63) / 64 * 64;
+  struct Control {
+    alignas(64) std::atomic<uint32_t> replies;  // bumped by a worker after each batch
+    alignas(64) std::atomic<uint32_t> producer_sleeping;
+    alignas(64) std::atomic<uint32_t> stop;
+  };
+  SharedPage mem(sizeof(Control) + 2 * static_cast<size_t>(workers) * ring_bytes);
+  std::memset(mem.data(), 0, mem.size());  // faulted in before anyone is timed
+  auto* control = new (mem.data()) Control{};
+  auto ring = [&](int i) {
+    return reinterpret_cast<SpscRing*>(static_cast<uint8_t*>(mem.data()) + sizeof(Control) +
+                                       static_cast<size_t>(i) * ring_bytes);
+  };
+  for (int i = 0; i < 2 * workers; ++i) ring(i)->Init(kCapacity);
+  Children children;
+  for (int w = 0; w < workers; ++w)
+    children.Spawn([&, w]() {
+      SpscRing& in = *ring(w);
+      SpscRing& out = *ring(workers + w);
+      children.Ready();
+      uint32_t head = 0, reply_tail = 0;
+      for (;;) {
+        AwaitValueChange(&in.tail, &in.consumer_sleeping, head, &control->stop);
+        const uint32_t tail = in.tail.load(std::memory_order_acquire);
+        if (tail == head) return 0;  // stopped
+        for (; head != tail; ++head, ++reply_tail) {
+          Item& reply = out.items[reply_tail & out.mask];
+          reply = in.items[head & in.mask];
+          reply.bytes[0] ^= 1;  // the "work": a reply derived from the task
+        }
+        in.head.store(head, std::memory_order_release);
+        out.tail.store(reply_tail, std::memory_order_release);
+        control->replies.fetch_add(1, std::memory_order_seq_cst);
+        if (control->producer_sleeping.load(std::memory_order_seq_cst) != 0)
+          Futex(&control->replies, FUTEX_WAKE, 1);
+      }
+    });
+  if (!children.AwaitReady()) throw std::runtime_error("ring consumers failed to start");
+  std::mt19937_64 rng(seed);
+  Item it{};
+  for (auto& b : it.bytes) b = static_cast<uint8_t>(rng());
+  const auto start = Clock::now();
+  const size_t n = static_cast<size_t>(workers);
+  std::vector<uint32_t> posted(n, 0), drained(n, 0);  // per worker, wrapping
+  uint64_t seen = 0, check = 0;
+  auto drain = [&] {
+    for (size_t w = 0; w < n; ++w) {
+      SpscRing& r = *ring(workers + static_cast<int>(w));
+      const uint32_t tail = r.tail.load(std::memory_order_acquire);
+      for (; drained[w] != tail; ++drained[w], ++seen) check += r.items[drained[w] & r.mask].id;
+      r.head.store(drained[w], std::memory_order_release);
+    }
+  };
+  uint64_t sent = 0;
+  size_t w = 0;
+  while (sent < items) {
+    if (posted[w] - drained[w] + kBatch > kCapacity) {
+      const uint32_t bumps = control->replies.load(std::memory_order_acquire);
+      drain();
+      if (posted[w] - drained[w] + kBatch > kCapacity)
+        AwaitValueChange(&control->replies, &control->producer_sleeping, bumps, nullptr);
+      continue;
+    }
+    SpscRing& r = *ring(static_cast<int>(w));
+    for (uint32_t i = 0; i < kBatch && sent < items; ++i, ++sent, ++posted[w]) {
+      it.id = sent;
+      r.items[posted[w] & r.mask] = it;
+    }
+    r.tail.store(posted[w], std::memory_order_seq_cst);
+    if (r.consumer_sleeping.load(std::memory_order_seq_cst) != 0)
+      Futex(&r.tail, FUTEX_WAKE, 1);
+    w = (w + 1) % n;
+  }
+  while (seen < items) {
+    const uint32_t bumps = control->replies.load(std::memory_order_acquire);
+    drain();
+    if (seen < items)
+      AwaitValueChange(&control->replies, &control->producer_sleeping, bumps, nullptr);
+  }
+  const double secs = std::chrono::duration<double>(Clock::now() - start).count();
+  control->stop.store(1, std::memory_order_seq_cst);
+  for (int i = 0; i < workers; ++i) Futex(&ring(i)->tail, FUTEX_WAKE, 1);
+  if (!children.StopAll()) throw std::runtime_error("a ring consumer failed");
+  if (check != items * (items - 1) / 2) throw std::runtime_error("futex rings lost a reply");
+  return static_cast<double>(items) / secs;
+}
 
 double RingThroughput(int workers, uint64_t items, uint64_t seed) {
   // Rings big enough for every item: the producer never blocks on a full ring.

@@ -46,7 +46,10 @@ nlohmann::ordered_json ToJson(const Report& r) {
                                {"rounds", t.rounds},
                                {"tasks_per_s", t.tasks_per_s},
                                {"baseline_tasks_per_s", t.baseline_tasks_per_s},
-                               {"ratio", Ratio(t.tasks_per_s, t.baseline_tasks_per_s)}});
+                               {"ratio", Ratio(t.tasks_per_s, t.baseline_tasks_per_s)},
+                               {"futex_rings_tasks_per_s", t.futex_rings_tasks_per_s},
+                               {"futex_rings_ratio",
+                                Ratio(t.tasks_per_s, t.futex_rings_tasks_per_s)}});
     if (t.python_pool_tasks_per_s) {
       j["throughput"].back()["python_pool_tasks_per_s"] = *t.python_pool_tasks_per_s;
       j["throughput"].back()["python_pool_ratio"] =
@@ -120,18 +123,23 @@ std::string ToTable(const Report& r) {
     line("throughput: no-op tasks, 64-byte payloads and results, end to end");
     const bool peers = std::any_of(r.throughput.begin(), r.throughput.end(),
                                    [](auto& t) { return t.python_pool_tasks_per_s; });
-    line(fmt::format("  {:>7} {:>9} {:>6} {:>14} {:>16} {:>7}{}", "workers", "tasks",
-                     "rounds", "slate tasks/s", "ring items/s", "ratio",
+    line(fmt::format("  {:>7} {:>9} {:>6} {:>14} {:>14} {:>7} {:>14} {:>7}{}", "workers",
+                     "tasks", "rounds", "slate tasks/s", "ring items/s", "ratio",
+                     "rings items/s", "ratio",
                      peers ? fmt::format(" {:>16} {:>7}", "Python Pool/s", "ratio") : ""));
     for (const auto& t : r.throughput) {
       std::string peer;
       if (t.python_pool_tasks_per_s)
         peer = fmt::format(" {:>16.0f} {:>7.2f}", *t.python_pool_tasks_per_s,
                            Ratio(t.tasks_per_s, *t.python_pool_tasks_per_s));
-      line(fmt::format("  {:>7} {:>9} {:>6} {:>14.0f} {:>16.0f} {:>7.2f}{}", t.workers,
-                       t.tasks, t.rounds, t.tasks_per_s, t.baseline_tasks_per_s,
-                       Ratio(t.tasks_per_s, t.baseline_tasks_per_s), peer));
+      line(fmt::format("  {:>7} {:>9} {:>6} {:>14.0f} {:>14.0f} {:>7.2f} {:>14.0f} {:>7.3f}{}",
+                       t.workers, t.tasks, t.rounds, t.tasks_per_s, t.baseline_tasks_per_s,
+                       Ratio(t.tasks_per_s, t.baseline_tasks_per_s),
+                       t.futex_rings_tasks_per_s,
+                       Ratio(t.tasks_per_s, t.futex_rings_tasks_per_s), peer));
     }
+    line("  (ring: one robust-mutex ring for all workers; rings: a lock-free ring per "
+         "worker each way, futex waits; ratio: slate / it)");
     if (peers)
       line("  (Python Pool: multiprocessing.Pool(workers).map of a no-op, chunks of 100; "
            "ratio: slate / it)");

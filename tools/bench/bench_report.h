@@ -29,6 +29,7 @@ struct ThroughputRow {
   int rounds = 0;
   double tasks_per_s = 0;        // median over rounds
   double baseline_tasks_per_s = 0;
+  double futex_rings_tasks_per_s = 0;  // median; per-worker lock-free rings
   std::optional<LockFigures> lock;
   std::optional<double> python_pool_tasks_per_s;  // --peers, when python3 ran
 };

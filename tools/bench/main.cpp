@@ -71,8 +71,9 @@ int main(int argc, char** argv) {
   po::options_description opts(
       "Usage: slate-bench [options]\n\n"
       "Measures slate with real processes over a real pool, and in the same run\n"
-      "the floor it is compared with: a robust-mutex shared-memory ring\n"
-      "(throughput) and a futex ping-pong (latency); with --peers, also\n"
+      "the floors it is compared with: a robust-mutex shared-memory ring and\n"
+      "per-worker lock-free futex rings (throughput) and a futex ping-pong\n"
+      "(latency); with --peers, also\n"
       "Python's multiprocessing.Pool (throughput). Workloads: throughput,\n"
       "latency, scaling (1k versus 1M resident entries), memory (bytes per\n"
       "entry), job (the sample run's phases) and idle (CPU of an idle group).\n"
@@ -169,7 +170,7 @@ int main(int argc, char** argv) {
     const double per_count = share(0.5) / static_cast<double>(worker_counts.size());
     slate::internal::EnableLockProfile(proto.lock_profile);
     for (int w : worker_counts) {
-      std::vector<double> slate_rates, ring_rates;
+      std::vector<double> slate_rates, ring_rates, rings_rates;
       slate::internal::LockProfile lock;
       double lock_seconds = 0;
       const auto t0 = Clock::now();
@@ -180,13 +181,14 @@ int main(int argc, char** argv) {
         lock.Add(round.lock);
         lock_seconds += round.seconds;
         ring_rates.push_back(slate::bench::RingThroughput(w, tasks, seed));
+        rings_rates.push_back(slate::bench::FutexRingsThroughput(w, tasks, seed));
       } while (slate_rates.size() < 5 &&
                std::chrono::duration<double>(Clock::now() - t0).count() *
                        (1.0 + 1.0 / static_cast<double>(slate_rates.size())) <
                    per_count);
       report.throughput.push_back({w, tasks, static_cast<int>(slate_rates.size()),
-                                   Median(slate_rates), Median(ring_rates), std::nullopt,
-                                   std::nullopt});
+                                   Median(slate_rates), Median(ring_rates),
+                                   Median(rings_rates), std::nullopt, std::nullopt});
       if (peers) {
         // Its own rounds, after slate's: one is enough beside a median of
         // five, since Python's own start is outside its clock.
