@@ -31,7 +31,10 @@ esac
 
 ./scripts/install-deps.sh --hardening
 BUILD_DIR=${BUILD_DIR:-build-$kind}
+# -O1 with line tables only: reports still name each frame's file and line,
+# and the build takes about half the time of -O2 -g (CI builds both kinds).
 cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSLATE_WERROR=ON \
+  "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1 -DNDEBUG" \
   -DSLATE_SANITIZE="$sanitize" >/dev/null
 cmake --build "$BUILD_DIR" -j2
 args=(--test-dir "$BUILD_DIR" -j2 --output-on-failure --timeout 600)
