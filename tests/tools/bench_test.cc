@@ -32,6 +32,7 @@ TEST(BenchTest, ShortJsonRunReportsEveryRequiredField) {
     EXPECT_GT(t["futex_rings_tasks_per_s"].get<double>(), 0);
   }
   EXPECT_EQ(j["throughput"][1]["workers"], 2);
+  EXPECT_EQ(j["assign"], "tasks");
   const auto& l = j["latency"];
   for (const char* f : {"p50_us", "p99_us", "p999_us", "baseline_p50_us"})
     EXPECT_GT(l[f].get<double>(), 0) << f;
@@ -107,6 +108,21 @@ TEST(BenchTest, PeersAddThePythonPoolToEachWorkerCount) {
   EXPECT_NE(table.out.find("Python Pool/s"), std::string::npos) << table.out;
 }
 
+// Every task of a round is done exactly once whichever way the batches
+// are spread (the producer reads each result back, or the round fails).
+TEST(BenchTest, BlocksAssignEachPostBatchInOneRunPerWorker) {
+  const auto r = RunCommand({"slate-bench", "--seconds", "2", "--json", "--tasks", "3000",
+                             "--workers", "3", "--assign", "blocks", "--only", "throughput",
+                             "--pool-prefix", "bt-blocks"},
+                            120000);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["assign"], "blocks");
+  ASSERT_EQ(j["throughput"].size(), 1u);
+  EXPECT_GT(j["throughput"][0]["tasks_per_s"].get<double>(), 0);
+  EXPECT_TRUE(j["notes"].empty()) << j["notes"].dump();
+}
+
 TEST(BenchTest, IdleWorkloadMeasuresAGroupAndStopsIt) {
   const auto r = RunCommand({"slate-bench", "--seconds", "5", "--json", "--only", "idle",
                              "--pool-prefix", "bt-idle"},
@@ -127,6 +143,7 @@ TEST(BenchTest, BadUsageExitsTwoWithAReason) {
            {"slate-bench", "--only", "everything"},
            {"slate-bench", "--batch", "-1"},
            {"slate-bench", "--pool-prefix", "a/b"},
+           {"slate-bench", "--assign", "random"},
            {"slate-bench", "--no-such-flag"}}) {
     const auto r = RunCommand(args);
     EXPECT_EQ(r.exit_code, 2) << args.back();

@@ -39,6 +39,7 @@ nlohmann::ordered_json ToJson(const Report& r) {
   j["seed"] = r.seed;
   j["seconds_budget"] = r.seconds_budget;
   j["seconds_used"] = r.seconds_used;
+  j["assign"] = r.assign;
   j["throughput"] = nlohmann::ordered_json::array();
   for (const auto& t : r.throughput) {
     j["throughput"].push_back({{"workers", t.workers},
@@ -120,7 +121,8 @@ std::string ToTable(const Report& r) {
                    r.seconds_used, r.seconds_budget));
   if (!r.throughput.empty()) {
     line("");
-    line("throughput: no-op tasks, 64-byte payloads and results, end to end");
+    line(std::string("throughput: no-op tasks, 64-byte payloads and results, end to end") +
+         (r.assign == "blocks" ? "; each post batch assigned in one block per worker" : ""));
     const bool peers = std::any_of(r.throughput.begin(), r.throughput.end(),
                                    [](auto& t) { return t.python_pool_tasks_per_s; });
     line(fmt::format("  {:>7} {:>9} {:>6} {:>14} {:>14} {:>7} {:>14} {:>7}{}", "workers",

@@ -74,6 +74,7 @@ struct IdleFigures {
 struct Report {
   uint64_t seed = 0;
   double seconds_budget = 0;
+  std::string assign = "tasks";  // throughput: post batches spread by task or by block
   double seconds_used = 0;
   std::vector<ThroughputRow> throughput;
   std::optional<LatencyFigures> latency;

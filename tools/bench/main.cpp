@@ -64,7 +64,7 @@ std::string SelfDir() {
 int main(int argc, char** argv) {
   double seconds = 0;
   uint64_t seed = 0, tasks = 0, large = 0;
-  std::string workers_list, only, log_level, pool_prefix;
+  std::string workers_list, only, log_level, pool_prefix, assign;
   slate::bench::ProtocolOptions proto;
   slate::bench::JobOptions job;
   bool peers = false;
@@ -95,6 +95,10 @@ int main(int argc, char** argv) {
       ("peers", po::bool_switch(&peers),
        "throughput: also time Python's multiprocessing.Pool mapping a no-op over the same "
        "tasks, chunks of 100, in the same run (skipped without python3)")
+      ("assign", po::value(&assign)->default_value("tasks"),
+       "throughput: how each post batch is spread over the workers: 'tasks' (round-robin "
+       "task by task, as the supervisor does) or 'blocks' (one run of neighbouring tasks "
+       "per worker: shows what slot locality is worth)")
       ("lock-profile", po::bool_switch(&proto.lock_profile),
        "throughput: also report how long the pool lock is held and waited "
        "for per task, by operation, over all processes")
@@ -124,6 +128,9 @@ int main(int argc, char** argv) {
   if (proto.batch < 1 || proto.batch > 4096) return usage("--batch must be in [1, 4096]");
   if (proto.post_batch < 1 || proto.post_batch > 4096)
     return usage("--post-batch must be in [1, 4096]");
+  if (assign != "tasks" && assign != "blocks")
+    return usage("unknown --assign '" + assign + "' (known: tasks, blocks)");
+  proto.blocks = assign == "blocks";
   if (large < 2000 || large > 16'000'000) return usage("--large must be in [2000, 16000000]");
   std::vector<int> worker_counts;
   for (const auto& w : SplitList(workers_list)) {
@@ -152,6 +159,7 @@ int main(int argc, char** argv) {
   slate::bench::Report report;
   report.seed = seed;
   report.seconds_budget = seconds;
+  report.assign = assign;
   const auto start = Clock::now();
   auto share = [&](double fraction) { return seconds * fraction; };
   int failures = 0;

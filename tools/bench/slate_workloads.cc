@@ -116,8 +116,12 @@ ThroughputRound SlateThroughput(int workers, uint64_t tasks, const ProtocolOptio
   while (seen < tasks) {
     if (posted < tasks && posted - seen + specs.size() <= window) {
       const size_t n = static_cast<size_t>(std::min<uint64_t>(specs.size(), tasks - posted));
+      // By block: the batch's i-th task goes to the worker whose share of
+      // the batch holds i, the shares turning with each batch.
+      const uint64_t turn = posted / specs.size();
       for (size_t i = 0; i < n; ++i)
-        specs[i].assignee = refs[(posted + i) % refs.size()];
+        specs[i].assignee = o.blocks ? refs[(i * refs.size() / n + turn) % refs.size()]
+                                     : refs[(posted + i) % refs.size()];
       Check(pool.PostTasks(std::span<const TaskSpec>(specs.data(), n), &ids));
       posted += n;
       continue;

@@ -18,6 +18,10 @@ struct ProtocolOptions {
   // Profile the pool lock in every process of the round (lock_profile.h).
   // REQUIRES: internal::EnableLockProfile(true) called before.
   bool lock_profile = false;
+  // How a post batch is spread over the workers: task by task (round-robin,
+  // as the supervisor's default policy does), or in one run of neighbouring
+  // tasks per worker, so each worker's tasks sit in neighbouring slots.
+  bool blocks = false;
 };
 
 struct ThroughputRound {
@@ -30,7 +34,8 @@ struct ThroughputRound {
 };
 
 // N no-op tasks with 64-byte payloads and results through `workers`
-// workers, round-robin; first post to last result read.
+// workers, round-robin by task or by block (ProtocolOptions::blocks);
+// first post to last result read.
 ThroughputRound SlateThroughput(int workers, uint64_t tasks, const ProtocolOptions& o);
 
 // Latency figures rest on at least this many round trips, past the time
