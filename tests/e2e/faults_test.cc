@@ -7,6 +7,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <cstdio>
+
 #include <atomic>
 #include <future>
 #include <random>
@@ -420,17 +422,32 @@ TEST_F(FaultsTest, ShrunkRegionStopsTheGroupWithAClearError) {
 // accounted for: done, or reported lost because the pool quarantined it.
 TEST_F(FaultsTest, SlotScribblerLosesOnlyTheEntriesItHits) {
   constexpr int kTasks = 60;
-  // ms each: about 6.4 s in all, so that several observer rounds (each
-  // three processes, a second or more under a sanitizer on a busy host)
-  // fit inside the run.
+  // Each task waits for the scribbler to be done, so that every observer
+  // round (three processes, seconds under a sanitizer on a busy host)
+  // falls inside the run, however slow the host.
+  const std::string done_flag = "/tmp/slate-e2e-" + std::to_string(getpid()) + "-scribbler-done";
+  std::remove(done_flag.c_str());
+  const std::string wait_then_echo =
+      "while [ ! -e " + done_flag + " ]; do sleep 0.05; done; read p; echo \"$p\"";
   std::vector<json> tasks(kTasks, {{"payload", 320}});
   CommandResult r;
   json out;
   std::atomic<bool> running{true};
   std::thread run([&] {
-    r = Launch({"--workers", "3", "--handler", "sleep", Jsonl("scribbled.jsonl", tasks)}, &out);
+    r = Launch({"--workers", "3", "--shell", "--exec", wait_then_echo,
+                Jsonl("scribbled.jsonl", tasks)},
+               &out);
     running = false;
   });
+  // On every way out, failed assertions included: release the tasks, and
+  // wait for the run.
+  struct Release {
+    std::thread& run;
+    ~Release() {
+      WriteTempFile("scribbler-done", "");
+      if (run.joinable()) run.join();
+    }
+  } release{run};
   for (int i = 0; i < 500 && !PoolExists(pool); ++i) std::this_thread::sleep_for(20ms);
   ASSERT_TRUE(PoolExists(pool));
   int scribbles = 0, observed = 0;
@@ -461,7 +478,7 @@ TEST_F(FaultsTest, SlotScribblerLosesOnlyTheEntriesItHits) {
       const auto off = static_cast<uint32_t>(rng() % (sizeof(internal::Slot) - 8));
       for (uint32_t k = 0; k < 8; ++k) bytes[off + k] = static_cast<uint8_t>(rng());
       std::this_thread::sleep_for(10ms);
-      if (++scribbles % 6 != 0) continue;
+      if (++scribbles % 10 != 0) continue;
       // Observers, read-only: each must answer, whatever it finds. The
       // three run at once, so that a round is as slow as the slowest.
       std::vector<std::future<std::pair<std::string, CommandResult>>> round;
@@ -478,7 +495,9 @@ TEST_F(FaultsTest, SlotScribblerLosesOnlyTheEntriesItHits) {
       }
     }
   }
+  WriteTempFile("scribbler-done", "");  // the tasks may finish now
   run.join();
+  std::remove(done_flag.c_str());
   EXPECT_TRUE(observer_failures.empty()) << observer_failures.front();
   EXPECT_GT(observed, 3);
   ASSERT_EQ(r.exit_code, 3) << r.err;  // partial: something was lost
