@@ -425,7 +425,7 @@ TEST_F(FaultsTest, SlotScribblerLosesOnlyTheEntriesItHits) {
   // Each task waits for the scribbler to be done, so that every observer
   // round (three processes, seconds under a sanitizer on a busy host)
   // falls inside the run, however slow the host.
-  const std::string done_flag = "/tmp/slate-e2e-" + std::to_string(getpid()) + "-scribbler-done";
+  const std::string done_flag = TempPath("scribbler-done");
   std::remove(done_flag.c_str());
   const std::string wait_then_echo =
       "while [ ! -e " + done_flag + " ]; do sleep 0.05; done; read p; echo \"$p\"";
@@ -439,14 +439,15 @@ TEST_F(FaultsTest, SlotScribblerLosesOnlyTheEntriesItHits) {
                &out);
     running = false;
   });
-  // On every way out, failed assertions included: release the tasks, and
-  // wait for the run.
+  // Lets the tasks finish and waits for the run; on every way out, failed
+  // assertions included.
   struct Release {
     std::thread& run;
-    ~Release() {
+    void operator()() {
       WriteTempFile("scribbler-done", "");
       if (run.joinable()) run.join();
     }
+    ~Release() { (*this)(); }
   } release{run};
   for (int i = 0; i < 500 && !PoolExists(pool); ++i) std::this_thread::sleep_for(20ms);
   ASSERT_TRUE(PoolExists(pool));
@@ -495,8 +496,7 @@ TEST_F(FaultsTest, SlotScribblerLosesOnlyTheEntriesItHits) {
       }
     }
   }
-  WriteTempFile("scribbler-done", "");  // the tasks may finish now
-  run.join();
+  release();
   std::remove(done_flag.c_str());
   EXPECT_TRUE(observer_failures.empty()) << observer_failures.front();
   EXPECT_GT(observed, 3);

@@ -145,8 +145,12 @@ bool PoolExists(const std::string& pool) {
   return Pool::Exists(pool);
 }
 
+std::string TempPath(const std::string& name) {
+  return "/tmp/slate-e2e-" + std::to_string(getpid()) + "-" + name;
+}
+
 std::string WriteTempFile(const std::string& name, const std::string& content) {
-  const std::string path = "/tmp/slate-e2e-" + std::to_string(getpid()) + "-" + name;
+  const std::string path = TempPath(name);
   std::ofstream(path) << content;
   return path;
 }

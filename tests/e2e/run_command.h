@@ -27,6 +27,8 @@ std::vector<pid_t> ProcessesMentioning(const std::string& needle);
 // Those of them that run `program` ("slate-worker"), whatever their arguments.
 std::vector<pid_t> MembersRunning(const std::string& pool, const std::string& program);
 bool PoolExists(const std::string& pool);
+// This test process's temporary file called `name` (/tmp, its pid in the name).
+std::string TempPath(const std::string& name);
 std::string WriteTempFile(const std::string& name, const std::string& content);
 std::string SourceDir();
 // The folder holding the test binary and slate's programs.

@@ -95,36 +95,24 @@ long Futex(std::atomic<uint32_t>* w, int op, uint32_t val) {
   return syscall(SYS_futex, reinterpret_cast<uint32_t*>(w), op, val, nullptr, nullptr, 0);
 }
 
-// Waits until *w == want: a bounded spin, then FUTEX_WAIT. `sleeping`
-// tells the other side a wake is needed.
-void AwaitValue(std::atomic<uint32_t>* w, std::atomic<uint32_t>* sleeping, uint32_t want) {
-  if (internal::SpinUntil([&] { return w->load(std::memory_order_acquire) == want; }))
-    return;
+// Waits until done(*w): a bounded spin, then FUTEX_WAIT on the value last
+// seen, `timeout` at a time (nullptr: untimed). `sleeping` tells the other
+// side a wake is needed.
+template <typename Done>
+void AwaitWord(std::atomic<uint32_t>* w, std::atomic<uint32_t>* sleeping, Done done,
+               const timespec* timeout = nullptr) {
+  if (internal::SpinUntil([&] { return done(w->load(std::memory_order_acquire)); })) return;
   for (;;) {
     sleeping->store(1, std::memory_order_seq_cst);
     const uint32_t v = w->load(std::memory_order_seq_cst);
-    if (v == want) break;
-    Futex(w, FUTEX_WAIT, v);
+    if (done(v)) break;
+    syscall(SYS_futex, reinterpret_cast<uint32_t*>(w), FUTEX_WAIT, v, timeout, nullptr, 0);
   }
   sleeping->store(0, std::memory_order_relaxed);
 }
 
-// Waits until *w != seen or *stop is set: a bounded spin, then FUTEX_WAIT.
-void AwaitValueChange(std::atomic<uint32_t>* w, std::atomic<uint32_t>* sleeping, uint32_t seen,
-                      const std::atomic<uint32_t>* stop) {
-  auto changed = [&] {
-    return w->load(std::memory_order_acquire) != seen ||
-           (stop != nullptr && stop->load(std::memory_order_acquire) != 0);
-  };
-  if (internal::SpinUntil(changed)) return;
-  for (;;) {
-    sleeping->store(1, std::memory_order_seq_cst);
-    if (changed()) break;
-    // Timed: a stop set between the check and the wait wakes nobody.
-    timespec ten_ms{0, 10'000'000};
-    syscall(SYS_futex, reinterpret_cast<uint32_t*>(w), FUTEX_WAIT, seen, &ten_ms, nullptr, 0);
-  }
-  sleeping->store(0, std::memory_order_relaxed);
+void AwaitValue(std::atomic<uint32_t>* w, std::atomic<uint32_t>* sleeping, uint32_t want) {
+  AwaitWord(w, sleeping, [want](uint32_t v) { return v == want; });
 }
 
 void SetValue(std::atomic<uint32_t>* w, std::atomic<uint32_t>* sleeping, uint32_t v) {
@@ -182,7 +170,13 @@ double FutexRingsThroughput(int workers, uint64_t items, uint64_t seed) {
       children.Ready();
       uint32_t head = 0, reply_tail = 0;
       for (;;) {
-        AwaitValueChange(&in.tail, &in.consumer_sleeping, head, &control->stop);
+        // Timed: a stop set between the check and the wait wakes nobody.
+        static constexpr timespec kStopPoll{0, 10'000'000};
+        AwaitWord(&in.tail, &in.consumer_sleeping,
+                  [&](uint32_t tail) {
+                    return tail != head || control->stop.load(std::memory_order_acquire) != 0;
+                  },
+                  &kStopPoll);
         const uint32_t tail = in.tail.load(std::memory_order_acquire);
         if (tail == head) return 0;  // stopped
         for (; head != tail; ++head, ++reply_tail) {
@@ -213,6 +207,11 @@ double FutexRingsThroughput(int workers, uint64_t items, uint64_t seed) {
       r.head.store(drained[w], std::memory_order_release);
     }
   };
+  // Until a worker bumps `replies` past `bumps`.
+  auto await_replies = [&](uint32_t bumps) {
+    AwaitWord(&control->replies, &control->producer_sleeping,
+              [bumps](uint32_t now) { return now != bumps; });
+  };
   uint64_t sent = 0;
   size_t w = 0;
   while (sent < items) {
@@ -220,7 +219,7 @@ double FutexRingsThroughput(int workers, uint64_t items, uint64_t seed) {
       const uint32_t bumps = control->replies.load(std::memory_order_acquire);
       drain();
       if (posted[w] - drained[w] + kBatch > kCapacity)
-        AwaitValueChange(&control->replies, &control->producer_sleeping, bumps, nullptr);
+        await_replies(bumps);
       continue;
     }
     SpscRing& r = *ring(static_cast<int>(w));
@@ -237,7 +236,7 @@ double FutexRingsThroughput(int workers, uint64_t items, uint64_t seed) {
     const uint32_t bumps = control->replies.load(std::memory_order_acquire);
     drain();
     if (seen < items)
-      AwaitValueChange(&control->replies, &control->producer_sleeping, bumps, nullptr);
+      await_replies(bumps);
   }
   const double secs = std::chrono::duration<double>(Clock::now() - start).count();
   control->stop.store(1, std::memory_order_seq_cst);

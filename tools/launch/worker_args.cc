@@ -27,7 +27,7 @@ Status CheckProgram(const std::string& flag, const std::string& line) {
             flag + ": cannot run '" + program + "': " + std::strerror(errno)};
   const char* path = std::getenv("PATH");
   return {StatusCode::kInvalidArgument, flag + ": no program '" + program + "' in PATH (" +
-                                            (path ? path : "/usr/local/bin:/usr/bin:/bin") + ")"};
+                                            (path ? path : kDefaultPath) + ")"};
 }
 
 }  // namespace

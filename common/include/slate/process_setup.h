@@ -29,9 +29,11 @@ std::atomic<bool>& InstallStopSignals();
 // Arranges SIGTERM for this process when its parent dies (PR_SET_PDEATHSIG).
 void DieWithParent();
 
+// The folders searched for a program when PATH is not set.
+inline constexpr const char* kDefaultPath = "/usr/local/bin:/usr/bin:/bin";
 // Where `program` runs from, as exec would find it: a name with a slash as
-// it is, else the first executable of that name in PATH (an empty entry
-// is the current folder); "" when there is none.
+// it is, else the first executable of that name in PATH (kDefaultPath when
+// unset; an empty entry is the current folder); "" when there is none.
 std::string FindProgram(const std::string& program);
 
 }  // namespace slate

@@ -56,7 +56,7 @@ std::string FindProgram(const std::string& program) {
   if (program.find('/') != std::string::npos)
     return access(program.c_str(), X_OK) == 0 ? program : "";
   const char* path = std::getenv("PATH");
-  const std::string dirs = path ? path : "/usr/local/bin:/usr/bin:/bin";
+  const std::string dirs = path ? path : kDefaultPath;
   size_t start = 0;
   while (start <= dirs.size()) {
     const size_t end = std::min(dirs.find(':', start), dirs.size());
