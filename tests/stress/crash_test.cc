@@ -16,6 +16,7 @@
 
 #include "slate/internal/crash_point.h"
 #include "slate/pool.h"
+#include "util/raw_view.h"
 #include "util/test_pool.h"
 
 namespace slate {
@@ -534,6 +535,35 @@ TEST_F(CrashBatchTest, CompleteBatchKeepsTheResultsBeforeTheDeath) {
   pool->CompleteBatch(std::span<const Completion>(done).subspan(2), agent, &out);
   for (const auto& o : out) EXPECT_TRUE(o.ok()) << o.status().ToString();
   for (const auto& [task, n] : testing::ResultsPerTask(*pool)) EXPECT_EQ(n, 1) << task;
+}
+
+// A queue's run of free slots is filled inside the transaction that first
+// needs it: a death halfway (half the fresh slots sealed, the high-water
+// mark not yet raised; or the free list cut) leaves the task unposted and
+// every slot usable.
+TEST_F(CrashBatchTest, DeathFillingAFreshRunLosesNoSlot) {
+  DieIn("post.fill_run", 0, [&](Pool& p) { (void)p.PostTask(Specs(1)[0]); });
+  EXPECT_TRUE(pool->PendingTasks(agent, 10)->empty());
+  std::vector<TaskId> ids;
+  ASSERT_TRUE(pool->PostTasks(Specs(40), &ids).ok());  // past one run
+  EXPECT_EQ(pool->PendingTasks(agent, 64)->size(), 40u);
+  EXPECT_TRUE(pool->Check().empty());
+}
+
+TEST_F(CrashBatchTest, DeathFillingARunFromTheFreeListLosesNoSlot) {
+  std::vector<EntryId> notes;
+  for (int i = 0; i < 40; ++i)
+    notes.push_back(pool->Write(MakeEntry("notes", {}, 0.5f, "n", "x")).value());
+  for (EntryId id : notes) ASSERT_TRUE(pool->Erase(id).ok());
+  const uint32_t high = testing::RawView(pool.name()).r().header().counters.slot_high;
+  DieIn("post.fill_run", 0, [&](Pool& p) { (void)p.PostTask(Specs(1)[0]); });
+  EXPECT_TRUE(pool->PendingTasks(agent, 10)->empty());
+  std::vector<TaskId> ids;
+  ASSERT_TRUE(pool->PostTasks(Specs(40), &ids).ok());
+  EXPECT_EQ(pool->PendingTasks(agent, 64)->size(), 40u);
+  // The freed slots were reused, the run's and the list's alike.
+  EXPECT_EQ(testing::RawView(pool.name()).r().header().counters.slot_high, high);
+  EXPECT_TRUE(pool->Check().empty());
 }
 
 // Checkpoints: a save that replaces the last one, and a completion that

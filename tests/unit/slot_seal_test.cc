@@ -49,5 +49,19 @@ TEST(SlotSealTest, ASlotCopiedToAnotherIndexFails) {
   EXPECT_FALSE(SealHolds(s, 6));
 }
 
+// A never-used slot's seal is known without reading it; its links (a run's
+// next slot) are not covered, its other bytes are.
+TEST(SlotSealTest, ZeroSlotSealNeedsNoRead) {
+  for (uint32_t index : {0u, 1u, 31u, 1000000u}) {
+    Slot s{};
+    s.hash_next = index + 1;
+    s.seal = SealOfZeroSlot(index);
+    EXPECT_TRUE(SealHolds(s, index));
+    EXPECT_FALSE(SealHolds(s, index + 1));
+    s.id = 7;
+    EXPECT_FALSE(SealHolds(s, index));
+  }
+}
+
 }  // namespace
 }  // namespace slate::internal

@@ -287,7 +287,7 @@ Result<EntryId> CompleteLocked(Pool::Impl& im, const Completion& c, AgentRef by,
   Txn txn(r, OpCode::kComplete);
   txn.Save(task);
   if (row != 0) txn.Save(r.agent(row).rec.tallies);
-  const uint32_t res = im.InsertSlot(txn, spec, now);
+  const uint32_t res = im.InsertSlot(txn, spec, now, row);
   r.slot(res).kind.result.task_id = c.id;
   r.slot(res).kind.result.epoch = c.epoch;
   // A running task's updated_ns is its claim's start (ClaimLocked).

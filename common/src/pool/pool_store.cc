@@ -112,7 +112,14 @@ Status Pool::Impl::Reserve(const SlotSpec& spec) {
     return h.derived.slot_free_head == kNil && h.counters.slot_high >= region_.geo().slot_capacity;
   };
   const CellStore cells(region_);
+  bool runs_returned = false;
   while (no_free_slot() || (cell_bytes > 0 && !cells.Fits(cell_bytes))) {
+    if (no_free_slot() && !runs_returned) {
+      // Free slots set aside in runs are free: use them before evicting.
+      ReturnRunsLocked();
+      runs_returned = true;
+      continue;
+    }
     const uint32_t victim = heap.Top();
     if (victim == kNil)
       return {StatusCode::kPoolFull,
@@ -135,23 +142,101 @@ Status Pool::Impl::Reserve(const SlotSpec& spec) {
   }
   // What InsertSlot and CellStore::Alloc may take from past the
   // high-water marks must have pages before either writes it.
-  const uint32_t slot_end = h.derived.slot_free_head == kNil ? h.counters.slot_high + 1 : 0;
+  // A run fills from the free list, else with up to kRunSlots fresh slots.
+  const uint32_t slot_end =
+      h.derived.slot_free_head == kNil
+          ? std::min(region_.geo().slot_capacity, h.counters.slot_high + kRunSlots)
+          : 0;
   const uint32_t cell_end = cell_bytes > 0 ? cells.FreshEnd(cell_bytes) : 0;
   if (Status s = backing_.EnsureLocked(slot_end, cell_end); !s.ok())
     return {s.code(), "pool '" + name_ + "': " + s.message()};
   return Status::Ok();
 }
 
-uint32_t Pool::Impl::InsertSlot(Txn& txn, const SlotSpec& spec, int64_t now_ns) {
+namespace {
+
+// Sets up to Pool::Impl::kRunSlots free slots aside in q's run, in
+// ascending order where they come in it: from the free list when it has
+// any (a rebuilt list is ascending), else fresh ones past the high-water
+// mark, which rises past them (counters are saved by every transaction).
+// REQUIRES: inside txn, the run empty, the fresh slots backed (Reserve).
+// Crash point "<op>.fill_run": halfway, the list cut or half the fresh
+// slots sealed, the mark not yet raised.
+void FillRun(const Txn& txn, const Region& r, TaskQueue& q) {
+  Header& h = r.header();
+  if (h.derived.slot_free_head != kNil) {
+    const uint32_t first = h.derived.slot_free_head;
+    uint32_t last = first;
+    r.CheckedSlot(last, "free slot list head");
+    for (uint32_t n = 1; n < Pool::Impl::kRunSlots; ++n) {
+      const uint32_t next = r.slot(last).hash_next;
+      if (next == kNil) break;
+      r.CheckedSlot(next, "free slot list link");
+      last = next;
+    }
+    h.derived.slot_free_head = r.slot(last).hash_next;
+    txn.Point("fill_run");
+    r.slot(last).hash_next = kNil;
+    q.run_head = first;
+    return;
+  }
+  const uint32_t from = h.counters.slot_high;
+  const uint32_t to = std::min(r.geo().slot_capacity, from + Pool::Impl::kRunSlots);
+  if (from >= to) return;
+  for (uint32_t i = from; i < to; ++i) {
+    Slot& s = r.slot(i);
+    if (s.state != static_cast<uint8_t>(SlotState::kFree))
+      ThrowCorrupt("slot " + std::to_string(i) + " past the high-water mark is not free");
+    s.hash_next = i + 1 < to ? i + 1 : kNil;
+    // Below the mark every slot holds its seal, free or live; one never
+    // used is zero (a rolled-back fill or insert left nothing covered).
+    s.seal = SealOfZeroSlot(i);
+    if (i == from + (to - from) / 2) txn.Point("fill_run");
+  }
+  h.counters.slot_high = to;
+  q.run_head = from;
+}
+
+}  // namespace
+
+void Pool::Impl::ReturnRunsLocked() {
   Header& h = region_.header();
-  // A freed slot first; else the first untouched one (counters are saved).
-  const bool fresh = h.derived.slot_free_head == kNil;
-  const uint32_t i = fresh ? h.counters.slot_high : h.derived.slot_free_head;
-  Slot& s = region_.CheckedSlot(i, fresh ? "slot high-water mark" : "free slot list head");
+  const uint32_t cap = region_.geo().slot_capacity;
+  for (uint32_t row = 0; row <= region_.geo().agent_capacity; ++row) {
+    TaskQueue& q = region_.queue(row);
+    for (uint32_t steps = 0; q.run_head != kNil; ++steps) {
+      if (steps >= cap) ThrowCorrupt("a slot run loops");
+      Slot& s = region_.CheckedSlot(q.run_head, "slot run link");
+      q.run_head = s.hash_next;
+      s.hash_next = h.derived.slot_free_head;
+      h.derived.slot_free_head = region_.SlotIndex(s);
+    }
+  }
+}
+
+uint32_t Pool::Impl::InsertSlot(Txn& txn, const SlotSpec& spec, int64_t now_ns,
+                                uint32_t run_row) {
+  Header& h = region_.header();
+  // From the row's run when asked; else a freed slot first; else the first
+  // untouched one (counters are saved).
+  TaskQueue* run = nullptr;
+  if (run_row != kNil) {
+    run = &region_.CheckedQueue(run_row, "slot run owner");
+    if (run->run_head == kNil) FillRun(txn, region_, *run);
+    if (run->run_head == kNil) run = nullptr;  // no slot left to set aside
+  }
+  const bool fresh = run == nullptr && h.derived.slot_free_head == kNil;
+  const uint32_t i = run != nullptr ? run->run_head
+                     : fresh        ? h.counters.slot_high
+                                    : h.derived.slot_free_head;
+  Slot& s = region_.CheckedSlot(i, run != nullptr ? "slot run head"
+                                   : fresh        ? "slot high-water mark"
+                                                  : "free slot list head");
   txn.Save(s);
   if (s.state != static_cast<uint8_t>(SlotState::kFree))
     ThrowCorrupt("slot " + std::to_string(i) + " is handed out as free but is not");
-  if (fresh) h.counters.slot_high += 1;
+  if (run != nullptr) run->run_head = s.hash_next;
+  else if (fresh) h.counters.slot_high += 1;
   else h.derived.slot_free_head = s.hash_next;
   if (spec.intern_author) {
     // The data carries its author, uninterned: [len][ntags][req][tag lens][author]...

@@ -180,7 +180,7 @@ Result<TaskId> PostLocked(Pool::Impl& im, Pool::Impl::Guard& g,
       !s.ok())
     return s;
   Txn txn(r, OpCode::kPost);
-  const uint32_t slot = im.InsertSlot(txn, ss, now);
+  const uint32_t slot = im.InsertSlot(txn, ss, now, spec.assignee.row);
   TaskFields& t = r.slot(slot).kind.task;
   t.state = static_cast<uint8_t>(spec.waiting ? TaskState::kWaiting : TaskState::kPending);
   t.priority = static_cast<int8_t>(spec.priority);

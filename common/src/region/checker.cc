@@ -283,19 +283,25 @@ class Checker {
     }
   }
 
+  // Free slots are on the free list or in one queue's run, each once.
   void CheckFreeSlots() {
     std::vector<uint8_t> seen(r_.geo().slot_capacity, 0);
     uint64_t n = 0;
-    for (uint32_t i = r_.header().derived.slot_free_head; i != kNil;
-         i = r_.slot(i).hash_next) {
-      if (i >= SlotHigh() || seen[i]) {
-        Bad("slot free list is broken at " + std::to_string(i));
-        return;
+    auto walk = [&](uint32_t head, const std::string& what) {
+      for (uint32_t i = head; i != kNil; i = r_.slot(i).hash_next) {
+        if (i >= SlotHigh() || seen[i]) {
+          Bad(what + " is broken at " + std::to_string(i));
+          return false;
+        }
+        seen[i] = 1;
+        if (r_.slot(i).state == kLive) Bad("live slot " + std::to_string(i) + " is on " + what);
+        ++n;
       }
-      seen[i] = 1;
-      if (r_.slot(i).state == kLive) Bad("live slot " + std::to_string(i) + " is on the free list");
-      ++n;
-    }
+      return true;
+    };
+    if (!walk(r_.header().derived.slot_free_head, "the slot free list")) return;
+    for (uint32_t row = 0; row <= r_.geo().agent_capacity; ++row)
+      if (!walk(r_.queue(row).run_head, "the slot run of queue " + std::to_string(row))) return;
     const uint64_t live_states = std::count_if(
         owner_.begin(), owner_.end(), [](uint8_t o) { return o != 0; });
     if (n + live_states + quarantined_ != SlotHigh())

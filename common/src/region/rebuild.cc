@@ -27,6 +27,7 @@ namespace {
 void ResetQueue(TaskQueue& q) {
   std::memset(&q, 0, sizeof q);
   q.running_head = kNil;
+  q.run_head = kNil;  // every free slot goes back to the free list
   for (auto& b : q.buckets) b.head = b.tail = kNil;
 }
 

@@ -34,6 +34,17 @@ constexpr uint64_t kMul[kWords] = {
     0x27D4EB2F165667C5ull, 0x85EBCA77C2B2AE63ull, 0x9FB21C651E98DF25ull, 0xA0761D6478BD642Full,
     0xE7037ED1A0B428DBull, 0x8EBC6AF09C88C6E3ull, 0x589965CC75374CC3ull, 0x1D8E4E27C47D124Full};
 
+// The sum of a slot's terms, bound to its index and mixed.
+uint32_t Avalanche(uint64_t sum, uint32_t index) {
+  uint64_t h = sum ^ (uint64_t{index} * kMul[7]);
+  h ^= h >> 33;
+  h *= 0xFF51AFD7ED558CCDull;
+  h ^= h >> 33;
+  h *= 0xC4CEB9FE1A85EC53ull;
+  h ^= h >> 33;
+  return static_cast<uint32_t>(h);
+}
+
 template <const uint64_t* kMask, size_t I>
 uint64_t Term(const unsigned char* p) {
   if constexpr (kMask[I] == 0) {
@@ -59,14 +70,10 @@ uint32_t SealOfBytes(const unsigned char* p, uint32_t index) {
   constexpr auto kAll = std::make_index_sequence<kWords>{};
   const uint64_t sum = p[offsetof(Slot, segment)] == kSegTasks ? SumOfTerms<kTaskMask>(p, kAll)
                                                                : SumOfTerms<kEntryMask>(p, kAll);
-  uint64_t h = sum ^ (uint64_t{index} * kMul[7]);
-  h ^= h >> 33;
-  h *= 0xFF51AFD7ED558CCDull;
-  h ^= h >> 33;
-  h *= 0xC4CEB9FE1A85EC53ull;
-  h ^= h >> 33;
-  return static_cast<uint32_t>(h);
+  return Avalanche(sum, index);
 }
+
+uint32_t SealOfZeroSlot(uint32_t index) { return Avalanche(0, index); }
 
 const char* LiveSlotProblem(const Region& r, const Slot& s) {
   if (s.segment >= kSegmentCapacity || !r.segment(s.segment).rec.used)

@@ -28,7 +28,7 @@
 namespace slate::internal {
 
 inline constexpr uint64_t kMagic = 0x314C4F4F50544C53ull;  // "SLTPOOL1"
-inline constexpr uint32_t kLayoutVersion = 10;
+inline constexpr uint32_t kLayoutVersion = 11;
 inline constexpr uint32_t kNil = 0xFFFFFFFFu;
 inline constexpr uint32_t kSegmentCapacity = 32;
 inline constexpr int kPriorityBuckets = 256;
@@ -206,7 +206,11 @@ struct TaskQueue {
   uint32_t running_head;
   uint32_t pending;
   uint32_t running;
-  uint32_t reserved;
+  // Free slots set aside for this queue's agent, linked through hash_next
+  // (kNil: none): its tasks and its results take neighbouring slots, so a
+  // worker's claims and completions touch few cache lines and pages
+  // whoever else posts and completes in between (Pool::Impl::InsertSlot).
+  uint32_t run_head;
   struct Bucket {
     uint32_t head;
     uint32_t tail;

@@ -183,9 +183,17 @@ class Pool::Impl {
   Status Reserve(const internal::SlotSpec& spec);
   // Takes a free slot, writes its data and common fields (journaled),
   // assigns the next id. Does not link it. Stamped now_ns (wall clock),
-  // or the clock's reading when 0. REQUIRES: Reserve succeeded.
+  // or the clock's reading when 0. `run_row`: the queue row (0: the shared
+  // queue) whose run of free slots to take it from, refilled with up to
+  // kRunSlots when empty; kNil: the pool's free list. REQUIRES: Reserve
+  // succeeded.
   uint32_t InsertSlot(internal::Txn& txn, const internal::SlotSpec& spec,
-                      int64_t now_ns = 0);
+                      int64_t now_ns = 0, uint32_t run_row = internal::kNil);
+  // Slots a run takes at once: 32 slots are 4 KiB, one page.
+  static constexpr uint32_t kRunSlots = 32;
+  // Gives every queue's run back to the free list (Reserve, when only runs
+  // have free slots left).
+  void ReturnRunsLocked();
   // Adds to / removes from id index and segment list, plus Attach/Detach.
   void LinkSlot(uint32_t slot);
   void UnlinkSlot(uint32_t slot);

@@ -26,6 +26,9 @@ inline uint32_t SealOf(const Slot& s, uint32_t index) {
 inline bool SealHolds(const Slot& s, uint32_t index) {
   return s.seal == SealOf(s, index);
 }
+// SealOf a slot whose covered bytes are all zero (a never-used slot), without
+// reading it: a slot that is not is left failing its seal, not sealed in.
+uint32_t SealOfZeroSlot(uint32_t index);
 // The same over a copy of a slot's bytes (a journal record).
 inline bool RecordedSealHolds(const unsigned char* p, uint32_t index) {
   uint32_t seal;
