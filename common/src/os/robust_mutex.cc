@@ -102,6 +102,19 @@ LockOutcome LockRobustSpinning(pthread_mutex_t* m, const std::atomic<uint64_t>& 
   return got ? OutcomeOf(rc) : LockRobust(m);
 }
 
+LockOutcome LockRobustBriefSpin(pthread_mutex_t* m, int64_t budget_ns) {
+  int rc = pthread_mutex_trylock(m);
+  if (rc != EBUSY) return OutcomeOf(rc);
+  if (budget_ns <= 0) return LockRobust(m);
+  const bool got = SpinUntil(
+      [&] {
+        rc = pthread_mutex_trylock(m);
+        return rc != EBUSY;
+      },
+      budget_ns, /*yield=*/false);
+  return got ? OutcomeOf(rc) : LockRobust(m);
+}
+
 void MarkConsistent(pthread_mutex_t* m) { pthread_mutex_consistent(m); }
 
 void UnlockRobust(pthread_mutex_t* m) { pthread_mutex_unlock(m); }

@@ -22,6 +22,7 @@ const char* LockUseName(LockUse use) {
     case LockUse::kClaim: return "claim";
     case LockUse::kComplete: return "complete";
     case LockUse::kRead: return "read";
+    case LockUse::kShardClaim: return "shard_claim";
   }
   return "unknown";
 }
