@@ -197,7 +197,8 @@ Status Pool::ClaimBatch(AgentRef agent, std::chrono::milliseconds lease,
   // The pool lock for the shared queue, a task past its deadline, or a
   // shard not to be had.
   if (n == 0) {
-    Impl::Guard g(im, LockUse::kClaim);
+    // Only this agent's shard: the shared queue is the pool lock's.
+    Impl::Guard g(im, LockUse::kClaim, Impl::Guard::ShardMode::kAsNeeded);
     if (!g.status().ok()) return refuse(g.status());
     if (Status s = im.CheckAgentLocked(agent); !s.ok()) return refuse(s);
     // One clock reading serves the whole batch: the claims are simultaneous.
@@ -206,6 +207,7 @@ Status Pool::ClaimBatch(AgentRef agent, std::chrono::milliseconds lease,
     while (n < max) {
       // One claim per repair unit: the batch's earlier claims are committed.
       auto picked = im.RepairingLocked([&]() -> Result<uint32_t> {
+        g.HoldShard(agent.row);  // its queue, and the running list a claim joins
         const uint32_t slot = im.PickLocked(g, agent.row);
         if (slot != kNil) ClaimSlotLocked(im, slot, agent.row, lease_deadline, now_real);
         return slot;
