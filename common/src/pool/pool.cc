@@ -223,7 +223,7 @@ bool Pool::Impl::SpinPays() const {
 }
 
 Pool::Impl::Guard::Guard(const Impl& impl, LockUse use, ShardMode shards)
-    : impl_(impl), uncaught_on_entry_(std::uncaught_exceptions()), use_(use), mode_(shards) {
+    : impl_(impl), uncaught_on_entry_(std::uncaught_exceptions()), use_(use) {
   Header& h = impl_.region_.header();
   if (!impl_.read_only_) impl_.backing_.CatchUp();  // page faults outside the lock
   const bool profiled = LockProfileOn();
@@ -247,6 +247,8 @@ Pool::Impl::Guard::Guard(const Impl& impl, LockUse use, ShardMode shards)
       return;
   }
   locked_ = true;
+  outer_ = t_holding;
+  t_holding = this;
   // Odd while we may change things. A dead holder may have left it odd
   // already; then it stays odd until our unlock. Only lock holders write it,
   // so a plain store suffices; the fence orders it before our changes.
@@ -276,6 +278,8 @@ void UndoDeadShard(const std::string& pool, const Region& r, uint32_t row) {
 }
 
 }  // namespace
+
+thread_local Pool::Impl::Guard* Pool::Impl::Guard::t_holding = nullptr;
 
 bool Pool::Impl::Guard::RecoverIfDue(bool holder_died) {
   // Every shard before any repair: no claim runs beside it.
@@ -346,10 +350,16 @@ void Pool::Impl::Guard::LockShard(uint32_t row) {
   a.shard_claims = 0;
 }
 
+void Pool::Impl::Guard::HoldEveryShard() {
+  HoldRegisteredShards();
+  dead_shard_ = false;  // the caller rebuilds
+}
+
 Pool::Impl::Guard::~Guard() {
   if (!locked_) return;
   if (std::uncaught_exceptions() > uncaught_on_entry_)
     impl_.RepairLocked("an operation stopped halfway on an exception");
+  t_holding = outer_;
   Header& h = impl_.region_.header();
   for (uint32_t w = 0; w < kAgentRowWords; ++w)
     for (uint64_t bits = shards_[w]; bits != 0; bits &= bits - 1)
@@ -452,6 +462,8 @@ void Pool::Impl::RecoverLocked(bool holder_died) const {
 
 void Pool::Impl::RepairLocked(const std::string& why) const noexcept {
   try {
+    // A rebuild rewrites every queue: no claim may run beside it.
+    if (Guard* g = Guard::t_holding; g != nullptr && g->Holds(*this)) g->HoldEveryShard();
     Header& h = region_.header();
     const Repair done = RollBackAndRebuild(region_);
     h.recoveries += 1;

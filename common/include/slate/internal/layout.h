@@ -1,10 +1,10 @@
-// The region's layout, version 7. docs/POOL.md describes it in prose.
+// The region's layout (kLayoutVersion). docs/POOL.md describes it in prose.
 //
 // One region per pool, laid out by hand at creation (no segment manager: its
 // internal mutex is not robust). Offsets are from the region base, so every
 // process may map it anywhere. Every structure is fixed-size, standard-layout
 // and written only under the pool's robust mutex, except the atomics marked
-// "lock-free" below.
+// "lock-free" below and what an agent row's shard lock guards (AgentRow).
 //
 // Fields are either AUTHORITATIVE or DERIVED:
 //  - authoritative fields are saved to the undo journal before a transaction
@@ -276,15 +276,17 @@ struct JournalRecord {
 // An agent row's shard: what its agent changes on the hot path without the
 // pool lock. Its mutex guards the row's queue and the pending and running
 // tasks in it; a claim of one of those takes the shard lock alone, and
-// every pool lock holder takes the shard lock of every registered row
-// after the pool's (lock order: pool, then rows in ascending order), so
-// it sees no claim half done.
+// a pool lock holder takes the shard lock of every row whose tasks it
+// reads or changes (Pool::Impl::Guard), so it sees no claim half done.
+// Lock order: the pool's, then shards in any order; a shard holder never
+// waits for the pool lock.
 //
 // A shard transaction saves the one slot it changes to the shard's own
 // journal, the same way as a pool transaction (Txn). A locker that finds
-// the holder dead undoes that journal, marks the pool for a rebuild
-// (Header::shards_dirty) and lets go: the queue's links and counts are
-// derived, and only a holder of every lock may rebuild them.
+// the holder dead undoes that journal; the queue's links and counts are
+// derived, and only a holder of every lock may rebuild them: a claimer
+// marks the pool for it (Header::shards_dirty) and lets go, a pool lock
+// holder takes every shard and rebuilds.
 struct ShardJournal {
   std::atomic<uint32_t> count;
   uint32_t op;

@@ -143,6 +143,12 @@ class Pool::Impl {
     // when held. Throws RetryAfterRecovery when it had to rebuild first
     // (a shard's holder had died): the caller's step must run again.
     void HoldShard(uint32_t row);
+    // Takes every registered row's shard lock not held yet, for a repair
+    // (RepairLocked), which rebuilds every queue.
+    void HoldEveryShard();
+    bool Holds(const Impl& pool) const { return &impl_ == &pool; }
+    // The innermost hold of this thread, if any (RepairLocked finds it).
+    static thread_local Guard* t_holding;
 
    private:
     // Takes the shard lock of every registered row not held yet; a dead
@@ -157,11 +163,11 @@ class Pool::Impl {
     bool locked_ = false;
     uint64_t shards_[internal::kAgentRowWords] = {};  // rows whose shard lock this holds
     bool dead_shard_ = false;  // one of them had lost its holder
+    Guard* outer_ = nullptr;   // t_holding before this hold
     // An exception leaving the locked scope may have stopped a change
     // halfway: the destructor then repairs before it unlocks.
     int uncaught_on_entry_ = 0;
     internal::LockUse use_;
-    ShardMode mode_;
     int64_t asked_ns_ = 0;  // profiled holds only
     int64_t held_ns_ = 0;
     static constexpr int kMaxNotify = 16;
