@@ -457,9 +457,10 @@ TEST_F(FaultsTest, SlotScribblerLosesOnlyTheEntriesItHits) {
     const RawView view(pool);
     const internal::Region& reg = view.r();
     // The newest pending task (claimed last) has its id scribbled first,
-    // once the request is posted (sanitizer builds start slowly).
+    // once the request is posted (sanitizer builds, and a machine busy
+    // with other tests, start the group slowly: up to 30 s).
     uint32_t victim = internal::kNil;
-    for (int wait = 0; wait < 500 && victim == internal::kNil; ++wait) {
+    for (int wait = 0; wait < 1500 && victim == internal::kNil; ++wait) {
       std::this_thread::sleep_for(20ms);
       uint64_t pending = 0;
       for (uint32_t i = 0; i < reg.geo().slot_capacity; ++i) {
