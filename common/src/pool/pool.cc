@@ -268,13 +268,23 @@ Pool::Impl::Guard::Guard(const Impl& impl, LockUse use, ShardMode shards)
 
 namespace {
 
-// Undoes the shard journal of a row whose lock holder died, and says so.
-void UndoDeadShard(const std::string& pool, const Region& r, uint32_t row) {
-  const auto op = static_cast<OpCode>(r.agent(row).shard_journal.op);
-  const int undone = UndoShardJournal(r, row);
+// Takes agent row `row`'s shard lock, after a brief spin while spinning
+// pays. From a dead holder it returns kOwnerDied holding the lock, the
+// shard's journal undone, its change counter even and the lock marked
+// consistent: the caller must see the queues rebuilt before it reads them.
+LockOutcome TakeShardLock(const Pool::Impl& im, uint32_t row) {
+  AgentRow& a = im.region_.agent(row);
+  const LockOutcome out = LockRobustBriefSpin(&a.shard_mutex, im.SpinPays() ? kSpinBudgetNs : 0);
+  if (out != LockOutcome::kOwnerDied) return out;
+  const auto op = static_cast<OpCode>(a.shard_journal.op);
+  const int undone = UndoShardJournal(im.region_, row);
   spdlog::warn("pool '{}': the holder of agent row {}'s shard lock died ({}); rolled back {} "
                "journal record(s); the pool lock's holder rebuilds",
-               pool, row, undone > 0 ? OpName(op) : "no transaction", undone);
+               im.name_, row, undone > 0 ? OpName(op) : "no transaction", undone);
+  const uint64_t seq = a.shard_seq.load(std::memory_order_relaxed);
+  if ((seq & 1) != 0) a.shard_seq.store(seq + 1, std::memory_order_release);
+  MarkConsistent(&a.shard_mutex);
+  return out;
 }
 
 }  // namespace
@@ -322,19 +332,14 @@ void Pool::Impl::Guard::LockShard(uint32_t row) {
   // An invalid row is damage in the registered bitmap: the rebuild clears it.
   if (!r.ValidAgentRow(row) || (shards_[row / 64] >> (row % 64) & 1) != 0) return;
   AgentRow& a = r.agent(row);
-  switch (LockRobustBriefSpin(&a.shard_mutex, impl_.SpinPays() ? kSpinBudgetNs : 0)) {
+  switch (TakeShardLock(impl_, row)) {
     case LockOutcome::kAcquired:
       break;
-    case LockOutcome::kOwnerDied: {
-      // Its holder died mid-claim, or a pool holder died holding it: undo
-      // its journal; the caller rebuilds before anything reads the queue.
-      UndoDeadShard(impl_.name_, r, row);
-      const uint64_t seq = a.shard_seq.load(std::memory_order_relaxed);
-      if ((seq & 1) != 0) a.shard_seq.store(seq + 1, std::memory_order_release);
-      MarkConsistent(&a.shard_mutex);
+    case LockOutcome::kOwnerDied:
+      // Its holder died mid-claim, or a pool holder died holding it: the
+      // caller rebuilds before anything reads the queue.
       dead_shard_ = true;
       break;
-    }
     case LockOutcome::kNotRecoverable:
     case LockOutcome::kFailed:
       status_ = PoolError(impl_.name_, StatusCode::kCorrupt,
@@ -375,24 +380,18 @@ Pool::Impl::Guard::~Guard() {
 Pool::Impl::ShardGuard::ShardGuard(const Impl& impl, uint32_t row, LockUse use)
     : impl_(impl), row_(impl.region_.agent(row)), index_(row), use_(use) {
   Header& h = impl_.region_.header();
-  if (h.shards_dirty.load(std::memory_order_acquire) != 0) return;
   const bool profiled = LockProfileOn();
   if (profiled) asked_ns_ = NowMonoNs();
-  switch (LockRobustBriefSpin(&row_.shard_mutex, impl_.SpinPays() ? kSpinBudgetNs : 0)) {
+  switch (TakeShardLock(impl_, index_)) {
     case LockOutcome::kAcquired:
       break;
-    case LockOutcome::kOwnerDied: {
-      // Undo what can be undone here; the queue's links may be half
-      // changed, and only a holder of every lock may rebuild them. Dirty
-      // first: nobody takes this shard before that rebuild.
-      UndoDeadShard(impl_.name_, impl_.region_, index_);
+    case LockOutcome::kOwnerDied:
+      // The queue's links may be half changed, and only a holder of every
+      // lock may rebuild them. Dirty before the unlock: nobody takes this
+      // shard before that rebuild.
       h.shards_dirty.store(1, std::memory_order_release);
-      const uint64_t seq = row_.shard_seq.load(std::memory_order_relaxed);
-      if ((seq & 1) != 0) row_.shard_seq.store(seq + 1, std::memory_order_release);
-      MarkConsistent(&row_.shard_mutex);
       UnlockRobust(&row_.shard_mutex);
       return;
-    }
     case LockOutcome::kNotRecoverable:
     case LockOutcome::kFailed:
       return;  // the pool lock's holder reports it
