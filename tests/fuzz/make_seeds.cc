@@ -157,17 +157,6 @@ int main(int argc, char** argv) {
   row->heartbeat_mono.store(INT64_MIN);
   Save(dir + "/ancient-heartbeat.pool", ancient);
 
-  // The same pool when a worker died mid-claim under its shard lock: the
-  // shard's change counter odd, its journal holding one slot.
-  auto torn_claim = RegionBytes(name);
-  const auto* hc = reinterpret_cast<const slate::internal::Header*>(torn_claim.data());
-  auto* claimer = reinterpret_cast<slate::internal::AgentRow*>(torn_claim.data() + hc->geo.off_agents);
-  claimer->shard_seq.store(claimer->shard_seq.load() | 1);
-  claimer->shard_journal.rec[0].offset = hc->geo.off_slots;
-  claimer->shard_journal.rec[0].length = 128;
-  claimer->shard_journal.count.store(1);
-  Save(dir + "/torn-claim.pool", torn_claim);
-
   pool.reset();
   MustOk(slate::Pool::Remove(name), "remove");
 

@@ -60,19 +60,16 @@ TEST(BenchTest, LockProfileSplitsTheLockByOperation) {
   ASSERT_EQ(j["throughput"].size(), 1u);
   const auto& lock = j["throughput"][0]["lock"];
   EXPECT_GT(lock["held_fraction"].get<double>(), 0);
-  // Every task is posted, completed and read under the pool lock, and
-  // claimed under its worker's shard lock alone; a worker whose own queue
-  // is empty looks at the shared one under the pool lock ("claim").
-  for (const char* op : {"post", "shard_claim", "complete", "read"})
+  // Every task is posted, claimed, completed and read under the lock.
+  for (const char* op : {"post", "claim", "complete", "read"})
     EXPECT_GT(lock["hold_us_per_task"][op].get<double>(), 0) << op;
-  EXPECT_GE(lock["hold_us_per_task"]["claim"].get<double>(), 0);
   EXPECT_GE(lock["wait_us_per_task"].get<double>(), 0);
   // Batches: a hold posts at most --post-batch tasks, claims and completes
   // at most --batch, and the protocol's batches are more than one.
   const auto& per_hold = lock["tasks_per_hold"];
   EXPECT_GT(per_hold["post"].get<double>(), 1);
   EXPECT_LE(per_hold["post"].get<double>(), 256);
-  for (const char* op : {"shard_claim", "complete"}) {
+  for (const char* op : {"claim", "complete"}) {
     EXPECT_GE(per_hold[op].get<double>(), 1) << op;
     EXPECT_LE(per_hold[op].get<double>(), 64) << op;
   }

@@ -55,23 +55,6 @@ TEST_F(CheckerTest, SecondResultForATaskIsReported) {
   EXPECT_TRUE(Mentions(sut->Check(), "has 2 results"));
 }
 
-// Every pool lock holder takes the shard locks the bitmap names: a row
-// missing from it, or one too many, is reported; so is a shard journal
-// left open, which only a dead shard holder leaves.
-TEST_F(CheckerTest, ARegisteredBitmapThatDisagreesAndAnOpenShardJournalAreReported) {
-  Vandal v(sut.name());
-  uint64_t* bits = v.r().header().derived.registered_rows;
-  bits[0] &= ~(uint64_t{1} << w.row);
-  EXPECT_TRUE(Mentions(sut->Check(), "bitmap disagrees with the table at row " + std::to_string(w.row)));
-  bits[0] |= uint64_t{1} << w.row;
-  bits[0] |= uint64_t{1} << 0;  // row 0 is the shared queue, never an agent
-  EXPECT_TRUE(Mentions(sut->Check(), "bitmap disagrees with the table at row 0"));
-  bits[0] &= ~uint64_t{1};
-  EXPECT_TRUE(sut->Check().empty());
-  v.r().agent(w.row).shard_journal.count.store(1);
-  EXPECT_TRUE(Mentions(sut->Check(), "shard journal is not empty"));
-}
-
 TEST_F(CheckerTest, ScribbledAndQuarantinedSlotsAreReported) {
   Vandal v(sut.name());
   const uint32_t s = v.SlotOf(note);

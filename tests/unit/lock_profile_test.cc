@@ -70,20 +70,10 @@ TEST_F(LockProfileTest, OnCountsEachHoldUnderItsOperation) {
   internal::EnableLockProfile(true);
   RunOneTask();
   const auto p = internal::TakeLockProfile();
-  // The claim of a task of its own is under the worker's shard lock alone.
-  for (LockUse u :
-       {LockUse::kPost, LockUse::kShardClaim, LockUse::kComplete, LockUse::kRead}) {
+  for (LockUse u : {LockUse::kPost, LockUse::kClaim, LockUse::kComplete, LockUse::kRead}) {
     EXPECT_EQ(Tally(p, u).holds, 1u) << internal::LockUseName(u);
     EXPECT_GT(Tally(p, u).hold_ns, 0u) << internal::LockUseName(u);
   }
-  EXPECT_EQ(Tally(p, LockUse::kClaim).holds, 0u);
-  // One from the shared queue takes the pool lock (after a look at its own).
-  TaskSpec shared;
-  shared.entry = MakeEntry("tasks", {}, 0.5f, "sup", "y");
-  ASSERT_TRUE(sut->PostTask(shared).ok());
-  internal::TakeLockProfile();
-  ASSERT_TRUE(sut->ClaimNext(w1, 10s)->has_value());
-  EXPECT_EQ(Tally(internal::TakeLockProfile(), LockUse::kClaim).holds, 1u);
   // A plain read is none of the four.
   ASSERT_TRUE(sut->Stats().ok());
   EXPECT_EQ(Tally(internal::TakeLockProfile(), LockUse::kOther).holds, 1u);

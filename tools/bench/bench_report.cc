@@ -24,11 +24,8 @@ LockFigures LockFiguresOf(const internal::LockProfile& p, double seconds, uint64
   double held_ns = 0, wait_ns = 0;
   const double per_task = tasks > 0 ? 1e-3 / static_cast<double>(tasks) : 0;  // ns -> us/task
   for (int i = 0; i < internal::kLockUses; ++i) {
-    // Held and waited: the pool lock's, the one every process shares.
-    if (internal::IsPoolLockUse(static_cast<internal::LockUse>(i))) {
-      held_ns += static_cast<double>(p.use[i].hold_ns);
-      wait_ns += static_cast<double>(p.use[i].wait_ns);
-    }
+    held_ns += static_cast<double>(p.use[i].hold_ns);
+    wait_ns += static_cast<double>(p.use[i].wait_ns);
     f.hold_us_per_task[i] = static_cast<double>(p.use[i].hold_ns) * per_task;
     f.tasks_per_hold[i] = Ratio(static_cast<double>(tasks), static_cast<double>(p.use[i].holds));
   }
@@ -65,10 +62,6 @@ nlohmann::ordered_json ToJson(const Report& r) {
         hold[internal::LockUseName(u)] = HoldUs(*t.lock, u);
         batch[internal::LockUseName(u)] = t.lock->tasks_per_hold[static_cast<int>(u)];
       }
-      // Not the pool lock: a claim under its worker's shard lock alone.
-      constexpr auto kShard = internal::LockUse::kShardClaim;
-      hold[internal::LockUseName(kShard)] = HoldUs(*t.lock, kShard);
-      batch[internal::LockUseName(kShard)] = t.lock->tasks_per_hold[static_cast<int>(kShard)];
       j["throughput"].back()["lock"] = {{"held_fraction", t.lock->held_fraction},
                                         {"hold_us_per_task", hold},
                                         {"tasks_per_hold", batch},
@@ -154,29 +147,26 @@ std::string ToTable(const Report& r) {
            "ratio: slate / it)");
     if (std::any_of(r.throughput.begin(), r.throughput.end(), [](auto& t) { return t.lock; })) {
       line("");
-      line("pool lock per task, all processes (us held, by operation; us waited), and the");
-      line("workers' shard locks (us held by claims taken under a shard lock alone)");
-      line(fmt::format("  {:>7} {:>7} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}",
-                       "workers", "held %", "post", "claim", "complete", "read", "other",
-                       "total", "waited", "shard"));
+      line("pool lock per task, all processes (us held, by operation; us waited)");
+      line(fmt::format("  {:>7} {:>7} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}", "workers",
+                       "held %", "post", "claim", "complete", "read", "other", "total",
+                       "waited"));
       for (const auto& t : r.throughput) {
         if (!t.lock) continue;
         const LockFigures& l = *t.lock;
         double total = 0;
         for (auto u : kUses) total += HoldUs(l, u);
-        line(fmt::format(
-            "  {:>7} {:>7.1f} {:>8.3f} {:>8.3f} {:>8.3f} {:>8.3f} {:>8.3f} {:>8.3f} {:>8.3f} {:>8.3f}",
-            t.workers, 100 * l.held_fraction, HoldUs(l, internal::LockUse::kPost),
-            HoldUs(l, internal::LockUse::kClaim), HoldUs(l, internal::LockUse::kComplete),
-            HoldUs(l, internal::LockUse::kRead), HoldUs(l, internal::LockUse::kOther), total,
-            l.wait_us_per_task, HoldUs(l, internal::LockUse::kShardClaim)));
+        line(fmt::format("  {:>7} {:>7.1f} {:>8.3f} {:>8.3f} {:>8.3f} {:>8.3f} {:>8.3f} {:>8.3f} {:>8.3f}",
+                         t.workers, 100 * l.held_fraction, HoldUs(l, internal::LockUse::kPost),
+                         HoldUs(l, internal::LockUse::kClaim),
+                         HoldUs(l, internal::LockUse::kComplete),
+                         HoldUs(l, internal::LockUse::kRead),
+                         HoldUs(l, internal::LockUse::kOther), total, l.wait_us_per_task));
         auto per_hold = [&](internal::LockUse u) { return l.tasks_per_hold[static_cast<int>(u)]; };
-        line(fmt::format(
-            "  {:>7} {:>7} {:>8.1f} {:>8.1f} {:>8.1f} {:>8.1f} {:>8} {:>8} {:>8} {:>8.1f}"
-            "   (tasks per hold)",
-            "", "", per_hold(internal::LockUse::kPost), per_hold(internal::LockUse::kClaim),
-            per_hold(internal::LockUse::kComplete), per_hold(internal::LockUse::kRead), "", "",
-            "", per_hold(internal::LockUse::kShardClaim)));
+        line(fmt::format("  {:>7} {:>7} {:>8.1f} {:>8.1f} {:>8.1f} {:>8.1f}   (tasks per hold)", "",
+                         "", per_hold(internal::LockUse::kPost), per_hold(internal::LockUse::kClaim),
+                         per_hold(internal::LockUse::kComplete),
+                         per_hold(internal::LockUse::kRead)));
       }
     }
   }

@@ -101,8 +101,7 @@ int main(int argc, char** argv) {
        "per worker: shows what slot locality is worth)")
       ("lock-profile", po::bool_switch(&proto.lock_profile),
        "throughput: also report how long the pool lock is held and waited "
-       "for per task, by operation, over all processes, and the workers' "
-       "shard locks held by their claims")
+       "for per task, by operation, over all processes")
       ("large", po::value(&large)->default_value(1'000'000),
        "resident entries for the large side of the scaling workload")
       ("only", po::value(&only)->default_value("throughput,latency,scaling,memory,job,idle"),

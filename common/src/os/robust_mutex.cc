@@ -81,25 +81,6 @@ void ReleaseSpinSlot(LockSpinners& s, int slot, int64_t now) {
   s.started[slot].compare_exchange_strong(mine, 0, std::memory_order_relaxed);
 }
 
-namespace {
-
-// Tries m whenever `worth_trying` says so, for at most budget_ns: true
-// once a try took it (*rc its result), false if the budget ran out. No
-// yield: callers spin only while the holder can keep a CPU (a yielding
-// spin measured worse).
-template <typename WorthTrying>
-bool SpinTrying(pthread_mutex_t* m, int64_t budget_ns, WorthTrying worth_trying, int* rc) {
-  return SpinUntil(
-      [&] {
-        if (!worth_trying()) return false;
-        *rc = pthread_mutex_trylock(m);
-        return *rc != EBUSY;
-      },
-      budget_ns, /*yield=*/false);
-}
-
-}  // namespace
-
 LockOutcome LockRobustSpinning(pthread_mutex_t* m, const std::atomic<uint64_t>& held_seq,
                                LockSpinners& spinners, int max_spinners, int64_t budget_ns) {
   int rc = pthread_mutex_trylock(m);
@@ -108,18 +89,16 @@ LockOutcome LockRobustSpinning(pthread_mutex_t* m, const std::atomic<uint64_t>& 
   const int64_t start = NowMonoNs();
   const int slot = ClaimSpinSlot(spinners, max_spinners, start);
   if (slot < 0) return LockRobust(m);
-  // There are fewer spinners than CPUs, so they never keep the holder off one.
-  const bool got = SpinTrying(
-      m, budget_ns, [&] { return (held_seq.load(std::memory_order_relaxed) & 1) == 0; }, &rc);
+  // No yield: there are fewer spinners than CPUs, so they never keep the
+  // holder off one (a yielding spin measured worse).
+  const bool got = SpinUntil(
+      [&] {
+        if (held_seq.load(std::memory_order_relaxed) & 1) return false;
+        rc = pthread_mutex_trylock(m);
+        return rc != EBUSY;
+      },
+      budget_ns, /*yield=*/false);
   ReleaseSpinSlot(spinners, slot, start);
-  return got ? OutcomeOf(rc) : LockRobust(m);
-}
-
-LockOutcome LockRobustBriefSpin(pthread_mutex_t* m, int64_t budget_ns) {
-  int rc = pthread_mutex_trylock(m);
-  if (rc != EBUSY) return OutcomeOf(rc);
-  if (budget_ns <= 0) return LockRobust(m);
-  const bool got = SpinTrying(m, budget_ns, [] { return true; }, &rc);
   return got ? OutcomeOf(rc) : LockRobust(m);
 }
 

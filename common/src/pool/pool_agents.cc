@@ -160,10 +160,6 @@ Result<AgentRef> Pool::RegisterAgent(const AgentSpec& spec) {
         !s.ok())
       return s;
     AgentRow& row = r.agent(free_row);
-    // A claimer with a stale ref to this row reads its record under the
-    // row's shard lock alone.
-    g.HoldShard(free_row);
-    if (!g.status().ok()) return g.status();
     Txn txn(r, OpCode::kRegister);
     txn.Save(row.rec);
     const uint32_t slot = im.InsertSlot(txn, ss);
@@ -188,7 +184,6 @@ Result<AgentRef> Pool::RegisterAgent(const AgentSpec& spec) {
     row.heartbeat_mono.store(NowMonoNs(), std::memory_order_relaxed);
     a.state = 1;
     r.header().derived.agents_registered += 1;
-    r.header().derived.registered_rows[free_row / 64] |= uint64_t{1} << (free_row % 64);
     txn.Commit();
     g.Notify(&r.header().entries_event);
     return AgentRef{free_row, generation};
@@ -265,7 +260,6 @@ Status Pool::Deregister(AgentRef agent, AgentRef heir, const std::string& reason
     }
     row.rec.state = 0;
     r.header().derived.agents_registered -= 1;
-    r.header().derived.registered_rows[agent.row / 64] &= ~(uint64_t{1} << (agent.row % 64));
     txn.Commit();
     if (slot.ok()) im.ReleaseSlot(*slot, data);
     return Status::Ok();

@@ -40,13 +40,10 @@ bool PastDeadline(const Slot& s) {
 // A refusal is recorded as a conflict before returning kStaleEpoch. The
 // seal is checked before a refusal here, and before an acceptance by the
 // caller's Txn::Save, which comes before any write.
-Result<uint32_t> LocateClaim(Pool::Impl& im, Pool::Impl::Guard& g, TaskId id, uint32_t epoch,
+Result<uint32_t> LocateClaim(Pool::Impl& im, TaskId id, uint32_t epoch,
                              const char* op, AgentRef by) {
   auto slot = im.LocateTaskLocked(id, /*check_seal=*/false);
   if (!slot.ok()) return slot.status();
-  // Its row's shard before its state: a claim may be changing it. The
-  // row only changes under the pool lock.
-  g.HoldShard(im.region_.slot(*slot).kind.task.assignee);
   const TaskFields& t = im.region_.slot(*slot).kind.task;
   if (t.state == static_cast<uint8_t>(TaskState::kRunning) && t.epoch == epoch)
     return *slot;
@@ -92,20 +89,6 @@ uint32_t Pool::Impl::PickLocked(Guard& g, uint32_t row) {
 
 namespace {
 
-// A pending task's fields as its claim by `row` leaves them: running, a
-// new epoch (attempt), the lease, and the attempt's start.
-void MarkClaimed(Slot& s, uint32_t row, int64_t lease_deadline, int64_t now_real) {
-  TaskFields& t = s.kind.task;
-  t.state = static_cast<uint8_t>(TaskState::kRunning);
-  t.epoch += 1;
-  // Written only if it changes: a task in the row's own queue has it, and a
-  // pool lock holder may read it beside a claim in the shard (LocateClaim).
-  if (t.assignee != row) t.assignee = static_cast<uint16_t>(row);
-  t.last_agent = static_cast<uint16_t>(row);
-  t.lease_ms = LeaseMs(lease_deadline);
-  s.updated_ns = now_real;  // the attempt's start, for failure records
-}
-
 // Claims the task in `slot` for `row`. REQUIRES: the Guard held, the slot
 // picked by PickLocked.
 void ClaimSlotLocked(Pool::Impl& im, uint32_t slot, uint32_t row,
@@ -115,55 +98,15 @@ void ClaimSlotLocked(Pool::Impl& im, uint32_t slot, uint32_t row,
   Txn txn(r, OpCode::kClaim);
   txn.Save(s);
   im.Detach(slot);
-  MarkClaimed(s, row, lease_deadline, now_real);
+  TaskFields& t = s.kind.task;
+  t.state = static_cast<uint8_t>(TaskState::kRunning);
+  t.epoch += 1;
+  t.assignee = static_cast<uint16_t>(row);
+  t.last_agent = static_cast<uint16_t>(row);
+  t.lease_ms = LeaseMs(lease_deadline);
+  s.updated_ns = now_real;  // the attempt's start, for failure records
   im.Attach(slot);
   txn.Commit();
-}
-
-// Claims up to `max` of row's own pending tasks under its shard lock
-// alone (layout.h, AgentRow): the pool lock is left to posts, completions
-// and everything else. Stops at a task past its deadline (the pool lock's
-// holder dead-letters it) and at damage (marked for the pool lock's next
-// holder to repair). Each claim noted in `staged`; returns how many, or
-// the agent's refusal; 0 also when the shard lock was not to be had.
-Result<size_t> ClaimInShard(Pool::Impl& im, AgentRef agent, int64_t lease_ns, size_t max,
-                            std::vector<Claim>* out, StagedEntries& staged) {
-  if (!im.region_.ValidAgentRow(agent.row)) return size_t{0};  // the pool lock refuses it
-  Pool::Impl::ShardGuard sg(im, agent.row, LockUse::kShardClaim);
-  if (!sg.held()) return size_t{0};
-  if (Status s = im.CheckAgentLocked(agent); !s.ok()) return s;
-  const Region& r = im.region_;
-  const uint32_t row = agent.row;
-  TaskQueues qs(r);
-  if (qs.TopBucket(row) < 0) return size_t{0};
-  const int64_t lease_deadline = NowMonoNs() + lease_ns;
-  const int64_t now_real = NowRealNs();
-  size_t n = 0;
-  try {
-    while (n < max) {
-      const int bucket = qs.TopBucket(row);
-      if (bucket < 0) break;
-      const uint32_t slot = qs.PendingHead(row, bucket);
-      qs.ExpectState(slot, TaskState::kPending);
-      Slot& s = r.slot(slot);
-      if (PastDeadline(s)) break;
-      Txn txn(r, OpCode::kClaim, InShard{row});
-      txn.Save(s);
-      qs.RemovePending(row, slot);
-      MarkClaimed(s, row, lease_deadline, now_real);
-      qs.PushRunning(row, slot);
-      r.agent(row).shard_claims += 1;  // Derived::tasks, when a pool holder takes it in
-      txn.Commit();
-      if (n == out->size()) RecycledResize(out, n + 1);
-      TaskFieldsAt(r, slot, &(*out)[n++].task, lease_deadline);
-      staged.Note(r, slot);
-    }
-  } catch (const RegionCorrupt&) {
-    // The transaction undid itself; the queue may be half changed. The
-    // claims before it stand.
-    sg.MarkDirty();
-  }
-  return n;
 }
 
 }  // namespace
@@ -191,14 +134,8 @@ Status Pool::ClaimBatch(AgentRef agent, std::chrono::milliseconds lease,
   staged.Clear();
   staged_at.clear();
   size_t n = 0;
-  auto in_shard = ClaimInShard(im, agent, lease.count() * 1'000'000, max, out, staged);
-  if (!in_shard.ok()) return refuse(in_shard.status());
-  n = *in_shard;
-  // The pool lock for the shared queue, a task past its deadline, or a
-  // shard not to be had.
-  if (n == 0) {
-    // Only this agent's shard: the shared queue is the pool lock's.
-    Impl::Guard g(im, LockUse::kClaim, Impl::Guard::ShardMode::kAsNeeded);
+  {
+    Impl::Guard g(im, LockUse::kClaim);
     if (!g.status().ok()) return refuse(g.status());
     if (Status s = im.CheckAgentLocked(agent); !s.ok()) return refuse(s);
     // One clock reading serves the whole batch: the claims are simultaneous.
@@ -207,7 +144,6 @@ Status Pool::ClaimBatch(AgentRef agent, std::chrono::milliseconds lease,
     while (n < max) {
       // One claim per repair unit: the batch's earlier claims are committed.
       auto picked = im.RepairingLocked([&]() -> Result<uint32_t> {
-        g.HoldShard(agent.row);  // its queue, and the running list a claim joins
         const uint32_t slot = im.PickLocked(g, agent.row);
         if (slot != kNil) ClaimSlotLocked(im, slot, agent.row, lease_deadline, now_real);
         return slot;
@@ -310,7 +246,7 @@ Status Pool::RenewLease(TaskId id, uint32_t epoch,
   Impl::Guard g(im);
   if (!g.status().ok()) return g.status();
   return im.RepairingLocked([&]() -> Status {
-    auto slot = LocateClaim(im, g, id, epoch, "renew", by);
+    auto slot = LocateClaim(im, id, epoch, "renew", by);
     if (!slot.ok()) return slot.status();
     Slot& s = im.region_.slot(*slot);
     Txn txn(im.region_, OpCode::kRenew);
@@ -332,10 +268,10 @@ Status ValidateResult(const TaskResult& result, uint32_t max_payload) {
 // Complete's transaction. REQUIRES: the Guard held, the item validated.
 // `encoded`: the result encoded before the lock when its author was known
 // then (`by` given); null: encode here, authored by the claim's holder.
-Result<EntryId> CompleteLocked(Pool::Impl& im, Pool::Impl::Guard& g, const Completion& c,
-                               AgentRef by, const SlotSpec* encoded, int64_t now) {
+Result<EntryId> CompleteLocked(Pool::Impl& im, const Completion& c, AgentRef by,
+                               const SlotSpec* encoded, int64_t now) {
   const Region& r = im.region_;
-  auto slot = LocateClaim(im, g, c.id, c.epoch, "complete", by);
+  auto slot = LocateClaim(im, c.id, c.epoch, "complete", by);
   if (!slot.ok()) return slot.status();
   const uint32_t row = r.slot(*slot).kind.task.assignee;
   SlotSpec local;
@@ -398,9 +334,7 @@ void Pool::CompleteBatch(std::span<const Completion> items, AgentRef by,
   }
   std::optional<Impl::Guard> g;
   if (refused.ok()) {
-    // Each task's shard as it comes (LocateClaim): usually the completer's
-    // own, which only its own claims take.
-    g.emplace(im, LockUse::kComplete, Impl::Guard::ShardMode::kAsNeeded);
+    g.emplace(im, LockUse::kComplete);
     refused = g->status();
   }
   const int64_t now = refused.ok() ? NowRealNs() : 0;  // one stamp for the batch
@@ -412,7 +346,7 @@ void Pool::CompleteBatch(std::span<const Completion> items, AgentRef by,
       out->emplace_back(invalid[i]);
     } else {
       out->push_back(im.RepairingLocked([&] {
-        return CompleteLocked(im, *g, items[i], by, pre_encoded ? &encoded.At(i) : nullptr, now);
+        return CompleteLocked(im, items[i], by, pre_encoded ? &encoded.At(i) : nullptr, now);
       }));
       any = any || out->back().ok();
     }
@@ -434,7 +368,7 @@ namespace {
 Status FailLocked(Pool::Impl& im, Pool::Impl::Guard& g, TaskId id, uint32_t epoch,
                   const std::string& error, AgentRef by) {
   const Region& r = im.region_;
-  auto slot = LocateClaim(im, g, id, epoch, "fail", by);
+  auto slot = LocateClaim(im, id, epoch, "fail", by);
   if (!slot.ok()) return slot.status();
   const TaskFields& t0 = r.slot(*slot).kind.task;
   const uint32_t row = t0.assignee;

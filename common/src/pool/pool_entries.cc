@@ -274,15 +274,9 @@ Status Pool::FindInto(const Query& query, std::vector<Entry>* out) const {
   // when the slots alone decide the match, and under it, in a second hold,
   // if one of them changed meanwhile.
   thread_local StagedEntries staged;
-  // A query that reads no task needs no shard: nothing a claim changes.
-  const bool reads_tasks =
-      query.segments.empty() ||
-      std::find(query.segments.begin(), query.segments.end(),
-                BuiltinSegmentName(kSegTasks)) != query.segments.end();
   for (bool may_defer : {true, false}) {
     {
-      Impl::Guard g(*impl_, LockUse::kRead,
-                    reads_tasks ? Impl::Guard::ShardMode::kAll : Impl::Guard::ShardMode::kAsNeeded);
+      Impl::Guard g(*impl_, LockUse::kRead);
       if (!g.status().ok()) return fail(g.status());
       Status s = impl_->RepairingLocked([&] {
         staged.Clear();

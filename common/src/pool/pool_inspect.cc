@@ -33,9 +33,7 @@ PoolStats StatsOf(const Region& r, const std::string& name) {
     st.segments.push_back({std::string(SegmentList(r).Name(i)), row.count,
                            row.bytes, row.rec.evictions});
   }
-  uint64_t counted[kTaskStateCount];
-  TaskCounts(r, counted);
-  for (int s = 0; s < kTaskStateCount; ++s) st.tasks_by_state[s] = counted[s];
+  for (int s = 0; s < kTaskStateCount; ++s) st.tasks_by_state[s] = h.derived.tasks[s];
   st.agents_registered = h.derived.agents_registered;
   st.agent_capacity = r.geo().agent_capacity;
   st.authors_kept = AuthorTable(r).Used();

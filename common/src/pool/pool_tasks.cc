@@ -170,7 +170,6 @@ Result<TaskId> PostLocked(Pool::Impl& im, Pool::Impl::Guard& g,
                           const TaskSpec& spec, const SlotSpec& ss, int64_t now) {
   const Region& r = im.region_;
   if (Status s = im.CheckAgentLocked(spec.assignee); !s.ok()) return s;
-  g.HoldShard(spec.assignee.row);  // the queue the task joins
   const uint32_t req = spec.requires_cap.empty() ? 0 : Hash32(spec.requires_cap);
   if (!im.AgentHasCap(spec.assignee.row, req))
     return Status{StatusCode::kInvalidArgument,
@@ -216,8 +215,7 @@ Status Pool::PostTasks(std::span<const TaskSpec> specs, std::vector<TaskId>* ids
   }
   if (valid == 0) return invalid;
   Impl& im = *impl_;
-  // Each assignee's shard as its first task comes (PostLocked).
-  Impl::Guard g(im, LockUse::kPost, Impl::Guard::ShardMode::kAsNeeded);
+  Impl::Guard g(im, LockUse::kPost);
   if (!g.status().ok()) return g.status();
   Status outcome = invalid;
   size_t posted = 0;

@@ -430,12 +430,10 @@ class Checker {
           std::to_string(quarantined_));
     if (d.pinned != pinned_)
       Bad("live-entry count " + std::to_string(d.pinned) + " != " + std::to_string(pinned_));
-    uint64_t counted[kTaskStateCount];
-    TaskCounts(r_, counted);
     for (int s = 1; s < kTaskStateCount; ++s)
-      if (counted[s] != tasks_[s])
+      if (d.tasks[s] != tasks_[s])
         Bad(std::string("count of ") + TaskStateName(static_cast<TaskState>(s)) +
-            " tasks " + std::to_string(counted[s]) + " != " + std::to_string(tasks_[s]));
+            " tasks " + std::to_string(d.tasks[s]) + " != " + std::to_string(tasks_[s]));
     if (queued_pending_ != tasks_[1] || queued_running_ != tasks_[2])
       Bad("not every pending or running task is in exactly one queue");
   }
@@ -443,17 +441,7 @@ class Checker {
   void CheckAgents() {
     uint32_t registered = 0;
     std::map<std::string, uint32_t> names;
-    const uint64_t* bitmap = r_.header().derived.registered_rows;
-    for (uint32_t row = 0; row < kAgentRowWords * 64; ++row) {
-      const bool bit = (bitmap[row / 64] >> (row % 64)) & 1;
-      const bool in_table = row >= 1 && row <= r_.geo().agent_capacity && r_.agent(row).rec.state == 1;
-      if (bit != in_table)
-        Bad("the registered-rows bitmap disagrees with the table at row " + std::to_string(row));
-    }
     for (uint32_t row = 1; row <= r_.geo().agent_capacity; ++row) {
-      // A shard transaction is never open while the whole region is read.
-      if (r_.agent(row).shard_journal.count.load(std::memory_order_relaxed) != 0)
-        Bad("agent row " + std::to_string(row) + "'s shard journal is not empty");
       const AgentRecord& a = r_.agent(row).rec;
       if (a.state == 0) continue;
       if (a.state != 1) {

@@ -56,9 +56,9 @@ Result<Geometry> ComputeGeometry(const PoolOptions& o) {
   if (o.max_payload < 1 || o.max_payload > kMaxPayloadLimit)
     return Bad("max payload " + std::to_string(o.max_payload) +
                " is outside [1, " + std::to_string(kMaxPayloadLimit) + "]");
-  if (o.agent_capacity < 1 || o.agent_capacity > kMaxAgentCapacity)
+  if (o.agent_capacity < 1 || o.agent_capacity > 1024)
     return Bad("agent capacity " + std::to_string(o.agent_capacity) +
-               " is outside [1, " + std::to_string(kMaxAgentCapacity) + "]");
+               " is outside [1, 1024]");
   if (o.mode != 0600 && o.mode != 0660)
     return Bad("mode must be 0600, or 0660 for a trusted group");
   const uint64_t cells = o.data_bytes / kCellBytes;
@@ -75,7 +75,7 @@ Result<Geometry> ComputeGeometry(const PoolOptions& o) {
 Status ValidateGeometry(const Geometry& geo, uint64_t file_bytes) {
   if (geo.slot_capacity < 16 || geo.slot_capacity > kMaxSlots ||
       geo.cell_bytes != kCellBytes || geo.agent_capacity < 1 ||
-      geo.agent_capacity > kMaxAgentCapacity || geo.max_payload < 1 ||
+      geo.agent_capacity > 1024 || geo.max_payload < 1 ||
       geo.max_payload > kMaxPayloadLimit || geo.cell_count == 0 ||
       geo.cell_count >= kMaxCells)
     return {StatusCode::kCorrupt, "header geometry is out of range"};

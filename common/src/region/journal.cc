@@ -39,42 +39,23 @@ const char* OpName(OpCode op) {
   return "unknown";
 }
 
-Txn::Txn(const Region& r, OpCode op)
-    : r_(r),
-      op_(op),
-      count_(r.header().journal.count),
-      journal_op_(r.header().journal.op),
-      records_(r.header().journal.rec) {
-  journal_op_ = static_cast<uint32_t>(op);
+Txn::Txn(const Region& r, OpCode op) : r_(r), op_(op) {
+  Journal& j = r_.header().journal;
+  j.op = static_cast<uint32_t>(op);
   Point("begin");
   // Every transaction bumps counters.commits, and most move another counter:
   // saving them here means no operation can forget to.
   Save(r_.header().counters);
 }
 
-Txn::Txn(const Region& r, OpCode op, InShard shard)
-    : r_(r),
-      op_(op),
-      count_(r.agent(shard.row).shard_journal.count),
-      journal_op_(r.agent(shard.row).shard_journal.op),
-      records_(r.agent(shard.row).shard_journal.rec),
-      shard_(true),
-      shard_row_(shard.row) {
-  journal_op_ = static_cast<uint32_t>(op);
-  Point("begin");
-}
-
 Txn::~Txn() {
-  if (committed_) return;
-  if (shard_) UndoShardJournal(r_, shard_row_);
-  else UndoJournal(r_);
+  if (!committed_) UndoJournal(r_);
 }
 
 void Txn::Save(const void* p, size_t n) {
-  const uint32_t i = count_.load(std::memory_order_relaxed);
-  if (i >= static_cast<uint32_t>(shard_ ? kShardJournalRecords : kJournalRecords))
-    ThrowCorrupt("a transaction's journal is full");
-  JournalRecord& rec = records_[i];
+  Journal& j = r_.header().journal;
+  const uint32_t i = j.count.load(std::memory_order_relaxed);
+  JournalRecord& rec = j.rec[i];
   rec.offset = r_.OffsetOf(p);
   rec.length = static_cast<uint32_t>(n);
   std::memcpy(rec.bytes, p, n);
@@ -91,7 +72,7 @@ void Txn::Save(const void* p, size_t n) {
   }
   // Publish only a complete record: a death before this store leaves the
   // range unchanged (it is changed only after Save returns).
-  count_.store(i + 1, std::memory_order_release);
+  j.count.store(i + 1, std::memory_order_release);
 }
 
 void Txn::Commit() {
@@ -109,9 +90,10 @@ void Txn::Commit() {
     Reseal(s, slot);
   }
   Point("before_commit");
-  if (!shard_) r_.header().counters.commits += 1;  // saved by the constructor
-  count_.store(0, std::memory_order_release);  // the commit point
-  journal_op_ = static_cast<uint32_t>(OpCode::kNone);
+  r_.header().counters.commits += 1;  // saved by the constructor
+  Journal& j = r_.header().journal;
+  j.count.store(0, std::memory_order_release);  // the commit point
+  j.op = static_cast<uint32_t>(OpCode::kNone);
   committed_ = true;
   if (publish_authors_) {
     Header& h = r_.header();
@@ -142,26 +124,6 @@ int UndoJournal(const Region& r) {
     const bool in_journal = end > journal_at && offset < journal_at + sizeof(Journal);
     if (in_header_prefix || in_journal) continue;
     std::memcpy(r.base() + offset, rec.bytes, length);
-    ++undone;
-  }
-  j.count.store(0, std::memory_order_release);
-  j.op = static_cast<uint32_t>(OpCode::kNone);
-  return undone;
-}
-
-int UndoShardJournal(const Region& r, uint32_t row) {
-  ShardJournal& j = r.agent(row).shard_journal;
-  const uint32_t n = j.count.load(std::memory_order_acquire);
-  int undone = 0;
-  for (uint32_t i = n > kShardJournalRecords ? kShardJournalRecords : n; i-- > 0;) {
-    const JournalRecord& rec = j.rec[i];
-    // Only whole slots: checked on the offset alone, which may be anything.
-    const uint64_t start = r.geo().off_slots;
-    if (rec.length != sizeof(Slot) || rec.offset < start ||
-        (rec.offset - start) % sizeof(Slot) != 0 ||
-        (rec.offset - start) / sizeof(Slot) >= r.geo().slot_capacity)
-      continue;
-    std::memcpy(r.base() + rec.offset, rec.bytes, sizeof(Slot));
     ++undone;
   }
   j.count.store(0, std::memory_order_release);

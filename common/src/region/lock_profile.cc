@@ -22,7 +22,6 @@ const char* LockUseName(LockUse use) {
     case LockUse::kClaim: return "claim";
     case LockUse::kComplete: return "complete";
     case LockUse::kRead: return "read";
-    case LockUse::kShardClaim: return "shard_claim";
   }
   return "unknown";
 }

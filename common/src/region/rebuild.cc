@@ -50,11 +50,7 @@ void ResetDerived(const Region& r) {
   }
   for (uint32_t row = 1; row <= r.geo().agent_capacity; ++row) {
     ResetQueue(r.agent(row).queue);
-    r.agent(row).shard_claims = 0;  // the task counts are recounted below
-    if (r.agent(row).rec.state == 1) {
-      h.derived.agents_registered += 1;
-      h.derived.registered_rows[row / 64] |= uint64_t{1} << (row % 64);
-    }
+    if (r.agent(row).rec.state == 1) h.derived.agents_registered += 1;
   }
   std::memset(r.hash(), 0xFF, 4ull * r.geo().hash_buckets);
 }
@@ -209,16 +205,6 @@ std::vector<std::string> Rebuild(const Region& r) {
     h.counters.next_id = max_id + 1;
   }
   return repairs;
-}
-
-void TaskCounts(const Region& r, uint64_t out[kTaskStateCount]) {
-  const Derived& d = r.header().derived;
-  for (int s = 0; s < kTaskStateCount; ++s) out[s] = d.tasks[s];
-  for (uint32_t row = 1; row <= r.geo().agent_capacity; ++row) {
-    if (((d.registered_rows[row / 64] >> (row % 64)) & 1) == 0) continue;
-    out[static_cast<int>(TaskState::kPending)] -= r.agent(row).shard_claims;
-    out[static_cast<int>(TaskState::kRunning)] += r.agent(row).shard_claims;
-  }
 }
 
 }  // namespace slate::internal

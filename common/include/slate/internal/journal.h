@@ -25,19 +25,9 @@ enum class OpCode : uint32_t {
 };
 const char* OpName(OpCode op);
 
-// Selects a shard's journal for a transaction (Txn's second constructor).
-struct InShard {
-  uint32_t row;
-};
-
 class Txn {
  public:
-  // A pool transaction: REQUIRES the pool lock (and so every shard's).
   Txn(const Region& r, OpCode op);
-  // A shard transaction, in the shard journal of agent row `shard.row`:
-  // REQUIRES that shard's lock. It may save only slots of that shard's
-  // tasks, at most kShardJournalRecords; it leaves the header alone.
-  Txn(const Region& r, OpCode op, InShard shard);
   ~Txn();
   Txn(const Txn&) = delete;
   Txn& operator=(const Txn&) = delete;
@@ -62,12 +52,6 @@ class Txn {
  private:
   const Region& r_;  // outlives this helper
   OpCode op_;
-  // The journal this transaction writes: the pool's or a shard's.
-  std::atomic<uint32_t>& count_;
-  uint32_t& journal_op_;
-  JournalRecord* records_;
-  bool shard_ = false;
-  uint32_t shard_row_ = 0;
   bool committed_ = false;
   bool publish_authors_ = false;
   // The slots this transaction saved, each once, in the order first saved:
@@ -81,8 +65,5 @@ class Txn {
 // journal. Returns the number of records undone. Validates each record's
 // range, so a corrupt journal is skipped, not followed.
 int UndoJournal(const Region& r);
-// The same for agent row `row`'s shard journal, whose records may only be
-// whole slots.
-int UndoShardJournal(const Region& r, uint32_t row);
 
 }  // namespace slate::internal

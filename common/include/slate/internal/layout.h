@@ -1,10 +1,10 @@
-// The region's layout (kLayoutVersion). docs/POOL.md describes it in prose.
+// The region's layout, version 7. docs/POOL.md describes it in prose.
 //
 // One region per pool, laid out by hand at creation (no segment manager: its
 // internal mutex is not robust). Offsets are from the region base, so every
 // process may map it anywhere. Every structure is fixed-size, standard-layout
 // and written only under the pool's robust mutex, except the atomics marked
-// "lock-free" below and what an agent row's shard lock guards (AgentRow).
+// "lock-free" below.
 //
 // Fields are either AUTHORITATIVE or DERIVED:
 //  - authoritative fields are saved to the undo journal before a transaction
@@ -28,7 +28,7 @@
 namespace slate::internal {
 
 inline constexpr uint64_t kMagic = 0x314C4F4F50544C53ull;  // "SLTPOOL1"
-inline constexpr uint32_t kLayoutVersion = 12;
+inline constexpr uint32_t kLayoutVersion = 11;
 inline constexpr uint32_t kNil = 0xFFFFFFFFu;
 inline constexpr uint32_t kSegmentCapacity = 32;
 inline constexpr int kPriorityBuckets = 256;
@@ -38,13 +38,8 @@ inline constexpr uint32_t kCellBytes = 16;
 // cells, then four per power of two (free_cells.h).
 inline constexpr uint32_t kCellClasses = 164;
 inline constexpr int kMaxCapabilityBytes = 32;
-// Agent rows are 1..agent_capacity; row 0 stands for the shared queue.
-inline constexpr uint32_t kMaxAgentCapacity = 1024;
-inline constexpr uint32_t kAgentRowWords = kMaxAgentCapacity / 64 + 1;  // bits 0..capacity
 inline constexpr int kMaxTeamBytes = 28;  // kMaxTeamNameBytes and a NUL
 inline constexpr int kJournalRecords = 8;
-// A shard's transactions save one slot at a time (a claim).
-inline constexpr int kShardJournalRecords = 2;
 // Authors kept once per pool (Authors below); an entry names one by row
 // in its data's first byte (author_table.h).
 inline constexpr uint32_t kAuthorRows = 128;
@@ -266,48 +261,12 @@ struct AgentRecord {
 };
 static_assert(sizeof(AgentRecord) <= kJournalRecordBytes);
 
-struct JournalRecord {
-  uint64_t offset;  // from the region base
-  uint32_t length;
-  uint32_t reserved;
-  uint8_t bytes[kJournalRecordBytes];
-};
-
-// An agent row's shard: what its agent changes on the hot path without the
-// pool lock. Its mutex guards the row's queue and the pending and running
-// tasks in it; a claim of one of those takes the shard lock alone, and
-// a pool lock holder takes the shard lock of every row whose tasks it
-// reads or changes (Pool::Impl::Guard), so it sees no claim half done.
-// Lock order: the pool's, then shards in any order; a shard holder never
-// waits for the pool lock.
-//
-// A shard transaction saves the one slot it changes to the shard's own
-// journal, the same way as a pool transaction (Txn). A locker that finds
-// the holder dead undoes that journal; the queue's links and counts are
-// derived, and only a holder of every lock may rebuild them: a claimer
-// marks the pool for it (Header::shards_dirty) and lets go, a pool lock
-// holder takes every shard and rebuilds.
-struct ShardJournal {
-  std::atomic<uint32_t> count;
-  uint32_t op;
-  JournalRecord rec[kShardJournalRecords];
-};
-
 struct alignas(64) AgentRow {
   AgentRecord rec;
   // Lock-free: written by the agent itself, read by anyone.
   alignas(64) std::atomic<int64_t> heartbeat_mono;
   EventWord wake;  // lock-free: bumped when its queue gains a task
   EventWord taken_back;  // lock-free: bumped when a task it runs is taken from it
-  alignas(64) pthread_mutex_t shard_mutex;  // robust, process-shared
-  // Lock-free, as Header::change_seq: odd while the shard's holder, alone,
-  // may be changing it.
-  std::atomic<uint64_t> shard_seq;
-  // DERIVED: claims this shard made pending -> running, not in
-  // Derived::tasks (which only pool lock holders write): the counts are
-  // the two added (TaskCounts). Zeroed by a rebuild.
-  uint64_t shard_claims;
-  ShardJournal shard_journal;
   alignas(64) TaskQueue queue;
 };
 
@@ -350,15 +309,19 @@ struct Derived {
   // Written under the lock; read lock-free by waiters deciding whether to
   // spin (Pool::Impl::SpinPays).
   std::atomic<uint32_t> agents_registered;
-  // Bit r: agent row r is registered. Every pool lock holder takes those
-  // rows' shard locks (Pool::Impl::Guard).
-  uint64_t registered_rows[kAgentRowWords];
   uint64_t quarantined;  // slots in SlotState::kQuarantined
   uint64_t tasks[kTaskStateCount];
   // Free extents below cell_high, by size class, doubly linked through
   // their first cells; bit c of class_bits: class c has one (free_cells.h).
   uint64_t class_bits[(kCellClasses + 63) / 64];
   uint32_t class_heads[kCellClasses];
+};
+
+struct JournalRecord {
+  uint64_t offset;  // from the region base
+  uint32_t length;
+  uint32_t reserved;
+  uint8_t bytes[kJournalRecordBytes];
 };
 
 // The undo journal. The lock holder saves a range here before first changing
@@ -411,10 +374,6 @@ struct alignas(64) Header {
   alignas(64) std::atomic<uint32_t> slots_backed;
   std::atomic<uint32_t> cells_backed;
   LockSpinners lock_spinners;  // lock-free (robust_mutex.h)
-  // Lock-free: set by a shard locker that found the holder dead, before it
-  // lets go; cleared by the pool lock holder that rebuilt (Guard). While
-  // set, shard lockers go to the pool lock instead.
-  alignas(64) std::atomic<uint32_t> shards_dirty;
   alignas(64) EventWord entries_event;  // any committed change to entries
   alignas(64) EventWord shared_event;   // the shared queue gained a task
   alignas(64) Counters counters;

@@ -15,11 +15,8 @@
 
 namespace slate::internal {
 
-// kShardClaim is an agent row's shard lock, held alone (layout.h,
-// AgentRow); the others are the pool lock.
-enum class LockUse : uint8_t { kOther, kPost, kClaim, kComplete, kRead, kShardClaim };
-inline constexpr int kLockUses = 6;
-inline bool IsPoolLockUse(LockUse use) { return use != LockUse::kShardClaim; }
+enum class LockUse : uint8_t { kOther, kPost, kClaim, kComplete, kRead };
+inline constexpr int kLockUses = 5;
 const char* LockUseName(LockUse use);
 
 struct LockUseTally {

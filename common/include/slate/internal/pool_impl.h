@@ -108,9 +108,6 @@ std::vector<AgentInfo> AgentsOf(const Region& r, int64_t stale_after_ns);
 // Writes a fresh, empty pool into a zeroed region (all but the mutex and
 // the magic, which Pool::Create sets around it).
 void FormatRegion(const Region& r, const std::string& name);
-// The number of tasks in each TaskState: Derived::tasks with the claims
-// the shards made since a pool lock holder last took them in.
-void TaskCounts(const Region& r, uint64_t out[kTaskStateCount]);
 // Recomputes every DERIVED structure from the authoritative fields.
 // Returns a line per repair it had to make to authoritative data.
 std::vector<std::string> Rebuild(const Region& r);
@@ -125,45 +122,18 @@ class Pool::Impl {
   // the previous holder died. Queued notifications fire after unlock.
   class Guard {
    public:
-    // Which agent rows' shard locks a hold takes (layout.h, AgentRow):
-    // kAll, every registered row's, at once; kAsNeeded, none until the
-    // operation asks for one (HoldShard) before it reads or changes
-    // anything of that row's queue or of a pending or running task in it.
-    enum class ShardMode { kAll, kAsNeeded };
     // `use` labels the hold for the lock profile (lock_profile.h).
-    explicit Guard(const Impl& impl, internal::LockUse use = internal::LockUse::kOther,
-                   ShardMode shards = ShardMode::kAll);
+    explicit Guard(const Impl& impl, internal::LockUse use = internal::LockUse::kOther);
     ~Guard();
     Guard(const Guard&) = delete;
     Guard& operator=(const Guard&) = delete;
     const Status& status() const { return status_; }
     void Notify(internal::EventWord* e);
-    // Takes agent row `row`'s shard lock too, for the rest of the hold
-    // (a row this hold registers, a task's row under kAsNeeded). No-op
-    // when held. Throws RetryAfterRecovery when it had to rebuild first
-    // (a shard's holder had died): the caller's step must run again.
-    void HoldShard(uint32_t row);
-    // Takes every registered row's shard lock not held yet, for a repair
-    // (RepairLocked), which rebuilds every queue.
-    void HoldEveryShard();
-    bool Holds(const Impl& pool) const { return &impl_ == &pool; }
-    // The innermost hold of this thread, if any (RepairLocked finds it).
-    static thread_local Guard* t_holding;
 
    private:
-    // Takes the shard lock of every registered row not held yet; a dead
-    // holder's journal is undone and dead_shard_ set.
-    void HoldRegisteredShards();
-    void LockShard(uint32_t row);
-    // Takes every shard, then recovers if the pool's holder died, a
-    // shard's did, or a claimer marked the pool dirty. True if it did.
-    bool RecoverIfDue(bool holder_died);
     const Impl& impl_;
     Status status_;
     bool locked_ = false;
-    uint64_t shards_[internal::kAgentRowWords] = {};  // rows whose shard lock this holds
-    bool dead_shard_ = false;  // one of them had lost its holder
-    Guard* outer_ = nullptr;   // t_holding before this hold
     // An exception leaving the locked scope may have stopped a change
     // halfway: the destructor then repairs before it unlocks.
     int uncaught_on_entry_ = 0;
@@ -173,30 +143,6 @@ class Pool::Impl {
     static constexpr int kMaxNotify = 16;
     internal::EventWord* notify_[kMaxNotify] = {};
     int nnotify_ = 0;
-  };
-
-  // Holds agent row `row`'s shard lock alone, for a claim of the row's own
-  // tasks (layout.h, AgentRow). held() false: go to the pool lock instead
-  // (the pool is due a rebuild, or this found the shard's holder dead and
-  // left the repair to the pool lock's next holder).
-  class ShardGuard {
-   public:
-    ShardGuard(const Impl& impl, uint32_t row, internal::LockUse use);
-    ~ShardGuard();
-    ShardGuard(const ShardGuard&) = delete;
-    ShardGuard& operator=(const ShardGuard&) = delete;
-    bool held() const { return held_; }
-    // The holder met damage: the pool lock's next holder rebuilds.
-    void MarkDirty();
-
-   private:
-    const Impl& impl_;
-    internal::AgentRow& row_;
-    uint32_t index_;
-    bool held_ = false;
-    internal::LockUse use_;
-    int64_t asked_ns_ = 0;  // profiled holds only
-    int64_t held_ns_ = 0;
   };
 
   // A private copy of the region for read-only attachments.
@@ -312,9 +258,7 @@ class Pool::Impl {
   // Picks the task `row` should claim next, or kNil. Tasks past their
   // deadline are dead-lettered on the way.
   uint32_t PickLocked(Guard& g, uint32_t row);
-  // After a death: undoes the journals and rebuilds. `holder_died`: the
-  // pool lock's holder's (else only a shard's, or damage).
-  void RecoverLocked(bool holder_died) const;
+  void RecoverLocked() const;
   // After an operation found the region damaged (RegionCorrupt): rolls back
   // its transaction, rebuilds every derived structure and quarantines the
   // slots that fail their checks, then logs what it did. REQUIRES: the
@@ -363,9 +307,6 @@ auto Pool::Impl::RepairingLocked(Fn step) const -> decltype(step()) {
   for (int attempt = 1;; ++attempt) {
     try {
       return step();
-    } catch (const internal::RetryAfterRecovery&) {
-      // Rebuilt already (Guard::HoldShard); the step had changed nothing.
-      if (attempt == kRepairAttempts) return CorruptStatus("shards kept losing their holders");
     } catch (const internal::RegionCorrupt& e) {
       RepairLocked(e.what());
       if (attempt == kRepairAttempts) return CorruptStatus(e.what());

@@ -26,15 +26,6 @@ class RegionCorrupt : public std::runtime_error {
   explicit RegionCorrupt(const std::string& what) : std::runtime_error(what) {}
 };
 
-// Thrown by a lock holder that had to rebuild before its step could go on
-// (a shard's holder had died, Pool::Impl::Guard::HoldShard): the step
-// changed nothing and runs again. A RegionCorrupt to any other catcher,
-// which then repairs once more.
-class RetryAfterRecovery : public RegionCorrupt {
- public:
-  RetryAfterRecovery() : RegionCorrupt("rebuilt after a shard's holder died") {}
-};
-
 [[noreturn]] void ThrowCorrupt(const std::string& what);
 
 class Region {

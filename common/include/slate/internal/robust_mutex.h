@@ -20,10 +20,6 @@ enum class LockOutcome { kAcquired, kOwnerDied, kNotRecoverable, kFailed };
 // REQUIRES: m points into shared memory nobody else uses yet.
 Status InitRobustMutex(pthread_mutex_t* m);
 LockOutcome LockRobust(pthread_mutex_t* m);
-// LockRobust after a plain try, and while it fails a spin of at most
-// budget_ns (0: none) that tries again: for a lock held briefly, by one
-// process at a time (a shard's, layout.h AgentRow).
-LockOutcome LockRobustBriefSpin(pthread_mutex_t* m, int64_t budget_ns);
 void MarkConsistent(pthread_mutex_t* m);
 void UnlockRobust(pthread_mutex_t* m);
 
